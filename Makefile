@@ -1,0 +1,54 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they build on.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+ENV_FILE := var/dev.env
+# Load the generated development secrets into every recipe's environment.
+WITH_ENV = set -a; . ./$(ENV_FILE); set +a;
+
+.PHONY: run test lint format setup system-deps system-deps-test db clean-var check-deploy
+
+run: setup system-deps db
+	@$(WITH_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Starting sandbox, web, worker, beat and stream process (Ctrl-C stops all)…"
+	@$(WITH_ENV) exec $(BIN)/honcho -e $(ENV_FILE) start
+
+test: setup system-deps-test
+	@$(WITH_ENV) $(BIN)/ruff check .
+	@$(WITH_ENV) $(BIN)/ruff format --check .
+	@$(WITH_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+setup: $(VENV)/.installed $(ENV_FILE)
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(ENV_FILE): | $(VENV)/.installed
+	@$(BIN)/python scripts/dev_env.py $(ENV_FILE)
+
+# Debian packages: installed when we are root and they are missing, otherwise we say what to run.
+system-deps:
+	@scripts/system_deps.sh redis-server
+
+system-deps-test:
+	@scripts/system_deps.sh redis-server chromium
+
+db: setup
+	@$(WITH_ENV) $(BIN)/python manage.py migrate --noinput
+
+check-deploy: setup
+	@scripts/check_deploy.sh
+
+clean-var:
+	rm -rf var/

@@ -1,0 +1,29 @@
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.realtime import connection_group
+from accounts.selectors import balances_payload, connection_owned_by
+
+
+class ConnectionConsumer(AsyncJsonWebsocketConsumer):
+    """Live account events of one connection, only for its owner."""
+
+    group: str | None = None
+
+    async def connect(self):
+        pk = int(self.scope["url_route"]["kwargs"]["pk"])
+        if not await database_sync_to_async(connection_owned_by)(user=self.scope["user"], pk=pk):
+            await self.close(code=4404)
+            return
+        self.group = connection_group(pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        payload = await database_sync_to_async(balances_payload)(connection_id=pk)
+        await self.send_json({"type": "balances", **payload})
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def balances_updated(self, event):
+        await self.send_json({"type": "balances", **event["payload"]})

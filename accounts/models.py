@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class KeyType(models.TextChoices):
+    EXCHANGE = "exchange", "Exchange"
+    CUSTODIAL = "custodial", "Custodial Solution"
+    CREDIT_LINE = "credit_line", "Credit Line"
+
+
+class Environment(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox (embedded exchange)"
+    LIVE = "live", "Binance.US (api.binance.us)"
+
+
+class ExchangeConnection(models.Model):
+    """One Binance.US API key pair belonging to one user.
+
+    The key and secret are stored only as Fernet tokens (see ``accounts.crypto``); nothing in the
+    app renders them. ``key_fingerprint`` is what people see.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections"
+    )
+    label = models.CharField(max_length=100)
+    key_type = models.CharField(max_length=20, choices=KeyType.choices, default=KeyType.EXCHANGE)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.SANDBOX
+    )
+    api_key_encrypted = models.TextField(editable=False)
+    api_secret_encrypted = models.TextField(editable=False)
+    key_fingerprint = models.CharField(max_length=16, editable=False)
+
+    is_active = models.BooleanField(default=True)
+    needs_new_keys = models.BooleanField(default=False)
+    can_trade = models.BooleanField(null=True)
+    can_withdraw = models.BooleanField(null=True)
+    can_deposit = models.BooleanField(null=True)
+    account_type = models.CharField(max_length=40, blank=True)
+    account_status = models.CharField(max_length=40, blank=True)
+    permissions = models.JSONField(default=list, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    balances_synced_at = models.DateTimeField(null=True, blank=True)
+    last_sync_error = models.CharField(max_length=300, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["label", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "label"], name="unique_label_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_key_type_display()}, {self.key_fingerprint})"
+
+    @property
+    def rest_url(self) -> str:
+        if self.environment == Environment.LIVE:
+            return settings.LIVE_REST_URL
+        return settings.SANDBOX_REST_URL
+
+    @property
+    def ws_url(self) -> str:
+        if self.environment == Environment.LIVE:
+            return settings.LIVE_WS_URL
+        return settings.SANDBOX_WS_URL
+
+
+class Balance(models.Model):
+    """An asset balance of a connection, as last synced from the exchange."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="balances"
+    )
+    asset = models.CharField(max_length=20)
+    free = models.DecimalField(max_digits=38, decimal_places=18)
+    locked = models.DecimalField(max_digits=38, decimal_places=18)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["asset"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "asset"], name="unique_asset_balance"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.free}+{self.locked}"
+
+    @property
+    def total(self):
+        return self.free + self.locked

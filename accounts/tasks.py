@@ -1,0 +1,20 @@
+"""Celery interfaces: take ids, call one service. Balance sync is a read, so it is idempotent."""
+
+from celery import shared_task
+
+from accounts import services
+from accounts.models import ExchangeConnection, KeyType
+
+
+@shared_task(soft_time_limit=30, time_limit=45, ignore_result=True)
+def sync_balances(connection_id: int) -> None:
+    services.connection_sync_balances(connection_id=connection_id)
+
+
+@shared_task(soft_time_limit=20, time_limit=30, ignore_result=True)
+def sync_all_balances() -> None:
+    ids = ExchangeConnection.objects.filter(
+        is_active=True, needs_new_keys=False, key_type=KeyType.EXCHANGE
+    ).values_list("pk", flat=True)
+    for pk in ids:
+        sync_balances.delay(pk)

@@ -1,0 +1,11 @@
+"""Celery application. Tasks live in each app's ``tasks.py`` and only take ids."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desk.settings")
+
+app = Celery("desk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

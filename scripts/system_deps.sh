@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Make sure the Debian packages we run for real are present: redis-server, and chromium for tests.
+set -euo pipefail
+declare -A bin_of=([redis-server]=redis-server [chromium]=chromium)
+missing=()
+for pkg in "$@"; do
+  command -v "${bin_of[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "Missing: ${missing[*]}. Install them with:"
+  echo "    sudo apt-get install ${missing[*]}"
+  exit 1
+fi

@@ -1,0 +1,132 @@
+"""Shared fixtures: real Redis and a real sandbox exchange, each a subprocess on loopback.
+
+Every integration test reaches these over real sockets. They are session-scoped because both
+start in well under a second and hold only in-memory state.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.support import free_port, start_sandbox, terminate, wait_for
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A private redis-server for the test session (never the developer's own)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.fail(
+            "redis-server is not installed; `make test` installs it ( Debian's redis-server)"
+        )
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def ready() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+
+    wait_for(ready, what="redis-server")
+    yield f"redis://127.0.0.1:{port}/0"
+    terminate(proc)
+
+
+@pytest.fixture(scope="session")
+def sandbox_url() -> Iterator[str]:
+    """Base URL (http://127.0.0.1:PORT) of a sandbox exchange shared by the session.
+
+    Tests must not assume a pristine exchange: create your own account through
+    `sandbox_account` instead of relying on global state.
+    """
+    proc, base = start_sandbox()
+    yield base
+    terminate(proc)
+
+
+@pytest.fixture
+def sandbox_account(sandbox_url) -> dict:
+    """A fresh funded sandbox account: {"email", "accountId", "apiKey", "secretKey"}."""
+    email = f"user-{time.monotonic_ns()}@example.test"
+    resp = requests.post(
+        f"{sandbox_url}/sandbox/v1/accounts",
+        json={
+            "email": email,
+            "balances": {"USD": "100000", "USDT": "100000", "BTC": "5", "ETH": "50"},
+        },
+        timeout=5,
+    )
+    resp.raise_for_status()
+    return resp.json()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _django_uses_test_services(request) -> Iterator[None]:
+    """Point the channel layer, cache, Celery broker and the sandbox environment at the session's
+    private Redis and sandbox, so no test can touch a developer's running `make run`.
+
+    Only for Django-aware runs: sandbox/client tests can run with `-p no:django`.
+    """
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    from django.conf import settings
+
+    if not settings.configured:
+        yield
+        return
+    from django.test import override_settings
+
+    url = request.getfixturevalue("redis_url")
+    exchange = request.getfixturevalue("sandbox_url")
+    with override_settings(
+        SANDBOX_REST_URL=exchange,
+        SANDBOX_WS_URL=exchange.replace("http://", "ws://"),
+        MARKET_DATA_ENVIRONMENT="sandbox",
+        REDIS_URL=url,
+        CELERY_BROKER_URL=url,
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [url], "prefix": "desk-test"},
+            }
+        },
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "desk-test",
+            }
+        },
+    ):
+        yield
+
+
+@pytest.fixture
+def use_sandbox(sandbox_url) -> str:
+    """Documents that a test talks to the sandbox (the Django settings already point there)."""
+    return sandbox_url

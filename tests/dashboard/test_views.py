@@ -1,0 +1,50 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Balance
+from tests.factories import make_connection, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_redirects_anonymous_users_to_login(client):
+    resp = client.get(reverse("dashboard:home"))
+    assert resp.status_code == 302
+    assert reverse("login") in resp.url
+
+
+def test_it_shows_balances_with_their_sync_time(client):
+    owner = make_user()
+    conn = make_connection(owner)
+    synced = timezone.now()
+    Balance.objects.create(
+        connection=conn,
+        asset="BTC",
+        free=Decimal("1.50000000"),
+        locked=Decimal("0.25"),
+        updated_at=synced,
+    )
+    conn.balances_synced_at = synced
+    conn.save(update_fields=["balances_synced_at"])
+    client.force_login(owner)
+    body = client.get(reverse("dashboard:home")).content.decode()
+    assert "<td>BTC</td>" in body
+    assert ">1.5<" in body and ">0.25<" in body
+    assert synced.strftime("%Y-%m-%d %H:%M:%S") in body
+    assert f'data-ws="/ws/connections/{conn.pk}/"' in body
+
+
+def test_it_will_not_show_a_strangers_connection(client):
+    owner, stranger = make_user(), make_user()
+    conn = make_connection(owner)
+    client.force_login(stranger)
+    resp = client.get(reverse("dashboard:home"), {"connection": conn.pk})
+    assert resp.status_code == 404
+
+
+def test_it_rejects_a_malformed_symbol(client):
+    client.force_login(make_user())
+    assert client.get(reverse("dashboard:home"), {"symbol": "BTC/USD"}).status_code == 404

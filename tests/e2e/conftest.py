@@ -1,0 +1,161 @@
+"""The whole product as `make run` starts it, in subprocesses on loopback, driven by Chromium.
+
+sandbox (with the demo bootstrap) · daphne · celery worker · celery beat · stream process, over a
+private Redis database and a file database of their own, so nothing is shared with the unit tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+
+from tests.support import ROOT, free_port, start_sandbox, terminate, wait_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_LOGIN = ("demo", "demo-desk-2026")
+
+
+@dataclass
+class Stack:
+    url: str
+    sandbox_url: str
+    env: dict[str, str]
+    var: Path
+    database_url: str
+
+    def manage(self, *args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout
+
+
+def _database_url(var: Path) -> str:
+    """A database for the stack alone: a SQLite file, or `<name>_e2e` on the suite's PostgreSQL."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{var / 'desk.sqlite3'}"
+    import psycopg
+
+    server, _, name = base.rpartition("/")
+    e2e_name = f"{name.split('?')[0]}_e2e"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{e2e_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{e2e_name}"')
+    return f"{server}/{e2e_name}"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
+    var = tmp_path_factory.mktemp("stack-var")
+    logs = var / "logs"
+    logs.mkdir()
+    database_url = _database_url(var)
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "DEBUG": "1",
+        "SECRET_KEY": Fernet.generate_key().decode(),
+        "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "DESK_VAR_DIR": str(var),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/1",
+        "DESK_BALANCE_SYNC_SECONDS": "2",
+    }
+    env["CELERY_BROKER_URL"] = env["REDIS_URL"]
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    bootstrap = var / "sandbox-bootstrap.json"
+    stack = Stack(url="", sandbox_url="", env=env, var=var, database_url=database_url)
+    stack.manage("migrate", "--noinput")
+    stack.manage("seed_demo", "--bootstrap", str(bootstrap))
+
+    sandbox, sandbox_url = start_sandbox("--bootstrap", str(bootstrap), seed=7)
+    env["SANDBOX_REST_URL"] = sandbox_url
+    env["SANDBOX_WS_URL"] = sandbox_url.replace("http://", "ws://")
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "web": [
+            str(bin_dir / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "desk.asgi:application",
+        ],
+        "worker": [
+            str(bin_dir / "celery"),
+            "-A",
+            "desk",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        "beat": [str(bin_dir / "celery"), "-A", "desk", "beat", "--loglevel", "INFO"],
+        "stream": [sys.executable, "manage.py", "runstreams"],
+    }
+    procs = [sandbox]
+    for name, cmd in commands.items():
+        out = (logs / f"{name}.log").open("w")
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
+    stack.url = f"http://127.0.0.1:{port}"
+    stack.sandbox_url = sandbox_url
+    wait_for(lambda: requests.get(f"{stack.url}/login/", timeout=1).ok, timeout=30, what="daphne")
+    yield stack
+    for proc in reversed(procs):
+        terminate(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, stack):
+    context = browser.new_context(base_url=stack.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def login(page, username: str = DEMO_LOGIN[0], password: str = DEMO_LOGIN[1]) -> None:
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")

@@ -1,0 +1,32 @@
+"""Small builders for Django-side tests: users and stored connections."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from accounts import services
+from accounts.models import Environment, KeyType
+
+_seq = itertools.count(1)
+
+
+def make_user(name: str | None = None, password: str = "correct-horse-battery-9"):
+    username = name or f"user{next(_seq)}"
+    return get_user_model().objects.create_user(username=username, password=password)
+
+
+def make_connection(
+    user, *, label: str | None = None, api_key: str | None = None, api_secret: str | None = None
+):
+    """A stored connection without exchange verification (for ownership and rendering tests)."""
+    n = next(_seq)
+    return services.connection_import(
+        user=user,
+        label=label or f"conn {n}",
+        key_type=KeyType.EXCHANGE,
+        environment=Environment.SANDBOX,
+        api_key=api_key or f"TESTKEY{n:057d}",
+        api_secret=api_secret or f"TESTSECRET{n:054d}",
+    )

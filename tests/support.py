@@ -1,0 +1,82 @@
+"""Helpers shared by fixtures: ports, waiting, subprocess lifecycle."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class GiveUp(Exception):
+    """Raised by a wait_for predicate when waiting longer cannot help (the process died)."""
+
+
+def wait_for(predicate, *, timeout: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except GiveUp:
+            raise
+        except Exception as exc:
+            last_exc = exc
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {what}: {last_exc!r}")
+
+
+def terminate(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_sandbox(*extra: str, seed: int = 1) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            *extra,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise GiveUp(f"sandbox exited with {proc.returncode}")
+        return requests.get(f"{base}/api/v3/ping", timeout=1).ok
+
+    try:
+        wait_for(ready, what="sandbox")
+    except (TimeoutError, GiveUp):
+        terminate(proc)
+        raise
+    return proc, base

@@ -46,6 +46,7 @@ system-deps-test:
 
 db: setup
 	@$(WITH_ENV) $(BIN)/python manage.py migrate --noinput
+	@$(WITH_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 check-deploy: setup
 	@scripts/check_deploy.sh

@@ -130,3 +130,8 @@ def _django_uses_test_services(request) -> Iterator[None]:
 def use_sandbox(sandbox_url) -> str:
     """Documents that a test talks to the sandbox (the Django settings already point there)."""
     return sandbox_url
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: they are the slowest, and a unit failure should show up first."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from channels.testing import WebsocketCommunicator
+from django.test import Client
 
 from desk.asgi import application
 
 
-def session_cookie_for(client, user) -> str:
+def session_cookie_for(user) -> str:
+    """A real session for ``user`` (each call its own client: logging another user in on the
+    same client would flush this session)."""
+    client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
 

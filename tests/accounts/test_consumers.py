@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
 @pytest.fixture
-def owned(client):
+def owned():
     owner, stranger = make_user(), make_user()
     conn = make_connection(owner, api_secret="Q" * 64)
     Balance.objects.create(
@@ -25,8 +25,8 @@ def owned(client):
     )
     return {
         "conn": conn,
-        "owner": session_cookie_for(client, owner),
-        "stranger": session_cookie_for(client, stranger),
+        "owner": session_cookie_for(owner),
+        "stranger": session_cookie_for(stranger),
     }
 
 

@@ -67,7 +67,7 @@ def _database_url(var: Path) -> str:
     return f"{server}/{e2e_name}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
     var = tmp_path_factory.mktemp("stack-var")
     logs = var / "logs"
@@ -132,7 +132,9 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
         terminate(proc)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread until it
+# stops, which would break asyncio.run() in any test that runs after it.
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -157,5 +159,20 @@ def login(page, username: str = DEMO_LOGIN[0], password: str = DEMO_LOGIN[1]) ->
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: not url.endswith("/login/"))
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, keep a screenshot and the page's HTML under test-artifacts/."""
+    report = yield
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.failed and call.when == "call" and page is not None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)
+        (ARTIFACTS / f"{item.name}.html").write_text(page.content())
+    return report

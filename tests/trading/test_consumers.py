@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
 @pytest.fixture
-def session(client):
-    return session_cookie_for(client, make_user())
+def session():
+    return session_cookie_for(make_user())
 
 
 async def test_it_counts_watchers_and_forwards_encoded_updates(session):

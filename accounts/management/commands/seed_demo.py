@@ -15,10 +15,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts import services
+from accounts import crypto, services
 from accounts.models import Environment, ExchangeConnection, KeyType
 
 DEMO_EMAIL = "demo@sandbox.local"
+DEMO_LABEL = "Demo (sandbox)"
 DEMO_BALANCES = {"USD": "25000", "USDT": "10000", "BTC": "1.5", "ETH": "12", "SOL": "150"}
 
 
@@ -64,10 +65,15 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            if not ExchangeConnection.objects.filter(user=user).exists():
+            demo = ExchangeConnection.objects.filter(user=user, label=DEMO_LABEL).first()
+            if demo and demo.key_fingerprint != crypto.fingerprint(key["apiKey"]):
+                # var/ was partly reset: the sandbox will load the new key, so follow it.
+                services.connection_delete(connection=demo)
+                demo = None
+            if demo is None:
                 services.connection_import(
                     user=user,
-                    label="Demo (sandbox)",
+                    label=DEMO_LABEL,
                     key_type=KeyType.EXCHANGE,
                     environment=Environment.SANDBOX,
                     api_key=key["apiKey"],

@@ -1,0 +1,152 @@
+"""binanceus — a typed Python client for the Binance.US API.
+
+REST::
+
+    from binanceus import Client
+    with Client(api_key, api_secret) as c:
+        book = c.depth("BTCUSD", limit=100)
+        order = c.new_order(symbol="BTCUSD", side="BUY", type="LIMIT", time_in_force="GTC",
+                            quantity=Decimal("0.01"), price=Decimal("20000"))
+
+Streams (asyncio)::
+
+    async with MarketStream(streams=["btcusd@depth@100ms"]) as stream:
+        async for msg in stream:
+            ...   # StreamMessage, or Reconnected after an automatic reconnect
+
+Local order book: :class:`OrderBook` (data structure + sequence checks) and
+:class:`LocalOrderBook` (buffer / snapshot / resync orchestration).
+
+Every price, quantity and amount is a :class:`~decimal.Decimal`; times are aware UTC
+datetimes. The endpoint table (``binanceus/endpoints.json``, exposed as :data:`ENDPOINTS`)
+decides each call's method, path, security (signing / API key) and weight.
+
+Exceptions::
+
+    BinanceUSError
+    ├── TransportError              connect failed; nothing sent; safe to retry
+    ├── NetworkError                read call lost its response (retried for reads)
+    ├── InvalidResponse             unexpected / undecodable answer
+    ├── WeightLimitExceeded         local weight budget refused the call
+    ├── ExecutionUnknown            mutating call may or may not have executed
+    │                               (.endpoint, .client_order_id); alias ExecutionUnknownError
+    ├── StreamError                 websocket connect failure / rejected control message
+    ├── OrderBookError
+    │   ├── SequenceGap             depth diff does not continue the sequence
+    │   └── BookNotSynced           diff applied without a snapshot
+    └── APIError(status, code, msg)
+        ├── ClientError             4XX, not executed
+        │   ├── InvalidTimestamp    -1021
+        │   ├── InvalidSignature    -1022
+        │   ├── AuthenticationError -2014 / -2015
+        │   ├── OrderNotFound       -2013
+        │   ├── InsufficientBalance -2010 "insufficient balance"
+        │   ├── RateLimited         429 (.retry_after)
+        │   └── IPBanned            418 (.retry_after)
+        └── ServerError             5XX (reads, or documented failures)
+            └── ServiceUnavailable  503 documented failure: not executed, may retry
+"""
+
+from ._client import Client, coverage, generate_client_order_id
+from ._endpoints import ENDPOINTS, Coverage, Endpoint, Param
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BinanceUSError,
+    ClientError,
+    ExecutionUnknown,
+    ExecutionUnknownError,
+    InsufficientBalance,
+    InvalidResponse,
+    InvalidSignature,
+    InvalidTimestamp,
+    IPBanned,
+    NetworkError,
+    OrderNotFound,
+    RateLimited,
+    ServerError,
+    ServiceUnavailable,
+    TransportError,
+    WeightLimitExceeded,
+)
+from ._models import (
+    Account,
+    AccountStatus,
+    ApiTradingStatus,
+    Balance,
+    CommissionRates,
+    DepthSnapshot,
+    ExchangeInfo,
+    Fill,
+    Kline,
+    Order,
+    RateLimit,
+    SymbolInfo,
+    Trade,
+    TradingIndicator,
+)
+from ._orderbook import BookNotSynced, LocalOrderBook, OrderBook, OrderBookError, SequenceGap
+from ._signing import format_decimal, sign
+from ._streams import MarketStream, Reconnected, StreamError, StreamMessage, UserStream
+from ._time import from_ms, to_ms
+from ._weights import InMemoryWeightBudget, WeightBudget
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENDPOINTS",
+    "APIError",
+    "Account",
+    "AccountStatus",
+    "ApiTradingStatus",
+    "AuthenticationError",
+    "Balance",
+    "BinanceUSError",
+    "BookNotSynced",
+    "Client",
+    "ClientError",
+    "CommissionRates",
+    "Coverage",
+    "DepthSnapshot",
+    "Endpoint",
+    "ExchangeInfo",
+    "ExecutionUnknown",
+    "ExecutionUnknownError",
+    "Fill",
+    "IPBanned",
+    "InMemoryWeightBudget",
+    "InsufficientBalance",
+    "InvalidResponse",
+    "InvalidSignature",
+    "InvalidTimestamp",
+    "Kline",
+    "LocalOrderBook",
+    "MarketStream",
+    "NetworkError",
+    "Order",
+    "OrderBook",
+    "OrderBookError",
+    "OrderNotFound",
+    "Param",
+    "RateLimit",
+    "RateLimited",
+    "Reconnected",
+    "SequenceGap",
+    "ServerError",
+    "ServiceUnavailable",
+    "StreamError",
+    "StreamMessage",
+    "SymbolInfo",
+    "Trade",
+    "TradingIndicator",
+    "TransportError",
+    "UserStream",
+    "WeightBudget",
+    "WeightLimitExceeded",
+    "coverage",
+    "format_decimal",
+    "from_ms",
+    "generate_client_order_id",
+    "sign",
+    "to_ms",
+]

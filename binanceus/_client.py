@@ -1,0 +1,481 @@
+"""The synchronous REST client."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from ._endpoints import ENDPOINTS, Coverage, Endpoint, coverage_of, endpoint
+from ._errors import (
+    ExecutionUnknown,
+    InvalidResponse,
+    InvalidTimestamp,
+    IPBanned,
+    NetworkError,
+    RateLimited,
+    ServiceUnavailable,
+    TransportError,
+    error_for,
+)
+from ._models import (
+    Account,
+    AccountStatus,
+    ApiTradingStatus,
+    DepthSnapshot,
+    ExchangeInfo,
+    Kline,
+    Order,
+    Trade,
+    to_decimal,
+)
+from ._signing import ParamValue, Secret, encode_params
+from ._time import ServerClock, from_ms, now_ms, to_ms
+from ._weights import InMemoryWeightBudget, WeightBudget, parse_rate_headers
+
+__all__ = ["Client", "coverage", "generate_client_order_id"]
+
+logger = logging.getLogger("binanceus")
+
+DEFAULT_BASE_URL = "https://api.binance.us"
+_BANNED_UNTIL = re.compile(r"banned until (\d{13})")
+
+
+def generate_client_order_id() -> str:
+    """A fresh client order id (32 hex chars; the exchange allows up to 36)."""
+    return uuid.uuid4().hex
+
+
+def _nothing_sent(exc: requests.RequestException) -> bool:
+    """True if the request provably never left this host (connection not established)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", exc.args[0])
+        return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return False
+
+
+def _mask(value: str | None) -> str | None:
+    if not value:
+        return None
+    return "****" + value[-4:] if len(value) > 12 else "****"
+
+
+class Client:
+    """Binance.US REST client.
+
+    ``Client(api_key, api_secret)`` signs ``SIGNED`` endpoints with HMAC-SHA256 and sends the
+    API key on every endpoint whose security type asks for it (both decided by the endpoint
+    table). Read calls retry on :class:`TransportError`, :class:`NetworkError` and
+    :class:`ServiceUnavailable` with backoff; mutating calls never retry on an unknown outcome
+    (:class:`ExecutionUnknown`). A ``-1021`` answer triggers one clock resync and one retry.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        recv_window: int = 5000,
+        session: requests.Session | None = None,
+        weight_budget: WeightBudget | None = None,
+        retry_backoff: Sequence[float] = (0.2, 0.4, 0.8),
+        local_clock_ms: Callable[[], int] = now_ms,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not 0 < recv_window <= 60_000:
+            raise ValueError("recv_window must be in (0, 60000]")
+        self._api_key = api_key or None
+        self._secret = Secret(api_secret) if api_secret else None
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.recv_window = recv_window
+        self._own_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self.weight_budget: WeightBudget = (
+            weight_budget if weight_budget is not None else InMemoryWeightBudget()
+        )
+        self.retry_backoff = tuple(retry_backoff)
+        self._clock = ServerClock(local_clock_ms)
+        self._sleep = sleep
+        self._used_weight: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._blocked_until = 0.0
+        self._blocked_error: type[RateLimited] | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (
+            f"Client(base_url={self.base_url!r}, api_key={_mask(self._api_key)!r}, "
+            f"api_secret={'********' if self._secret else None!r})"
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
+
+    @property
+    def used_weight(self) -> dict[str, int]:
+        """Last seen ``X-MBX-USED-WEIGHT-*`` / ``X-MBX-ORDER-COUNT-*`` values (upper-case)."""
+        with self._lock:
+            return dict(self._used_weight)
+
+    @property
+    def time_offset_ms(self) -> int:
+        """Server minus local clock in ms, as last measured by :meth:`sync_time`."""
+        return self._clock.offset_ms
+
+    def _call(
+        self,
+        key: str,
+        params: Mapping[str, ParamValue | None] | None = None,
+        *,
+        client_order_id: str | None = None,
+    ) -> Any:
+        ep = ENDPOINTS[key]
+        if ep.needs_api_key and not self._api_key:
+            raise ValueError(f"{ep.key} ({ep.security}) needs an api_key")
+        if ep.signed and self._secret is None:
+            raise ValueError(f"{ep.key} is SIGNED and needs an api_secret")
+        if ep.signed and not self._clock.synced:
+            self.sync_time()
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        resynced = False
+        attempt = 0
+        while True:
+            try:
+                return self._send(ep, clean, client_order_id)
+            except InvalidTimestamp:
+                if not ep.signed or resynced:
+                    raise
+                resynced = True
+                logger.info("%s: -1021 timestamp rejected; resyncing clock, retrying", ep.key)
+                self.sync_time()
+            except (TransportError, NetworkError, ServiceUnavailable) as exc:
+                if ep.mutating or attempt >= len(self.retry_backoff):
+                    raise
+                delay = self.retry_backoff[attempt]
+                attempt += 1
+                logger.warning(
+                    "%s: %s; retry %d in %.2fs", ep.key, type(exc).__name__, attempt, delay
+                )
+                self._sleep(delay)
+
+    def _send(self, ep: Endpoint, params: dict[str, ParamValue], coid: str | None) -> Any:
+        if self._blocked_error is not None and time.monotonic() < self._blocked_until:
+            wait = self._blocked_until - time.monotonic()
+            raise self._blocked_error(
+                418 if self._blocked_error is IPBanned else 429,
+                None,
+                f"not sent: backing off for another {wait:.1f}s after a rate-limit answer",
+                endpoint=ep.key,
+                retry_after=wait,
+            )
+        wire = dict(params)
+        if ep.signed:
+            # "An additional parameter, recvWindow, may be sent" to any SIGNED endpoint.
+            wire["recvWindow"] = self.recv_window
+            wire["timestamp"] = self._clock.now_ms()
+        encoded = encode_params(wire)
+        if ep.signed:
+            assert self._secret is not None
+            signature = self._secret.hmac_sha256(encoded)
+            encoded = f"{encoded}&signature={signature}" if encoded else f"signature={signature}"
+        headers: dict[str, str] = {}
+        if ep.needs_api_key:
+            assert self._api_key is not None
+            headers["X-MBX-APIKEY"] = self._api_key
+        url = self.base_url + ep.path
+        body: str | None = None
+        if ep.method in ("GET", "DELETE"):
+            if encoded:
+                url = f"{url}?{encoded}"
+        elif encoded:
+            body = encoded
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+
+        self.weight_budget.acquire(ep.weight_for(wire))
+        started = time.monotonic()
+        try:
+            resp = self._session.request(
+                ep.method, url, data=body, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            kind = type(exc).__name__
+            if _nothing_sent(exc):
+                raise TransportError(
+                    f"{ep.key}: could not connect ({kind}); nothing was sent", endpoint=ep.key
+                ) from None
+            if ep.mutating:
+                unknown = ExecutionUnknown(
+                    f"{ep.key}: no response after sending ({kind}); execution status unknown",
+                    endpoint=ep.key,
+                    client_order_id=coid,
+                )
+                logger.warning("%s (client order id %s)", unknown, coid)
+                raise unknown from None
+            raise NetworkError(f"{ep.key}: no response ({kind})", endpoint=ep.key) from None
+        logger.debug(
+            "%s -> %s in %.0fms", ep.key, resp.status_code, (time.monotonic() - started) * 1000
+        )
+        self._observe(resp.headers)
+        return self._decode(ep, resp, coid)
+
+    def _observe(self, headers: Mapping[str, str]) -> None:
+        seen = parse_rate_headers(headers)
+        if seen:
+            with self._lock:
+                self._used_weight.update(seen)
+        self.weight_budget.observe(headers)
+
+    def _decode(self, ep: Endpoint, resp: requests.Response, coid: str | None) -> Any:
+        status = resp.status_code
+        text = resp.text
+        try:
+            payload = json.loads(text, parse_float=Decimal) if text.strip() else None
+        except ValueError:
+            payload = None
+        if 200 <= status < 300:
+            if payload is None:
+                if text.strip():
+                    raise InvalidResponse(f"{ep.key}: response is not JSON", status=status)
+                return {}
+            return payload
+        code: int | None = None
+        msg = text.strip()[:300]
+        if isinstance(payload, dict):
+            raw_code = payload.get("code")
+            code = int(raw_code) if isinstance(raw_code, int) else None
+            msg = str(payload.get("msg", msg))
+        retry_after = self._retry_after(status, resp.headers, msg)
+        exc = error_for(
+            status=status,
+            code=code,
+            msg=msg,
+            endpoint=ep.key,
+            mutating=ep.mutating,
+            client_order_id=coid,
+            retry_after=retry_after,
+        )
+        if isinstance(exc, RateLimited | IPBanned):
+            self._blocked_until = time.monotonic() + (retry_after or 0)
+            self._blocked_error = type(exc)
+        if isinstance(exc, ExecutionUnknown):
+            logger.warning("%s (client order id %s)", exc, coid)
+        raise exc
+
+    @staticmethod
+    def _retry_after(status: int, headers: Mapping[str, str], msg: str) -> float | None:
+        if status not in (418, 429):
+            return None
+        value = headers.get("Retry-After")
+        if value is not None:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        m = _BANNED_UNTIL.search(msg)
+        if m:
+            return max(0.0, int(m.group(1)) / 1000 - time.time())
+        return None
+
+    # -- general ----------------------------------------------------------------------------
+
+    @endpoint("GET /api/v3/ping")
+    def ping(self) -> None:
+        self._call("GET /api/v3/ping")
+
+    @endpoint("GET /api/v3/time")
+    def server_time(self) -> datetime:
+        return from_ms(self._call("GET /api/v3/time")["serverTime"])
+
+    def sync_time(self) -> int:
+        """Measure the server clock offset (ms, server minus local) used for timestamps."""
+        sent = self._clock.local_ms()
+        data = self._call("GET /api/v3/time")
+        received = self._clock.local_ms()
+        offset = self._clock.update(
+            sent_ms=sent, server_ms=int(data["serverTime"]), received_ms=received
+        )
+        logger.debug("clock offset %dms (round trip %dms)", offset, received - sent)
+        return offset
+
+    @endpoint("GET /api/v3/exchangeInfo")
+    def exchange_info(
+        self, *, symbol: str | None = None, symbols: Sequence[str] | None = None
+    ) -> ExchangeInfo:
+        if symbol is not None and symbols is not None:
+            raise ValueError("pass symbol or symbols, not both")
+        data = self._call(
+            "GET /api/v3/exchangeInfo",
+            {"symbol": symbol, "symbols": list(symbols) if symbols is not None else None},
+        )
+        return ExchangeInfo.from_api(data)
+
+    # -- market data ------------------------------------------------------------------------
+
+    @endpoint("GET /api/v3/depth")
+    def depth(self, symbol: str, *, limit: int = 100) -> DepthSnapshot:
+        return DepthSnapshot.from_api(
+            self._call("GET /api/v3/depth", {"symbol": symbol, "limit": limit})
+        )
+
+    @endpoint("GET /api/v3/trades")
+    def recent_trades(self, symbol: str, *, limit: int = 500) -> list[Trade]:
+        rows = self._call("GET /api/v3/trades", {"symbol": symbol, "limit": limit})
+        return [Trade.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/klines")
+    def klines(
+        self,
+        symbol: str,
+        interval: str,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int = 500,
+    ) -> list[Kline]:
+        rows = self._call(
+            "GET /api/v3/klines",
+            {
+                "symbol": symbol,
+                "interval": interval,
+                "startTime": None if start_time is None else to_ms(start_time),
+                "endTime": None if end_time is None else to_ms(end_time),
+                "limit": limit,
+            },
+        )
+        return [Kline.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/ticker/price")
+    def ticker_price(self, *, symbol: str | None = None) -> dict[str, Decimal]:
+        data = self._call("GET /api/v3/ticker/price", {"symbol": symbol})
+        rows = [data] if isinstance(data, dict) else data
+        return {r["symbol"]: to_decimal(r["price"]) for r in rows}
+
+    # -- account ----------------------------------------------------------------------------
+
+    @endpoint("GET /api/v3/account")
+    def account(self) -> Account:
+        return Account.from_api(self._call("GET /api/v3/account"))
+
+    @endpoint("GET /sapi/v3/accountStatus")
+    def account_status(self) -> AccountStatus:
+        return AccountStatus.from_api(self._call("GET /sapi/v3/accountStatus"))
+
+    @endpoint("GET /sapi/v3/apiTradingStatus")
+    def api_trading_status(self) -> ApiTradingStatus:
+        return ApiTradingStatus.from_api(self._call("GET /sapi/v3/apiTradingStatus"))
+
+    # -- orders -----------------------------------------------------------------------------
+
+    @endpoint("POST /api/v3/order")
+    def new_order(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        type: str,
+        quantity: Decimal | None = None,
+        quote_order_qty: Decimal | None = None,
+        price: Decimal | None = None,
+        time_in_force: str | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: str = "FULL",
+    ) -> Order:
+        """Place an order. A client order id is generated when none is given, so that an
+        :class:`ExecutionUnknown` always carries one to look the order up by."""
+        coid = new_client_order_id or generate_client_order_id()
+        data = self._call(
+            "POST /api/v3/order",
+            {
+                "symbol": symbol,
+                "side": side.upper(),
+                "type": type.upper(),
+                "timeInForce": time_in_force,
+                "quantity": quantity,
+                "quoteOrderQty": quote_order_qty,
+                "price": price,
+                "newClientOrderId": coid,
+                "newOrderRespType": new_order_resp_type,
+            },
+            client_order_id=coid,
+        )
+        return Order.from_api(data)
+
+    @endpoint("GET /api/v3/order")
+    def get_order(
+        self,
+        *,
+        symbol: str,
+        order_id: int | None = None,
+        orig_client_order_id: str | None = None,
+    ) -> Order:
+        if order_id is None and orig_client_order_id is None:
+            raise ValueError("pass order_id or orig_client_order_id")
+        data = self._call(
+            "GET /api/v3/order",
+            {"symbol": symbol, "orderId": order_id, "origClientOrderId": orig_client_order_id},
+        )
+        return Order.from_api(data)
+
+    @endpoint("DELETE /api/v3/order")
+    def cancel_order(
+        self,
+        *,
+        symbol: str,
+        order_id: int | None = None,
+        orig_client_order_id: str | None = None,
+    ) -> Order:
+        if order_id is None and orig_client_order_id is None:
+            raise ValueError("pass order_id or orig_client_order_id")
+        data = self._call(
+            "DELETE /api/v3/order",
+            {"symbol": symbol, "orderId": order_id, "origClientOrderId": orig_client_order_id},
+            client_order_id=orig_client_order_id,
+        )
+        return Order.from_api(data)
+
+    @endpoint("GET /api/v3/openOrders")
+    def open_orders(self, *, symbol: str | None = None) -> list[Order]:
+        rows = self._call("GET /api/v3/openOrders", {"symbol": symbol})
+        return [Order.from_api(r) for r in rows]
+
+    # -- user data stream -------------------------------------------------------------------
+
+    @endpoint("POST /api/v3/userDataStream")
+    def create_listen_key(self) -> str:
+        return str(self._call("POST /api/v3/userDataStream")["listenKey"])
+
+    @endpoint("PUT /api/v3/userDataStream")
+    def keepalive_listen_key(self, listen_key: str) -> None:
+        self._call("PUT /api/v3/userDataStream", {"listenKey": listen_key})
+
+    @endpoint("DELETE /api/v3/userDataStream")
+    def close_listen_key(self, listen_key: str) -> None:
+        self._call("DELETE /api/v3/userDataStream", {"listenKey": listen_key})
+
+
+def coverage() -> Coverage:
+    """Which endpoints of the table have a typed :class:`Client` method."""
+    return coverage_of(Client)

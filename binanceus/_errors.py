@@ -1,0 +1,270 @@
+"""Exceptions raised by :mod:`binanceus`.
+
+The hierarchy::
+
+    BinanceUSError
+    ├── TransportError          connect failed before any byte was sent; always safe to retry
+    ├── NetworkError            a read call lost its response (read timeout, reset) after sending;
+    │                           reads are idempotent, so the client retries them
+    ├── InvalidResponse         the exchange answered with something that is not the JSON we expect
+    ├── WeightLimitExceeded     the local weight budget refused the call (nothing was sent)
+    ├── ExecutionUnknown        a mutating call may or may not have been executed: 5XX other than
+    │                           a "failed" 503, a read timeout after sending, or code -1006/-1007.
+    │                           Carries ``endpoint`` and ``client_order_id``; confirm via
+    │                           ``get_order(orig_client_order_id=...)`` or the user data stream
+    │                           before doing anything else. Never retried blind.
+    └── APIError(status, code, msg)   the exchange answered and rejected / failed the request
+        ├── ClientError                 4XX: the request was wrong; not executed
+        │   ├── InvalidTimestamp        -1021 (the client resyncs its clock and retries once)
+        │   ├── InvalidSignature        -1022
+        │   ├── AuthenticationError     -2014 / -2015
+        │   ├── OrderNotFound           -2013
+        │   ├── InsufficientBalance     -2010 "Account has insufficient balance ..."
+        │   ├── RateLimited             HTTP 429; ``retry_after`` seconds
+        │   └── IPBanned                HTTP 418; ``retry_after`` seconds
+        └── ServerError                 5XX on a read call (or a 5XX known to be a failure)
+            └── ServiceUnavailable      503 "Service Unavailable." / "Internal error; unable to
+                                        process your request." / -1008: NOT executed, may retry
+
+``ExecutionUnknownError`` is an alias of :class:`ExecutionUnknown`.
+
+No exception message ever contains the API secret, the request signature or the signed query
+string: messages name the endpoint (method and path) and the exchange's code and msg only.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BinanceUSError",
+    "ClientError",
+    "ExecutionUnknown",
+    "ExecutionUnknownError",
+    "IPBanned",
+    "InsufficientBalance",
+    "InvalidResponse",
+    "InvalidSignature",
+    "InvalidTimestamp",
+    "NetworkError",
+    "OrderNotFound",
+    "RateLimited",
+    "ServerError",
+    "ServiceUnavailable",
+    "TransportError",
+    "WeightLimitExceeded",
+    "error_for",
+]
+
+
+class BinanceUSError(Exception):
+    """Base class of every exception raised by this package."""
+
+
+class TransportError(BinanceUSError):
+    """The connection could not be established; nothing was sent, so retrying is safe."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+
+
+class NetworkError(BinanceUSError):
+    """A read request was (possibly) sent but no response was read."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+
+
+class InvalidResponse(BinanceUSError):
+    """The exchange's answer could not be decoded as the expected JSON."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class WeightLimitExceeded(BinanceUSError):
+    """The local :class:`~binanceus.WeightBudget` refused to spend more weight this minute."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ExecutionUnknown(BinanceUSError):
+    """A mutating call ended without a definite outcome: it may have been executed.
+
+    Do not retry blindly; look the order up by ``client_order_id`` first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        client_order_id: str | None = None,
+        status: int | None = None,
+        code: int | None = None,
+        msg: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.client_order_id = client_order_id
+        self.status = status
+        self.code = code
+        self.msg = msg
+
+
+ExecutionUnknownError = ExecutionUnknown
+
+
+class APIError(BinanceUSError):
+    """The exchange answered with an error status."""
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None,
+        msg: str,
+        *,
+        endpoint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.msg = msg
+        self.endpoint = endpoint
+        where = f"{endpoint}: " if endpoint else ""
+        super().__init__(f"{where}HTTP {status}, code {code}: {msg}")
+
+
+class ClientError(APIError):
+    """HTTP 4XX: the request was malformed or refused; it was not executed."""
+
+
+class InvalidTimestamp(ClientError):
+    """-1021: the timestamp is outside ``recvWindow`` or ahead of the server's clock."""
+
+
+class InvalidSignature(ClientError):
+    """-1022: the signature did not verify."""
+
+
+class AuthenticationError(ClientError):
+    """-2014 / -2015: bad API-key format, or key / IP / permissions rejected."""
+
+
+class OrderNotFound(ClientError):
+    """-2013: the order does not exist."""
+
+
+class InsufficientBalance(ClientError):
+    """-2010 "Account has insufficient balance for requested action"."""
+
+
+class _RetryAfter(ClientError):
+    def __init__(
+        self,
+        status: int,
+        code: int | None,
+        msg: str,
+        *,
+        endpoint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, code, msg, endpoint=endpoint)
+        self.retry_after = retry_after
+
+
+class RateLimited(_RetryAfter):
+    """HTTP 429: back off for ``retry_after`` seconds or the IP gets banned."""
+
+
+class IPBanned(_RetryAfter):
+    """HTTP 418: the IP is banned for ``retry_after`` seconds. Stop sending."""
+
+
+class ServerError(APIError):
+    """HTTP 5XX on a call whose outcome does not matter (a read) or is known to be a failure."""
+
+
+class ServiceUnavailable(ServerError):
+    """HTTP 503 that the exchange documents as a definite failure: not executed, may retry."""
+
+
+_EXECUTION_UNKNOWN_CODES = frozenset({-1006, -1007})
+_FAILED_503_MESSAGES = (
+    "service unavailable",
+    "internal error; unable to process your request",
+    "request throttled by system-level protection",
+)
+
+
+def _is_failed_503(status: int, code: int | None, msg: str) -> bool:
+    """The 503 variants the exchange documents as a definite failure (see http-status semantics)."""
+    if status != 503:
+        return False
+    if code == -1008:
+        return True
+    text = msg.strip().lower()
+    return any(text.startswith(m) for m in _FAILED_503_MESSAGES)
+
+
+_CLIENT_ERRORS_BY_CODE: dict[int, type[ClientError]] = {
+    -1021: InvalidTimestamp,
+    -1022: InvalidSignature,
+    -2013: OrderNotFound,
+    -2014: AuthenticationError,
+    -2015: AuthenticationError,
+}
+
+
+def error_for(
+    *,
+    status: int,
+    code: int | None,
+    msg: str,
+    endpoint: str,
+    mutating: bool,
+    client_order_id: str | None = None,
+    retry_after: float | None = None,
+) -> BinanceUSError:
+    """Map an exchange answer (HTTP status + JSON ``code``/``msg``) to an exception instance.
+
+    ``mutating`` is True for calls whose unknown outcome matters (orders, cancels, transfers):
+    for them a 5XX that is not a documented failure, or code -1006 / -1007, is
+    :class:`ExecutionUnknown` rather than :class:`ServerError`.
+    """
+    if mutating and code in _EXECUTION_UNKNOWN_CODES:
+        return ExecutionUnknown(
+            f"{endpoint}: execution status unknown (HTTP {status}, code {code}: {msg})",
+            endpoint=endpoint,
+            client_order_id=client_order_id,
+            status=status,
+            code=code,
+            msg=msg,
+        )
+    if status == 429:
+        return RateLimited(status, code, msg, endpoint=endpoint, retry_after=retry_after)
+    if status == 418:
+        return IPBanned(status, code, msg, endpoint=endpoint, retry_after=retry_after)
+    if 400 <= status < 500:
+        cls = _CLIENT_ERRORS_BY_CODE.get(code, ClientError) if code is not None else ClientError
+        if code == -2010 and "insufficient balance" in msg.lower():
+            cls = InsufficientBalance
+        return cls(status, code, msg, endpoint=endpoint)
+    if status >= 500:
+        if _is_failed_503(status, code, msg):
+            return ServiceUnavailable(status, code, msg, endpoint=endpoint)
+        if mutating:
+            return ExecutionUnknown(
+                f"{endpoint}: execution status unknown (HTTP {status}, code {code}: {msg})",
+                endpoint=endpoint,
+                client_order_id=client_order_id,
+                status=status,
+                code=code,
+                msg=msg,
+            )
+        return ServerError(status, code, msg, endpoint=endpoint)
+    return APIError(status, code, msg, endpoint=endpoint)

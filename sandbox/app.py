@@ -1,0 +1,130 @@
+"""The aiohttp application: REST dispatch (auth, weights, errors), streams and admin routes,
+all on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import orjson
+from aiohttp import web
+
+from . import admin, errors
+from .auth import authenticate
+from .endpoint_table import Endpoint, find
+from .params import Params, merge
+from .rest import HANDLERS, VARIABLE_WEIGHTS, Ctx
+from .state import Exchange
+from .streams import cancel_task
+from .ws import WsHandlers
+
+EXCHANGE = web.AppKey("exchange", Exchange)
+
+
+def json_response(doc: object, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(doc), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def _weight(endpoint: Endpoint, params: Params | None) -> int:
+    if endpoint.weight is not None:
+        return endpoint.weight
+    rule = VARIABLE_WEIGHTS.get(endpoint.path)
+    if rule is None or params is None:
+        return 1
+    try:
+        return rule(params)
+    except errors.ApiError:
+        return 1
+
+
+async def rest(request: web.Request) -> web.Response:
+    """Every /api and /sapi request: find the endpoint, count weight, authenticate, run."""
+    ex = request.app[EXCHANGE]
+    ip = request.remote or ""
+    endpoint = find(request.method, request.path)
+    if endpoint is None:
+        return _answer(ex, ip, 1, errors.unsupported(404), {})
+    query = request.rel_url.raw_query_string
+    body = (await request.read()).decode("utf-8", "surrogateescape")
+    params: Params | None = None
+    ctx_headers: dict[str, str] = {}
+    try:
+        params = Params(merge(query, body))
+        key = authenticate(
+            ex.registry,
+            request.headers.get("X-MBX-APIKEY"),
+            endpoint,
+            params,
+            query,
+            body,
+            ex.clock.now_ms(),
+        )
+        handler = HANDLERS.get((endpoint.method, endpoint.path))
+        if handler is None:  # in the spec, not in the sandbox (yet)
+            raise errors.unsupported(404)
+        ctx = Ctx(ex, params, key, ip, ctx_headers)
+        result: object = handler(ctx)
+    except errors.ApiError as exc:
+        result = exc
+    return _answer(ex, ip, _weight(endpoint, params), result, ctx_headers)
+
+
+def _answer(
+    ex: Exchange, ip: str, weight: int, result: object, headers: dict[str, str]
+) -> web.Response:
+    used = str(ex.limits.add_weight(ip, weight))
+    headers = {**headers, "X-MBX-USED-WEIGHT": used, "X-MBX-USED-WEIGHT-1M": used}
+    if isinstance(result, errors.ApiError):
+        return json_response(result.body(), result.status, headers)
+    return json_response(result, 200, headers)
+
+
+async def not_found(request: web.Request) -> web.Response:
+    return json_response(errors.unsupported(404).body(), 404)
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    ex = app[EXCHANGE]
+    tasks = [asyncio.create_task(ex.hub.run())]
+    tick_ms = app[TICK_MS]
+    if tick_ms > 0:
+        tasks.append(asyncio.create_task(ex.flow.run(tick_ms)))
+    yield
+    for task in tasks:
+        await cancel_task(task)
+
+
+TICK_MS = web.AppKey("tick_ms", int)
+
+
+def build_app(ex: Exchange, *, tick_ms: int = 250, ws_ping_s: float = 180.0) -> web.Application:
+    app = web.Application(client_max_size=1 << 20)
+    app[EXCHANGE] = ex
+    app[TICK_MS] = tick_ms
+    app.cleanup_ctx.append(_background)
+    ws = WsHandlers(ex.hub, ws_ping_s)
+    app.on_shutdown.append(ws.close_all)
+    admin.add_routes(app, ex)
+    app.router.add_get("/ws", ws.raw)
+    app.router.add_get("/ws/{tail:.*}", ws.raw)
+    app.router.add_get("/stream", ws.combined)
+    for prefix in ("/api/", "/sapi/"):
+        app.router.add_route("*", prefix + "{tail:.*}", rest)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def serve(ex: Exchange, host: str, port: int, **kwargs: object) -> AsyncIterator[str]:
+    """Run the app on host:port until the context exits; yields the base URL."""
+    runner = web.AppRunner(build_app(ex, **kwargs), access_log=None, shutdown_timeout=2.0)  # type: ignore[arg-type]
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,143 @@
+"""Candlesticks built from the sandbox's own trades.
+
+Trades are folded into 1-minute bars as they happen; every other interval is an aggregation
+of those bars, so all intervals agree with each other and with GET /api/v3/trades.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from .decimals import ZERO, fmt8
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+FIXED = {
+    "1m": MINUTE,
+    "3m": 3 * MINUTE,
+    "5m": 5 * MINUTE,
+    "15m": 15 * MINUTE,
+    "30m": 30 * MINUTE,
+    "1h": HOUR,
+    "2h": 2 * HOUR,
+    "4h": 4 * HOUR,
+    "6h": 6 * HOUR,
+    "8h": 8 * HOUR,
+    "12h": 12 * HOUR,
+    "1d": DAY,
+    "3d": 3 * DAY,
+}
+INTERVALS = (*FIXED, "1w", "1M")
+_MONDAY = 4 * DAY  # 1970-01-01 was a Thursday; weekly bars open on Mondays
+
+
+def bucket(interval: str, t: int) -> tuple[int, int]:
+    """(open time, close time) of the `interval` bar containing millisecond time `t`."""
+    if interval in FIXED:
+        size = FIXED[interval]
+        start = t - t % size
+        return start, start + size - 1
+    if interval == "1w":
+        start = t - (t - _MONDAY) % WEEK
+        return start, start + WEEK - 1
+    d = datetime.fromtimestamp(t / 1000, UTC)
+    start_dt = datetime(d.year, d.month, 1, tzinfo=UTC)
+    end_dt = datetime(d.year + d.month // 12, d.month % 12 + 1, 1, tzinfo=UTC)
+    return int(start_dt.timestamp() * 1000), int(end_dt.timestamp() * 1000) - 1
+
+
+class Bar:
+    __slots__ = (
+        "close",
+        "high",
+        "low",
+        "n",
+        "open",
+        "open_time",
+        "quote",
+        "taker_base",
+        "taker_quote",
+        "volume",
+    )
+
+    def __init__(self, open_time: int, price: Decimal) -> None:
+        self.open_time = open_time
+        self.open = self.high = self.low = self.close = price
+        self.volume = self.quote = self.taker_base = self.taker_quote = ZERO
+        self.n = 0
+
+    def add(self, price: Decimal, qty: Decimal, quote: Decimal, taker_buy: bool) -> None:
+        self.high = max(self.high, price)
+        self.low = min(self.low, price)
+        self.close = price
+        self.volume += qty
+        self.quote += quote
+        self.n += 1
+        if taker_buy:
+            self.taker_base += qty
+            self.taker_quote += quote
+
+    def merge(self, other: Bar) -> None:
+        self.high = max(self.high, other.high)
+        self.low = min(self.low, other.low)
+        self.close = other.close
+        self.volume += other.volume
+        self.quote += other.quote
+        self.n += other.n
+        self.taker_base += other.taker_base
+        self.taker_quote += other.taker_quote
+
+    def row(self, close_time: int) -> list:
+        """The spec's kline array: open time ... taker buy quote volume, "0"."""
+        return [
+            self.open_time,
+            fmt8(self.open),
+            fmt8(self.high),
+            fmt8(self.low),
+            fmt8(self.close),
+            fmt8(self.volume),
+            close_time,
+            fmt8(self.quote),
+            self.n,
+            fmt8(self.taker_base),
+            fmt8(self.taker_quote),
+            "0",
+        ]
+
+
+class KlineStore:
+    def __init__(self) -> None:
+        self.minutes: list[Bar] = []
+        self._times: list[int] = []
+
+    def add(self, t: int, price: Decimal, qty: Decimal, quote: Decimal, taker_buy: bool) -> None:
+        start = t - t % MINUTE
+        if self.minutes and start < self.minutes[-1].open_time:
+            start = self.minutes[-1].open_time  # clock moved back (admin skew): stay ordered
+        if not self.minutes or self.minutes[-1].open_time != start:
+            self.minutes.append(Bar(start, price))
+            self._times.append(start)
+        self.minutes[-1].add(price, qty, quote, taker_buy)
+
+    def query(self, interval: str, start: int | None, end: int | None, limit: int) -> list[list]:
+        lo = 0 if start is None else bisect.bisect_left(self._times, bucket(interval, start)[0])
+        hi = len(self._times) if end is None else bisect.bisect_right(self._times, end)
+        bars: list[tuple[Bar, int]] = []
+        for m in self.minutes[lo:hi]:
+            open_time, close_time = bucket(interval, m.open_time)
+            if bars and bars[-1][0].open_time == open_time:
+                bars[-1][0].merge(m)
+            else:
+                agg = Bar(open_time, m.open)
+                agg.merge(m)
+                agg.open, agg.low, agg.high = m.open, m.low, m.high
+                bars.append((agg, close_time))
+        if start is not None:
+            bars = [b for b in bars if b[0].open_time >= start][:limit]
+        else:
+            bars = bars[-limit:]
+        return [bar.row(close) for bar, close in bars]

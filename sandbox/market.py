@@ -1,0 +1,138 @@
+"""Background market flow: market makers and takers trading through the same engine.
+
+Makers keep LEVELS resting orders on each side around a mid price that random-walks one
+level at a time; takers cross the spread with small MARKET and IOC LIMIT orders every tick.
+Everything is drawn from one `random.Random` seeded from --seed, and prices are integer tick
+counts turned into Decimal, so a given seed always produces the same order flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .accounts import Account, Registry
+from .engine import BUY, SELL, Engine, Order, OrderRequest
+from .errors import ApiError
+from .symbols import ASSETS, SymbolSpec
+
+LEVELS = 25
+INTERNAL_BALANCE = Decimal(10) ** 15
+
+
+@dataclass(slots=True)
+class _Quotes:
+    spec: SymbolSpec
+    mid: int  # in ticks
+    bids: dict[int, Order] = field(default_factory=dict)  # price in ticks -> maker order
+    asks: dict[int, Order] = field(default_factory=dict)
+
+
+class MarketFlow:
+    def __init__(self, engine: Engine, registry: Registry, seed: int) -> None:
+        self.engine = engine
+        self.rng = random.Random(f"flow:{seed}")
+        funds = dict.fromkeys(ASSETS, INTERNAL_BALANCE)
+        self.maker = registry.create_account("market-maker@sandbox.internal", funds, internal=True)
+        self.taker = registry.create_account("market-taker@sandbox.internal", funds, internal=True)
+        self.quotes = {
+            sym: _Quotes(book.spec, int(book.spec.start_mid / book.spec.tick))
+            for sym, book in sorted(engine.books.items())
+        }
+        self._n = 0
+
+    def seed_book(self) -> None:
+        for q in self.quotes.values():
+            self._quote(q)
+
+    def step(self) -> None:
+        """One tick: move each mid, re-quote, and maybe send a taker order."""
+        for q in self.quotes.values():
+            move = self.rng.choice((-1, 0, 0, 1))
+            q.mid = max(q.mid + move * q.spec.level_ticks, (LEVELS + 2) * q.spec.level_ticks)
+            self._quote(q)
+            self._take(q)
+
+    async def run(self, tick_ms: int) -> None:
+        while True:
+            await asyncio.sleep(tick_ms / 1000)
+            self.step()
+
+    def _quote(self, q: _Quotes) -> None:
+        step = q.spec.level_ticks
+        want_bids = {q.mid - step * (k + 1) for k in range(LEVELS)}
+        want_asks = {q.mid + step * (k + 1) for k in range(LEVELS)}
+        self._sync_side(q, q.bids, want_bids, BUY)
+        self._sync_side(q, q.asks, want_asks, SELL)
+        if self.rng.random() < 0.3:  # refresh one level's size so the book keeps changing
+            side, orders = (BUY, q.bids) if self.rng.random() < 0.5 else (SELL, q.asks)
+            if orders:
+                ticks = self.rng.choice(sorted(orders))
+                self._cancel(orders.pop(ticks))
+                self._place_maker(q, orders, ticks, side)
+
+    def _sync_side(self, q: _Quotes, orders: dict[int, Order], want: set[int], side: str) -> None:
+        for ticks in sorted(orders):
+            order = orders[ticks]
+            if not order.is_open:
+                del orders[ticks]
+            elif ticks not in want:
+                self._cancel(orders.pop(ticks))
+        for ticks in sorted(want - orders.keys(), reverse=side == BUY):
+            self._place_maker(q, orders, ticks, side)
+
+    def _place_maker(self, q: _Quotes, orders: dict[int, Order], ticks: int, side: str) -> None:
+        qty = self.rng.randint(*q.spec.maker_steps) * q.spec.step
+        self._n += 1
+        req = OrderRequest(
+            q.spec.symbol,
+            side,
+            "LIMIT",
+            "GTC",
+            qty,
+            None,
+            ticks * q.spec.tick,
+            f"mm{self._n}",
+            "NONE",
+        )
+        order = self._send(self.maker, req)
+        if order is not None and order.is_open:
+            orders[ticks] = order
+
+    def _take(self, q: _Quotes) -> None:
+        if self.rng.random() >= 0.7:
+            return
+        side = self.rng.choice((BUY, SELL))
+        qty = self.rng.randint(*q.spec.taker_steps) * q.spec.step
+        self._n += 1
+        if self.rng.random() < 0.8:
+            req = OrderRequest(
+                q.spec.symbol, side, "MARKET", "GTC", qty, None, None, f"tk{self._n}", "NONE"
+            )
+        else:
+            offset = self.rng.randint(0, 2) * q.spec.level_ticks
+            ticks = q.mid + offset if side == BUY else q.mid - offset
+            req = OrderRequest(
+                q.spec.symbol,
+                side,
+                "LIMIT",
+                "IOC",
+                qty,
+                None,
+                ticks * q.spec.tick,
+                f"tk{self._n}",
+                "NONE",
+            )
+        self._send(self.taker, req)
+
+    def _send(self, acct: Account, req: OrderRequest) -> Order | None:
+        try:
+            return self.engine.place(acct, req).order
+        except ApiError:
+            return None  # e.g. a maker quote that would self-match; skip this tick
+
+    def _cancel(self, order: Order) -> None:
+        if order.is_open:
+            self.engine.cancel(order.account, order.symbol, order.order_id, None, "mmcancel")

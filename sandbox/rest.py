@@ -1,0 +1,325 @@
+"""REST handlers for /api/v3 and /sapi. Each takes a `Ctx` (authenticated by `app.py`) and
+returns the JSON document, shaped and ordered like the spec's example responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import errors
+from .accounts import Account, ApiKey
+from .decimals import ZERO, fmt8
+from .engine import Order, PlaceResult
+from .klines import INTERVALS
+from .orders import cancel_order, new_order, order_response
+from .params import Params
+from .state import Exchange
+from .symbols import ASSETS, SYMBOLS, SymbolSpec, exchange_info
+
+
+@dataclass(slots=True)
+class Ctx:
+    ex: Exchange
+    params: Params
+    key: ApiKey | None
+    ip: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def account(self) -> Account:
+        """The key's account; only called by authenticated endpoints."""
+        assert self.key is not None
+        return self.key.account
+
+
+Handler = Callable[[Ctx], object]
+
+
+def spec_of(symbol: str | None) -> SymbolSpec:
+    spec = SYMBOLS.get(symbol or "")
+    if spec is None:
+        raise errors.bad_symbol()
+    return spec
+
+
+def symbol_param(p: Params) -> SymbolSpec:
+    return spec_of(p.req("symbol"))
+
+
+def symbol_list(p: Params) -> list[SymbolSpec] | None:
+    """symbol= or symbols=[...] (not both); None when neither was sent."""
+    symbol, symbols = p.get("symbol"), p.json_list("symbols")
+    if symbol is not None and symbols is not None:
+        raise errors.bad_combo()
+    if symbol is not None:
+        return [spec_of(symbol)]
+    if symbols is not None:
+        return [spec_of(s) for s in symbols]
+    return None
+
+
+# ---- general ---------------------------------------------------------------------------------
+
+
+def ping(ctx: Ctx) -> object:
+    return {}
+
+
+def server_time(ctx: Ctx) -> object:
+    return {"serverTime": ctx.ex.clock.now_ms()}
+
+
+def get_exchange_info(ctx: Ctx) -> object:
+    specs = symbol_list(ctx.params) or list(SYMBOLS.values())
+    permissions = ctx.params.get("permissions")
+    if permissions is not None and "SPOT" not in permissions:
+        specs = []
+    return exchange_info(specs, ctx.ex.clock.now_ms())
+
+
+# ---- market data -----------------------------------------------------------------------------
+
+
+def depth(ctx: Ctx) -> object:
+    spec = symbol_param(ctx.params)
+    limit = ctx.params.limit("limit", 100, 5000)
+    book = ctx.ex.engine.books[spec.symbol]
+    return {
+        "lastUpdateId": book.update_id,
+        "bids": [[fmt8(p), fmt8(q)] for p, q in book.bids.top(limit)],
+        "asks": [[fmt8(p), fmt8(q)] for p, q in book.asks.top(limit)],
+    }
+
+
+def trades(ctx: Ctx) -> object:
+    spec = symbol_param(ctx.params)
+    limit = ctx.params.limit("limit", 500, 1000)
+    recent = list(ctx.ex.engine.books[spec.symbol].trades)[-limit:]
+    return [
+        {
+            "id": t.trade_id,
+            "price": fmt8(t.price),
+            "qty": fmt8(t.qty),
+            "quoteQty": fmt8(t.quote_qty),
+            "time": t.time,
+            "isBuyerMaker": t.buyer_is_maker,
+            "isBestMatch": True,
+        }
+        for t in recent
+    ]
+
+
+def klines(ctx: Ctx) -> object:
+    p = ctx.params
+    spec = symbol_param(p)
+    interval = p.enum("interval", INTERVALS, errors.bad_interval(), required=True)
+    assert interval is not None
+    limit = p.limit("limit", 500, 1000)
+    store = ctx.ex.engine.books[spec.symbol].klines
+    return store.query(interval, p.integer("startTime"), p.integer("endTime"), limit)
+
+
+def ticker_price(ctx: Ctx) -> object:
+    specs = symbol_list(ctx.params)
+    rows = [
+        {"symbol": s.symbol, "price": fmt8(_price(ctx, s))} for s in (specs or SYMBOLS.values())
+    ]
+    return rows[0] if ctx.params.has("symbol") else rows
+
+
+def _price(ctx: Ctx, spec: SymbolSpec) -> Decimal:
+    last = ctx.ex.engine.last_price(spec.symbol)
+    return last if last is not None else spec.start_mid
+
+
+def avg_price(ctx: Ctx) -> object:
+    spec = symbol_param(ctx.params)
+    avg = ctx.ex.engine.avg_price(spec.symbol)
+    return {"mins": 5, "price": fmt8(avg if avg is not None else spec.start_mid)}
+
+
+# ---- account ---------------------------------------------------------------------------------
+
+
+def account(ctx: Ctx) -> object:
+    acct = ctx.account
+    maker, taker = acct.maker_rate, acct.taker_rate
+    assets = sorted(set(ASSETS) | set(acct.balances))
+    return {
+        "makerCommission": int(maker * 10000),
+        "takerCommission": int(taker * 10000),
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": {
+            "maker": fmt8(maker),
+            "taker": fmt8(taker),
+            "buyer": fmt8(ZERO),
+            "seller": fmt8(ZERO),
+        },
+        "canTrade": True,
+        "canWithdraw": True,
+        "canDeposit": True,
+        "brokered": False,
+        "requireSelfTradePrevention": False,
+        "updateTime": acct.update_time,
+        "accountType": "SPOT",
+        "balances": [
+            {"asset": a, "free": fmt8(acct.bal(a).free), "locked": fmt8(acct.bal(a).locked)}
+            for a in assets
+        ],
+        "permissions": ["SPOT"],
+    }
+
+
+def account_status(ctx: Ctx) -> object:
+    return {"msg": "Normal", "success": True}
+
+
+def api_trading_status(ctx: Ctx) -> object:
+    return {
+        "success": True,
+        "status": {
+            "isLocked": False,
+            "plannedRecoverTime": 0,
+            "triggerCondition": {"GCR": 150, "IFER": 150, "UFR": 300},
+            "indicators": {},
+            "updateTime": ctx.ex.clock.now_ms(),
+        },
+    }
+
+
+def system_status(ctx: Ctx) -> object:
+    return {"status": 0}
+
+
+# ---- orders ----------------------------------------------------------------------------------
+
+
+def post_order(ctx: Ctx) -> object:
+    result: PlaceResult
+    result, resp_type = new_order(ctx.ex, ctx.account, ctx.params, count=_count_order(ctx))
+    return order_response(result, resp_type)
+
+
+def _count_order(ctx: Ctx) -> Callable[[], None]:
+    def count() -> None:
+        ten_s, day = ctx.ex.limits.add_order(ctx.account.account_id)
+        ctx.headers["X-MBX-ORDER-COUNT-10S"] = str(ten_s)
+        ctx.headers["X-MBX-ORDER-COUNT-1D"] = str(day)
+
+    return count
+
+
+def get_order(ctx: Ctx) -> object:
+    order = _lookup(ctx)
+    if order is None:
+        raise errors.no_such_order()
+    return order_status(order)
+
+
+def _lookup(ctx: Ctx) -> Order | None:
+    p = ctx.params
+    spec = symbol_param(p)
+    order_id, client_id = p.integer("orderId"), p.get("origClientOrderId")
+    if order_id is None and client_id is None:
+        raise errors.either("orderId", "origClientOrderId")
+    return ctx.ex.engine.find(ctx.account, spec.symbol, order_id, client_id)
+
+
+def delete_order(ctx: Ctx) -> object:
+    return cancel_order(ctx.ex, ctx.account, ctx.params)
+
+
+def open_orders(ctx: Ctx) -> object:
+    symbol = ctx.params.get("symbol")
+    if symbol is not None:
+        spec_of(symbol)
+    return [order_status(o) for o in ctx.ex.engine.open_orders(ctx.account, symbol)]
+
+
+def order_status(o: Order) -> dict:
+    return {
+        "symbol": o.symbol,
+        "orderId": o.order_id,
+        "orderListId": -1,
+        "clientOrderId": o.client_order_id,
+        "price": fmt8(o.price),
+        "origQty": fmt8(o.orig_qty),
+        "executedQty": fmt8(o.executed_qty),
+        "cummulativeQuoteQty": fmt8(o.cum_quote),
+        "status": o.status,
+        "timeInForce": o.time_in_force,
+        "type": o.type,
+        "side": o.side,
+        "stopPrice": fmt8(ZERO),
+        "icebergQty": fmt8(ZERO),
+        "time": o.time,
+        "updateTime": o.update_time,
+        "isWorking": True,
+        "origQuoteOrderQty": fmt8(o.orig_quote_qty),
+        "workingTime": o.working_time,
+        "selfTradePreventionMode": o.stp_mode,
+    }
+
+
+# ---- user data stream ------------------------------------------------------------------------
+
+
+def start_stream(ctx: Ctx) -> object:
+    return {"listenKey": ctx.ex.listen_keys.start(ctx.account)}
+
+
+def keepalive_stream(ctx: Ctx) -> object:
+    ctx.ex.listen_keys.keepalive(ctx.params.req("listenKey"), ctx.account)
+    return {}
+
+
+def close_stream(ctx: Ctx) -> object:
+    key = ctx.params.req("listenKey")
+    ctx.ex.listen_keys.close(key, ctx.account)
+    ctx.ex.hub.close_stream(key)
+    return {}
+
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("GET", "/api/v3/ping"): ping,
+    ("GET", "/api/v3/time"): server_time,
+    ("GET", "/sapi/v1/system/status"): system_status,
+    ("GET", "/api/v3/exchangeInfo"): get_exchange_info,
+    ("GET", "/api/v3/depth"): depth,
+    ("GET", "/api/v3/trades"): trades,
+    ("GET", "/api/v3/klines"): klines,
+    ("GET", "/api/v3/ticker/price"): ticker_price,
+    ("GET", "/api/v3/avgPrice"): avg_price,
+    ("GET", "/api/v3/account"): account,
+    ("GET", "/sapi/v3/accountStatus"): account_status,
+    ("GET", "/sapi/v3/apiTradingStatus"): api_trading_status,
+    ("POST", "/api/v3/order"): post_order,
+    ("GET", "/api/v3/order"): get_order,
+    ("DELETE", "/api/v3/order"): delete_order,
+    ("GET", "/api/v3/openOrders"): open_orders,
+    ("POST", "/api/v3/userDataStream"): start_stream,
+    ("PUT", "/api/v3/userDataStream"): keepalive_stream,
+    ("DELETE", "/api/v3/userDataStream"): close_stream,
+}
+
+
+def _depth_weight(p: Params) -> int:
+    limit = p.limit("limit", 100, 5000)
+    return 1 if limit <= 100 else 5 if limit <= 500 else 10 if limit <= 1000 else 50
+
+
+def _symbol_weight(p: Params) -> int:
+    return 1 if p.has("symbol") else 2
+
+
+# Spec weights that depend on the parameters ("variable" in the endpoint table).
+VARIABLE_WEIGHTS: dict[str, Callable[[Params], int]] = {
+    "/api/v3/depth": _depth_weight,
+    "/api/v3/ticker/price": _symbol_weight,
+    "/api/v3/ticker/bookTicker": _symbol_weight,
+    "/api/v3/ticker/24hr": lambda p: 1 if p.has("symbol") else 40,
+    "/api/v3/ticker": lambda p: 4 if p.has("symbol") else 40,
+    "/api/v3/openOrders": lambda p: 3 if p.has("symbol") else 40,
+}

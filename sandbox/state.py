@@ -1,0 +1,76 @@
+"""The exchange as one object: clock, faults, accounts, engine, streams, limits, flow."""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .accounts import Account, Registry
+from .clock import Clock, Faults
+from .engine import Engine
+from .market import MarketFlow
+from .ratelimit import RateLimiter
+from .streams import StreamHub
+from .symbols import SYMBOLS
+from .userstream import ListenKeys
+
+
+def parse_balances(raw: object) -> dict[str, Decimal]:
+    """{"USD": "10000"} -> Decimals; raises ValueError with a readable message."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("balances must be an object of asset -> amount")
+    out = {}
+    for asset, amount in raw.items():
+        if not isinstance(asset, str) or not asset.isalnum() or not asset.isupper():
+            raise ValueError(f"bad asset name {asset!r}")
+        out[asset] = parse_amount(amount, f"balances.{asset}")
+    return out
+
+
+def parse_amount(raw: object, name: str) -> Decimal:
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise ValueError(f"{name} must be a decimal string")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ValueError(f"{name} must be a decimal string") from None
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -8:  # type: ignore[operator]
+        raise ValueError(f"{name} must be >= 0 with at most 8 decimals")
+    return value
+
+
+class Exchange:
+    def __init__(self, seed: int = 1) -> None:
+        self.seed = seed
+        self.clock = Clock()
+        self.faults = Faults()
+        self.registry = Registry(random.Random(f"keys:{seed}"))
+        self.engine = Engine(SYMBOLS.values(), self.clock, random.Random(f"ids:{seed}"))
+        self.listen_keys = ListenKeys(self.clock, random.Random(f"listen:{seed}"))
+        self.hub = StreamHub(self.engine, self.listen_keys, self.clock)
+        self.engine.listener = self.hub
+        self.limits = RateLimiter(self.clock)
+        self.flow = MarketFlow(self.engine, self.registry, seed)
+        self.flow.seed_book()
+
+    def deposit(self, acct: Account, asset: str, amount: Decimal) -> None:
+        acct.bal(asset).free += amount
+        acct.update_time = self.clock.now_ms()
+        self.hub.on_deposit(acct, asset, amount)
+
+    def load_bootstrap(self, path: Path) -> None:
+        """Create the accounts and keys of a bootstrap file (see README in __main__)."""
+        doc = json.loads(path.read_text())
+        for entry in doc.get("accounts", []):
+            acct = self.registry.create_account(
+                entry["email"], parse_balances(entry.get("balances"))
+            )
+            acct.update_time = self.clock.now_ms()
+            for key in entry.get("keys", []):
+                self.registry.add_key(
+                    acct, key.get("type", "exchange"), key.get("apiKey"), key.get("secretKey")
+                )

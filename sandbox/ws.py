@@ -1,0 +1,146 @@
+"""WebSocket endpoints: raw `/ws/<name>[/<name>...]`, combined `/stream?streams=a/b`, and the
+stream-control methods (SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY,
+GET_PROPERTY) with the spec's error objects ("WebSocket Errors")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import orjson
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from .streams import Conn, StreamHub, cancel_task
+
+METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
+MAX_STREAMS = 1024
+
+
+def _err(code: int, msg: str, req_id: object = None) -> dict:
+    out: dict = {"code": code, "msg": msg}
+    if req_id is not None:
+        out["id"] = req_id
+    return out
+
+
+class WsHandlers:
+    def __init__(self, hub: StreamHub, ping_s: float) -> None:
+        self.hub = hub
+        self.ping_s = ping_s
+        self.conns: set[Conn] = set()
+
+    async def close_all(self, app: web.Application) -> None:
+        """On shutdown: close every socket (going away) instead of waiting for clients."""
+        for conn in list(self.conns):
+            await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    async def raw(self, request: web.Request) -> web.StreamResponse:
+        tail = request.match_info.get("tail", "")
+        names = [n for n in tail.split("/") if n]
+        return await self._serve(request, names, combined=False)
+
+    async def combined(self, request: web.Request) -> web.StreamResponse:
+        names = [n for n in request.query.get("streams", "").split("/") if n]
+        return await self._serve(request, names, combined=True)
+
+    async def _serve(
+        self, request: web.Request, names: list[str], combined: bool
+    ) -> web.StreamResponse:
+        bad = [n for n in names if not self.hub.valid_name(n)]
+        if bad or len(names) > MAX_STREAMS:
+            body = _err(2, f"Invalid request: invalid stream name '{(bad or names)[0]}'")
+            return web.json_response(body, status=400)
+        ws = web.WebSocketResponse(heartbeat=self.ping_s, autoping=True)
+        await ws.prepare(request)
+        conn = Conn(ws, combined)
+        self.conns.add(conn)
+        for name in names:
+            self.hub.subscribe(conn, name)
+        writer = asyncio.create_task(conn.writer())
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    conn.push(orjson.dumps(self.control(conn, msg.data)))
+                if conn.closed:
+                    break
+        finally:
+            self.conns.discard(conn)
+            self.hub.drop(conn)
+            conn.close_soon()
+            await cancel_task(writer)
+            await ws.close()
+        return ws
+
+    def control(self, conn: Conn, text: str) -> dict:
+        """Answer one stream-control message."""
+        try:
+            req = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return _err(3, f"Invalid JSON: expected value at line {exc.lineno} column {exc.colno}")
+        if not isinstance(req, dict):
+            return _err(3, "Invalid JSON: expected value at line 1 column 1")
+        req_id = req.get("id")
+        if req_id is not None and (
+            not isinstance(req_id, int) or isinstance(req_id, bool) or req_id < 0
+        ):
+            return _err(2, "Invalid request: request ID must be an unsigned integer")
+        method = req.get("method")
+        if method is None:
+            return _err(
+                2, f"Invalid request: missing field method at line 1 column {len(text)}", req_id
+            )
+        if method not in METHODS:
+            col = text.find(str(method)) + len(str(method)) + 1
+            return _err(
+                2,
+                f"Invalid request: unknown variant {method}, expected one of "
+                f"{', '.join(METHODS)} at line 1 column {col}",
+                req_id,
+            )
+        params = req.get("params", [])
+        if not isinstance(params, list):
+            return _err(2, "Invalid request: too many parameters", req_id)
+        return getattr(self, f"_{method.lower()}")(conn, params, req_id)
+
+    def _subscribe(self, conn: Conn, params: list, req_id: object) -> dict:
+        for name in params:
+            if not isinstance(name, str) or not self.hub.valid_name(name):
+                return _err(2, f"Invalid request: invalid stream name '{name}'", req_id)
+        if len(set(conn.streams) | set(params)) > MAX_STREAMS:
+            return _err(2, "Invalid request: too many parameters", req_id)
+        for name in params:
+            self.hub.subscribe(conn, name)
+        return {"result": None, "id": req_id}
+
+    def _unsubscribe(self, conn: Conn, params: list, req_id: object) -> dict:
+        for name in params:
+            if isinstance(name, str):
+                self.hub.unsubscribe(conn, name)
+        return {"result": None, "id": req_id}
+
+    def _list_subscriptions(self, conn: Conn, params: list, req_id: object) -> dict:
+        if params:
+            return _err(2, "Invalid request: too many parameters", req_id)
+        return {"result": list(conn.streams), "id": req_id}
+
+    def _set_property(self, conn: Conn, params: list, req_id: object) -> dict:
+        if len(params) != 2:
+            return _err(2, "Invalid request: too many parameters", req_id)
+        name, value = params
+        if not isinstance(name, str):
+            return _err(2, "Invalid request: property name must be a string", req_id)
+        if name != "combined":
+            return {"code": 0, "msg": "Unknown property", "ID": req_id}
+        if not isinstance(value, bool):
+            return _err(1, "Invalid value type: expected Boolean", req_id)
+        conn.combined = value
+        return {"result": None, "id": req_id}
+
+    def _get_property(self, conn: Conn, params: list, req_id: object) -> dict:
+        if len(params) != 1:
+            return _err(2, "Invalid request: too many parameters", req_id)
+        if not isinstance(params[0], str):
+            return _err(2, "Invalid request: property name must be a string", req_id)
+        if params[0] != "combined":
+            return {"code": 0, "msg": "Unknown property", "ID": req_id}
+        return {"result": conn.combined, "id": req_id}

@@ -1,0 +1,18 @@
+"""Fixtures for the sandbox tests on top of the shared `sandbox_url` / `sandbox_account`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.sandbox.sandbox_support import start, stop
+
+
+@pytest.fixture(scope="session")
+def quiet_url() -> Iterator[str]:
+    """A sandbox without background market flow (--tick-ms 0): the book only changes when a
+    test trades, so fills and balances are exactly predictable."""
+    proc, base = start("--tick-ms", "0", seed=7)
+    yield base
+    stop(proc)

@@ -6,10 +6,14 @@ has answered, so a failed verification leaves nothing behind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import kombu.exceptions
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +21,8 @@ import binanceus
 from accounts import crypto, realtime
 from accounts.exchange import client_for_connection, client_for_credentials, describe_error
 from accounts.models import Balance, ExchangeConnection, KeyType
+
+log = logging.getLogger(__name__)
 
 
 class ConnectionVerificationError(Exception):
@@ -169,6 +175,29 @@ def connection_sync_balances(*, connection_id: int) -> None:
         )
         _balances_store(connection=connection, balances=account.balances, synced_at=timezone.now())
         transaction.on_commit(lambda: realtime.balances_push(connection_id=connection_id))
+
+
+def connection_request_sync(*, connection: ExchangeConnection) -> bool:
+    """Queue a balance sync if the stored balances are stale; True if one was queued.
+
+    Pages call this on view so that balances are fresh without waiting for the next beat tick;
+    a short cache lock keeps a burst of page views from queueing a burst of syncs.
+    """
+    from accounts.tasks import sync_balances  # tasks import services: avoid the import cycle
+
+    synced = connection.balances_synced_at
+    if synced and (timezone.now() - synced).total_seconds() < settings.DESK_BALANCE_STALE_SECONDS:
+        return False
+    if not connection.is_active or connection.needs_new_keys:
+        return False
+    if not cache.add(f"desk:sync-requested:{connection.pk}", 1, timeout=10):
+        return False
+    try:
+        sync_balances.delay(connection.pk)
+    except kombu.exceptions.OperationalError:
+        log.warning("broker unavailable; balance sync for connection %s not queued", connection.pk)
+        return False
+    return True
 
 
 def connection_rename(*, connection: ExchangeConnection, label: str) -> ExchangeConnection:

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
+from accounts.services import connection_request_sync
 from dashboard.selectors import dashboard_data
 from trading.market.keys import SYMBOL_RE
 from trading.selectors import default_symbol, market_symbols
@@ -15,6 +16,8 @@ def home(request):
     data = dashboard_data(
         user=request.user, connection_pk=int(connection_pk) if connection_pk else None
     )
+    if data.connection:
+        connection_request_sync(connection=data.connection)
     symbol = request.GET.get("symbol", default_symbol()).upper()
     if not SYMBOL_RE.match(symbol):
         raise Http404("No such symbol.")

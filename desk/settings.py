@@ -148,6 +148,8 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Balances older than this are refreshed when someone opens a page that shows them.
+DESK_BALANCE_STALE_SECONDS = env_int("DESK_BALANCE_STALE_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",

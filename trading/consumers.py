@@ -1,3 +1,5 @@
+import time
+
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from trading.market import watchers
@@ -9,6 +11,7 @@ class MarketConsumer(AsyncWebsocketConsumer):
     and are forwarded as they are: encoded once per update, not once per socket."""
 
     symbol: str | None = None
+    refreshed_at = 0.0
 
     async def connect(self):
         if not self.scope["user"].is_authenticated:
@@ -21,17 +24,23 @@ class MarketConsumer(AsyncWebsocketConsumer):
         self.symbol = symbol
         await self.channel_layer.group_add(market_group(symbol), self.channel_name)
         await self.accept()
-        await watchers.watch(symbol)
+        await self._refresh_watch()
         for text in await watchers.cached_messages(symbol):
             await self.send(text_data=text)
 
     async def disconnect(self, code):
         if self.symbol:
             await self.channel_layer.group_discard(market_group(self.symbol), self.channel_name)
-            await watchers.unwatch(self.symbol)
+            await watchers.unwatch(self.symbol, self.channel_name)
 
     async def market_book(self, event):
         await self.send(text_data=event["text"])
+        if time.monotonic() - self.refreshed_at > watchers.REFRESH_EVERY_SECONDS:
+            await self._refresh_watch()
 
     async def market_trades(self, event):
         await self.send(text_data=event["text"])
+
+    async def _refresh_watch(self) -> None:
+        self.refreshed_at = time.monotonic()
+        await watchers.watch(self.symbol, self.channel_name)

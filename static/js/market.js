@@ -21,14 +21,23 @@
     stateEl.textContent = label;
   }
 
+  // Prices and quantities stay strings end to end; this pads or trims the exchange's text to
+  // the symbol's tick/step decimals (values are multiples of them, so only zeros are cut).
+  function fix(s, dp) {
+    if (dp === undefined || dp === null) return s;
+    const [int, frac = ""] = s.split(".");
+    return dp === 0 ? int : int + "." + (frac + "0".repeat(dp)).slice(0, dp);
+  }
+  let precision = null;
+
   function rows(tbody, levels, cls) {
     const frag = document.createDocumentFragment();
     for (const [price, qty] of levels) {
       const tr = document.createElement("tr");
       tr.className = cls;
       tr.innerHTML = "<td class='num price'></td><td class='num'></td>";
-      tr.children[0].textContent = price;
-      tr.children[1].textContent = qty;
+      tr.children[0].textContent = fix(price, precision && precision.price);
+      tr.children[1].textContent = fix(qty, precision && precision.qty);
       frag.appendChild(tr);
     }
     tbody.replaceChildren(frag);
@@ -36,6 +45,7 @@
 
   function onBook(msg) {
     bookState = msg.state;
+    if (msg.precision) precision = msg.precision;
     lastBookAt = Date.now();
     if (msg.state === "live") {
       rows($("asks"), msg.asks.slice().reverse(), "ask");
@@ -43,12 +53,14 @@
       root.dataset.lastUpdateId = msg.lastUpdateId;
       const bestBid = msg.bids.length ? msg.bids[0][0] : null;
       const bestAsk = msg.asks.length ? msg.asks[0][0] : null;
-      $("spread").textContent = bestBid && bestAsk ? bestBid + " / " + bestAsk : "—";
+      const p = precision && precision.price;
+      $("spread").textContent = bestBid && bestAsk ? fix(bestBid, p) + " / " + fix(bestAsk, p) : "—";
     }
     showState();
   }
 
   function onTrades(msg) {
+    if (msg.precision) precision = msg.precision;
     const tbody = $("trades");
     const frag = document.createDocumentFragment();
     for (const t of msg.trades) {
@@ -56,8 +68,8 @@
       tr.className = t.buyerMaker ? "sell" : "buy";
       tr.dataset.tradeId = t.id;
       tr.innerHTML = "<td class='num price'></td><td class='num'></td><td></td>";
-      tr.children[0].textContent = t.price;
-      tr.children[1].textContent = t.qty;
+      tr.children[0].textContent = fix(t.price, precision && precision.price);
+      tr.children[1].textContent = fix(t.qty, precision && precision.qty);
       tr.children[2].textContent = new Date(t.time).toISOString().substring(11, 23);
       frag.appendChild(tr);
     }

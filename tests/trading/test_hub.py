@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 from decimal import Decimal
 
 import orjson
@@ -10,26 +11,33 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts.exchange import market_client, market_ws_url
+from trading.market import watchers
 from trading.market.hub import MarketHub
-from trading.market.keys import WATCHERS_KEY, book_cache_key, market_group
-from trading.market.watchers import redis_client
+from trading.market.keys import book_cache_key, market_group
+from trading.market.watchers import WATCHED_KEY, redis_client, watch_key
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
 
+async def _forget_watchers(redis):
+    for raw in await redis.smembers(WATCHED_KEY):
+        await redis.delete(watch_key(raw.decode()))
+    await redis.delete(WATCHED_KEY)
+
+
 @contextlib.asynccontextmanager
-async def running_hub(symbols, known_symbols=None):
+async def running_hub(symbols, precisions=None):
     redis = redis_client()
-    await redis.delete(WATCHERS_KEY)
+    await _forget_watchers(redis)
     for s in symbols:
-        await redis.hincrby(WATCHERS_KEY, s, 1)
+        await watchers.watch(s, "test-page", redis=redis)
     client = market_client()
     hub = MarketHub(
         ws_url=market_ws_url(),
         fetch_snapshot=lambda s: asyncio.to_thread(client.depth, s, limit=1000),
         redis=redis,
         channel_layer=get_channel_layer(),
-        known_symbols=known_symbols,
+        precisions=precisions,
         depth=settings.DESK_BOOK_DEPTH,
     )
     task = asyncio.create_task(hub.run())
@@ -39,7 +47,7 @@ async def running_hub(symbols, known_symbols=None):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await redis.delete(WATCHERS_KEY)
+        await _forget_watchers(redis)
 
 
 async def _receive(layer, channel, kind, timeout=10):
@@ -106,18 +114,31 @@ async def test_it_follows_watchers_up_and_down(use_sandbox):
     async with running_hub([]) as hub:
         await asyncio.sleep(0.7)
         assert hub.feeds == {}
-        await redis.hincrby(WATCHERS_KEY, "ETHUSDT", 1)
+        await watchers.watch("ETHUSDT", "page-1", redis=redis)
         await asyncio.sleep(1.2)
         assert set(hub.feeds) == {"ETHUSDT"}
         assert "ethusdt@depth@100ms" in hub.stream.subscriptions
-        await redis.hincrby(WATCHERS_KEY, "ETHUSDT", -1)
+        await watchers.unwatch("ETHUSDT", "page-1", redis=redis)
         await asyncio.sleep(1.2)
         assert hub.feeds == {}
         assert "ethusdt@depth@100ms" not in hub.stream.subscriptions
 
 
 async def test_it_ignores_symbols_the_exchange_does_not_list(use_sandbox):
-    async with running_hub(["NOPEUSD", "BTCUSD"], known_symbols={"BTCUSD", "ETHUSD"}) as hub:
+    async with running_hub(
+        ["NOPEUSD", "BTCUSD"], precisions={"BTCUSD": {"price": 2, "qty": 5}}
+    ) as hub:
         await asyncio.sleep(1.0)
         assert set(hub.feeds) == {"BTCUSD"}
         assert not any(s.startswith("nopeusd") for s in hub.stream.subscriptions)
+
+
+async def test_it_drops_watchers_whose_entries_expired(use_sandbox):
+    """A web process that died without disconnect handlers must not pin a subscription."""
+    redis = redis_client()
+    async with running_hub([]) as hub:
+        await redis.zadd(watch_key("SOLUSD"), {"dead-page": time.time() - 1})
+        await redis.sadd(WATCHED_KEY, "SOLUSD")
+        await asyncio.sleep(1.2)
+        assert hub.feeds == {}
+        assert not await redis.sismember(WATCHED_KEY, "SOLUSD")

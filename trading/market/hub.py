@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 import orjson
 
 import binanceus
-from trading.market.keys import WATCHERS_KEY, book_cache_key, market_group, trades_cache_key
+from trading.market.keys import book_cache_key, market_group, trades_cache_key
+from trading.market.watchers import watched_symbols
 
 log = logging.getLogger(__name__)
 
 RECENT_TRADES = 50
 CACHE_TTL_SECONDS = 60
+# A quiet book is re-sent this often: pages see it is still live, and consumers refresh their
+# watcher entries (see trading.market.watchers) off this traffic.
+HEARTBEAT_SECONDS = 10.0
 
 
 @dataclass
@@ -37,6 +41,7 @@ class SymbolFeed:
     pending_trades: list = field(default_factory=list)
     book_dirty: bool = True
     last_event_at: float = 0.0
+    last_book_sent_at: float = 0.0
 
 
 def _streams_for(symbol: str) -> list[str]:
@@ -66,7 +71,7 @@ class MarketHub:
         fetch_snapshot: Callable[[str], Awaitable[binanceus.DepthSnapshot]],
         redis,
         channel_layer,
-        known_symbols: set[str] | None = None,
+        precisions: dict[str, dict[str, int]] | None = None,
         depth: int = 20,
         publish_interval: float = 0.1,
         reconcile_interval: float = 0.5,
@@ -75,7 +80,8 @@ class MarketHub:
         self.fetch_snapshot = fetch_snapshot
         self.redis = redis
         self.layer = channel_layer
-        self.known_symbols = known_symbols
+        # Also the set of symbols the exchange lists: nothing else is ever subscribed upstream.
+        self.precisions = precisions
         self.depth = depth
         self.publish_interval = publish_interval
         self.reconcile_interval = reconcile_interval
@@ -102,10 +108,9 @@ class MarketHub:
             await asyncio.sleep(self.reconcile_interval)
 
     async def reconcile(self) -> None:
-        counts = await self.redis.hgetall(WATCHERS_KEY)
-        wanted = {k.decode() for k, v in counts.items() if int(v) > 0}
-        if self.known_symbols is not None:
-            wanted &= self.known_symbols
+        wanted = await watched_symbols(self.redis)
+        if self.precisions is not None:
+            wanted &= self.precisions.keys()
         added, removed = wanted - self.feeds.keys(), self.feeds.keys() - wanted
         for symbol in added:
             self.feeds[symbol] = SymbolFeed(symbol, self._new_book(symbol))
@@ -158,8 +163,10 @@ class MarketHub:
 
     async def publish(self) -> None:
         for feed in list(self.feeds.values()):
-            if feed.book_dirty:
+            now = time.monotonic()
+            if feed.book_dirty or now - feed.last_book_sent_at > HEARTBEAT_SECONDS:
                 feed.book_dirty = False
+                feed.last_book_sent_at = now
                 message = self.book_message(feed)
                 await self._send(feed.symbol, "market.book", message, cache=message)
             if feed.pending_trades:
@@ -178,14 +185,17 @@ class MarketHub:
     def book_message(self, feed: SymbolFeed) -> dict:
         book = feed.book
         live = book.state == "live"
-        bids, asks = book.book.top(self.depth) if live else ([], [])
+        # The exchange's own strings: no Decimal is formatted on this hot path; the page pads
+        # or trims them to the symbol's precision as text.
+        bids, asks = book.book.top_wire(self.depth) if live else ([], [])
         return {
             "type": "book",
             "symbol": feed.symbol,
             "state": book.state,
             "lastUpdateId": book.book.last_update_id if live else None,
-            "bids": [[str(p), str(q)] for p, q in bids],
-            "asks": [[str(p), str(q)] for p, q in asks],
+            "bids": bids,
+            "asks": asks,
+            "precision": (self.precisions or {}).get(feed.symbol),
             "eventTime": int(feed.last_event_at * 1000),
         }
 

@@ -3,7 +3,6 @@
 import re
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}$")
-WATCHERS_KEY = "desk:market:watchers"  # hash: symbol -> number of open sockets watching it
 
 
 def book_cache_key(symbol: str) -> str:

@@ -1,20 +1,31 @@
-"""Reference counts of the symbols browsers watch, kept in Redis.
+"""Which symbols browsers are watching, kept in Redis with expiring entries.
 
-Consumers (in daphne) count up on connect and down on disconnect; the stream process reads the
-counts and keeps exactly one upstream subscription per watched symbol. Redis rather than process
-memory, so a restart of either side does not lose the other's state.
+Each open market socket holds an entry (its channel name) in a sorted set per symbol, scored by
+when it expires; the consumer refreshes it as updates flow (the hub sends at least a heartbeat
+every few seconds). The stream process keeps exactly one upstream subscription per symbol with
+a live entry. Expiry rather than plain counters, so a web process that dies without running its
+disconnect handlers cannot pin a subscription forever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from trading.market.keys import WATCHERS_KEY, book_cache_key, trades_cache_key
+from trading.market.keys import book_cache_key, trades_cache_key
+
+WATCHED_KEY = "desk:market:watched"  # set of symbols that may have watchers
+WATCH_TTL_SECONDS = 90
+REFRESH_EVERY_SECONDS = 30
 
 _clients: dict[int, aioredis.Redis] = {}
+
+
+def watch_key(symbol: str) -> str:
+    return f"desk:market:watch:{symbol}"
 
 
 def redis_client() -> aioredis.Redis:
@@ -26,14 +37,31 @@ def redis_client() -> aioredis.Redis:
     return client
 
 
-async def watch(symbol: str) -> None:
-    await redis_client().hincrby(WATCHERS_KEY, symbol, 1)
+async def watch(symbol: str, watcher: str, *, redis: aioredis.Redis | None = None) -> None:
+    """Add or refresh ``watcher``'s entry for ``symbol``."""
+    r = redis or redis_client()
+    async with r.pipeline(transaction=True) as pipe:
+        pipe.zadd(watch_key(symbol), {watcher: time.time() + WATCH_TTL_SECONDS})
+        pipe.sadd(WATCHED_KEY, symbol)
+        await pipe.execute()
 
 
-async def unwatch(symbol: str) -> None:
-    r = redis_client()
-    if await r.hincrby(WATCHERS_KEY, symbol, -1) <= 0:
-        await r.hdel(WATCHERS_KEY, symbol)
+async def unwatch(symbol: str, watcher: str, *, redis: aioredis.Redis | None = None) -> None:
+    await (redis or redis_client()).zrem(watch_key(symbol), watcher)
+
+
+async def watched_symbols(redis: aioredis.Redis) -> set[str]:
+    """Symbols with at least one unexpired watcher; expired entries are dropped on the way."""
+    now = time.time()
+    watched = set()
+    for raw in await redis.smembers(WATCHED_KEY):
+        symbol = raw.decode()
+        await redis.zremrangebyscore(watch_key(symbol), "-inf", now)
+        if await redis.zcard(watch_key(symbol)):
+            watched.add(symbol)
+        else:
+            await redis.srem(WATCHED_KEY, symbol)
+    return watched
 
 
 async def cached_messages(symbol: str) -> list[str]:

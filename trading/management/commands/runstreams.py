@@ -1,6 +1,7 @@
 import asyncio
 import contextlib
 import logging
+import signal
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.core.management.base import BaseCommand
 from accounts.exchange import market_client, market_ws_url
 from trading.market.hub import MarketHub, run_hub
 from trading.market.watchers import redis_client
-from trading.selectors import market_symbols
+from trading.selectors import market_symbol_precisions
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +28,26 @@ class Command(BaseCommand):
         async def fetch_snapshot(symbol: str):
             return await asyncio.to_thread(client.depth, symbol, limit=1000)
 
-        symbols = await asyncio.to_thread(market_symbols)
+        # Under `make run` the sandbox starts beside us: wait for it rather than run blind.
+        while not (precisions := await asyncio.to_thread(market_symbol_precisions)):
+            log.info("waiting for the exchange's exchangeInfo…")
+            await asyncio.sleep(1)
         hub = MarketHub(
             ws_url=market_ws_url(),
             fetch_snapshot=fetch_snapshot,
             redis=redis_client(),
             channel_layer=get_channel_layer(),
-            known_symbols=set(symbols) or None,
+            precisions=precisions,
             depth=settings.DESK_BOOK_DEPTH,
             publish_interval=settings.DESK_BOOK_PUBLISH_INTERVAL,
         )
         log.info("stream process: market data from %s", market_ws_url())
-        await run_hub(hub)
+        # SIGTERM (honcho, systemd) cancels the hub like Ctrl-C does, so sockets close cleanly.
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await run_hub(hub)
+        except asyncio.CancelledError:
+            log.info("stream process stopped")

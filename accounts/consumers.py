@@ -3,6 +3,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.realtime import connection_group
 from accounts.selectors import balances_payload, connection_owned_by
+from accounts.twofactor import session_is_verified
+
+
+def _socket_allowed(scope, pk: int) -> bool:
+    user = scope["user"]
+    return session_is_verified(user=user, session=scope["session"]) and connection_owned_by(
+        user=user, pk=pk
+    )
 
 
 class ConnectionConsumer(AsyncJsonWebsocketConsumer):
@@ -12,7 +20,7 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         pk = int(self.scope["url_route"]["kwargs"]["pk"])
-        if not await database_sync_to_async(connection_owned_by)(user=self.scope["user"], pk=pk):
+        if not await database_sync_to_async(_socket_allowed)(self.scope, pk):
             await self.close(code=4404)
             return
         self.group = connection_group(pk)

@@ -41,3 +41,11 @@ def decrypt(token: str) -> str:
 def fingerprint(api_key: str) -> str:
     """A short, stable, non-reversible label for a key: what the UI shows instead of the key."""
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+def rotate(token: str) -> str:
+    """The same plaintext re-encrypted under the first key (MultiFernet.rotate)."""
+    try:
+        return _current().rotate(token.encode()).decode()
+    except (InvalidToken, ValueError) as exc:
+        raise CredentialsUnavailable("stored credential cannot be decrypted") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 import binanceus
 from accounts import crypto
@@ -13,6 +14,7 @@ def rest_url_for(environment: str) -> str:
     return settings.LIVE_REST_URL if environment == Environment.LIVE else settings.SANDBOX_REST_URL
 
 
+@sensitive_variables("api_key", "api_secret")
 def client_for_credentials(*, environment: str, api_key: str, api_secret: str) -> binanceus.Client:
     return binanceus.Client(
         api_key=api_key,
@@ -22,6 +24,7 @@ def client_for_credentials(*, environment: str, api_key: str, api_secret: str) -
     )
 
 
+@sensitive_variables()
 def client_for_connection(connection: ExchangeConnection) -> binanceus.Client:
     """A signed client for the connection; raises CredentialsUnavailable if decryption fails."""
     return client_for_credentials(

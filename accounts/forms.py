@@ -1,12 +1,15 @@
 from django import forms
 
-from accounts.models import Environment, KeyType
+from accounts.models import AuditOutcome, Environment, KeyType
 
 
-class ConnectionCreateForm(forms.Form):
-    label = forms.CharField(max_length=100)
-    key_type = forms.ChoiceField(choices=KeyType.choices, initial=KeyType.EXCHANGE)
-    environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.SANDBOX)
+def _ascii_token(value: str, name: str) -> str:
+    if not value.isascii() or not value.isalnum():
+        raise forms.ValidationError(f"{name} must contain only letters and digits.")
+    return value
+
+
+class KeyPairForm(forms.Form):
     api_key = forms.CharField(
         label="API key",
         max_length=128,
@@ -21,6 +24,25 @@ class ConnectionCreateForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
+    def clean_api_key(self) -> str:
+        return _ascii_token(self.cleaned_data["api_key"], "API key")
+
+    def clean_api_secret(self) -> str:
+        return _ascii_token(self.cleaned_data["api_secret"], "Secret key")
+
+
+class ConnectionCreateForm(KeyPairForm):
+    label = forms.CharField(max_length=100)
+    key_type = forms.ChoiceField(choices=KeyType.choices, initial=KeyType.EXCHANGE)
+    environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.SANDBOX)
+    rail = forms.CharField(
+        label="Custodian (rail)",
+        max_length=40,
+        required=False,
+        help_text="Custodial Solution keys only: your custody partner's rail, e.g. ANCHORAGE.",
+    )
+    field_order = ["label", "key_type", "environment", "rail", "api_key", "api_secret"]
+
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
@@ -31,18 +53,32 @@ class ConnectionCreateForm(forms.Form):
             raise forms.ValidationError("You already have a connection with this label.")
         return label
 
-    def clean_api_key(self) -> str:
-        return _ascii_token(self.cleaned_data["api_key"], "API key")
-
-    def clean_api_secret(self) -> str:
-        return _ascii_token(self.cleaned_data["api_secret"], "Secret key")
-
-
-def _ascii_token(value: str, name: str) -> str:
-    if not value.isascii() or not value.isalnum():
-        raise forms.ValidationError(f"{name} must contain only letters and digits.")
-    return value
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("key_type") == KeyType.CUSTODIAL and not cleaned.get("rail"):
+            self.add_error("rail", "Custodial Solution keys need the custodian's rail.")
+        elif cleaned.get("key_type") != KeyType.CUSTODIAL:
+            cleaned["rail"] = ""
+        return cleaned
 
 
 class ConnectionRenameForm(forms.Form):
     label = forms.CharField(max_length=100)
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(required=False)
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "any outcome"), *AuditOutcome.choices]
+    )
+    connection = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, actions: list[str], connections, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "any action"), *((a, a) for a in actions)]
+        self.fields["connection"].choices = [
+            ("", "any connection"),
+            *((c.pk, c.label) for c in connections),
+        ]

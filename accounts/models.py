@@ -42,9 +42,13 @@ class ExchangeConnection(models.Model):
     account_type = models.CharField(max_length=40, blank=True)
     account_status = models.CharField(max_length=40, blank=True)
     permissions = models.JSONField(default=list, blank=True)
+    trading_locked = models.BooleanField(null=True)
+    trading_indicators = models.JSONField(default=dict, blank=True)
+    custodian_rail = models.CharField(max_length=40, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     balances_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.CharField(max_length=300, blank=True)
+    subaccounts_synced_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -94,3 +98,62 @@ class Balance(models.Model):
     @property
     def total(self):
         return self.free + self.locked
+
+
+class SubAccount(models.Model):
+    """A sub-account of a master connection, as last listed by the exchange."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="subaccounts"
+    )
+    email = models.EmailField()
+    status = models.CharField(max_length=40, blank=True)
+    is_active = models.BooleanField(null=True)
+    created_on_exchange = models.DateTimeField(null=True, blank=True)
+    assets = models.JSONField(default=list, blank=True)  # [{"asset", "free", "locked"}] as text
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "email"], name="unique_subaccount_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class AuditOutcome(models.TextChoices):
+    OK = "ok", "OK"
+    ERROR = "error", "Error"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class AuditRecord(models.Model):
+    """One action a user took that changed something on the exchange or in their keys.
+
+    ``params`` never holds credentials: ``accounts.services.audit`` scrubs them before saving.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="audit_records"
+    )
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connection_label = models.CharField(max_length=100, blank=True)
+    action = models.CharField(max_length=60)
+    params = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=10, choices=AuditOutcome.choices)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    exchange_ids = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="audit_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.outcome}"

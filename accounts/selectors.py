@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Balance, ExchangeConnection
+from accounts.models import AuditRecord, Balance, ExchangeConnection, SubAccount
 from desk.money import plain
 
 
@@ -44,3 +47,36 @@ def balances_payload(*, connection_id: int) -> dict:
             {"asset": b.asset, "free": plain(b.free), "locked": plain(b.locked)} for b in rows
         ],
     }
+
+
+def subaccount_list(*, connection: ExchangeConnection) -> QuerySet[SubAccount]:
+    return SubAccount.objects.filter(connection=connection).order_by("email")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    action: str = ""
+    outcome: str = ""
+    connection_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def audit_records_for_user(*, user, filters: AuditFilters) -> QuerySet[AuditRecord]:
+    """The user's own audit trail, newest first; strangers' records are never in the base set."""
+    qs = AuditRecord.objects.filter(user=user).select_related("connection")
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
+    if filters.connection_id:
+        qs = qs.filter(connection_id=filters.connection_id)
+    if filters.since:
+        qs = qs.filter(created_at__date__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(created_at__date__lte=filters.until)
+    return qs
+
+
+def audit_actions_for_user(*, user) -> list[str]:
+    return sorted(set(AuditRecord.objects.filter(user=user).values_list("action", flat=True)))

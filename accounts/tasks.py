@@ -1,4 +1,4 @@
-"""Celery interfaces: take ids, call one service. Balance sync is a read, so it is idempotent."""
+"""Celery interfaces: take ids, call one service. These are reads, so they are idempotent."""
 
 from celery import shared_task
 
@@ -9,6 +9,11 @@ from accounts.models import ExchangeConnection, KeyType
 @shared_task(soft_time_limit=30, time_limit=45, ignore_result=True)
 def sync_balances(connection_id: int) -> None:
     services.connection_sync_balances(connection_id=connection_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
+def sync_subaccounts(connection_id: int) -> None:
+    services.subaccounts_sync(connection_id=connection_id)
 
 
 @shared_task(soft_time_limit=20, time_limit=30, ignore_result=True)

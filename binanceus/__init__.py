@@ -14,6 +14,12 @@ Streams (asyncio)::
         async for msg in stream:
             ...   # StreamMessage, or Reconnected after an automatic reconnect
 
+Sub-accounts (``sub_accounts``, ``sub_account_transfer``, ...), the Custodial Solution
+(``custodian_*``, custodial keys only) and Credit Line (``credit_line_*``, credit-line keys
+only) areas have typed methods too; ``Client.verify(key_type)`` checks a key against the
+endpoints its type may call. :class:`RedisWeightBudget` shares one weight budget (and any
+429 / 418 back-off) between all processes of a host.
+
 Local order book: :class:`OrderBook` (data structure + sequence checks) and
 :class:`LocalOrderBook` (buffer / snapshot / resync orchestration).
 
@@ -27,9 +33,10 @@ Exceptions::
     ├── TransportError              connect failed; nothing sent; safe to retry
     ├── NetworkError                read call lost its response (retried for reads)
     ├── InvalidResponse             unexpected / undecodable answer
-    ├── WeightLimitExceeded         local weight budget refused the call
+    ├── WeightLimitExceeded         weight budget refused the call (.retry_after, .status)
     ├── ExecutionUnknown            mutating call may or may not have executed
-    │                               (.endpoint, .client_order_id); alias ExecutionUnknownError
+    │                               (.endpoint, .client_order_id, .params);
+    │                               alias ExecutionUnknownError
     ├── StreamError                 websocket connect failure / rejected control message
     ├── OrderBookError
     │   ├── SequenceGap             depth diff does not continue the sequence
@@ -47,7 +54,39 @@ Exceptions::
             └── ServiceUnavailable  503 documented failure: not executed, may retry
 """
 
-from ._client import Client, coverage, generate_client_order_id
+from ._account_models import (
+    AssetDistribution,
+    CreditLineAccount,
+    CreditLineAlert,
+    CreditLineBalance,
+    CreditLineTransfer,
+    CreditLineTransferRecord,
+    CustodianAssetBalance,
+    CustodianBalance,
+    CustodianSettlement,
+    CustodianSettlementAsset,
+    CustodianSettlementSetting,
+    CustodianSupportedAsset,
+    CustodianSupportedAssets,
+    CustodianTransfer,
+    CustodianTransferRecord,
+    CustodianUndoTransfer,
+    KeyType,
+    KeyVerification,
+    LoanAsset,
+    SpotSummary,
+    SubAccount,
+    SubAccountAssets,
+    SubAccountDeposit,
+    SubAccountDepositAddress,
+    SubAccountSpotValue,
+    SubAccountStatus,
+    SubAccountTransfer,
+    SubAccountTransferRecord,
+    SystemStatus,
+    TradeFee,
+)
+from ._client import DEFAULT_CUSTODIAL_RAIL, Client, coverage, generate_client_order_id
 from ._endpoints import ENDPOINTS, Coverage, Endpoint, Param
 from ._errors import (
     APIError,
@@ -86,6 +125,7 @@ from ._models import (
     TradingIndicator,
 )
 from ._orderbook import BookNotSynced, LocalOrderBook, OrderBook, OrderBookError, SequenceGap
+from ._redis_budget import RedisWeightBudget
 from ._signing import format_decimal, sign
 from ._streams import MarketStream, Reconnected, StreamError, StreamMessage, UserStream
 from ._time import from_ms, to_ms
@@ -94,11 +134,13 @@ from ._weights import InMemoryWeightBudget, WeightBudget
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_CUSTODIAL_RAIL",
     "ENDPOINTS",
     "APIError",
     "Account",
     "AccountStatus",
     "ApiTradingStatus",
+    "AssetDistribution",
     "AuthenticationError",
     "Balance",
     "BinanceUSError",
@@ -107,6 +149,21 @@ __all__ = [
     "ClientError",
     "CommissionRates",
     "Coverage",
+    "CreditLineAccount",
+    "CreditLineAlert",
+    "CreditLineBalance",
+    "CreditLineTransfer",
+    "CreditLineTransferRecord",
+    "CustodianAssetBalance",
+    "CustodianBalance",
+    "CustodianSettlement",
+    "CustodianSettlementAsset",
+    "CustodianSettlementSetting",
+    "CustodianSupportedAsset",
+    "CustodianSupportedAssets",
+    "CustodianTransfer",
+    "CustodianTransferRecord",
+    "CustodianUndoTransfer",
     "DepthSnapshot",
     "Endpoint",
     "ExchangeInfo",
@@ -119,7 +176,10 @@ __all__ = [
     "InvalidResponse",
     "InvalidSignature",
     "InvalidTimestamp",
+    "KeyType",
+    "KeyVerification",
     "Kline",
+    "LoanAsset",
     "LocalOrderBook",
     "MarketStream",
     "NetworkError",
@@ -131,13 +191,25 @@ __all__ = [
     "RateLimit",
     "RateLimited",
     "Reconnected",
+    "RedisWeightBudget",
     "SequenceGap",
     "ServerError",
     "ServiceUnavailable",
+    "SpotSummary",
     "StreamError",
     "StreamMessage",
+    "SubAccount",
+    "SubAccountAssets",
+    "SubAccountDeposit",
+    "SubAccountDepositAddress",
+    "SubAccountSpotValue",
+    "SubAccountStatus",
+    "SubAccountTransfer",
+    "SubAccountTransferRecord",
     "SymbolInfo",
+    "SystemStatus",
     "Trade",
+    "TradeFee",
     "TradingIndicator",
     "TransportError",
     "UserStream",

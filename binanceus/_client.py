@@ -16,6 +16,32 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from ._account_models import (
+    AssetDistribution,
+    CreditLineAccount,
+    CreditLineAlert,
+    CreditLineTransfer,
+    CreditLineTransferRecord,
+    CustodianBalance,
+    CustodianSettlement,
+    CustodianSettlementSetting,
+    CustodianSupportedAssets,
+    CustodianTransfer,
+    CustodianTransferRecord,
+    CustodianUndoTransfer,
+    KeyType,
+    KeyVerification,
+    SpotSummary,
+    SubAccount,
+    SubAccountAssets,
+    SubAccountDeposit,
+    SubAccountDepositAddress,
+    SubAccountStatus,
+    SubAccountTransfer,
+    SubAccountTransferRecord,
+    SystemStatus,
+    TradeFee,
+)
 from ._endpoints import ENDPOINTS, Coverage, Endpoint, coverage_of, endpoint
 from ._errors import (
     ExecutionUnknown,
@@ -43,11 +69,13 @@ from ._signing import ParamValue, Secret, encode_params
 from ._time import ServerClock, from_ms, now_ms, to_ms
 from ._weights import InMemoryWeightBudget, WeightBudget, parse_rate_headers
 
-__all__ = ["Client", "coverage", "generate_client_order_id"]
+__all__ = ["DEFAULT_CUSTODIAL_RAIL", "Client", "coverage", "generate_client_order_id"]
 
 logger = logging.getLogger("binanceus")
 
 DEFAULT_BASE_URL = "https://api.binance.us"
+DEFAULT_CUSTODIAL_RAIL = "ANCHORAGE"
+"""The custodial partner the spec uses as its example; every custodial endpoint needs one."""
 _BANNED_UNTIL = re.compile(r"banned until (\d{13})")
 
 
@@ -64,6 +92,27 @@ def _nothing_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", exc.args[0])
         return isinstance(reason, NewConnectionError | ConnectTimeoutError)
     return False
+
+
+def _ms(dt: datetime | None) -> int | None:
+    return None if dt is None else to_ms(dt)
+
+
+def _amount(value: Decimal | int) -> Decimal:
+    """A positive transfer amount as Decimal (floats are refused: pass Decimal("0.1"))."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"amount must be a Decimal, not {type(value).__name__}")
+    amount = Decimal(value)
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"amount must be a positive finite number, not {value}")
+    return amount
+
+
+def _rows(data: Any, key: str) -> list[Any]:
+    """List answers come bare (``[...]``) or wrapped (``{"data": [...], "total": n}``)."""
+    if isinstance(data, list):
+        return data
+    return list(data.get(key, []) or [])
 
 
 def _mask(value: str | None) -> str | None:
@@ -231,6 +280,7 @@ class Client:
                     f"{ep.key}: no response after sending ({kind}); execution status unknown",
                     endpoint=ep.key,
                     client_order_id=coid,
+                    params=params,
                 )
                 logger.warning("%s (client order id %s)", unknown, coid)
                 raise unknown from None
@@ -239,7 +289,7 @@ class Client:
             "%s -> %s in %.0fms", ep.key, resp.status_code, (time.monotonic() - started) * 1000
         )
         self._observe(resp.headers)
-        return self._decode(ep, resp, coid)
+        return self._decode(ep, resp, coid, params)
 
     def _observe(self, headers: Mapping[str, str]) -> None:
         seen = parse_rate_headers(headers)
@@ -248,7 +298,13 @@ class Client:
                 self._used_weight.update(seen)
         self.weight_budget.observe(headers)
 
-    def _decode(self, ep: Endpoint, resp: requests.Response, coid: str | None) -> Any:
+    def _decode(
+        self,
+        ep: Endpoint,
+        resp: requests.Response,
+        coid: str | None,
+        params: Mapping[str, ParamValue] | None = None,
+    ) -> Any:
         status = resp.status_code
         text = resp.text
         try:
@@ -276,10 +332,14 @@ class Client:
             mutating=ep.mutating,
             client_order_id=coid,
             retry_after=retry_after,
+            params=params,
         )
         if isinstance(exc, RateLimited | IPBanned):
             self._blocked_until = time.monotonic() + (retry_after or 0)
             self._blocked_error = type(exc)
+            back_off = getattr(self.weight_budget, "back_off", None)
+            if callable(back_off):
+                back_off(retry_after, status=status)
         if isinstance(exc, ExecutionUnknown):
             logger.warning("%s (client order id %s)", exc, coid)
         raise exc
@@ -386,6 +446,463 @@ class Client:
     @endpoint("GET /sapi/v3/apiTradingStatus")
     def api_trading_status(self) -> ApiTradingStatus:
         return ApiTradingStatus.from_api(self._call("GET /sapi/v3/apiTradingStatus"))
+
+    @endpoint("GET /sapi/v1/system/status")
+    def system_status(self) -> SystemStatus:
+        """0 normal, 1 system maintenance (:attr:`SystemStatus.is_normal`)."""
+        return SystemStatus.from_api(self._call("GET /sapi/v1/system/status"))
+
+    @endpoint("GET /sapi/v1/asset/query/trading-fee")
+    def trade_fee(self, *, symbol: str | None = None) -> list[TradeFee]:
+        """Maker / taker fee rates for one symbol, or for all when ``symbol`` is None."""
+        data = self._call("GET /sapi/v1/asset/query/trading-fee", {"symbol": symbol})
+        rows = [data] if isinstance(data, dict) else data
+        return [TradeFee.from_api(r) for r in rows]
+
+    @endpoint("GET /sapi/v1/asset/query/trading-volume")
+    def trading_volume(self) -> Decimal:
+        """Total trade volume of the past 30 days (USD)."""
+        data = self._call("GET /sapi/v1/asset/query/trading-volume")
+        return to_decimal(data["past30DaysTradingVolume"])
+
+    @endpoint("GET /sapi/v1/asset/assetDistributionHistory")
+    def asset_distribution_history(
+        self,
+        *,
+        asset: str | None = None,
+        category: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AssetDistribution]:
+        data = self._call(
+            "GET /sapi/v1/asset/assetDistributionHistory",
+            {
+                "asset": asset,
+                "category": category,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+            },
+        )
+        return [AssetDistribution.from_api(r) for r in data.get("rows", []) or []]
+
+    # -- key verification -------------------------------------------------------------------
+
+    def verify(self, key_type: KeyType = "exchange", *, rail: str | None = None) -> KeyVerification:
+        """Check this client's key against the endpoints its key type may call.
+
+        - ``"exchange"``: ``GET /api/v3/account`` + ``/sapi/v3/accountStatus`` +
+          ``/sapi/v3/apiTradingStatus``.
+        - ``"custodial"``: ``GET /sapi/v1/custodian/balance`` for ``rail``. Every custodial
+          endpoint requires a rail, so without one the spec's example partner
+          (:data:`DEFAULT_CUSTODIAL_RAIL`, ``"ANCHORAGE"``) is used.
+        - ``"credit_line"``: ``GET /sapi/v2/cl/account``.
+
+        Rejections propagate as the typed exceptions (:class:`AuthenticationError`, ...).
+        """
+        raw: dict[str, Any] = {}
+
+        def fetch(key: str, params: Mapping[str, ParamValue | None] | None = None) -> Any:
+            raw[key] = self._call(key, params)
+            return raw[key]
+
+        if key_type == "exchange":
+            account = Account.from_api(fetch("GET /api/v3/account"))
+            status = AccountStatus.from_api(fetch("GET /sapi/v3/accountStatus"))
+            trading = ApiTradingStatus.from_api(fetch("GET /sapi/v3/apiTradingStatus"))
+            return KeyVerification(
+                key_type="exchange",
+                can_trade=account.can_trade,
+                can_withdraw=account.can_withdraw,
+                can_deposit=account.can_deposit,
+                permissions=list(account.permissions),
+                account_status=status.status,
+                trading_locked=trading.is_locked,
+                trading_indicators={k: list(v) for k, v in trading.indicators.items()},
+                balances=list(account.balances),
+                raw=raw,
+                account=account,
+                status=status,
+                trading_status=trading,
+            )
+        if key_type == "custodial":
+            rail = (rail or DEFAULT_CUSTODIAL_RAIL).upper()
+            balance = CustodianBalance.from_api(
+                fetch("GET /sapi/v1/custodian/balance", {"rail": rail})
+            )
+            return KeyVerification(
+                key_type="custodial",
+                can_trade=None,
+                can_withdraw=None,
+                can_deposit=None,
+                permissions=[],
+                account_status=None,
+                trading_locked=None,
+                trading_indicators={},
+                balances=[b.as_balance() for b in balance.exchange_wallet_balance],
+                raw=raw,
+                rail=rail,
+                custodial_balances=[b.as_balance() for b in balance.custodial_account_balance],
+                custodian_balance=balance,
+            )
+        if key_type == "credit_line":
+            cl = CreditLineAccount.from_api(fetch("GET /sapi/v2/cl/account"))
+            return KeyVerification(
+                key_type="credit_line",
+                can_trade=cl.can_trade,
+                can_withdraw=None,
+                can_deposit=None,
+                permissions=[],
+                account_status=None,
+                trading_locked=None,
+                trading_indicators={},
+                balances=list(cl.balances),
+                raw=raw,
+                credit_line_account=cl,
+            )
+        raise ValueError(
+            f"key_type must be 'exchange', 'custodial' or 'credit_line', not {key_type!r}"
+        )
+
+    # -- sub-accounts -----------------------------------------------------------------------
+
+    @endpoint("GET /sapi/v3/sub-account/list")
+    def sub_accounts(
+        self,
+        *,
+        email: str | None = None,
+        status: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> list[SubAccount]:
+        """The master account's sub-accounts (``status``: ``"enabled"`` / ``"disabled"``)."""
+        data = self._call(
+            "GET /sapi/v3/sub-account/list",
+            {"email": email, "status": status, "page": page, "limit": limit},
+        )
+        return [SubAccount.from_api(r) for r in data.get("subAccounts", []) or []]
+
+    @endpoint("GET /sapi/v1/sub-account/status")
+    def sub_account_status(self, *, email: str) -> list[SubAccountStatus]:
+        """Status list of a sub-account (the spec makes ``email`` mandatory)."""
+        data = self._call("GET /sapi/v1/sub-account/status", {"email": email})
+        rows = [data] if isinstance(data, dict) else data
+        return [SubAccountStatus.from_api(r) for r in rows]
+
+    @endpoint("GET /sapi/v3/sub-account/assets")
+    def sub_account_assets(self, *, email: str) -> SubAccountAssets:
+        return SubAccountAssets.from_api(
+            self._call("GET /sapi/v3/sub-account/assets", {"email": email})
+        )
+
+    @endpoint("GET /sapi/v1/sub-account/spotSummary")
+    def sub_account_spot_summary(
+        self, *, email: str | None = None, page: int | None = None, size: int | None = None
+    ) -> SpotSummary:
+        """The master account's total USD value, per sub-account."""
+        return SpotSummary.from_api(
+            self._call(
+                "GET /sapi/v1/sub-account/spotSummary",
+                {"email": email, "page": page, "size": size},
+            )
+        )
+
+    @endpoint("POST /sapi/v3/sub-account/transfer")
+    def sub_account_transfer(
+        self, *, from_email: str, to_email: str, asset: str, amount: Decimal
+    ) -> SubAccountTransfer:
+        """Move ``amount`` of ``asset`` between the master account and a sub-account.
+
+        Never retried automatically. On an unknown outcome (5XX other than the documented
+        "Service Unavailable" failure, or no response after sending) this raises
+        :class:`ExecutionUnknown` whose ``params`` hold ``fromEmail``, ``toEmail``, ``asset``
+        and ``amount``: look for the transfer in :meth:`sub_account_transfer_history`
+        before trying again.
+        """
+        return SubAccountTransfer.from_api(
+            self._call(
+                "POST /sapi/v3/sub-account/transfer",
+                {
+                    "fromEmail": from_email,
+                    "toEmail": to_email,
+                    "asset": asset,
+                    "amount": _amount(amount),
+                },
+            )
+        )
+
+    @endpoint("GET /sapi/v3/sub-account/transfer/history")
+    def sub_account_transfer_history(
+        self,
+        *,
+        email: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> list[SubAccountTransferRecord]:
+        data = self._call(
+            "GET /sapi/v3/sub-account/transfer/history",
+            {
+                "email": email,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "page": page,
+                "limit": limit,
+            },
+        )
+        rows = data if isinstance(data, list) else data.get("transfers", []) or []
+        return [SubAccountTransferRecord.from_api(r) for r in rows]
+
+    @endpoint("GET /sapi/v1/capital/sub-account/deposit/address")
+    def sub_account_deposit_address(
+        self, *, email: str, coin: str, network: str | None = None
+    ) -> SubAccountDepositAddress:
+        return SubAccountDepositAddress.from_api(
+            self._call(
+                "GET /sapi/v1/capital/sub-account/deposit/address",
+                {"email": email, "coin": coin, "network": network},
+            )
+        )
+
+    @endpoint("GET /sapi/v1/capital/sub-account/deposit/history")
+    def sub_account_deposit_history(
+        self,
+        *,
+        email: str,
+        coin: str | None = None,
+        status: int | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[SubAccountDeposit]:
+        data = self._call(
+            "GET /sapi/v1/capital/sub-account/deposit/history",
+            {
+                "email": email,
+                "coin": coin,
+                "status": status,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return [SubAccountDeposit.from_api(r) for r in data]
+
+    # -- custodial solution (custodial API keys only) ---------------------------------------
+
+    @endpoint("GET /sapi/v1/custodian/balance")
+    def custodian_balance(self, *, rail: str) -> CustodianBalance:
+        return CustodianBalance.from_api(
+            self._call("GET /sapi/v1/custodian/balance", {"rail": rail})
+        )
+
+    @endpoint("GET /sapi/v1/custodian/supportedAssetList")
+    def custodian_supported_assets(self, *, rail: str) -> CustodianSupportedAssets:
+        return CustodianSupportedAssets.from_api(
+            self._call("GET /sapi/v1/custodian/supportedAssetList", {"rail": rail})
+        )
+
+    @endpoint("POST /sapi/v1/custodian/walletTransfer")
+    def custodian_wallet_transfer(
+        self, *, rail: str, asset: str, amount: Decimal, client_order_id: str | None = None
+    ) -> CustodianTransfer:
+        """Exchange wallet -> custodial sub-account. A ``clientOrderId`` is generated when none
+        is given so an :class:`ExecutionUnknown` always carries one to look the transfer up by
+        (:meth:`custodian_wallet_transfer_history`)."""
+        coid = client_order_id or generate_client_order_id()
+        return CustodianTransfer.from_api(
+            self._call(
+                "POST /sapi/v1/custodian/walletTransfer",
+                {"rail": rail, "asset": asset, "amount": _amount(amount), "clientOrderId": coid},
+                client_order_id=coid,
+            )
+        )
+
+    @endpoint("POST /sapi/v1/custodian/custodianTransfer")
+    def custodian_transfer(
+        self, *, rail: str, asset: str, amount: Decimal, client_order_id: str | None = None
+    ) -> CustodianTransfer:
+        """Custodial partner -> custodial sub-account (``clientOrderId`` as for
+        :meth:`custodian_wallet_transfer`; look up in :meth:`custodian_transfer_history`)."""
+        coid = client_order_id or generate_client_order_id()
+        return CustodianTransfer.from_api(
+            self._call(
+                "POST /sapi/v1/custodian/custodianTransfer",
+                {"rail": rail, "asset": asset, "amount": _amount(amount), "clientOrderId": coid},
+                client_order_id=coid,
+            )
+        )
+
+    @endpoint("POST /sapi/v1/custodian/undoTransfer")
+    def custodian_undo_transfer(
+        self, *, rail: str, origin_transfer_id: str
+    ) -> CustodianUndoTransfer:
+        """Undo a custodian transfer; :class:`ExecutionUnknown` carries ``originTransferId``
+        in ``params``."""
+        return CustodianUndoTransfer.from_api(
+            self._call(
+                "POST /sapi/v1/custodian/undoTransfer",
+                {"rail": rail, "originTransferId": origin_transfer_id},
+            )
+        )
+
+    @endpoint("GET /sapi/v1/custodian/walletTransferHistory")
+    def custodian_wallet_transfer_history(
+        self,
+        *,
+        rail: str,
+        transfer_id: str | None = None,
+        client_order_id: str | None = None,
+        asset: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> list[CustodianTransferRecord]:
+        data = self._call(
+            "GET /sapi/v1/custodian/walletTransferHistory",
+            {
+                "rail": rail,
+                "transferId": transfer_id,
+                "clientOrderId": client_order_id,
+                "asset": asset,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "page": page,
+                "limit": limit,
+            },
+        )
+        return [CustodianTransferRecord.from_api(r) for r in _rows(data, "data")]
+
+    @endpoint("GET /sapi/v1/custodian/custodianTransferHistory")
+    def custodian_transfer_history(
+        self,
+        *,
+        rail: str,
+        transfer_id: str | None = None,
+        client_order_id: str | None = None,
+        express_trade_transfer: bool | None = None,
+        asset: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> list[CustodianTransferRecord]:
+        data = self._call(
+            "GET /sapi/v1/custodian/custodianTransferHistory",
+            {
+                "rail": rail,
+                "transferId": transfer_id,
+                "clientOrderId": client_order_id,
+                "expressTradeTransfer": express_trade_transfer,
+                "asset": asset,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "page": page,
+                "limit": limit,
+            },
+        )
+        return [CustodianTransferRecord.from_api(r) for r in _rows(data, "data")]
+
+    @endpoint("GET /sapi/v1/custodian/settlementSetting")
+    def custodian_settlement_setting(self, *, rail: str) -> CustodianSettlementSetting:
+        """Settlement status, schedule and next trigger time (the spec requires ``rail``)."""
+        return CustodianSettlementSetting.from_api(
+            self._call("GET /sapi/v1/custodian/settlementSetting", {"rail": rail})
+        )
+
+    @endpoint("GET /sapi/v1/custodian/settlementHistory")
+    def custodian_settlement_history(
+        self,
+        *,
+        rail: str,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+    ) -> list[CustodianSettlement]:
+        data = self._call(
+            "GET /sapi/v1/custodian/settlementHistory",
+            {
+                "rail": rail,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+                "page": page,
+            },
+        )
+        return [CustodianSettlement.from_api(r) for r in _rows(data, "records")]
+
+    # -- credit line (credit-line API keys only) --------------------------------------------
+
+    @endpoint("GET /sapi/v2/cl/account")
+    def credit_line_account(self) -> CreditLineAccount:
+        return CreditLineAccount.from_api(self._call("GET /sapi/v2/cl/account"))
+
+    @endpoint("GET /sapi/v2/cl/alertHistory")
+    def credit_line_alert_history(
+        self,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        alert_type: str | None = None,
+    ) -> list[CreditLineAlert]:
+        """Margin-call / liquidation alerts (``alert_type``: ``MARGIN_CALL``,
+        ``LIQUIDATION_CALL``)."""
+        data = self._call(
+            "GET /sapi/v2/cl/alertHistory",
+            {
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+                "alertType": alert_type,
+            },
+        )
+        return [CreditLineAlert.from_api(r) for r in _rows(data, "data")]
+
+    @endpoint("GET /sapi/v1/cl/transferHistory")
+    def credit_line_transfer_history(
+        self,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        transfer_type: str | None = None,
+        asset: str | None = None,
+    ) -> list[CreditLineTransferRecord]:
+        data = self._call(
+            "GET /sapi/v1/cl/transferHistory",
+            {
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+                "transferType": transfer_type,
+                "asset": asset,
+            },
+        )
+        return [CreditLineTransferRecord.from_api(r) for r in _rows(data, "data")]
+
+    @endpoint("POST /sapi/v1/cl/transfer")
+    def credit_line_transfer(
+        self, *, transfer_type: str, transfer_asset_type: str, quantity: Decimal
+    ) -> CreditLineTransfer:
+        """Transfer in / out of the credit line account (``transfer_type``: ``TRANSFER_IN`` /
+        ``TRANSFER_OUT``). :class:`ExecutionUnknown` carries the parameters in ``params``."""
+        return CreditLineTransfer.from_api(
+            self._call(
+                "POST /sapi/v1/cl/transfer",
+                {
+                    "transferType": transfer_type,
+                    "transferAssetType": transfer_asset_type,
+                    "quantity": _amount(quantity),
+                },
+            )
+        )
 
     # -- orders -----------------------------------------------------------------------------
 

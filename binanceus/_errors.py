@@ -10,7 +10,8 @@ The hierarchy::
     ├── WeightLimitExceeded     the local weight budget refused the call (nothing was sent)
     ├── ExecutionUnknown        a mutating call may or may not have been executed: 5XX other than
     │                           a "failed" 503, a read timeout after sending, or code -1006/-1007.
-    │                           Carries ``endpoint`` and ``client_order_id``; confirm via
+    │                           Carries ``endpoint``, ``client_order_id`` and ``params`` (the
+    │                           request's non-secret parameters); confirm via
     │                           ``get_order(orig_client_order_id=...)`` or the user data stream
     │                           before doing anything else. Never retried blind.
     └── APIError(status, code, msg)   the exchange answered and rejected / failed the request
@@ -33,6 +34,9 @@ string: messages name the endpoint (method and path) and the exchange's code and
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "APIError",
@@ -86,17 +90,25 @@ class InvalidResponse(BinanceUSError):
 
 
 class WeightLimitExceeded(BinanceUSError):
-    """The local :class:`~binanceus.WeightBudget` refused to spend more weight this minute."""
+    """The :class:`~binanceus.WeightBudget` refused the call; nothing was sent.
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
+    ``retry_after`` is the number of seconds to wait. ``status`` is 429 / 418 when the refusal
+    comes from a rate-limit answer the exchange gave (to this or another process sharing the
+    budget), ``None`` when the local per-minute budget is spent.
+    """
+
+    def __init__(self, message: str, *, retry_after: float, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class ExecutionUnknown(BinanceUSError):
     """A mutating call ended without a definite outcome: it may have been executed.
 
-    Do not retry blindly; look the order up by ``client_order_id`` first.
+    Do not retry blindly; look the order / transfer up first: by ``client_order_id`` where the
+    endpoint has one, else from ``params`` (the request's own parameters, e.g. ``fromEmail``,
+    ``toEmail``, ``asset``, ``amount``; never ``timestamp``, ``recvWindow`` or ``signature``).
     """
 
     def __init__(
@@ -108,10 +120,12 @@ class ExecutionUnknown(BinanceUSError):
         status: int | None = None,
         code: int | None = None,
         msg: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.endpoint = endpoint
         self.client_order_id = client_order_id
+        self.params: dict[str, Any] = dict(params or {})
         self.status = status
         self.code = code
         self.msg = msg
@@ -229,6 +243,7 @@ def error_for(
     mutating: bool,
     client_order_id: str | None = None,
     retry_after: float | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> BinanceUSError:
     """Map an exchange answer (HTTP status + JSON ``code``/``msg``) to an exception instance.
 
@@ -244,6 +259,7 @@ def error_for(
             status=status,
             code=code,
             msg=msg,
+            params=params,
         )
     if status == 429:
         return RateLimited(status, code, msg, endpoint=endpoint, retry_after=retry_after)
@@ -265,6 +281,7 @@ def error_for(
                 status=status,
                 code=code,
                 msg=msg,
+                params=params,
             )
         return ServerError(status, code, msg, endpoint=endpoint)
     return APIError(status, code, msg, endpoint=endpoint)

@@ -306,6 +306,8 @@ class Account:
     buyer_commission: int | None = None
     seller_commission: int | None = None
     commission_rates: CommissionRates | None = None
+    brokered: bool | None = None
+    require_self_trade_prevention: bool | None = None
 
     def nonzero_balances(self) -> list[Balance]:
         return [b for b in self.balances if b.free != 0 or b.locked != 0]
@@ -337,6 +339,8 @@ class Account:
             buyer_commission=opt_int("buyerCommission"),
             seller_commission=opt_int("sellerCommission"),
             commission_rates=CommissionRates.from_api(rates) if rates else None,
+            brokered=data.get("brokered"),
+            require_self_trade_prevention=data.get("requireSelfTradePrevention"),
         )
 
 

@@ -1,8 +1,12 @@
 """Request-weight accounting.
 
 :class:`WeightBudget` is the small interface the client talks to before and after every request;
-:class:`InMemoryWeightBudget` is the per-process implementation (a shared Redis-backed budget can
-implement the same two methods later).
+:class:`InMemoryWeightBudget` is the per-process implementation and
+:class:`~binanceus.RedisWeightBudget` the one shared by every process of a host.
+
+A budget may also define ``back_off(retry_after: float | None, *, status: int)``: the client
+calls it after a 429 / 418 answer so the budget can refuse further calls until then (the
+client itself always backs off locally as well).
 """
 
 from __future__ import annotations

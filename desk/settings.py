@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "trading",
     "custody",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -85,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "desk.context_processors.desk",
             ],
         },
     },
@@ -113,6 +119,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# --- Sign-in policy -----------------------------------------------------------------------------
+DESK_ALLOW_SIGNUP = env_bool("DESK_ALLOW_SIGNUP", False)
+DESK_REQUIRE_2FA = env_bool("DESK_REQUIRE_2FA", False)
+# Sensitive actions (keys, transfers, withdrawals, schedules) want a check no older than this.
+DESK_REAUTH_SECONDS = env_int("DESK_REAUTH_SECONDS", 300)
+DESK_LOGIN_MAX_FAILURES = env_int("DESK_LOGIN_MAX_FAILURES", 5)
+DESK_LOGIN_LOCKOUT_SECONDS = env_int("DESK_LOGIN_LOCKOUT_SECONDS", 900)
+OTP_TOTP_ISSUER = "Binance.US Desk"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "desk@localhost")
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -1,4 +1,5 @@
-"""`python -m sandbox --host 127.0.0.1 --port 9900 [--seed N] [--bootstrap FILE] [--tick-ms N]`
+"""`python -m sandbox --host 127.0.0.1 --port 9900 [--seed N] [--bootstrap FILE] [--tick-ms N]
+[--enforce-limits]`
 
 --bootstrap FILE: JSON {"accounts": [{"email": ..., "balances": {"USD": "25000"},
 "keys": [{"type": "exchange", "apiKey": ..., "secretKey": ...}]}]}, created at startup.
@@ -33,6 +34,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tick-ms", type=int, default=250, help="market-flow period in ms; 0 disables the flow"
     )
     ap.add_argument(
+        "--enforce-limits",
+        action="store_true",
+        help="answer 429/418 when request-weight/order limits are broken (off by default)",
+    )
+    ap.add_argument(
         "--ws-ping-s",
         type=float,
         default=180.0,
@@ -43,6 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def main(args: argparse.Namespace) -> None:
     ex = Exchange(args.seed)
+    ex.limits.limits.enforce = args.enforce_limits
     if args.bootstrap:
         ex.load_bootstrap(args.bootstrap)
     stop = asyncio.Event()

@@ -36,6 +36,23 @@ class Account:
     taker_rate: Decimal = TAKER_RATE
     update_time: int = 0
     keys: list[ApiKey] = field(default_factory=list)
+    # Sub-accounts: a sub-account names its master; a master lists its subs (creation order).
+    master: Account | None = None
+    subs: list[Account] = field(default_factory=list)
+    sub_enabled: bool = True
+    create_time: int = 0
+    # GET /sapi/v3/accountStatus "msg" and GET /sapi/v3/apiTradingStatus "status" (admin-set).
+    status_msg: str = "Normal"
+    trading_status: dict = field(default_factory=dict)
+    # Crypto deposits credited through the admin API (sub-account deposit history).
+    deposits: list[dict] = field(default_factory=list)
+    # Custodial Solution and Credit Line state (custody.py / creditline.py), when set up.
+    custody: object = None
+    credit_line: object = None
+
+    def family(self) -> list[Account]:
+        """This account and its sub-accounts: what a key of this account may manage."""
+        return [self, *self.subs]
 
     def bal(self, asset: str) -> Balance:
         b = self.balances.get(asset)
@@ -60,6 +77,10 @@ class ApiKey:
     secret: str
     key_type: str
     account: Account
+    # Key permissions (spec "API Key Types": keys may be restricted, e.g. no TRADE routes).
+    can_trade: bool = True
+    can_withdraw: bool = True
+    can_deposit: bool = True
 
 
 class Registry:
@@ -73,11 +94,18 @@ class Registry:
         self._next_id = 1
 
     def create_account(
-        self, email: str, balances: dict[str, Decimal], *, internal: bool = False
+        self,
+        email: str,
+        balances: dict[str, Decimal],
+        *,
+        internal: bool = False,
+        master: Account | None = None,
     ) -> Account:
         if email in self.by_email:
             raise KeyError(email)
-        acct = Account(self._next_id, email, internal)
+        acct = Account(self._next_id, email, internal, master=master)
+        if master is not None:
+            master.subs.append(acct)
         self._next_id += 1
         for asset, amount in balances.items():
             acct.bal(asset).free = amount

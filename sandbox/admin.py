@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from .accounts import Account
+from . import creditline, custody
+from .accounts import Account, ApiKey
 from .decimals import fmt8
 from .state import Exchange, parse_amount, parse_balances
+from .subaccounts import record_deposit
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -77,6 +79,22 @@ def _email(doc: dict) -> str:
     return email
 
 
+def _permissions(raw: object) -> tuple[bool, bool, bool]:
+    """{"trade": bool, "withdraw": bool, "deposit": bool}; missing ones default to true."""
+    if raw is None:
+        return True, True, True
+    if not isinstance(raw, dict) or not set(raw) <= {"trade", "withdraw", "deposit"}:
+        raise AdminError(400, "permissions must be an object with trade/withdraw/deposit")
+    values = tuple(raw.get(name, True) for name in ("trade", "withdraw", "deposit"))
+    if not all(isinstance(v, bool) for v in values):
+        raise AdminError(400, "permissions values must be true or false")
+    return values  # type: ignore[return-value]
+
+
+def _key_permissions(key: ApiKey) -> dict:
+    return {"trade": key.can_trade, "withdraw": key.can_withdraw, "deposit": key.can_deposit}
+
+
 class Admin:
     def __init__(self, ex: Exchange) -> None:
         self.ex = ex
@@ -87,30 +105,50 @@ class Admin:
             raise AdminError(404, f"no account {email}")
         return acct
 
-    def create(self, email: str, balances: object) -> dict:
+    def create(
+        self, email: str, balances: object, master_email: object = None, enabled: object = True
+    ) -> dict:
         try:
             amounts = parse_balances(balances)
         except ValueError as exc:
             raise AdminError(400, str(exc)) from None
         if email in self.ex.registry.by_email:
             raise AdminError(409, f"account {email} already exists")
-        acct = self.ex.registry.create_account(email, amounts)
-        acct.update_time = self.ex.clock.now_ms()
+        master = None
+        if master_email is not None:
+            if not isinstance(master_email, str):
+                raise AdminError(400, "master must be the master account's email")
+            master = self.account(master_email)
+            if master.master is not None:
+                raise AdminError(400, f"{master_email} is itself a sub-account")
+        if not isinstance(enabled, bool):
+            raise AdminError(400, "enabled must be true or false")
+        acct = self.ex.registry.create_account(email, amounts, master=master)
+        acct.update_time = acct.create_time = self.ex.clock.now_ms()
+        acct.sub_enabled = enabled
         key = self.ex.registry.add_key(acct, "exchange")
-        return {
+        doc = {
             "email": email,
             "accountId": acct.account_id,
             "apiKey": key.api_key,
             "secretKey": key.secret,
         }
+        if master is not None:
+            doc["master"] = master.email
+        return doc
 
     async def post_account(self, request: web.Request) -> web.Response:
         doc = await _body(request)
-        return _json(self.create(_email(doc), doc.get("balances")))
+        return _json(
+            self.create(
+                _email(doc), doc.get("balances"), doc.get("master"), doc.get("enabled", True)
+            )
+        )
 
     async def post_key(self, request: web.Request) -> web.Response:
         doc = await _body(request)
         acct = self.account(_email(doc))
+        permissions = _permissions(doc.get("permissions"))
         try:
             key = self.ex.registry.add_key(
                 acct, doc.get("type", "exchange"), doc.get("apiKey"), doc.get("secretKey")
@@ -119,12 +157,14 @@ class Admin:
             raise AdminError(400, str(exc)) from None
         except KeyError:
             raise AdminError(409, "apiKey already exists") from None
+        key.can_trade, key.can_withdraw, key.can_deposit = permissions
         return _json(
             {
                 "email": acct.email,
                 "type": key.key_type,
                 "apiKey": key.api_key,
                 "secretKey": key.secret,
+                "permissions": _key_permissions(key),
             }
         )
 
@@ -141,6 +181,7 @@ class Admin:
         if amount <= 0:
             raise AdminError(400, "amount must be > 0")
         self.ex.deposit(acct, asset, amount)
+        record_deposit(self.ex, acct, asset, amount)
         return _json(
             {
                 "email": acct.email,
@@ -160,9 +201,131 @@ class Admin:
                     a: {"free": fmt8(b.free), "locked": fmt8(b.locked)}
                     for a, b in sorted(acct.balances.items())
                 },
-                "keys": [{"type": k.key_type, "apiKey": k.api_key} for k in acct.keys],
+                "keys": [
+                    {"type": k.key_type, "apiKey": k.api_key, "permissions": _key_permissions(k)}
+                    for k in acct.keys
+                ],
+                "master": acct.master.email if acct.master else None,
+                "subAccounts": [sub.email for sub in acct.subs],
+                "accountStatus": acct.status_msg,
             }
         )
+
+    async def post_status(self, request: web.Request) -> web.Response:
+        """{"msg": "Disabled"} -> GET /sapi/v3/accountStatus; optional "enabled": bool is the
+        sub-account status shown by the sub-account list/status endpoints."""
+        acct = self.account(request.match_info["email"])
+        doc = await _body(request)
+        msg, enabled = doc.get("msg", acct.status_msg), doc.get("enabled", acct.sub_enabled)
+        if not isinstance(msg, str) or not msg or len(msg) > 100:
+            raise AdminError(400, "msg must be a short string such as Normal or Disabled")
+        if not isinstance(enabled, bool):
+            raise AdminError(400, "enabled must be true or false")
+        acct.status_msg, acct.sub_enabled = msg, enabled
+        return _json({"email": acct.email, "msg": acct.status_msg, "enabled": acct.sub_enabled})
+
+    async def post_trading_status(self, request: web.Request) -> web.Response:
+        """Fields of GET /sapi/v3/apiTradingStatus "status": isLocked, plannedRecoverTime,
+        triggerCondition, indicators (the ones sent replace the current ones)."""
+        acct = self.account(request.match_info["email"])
+        doc = await _body(request)
+        checks = {
+            "isLocked": lambda v: isinstance(v, bool),
+            "plannedRecoverTime": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "triggerCondition": lambda v: isinstance(v, dict),
+            "indicators": lambda v: isinstance(v, dict),
+        }
+        for name, value in doc.items():
+            check = checks.get(name)
+            if check is None or not check(value):
+                raise AdminError(400, f"bad field {name!r} (known: {', '.join(checks)})")
+        acct.trading_status.update(doc)
+        return _json({"email": acct.email, "status": acct.trading_status})
+
+    async def post_custody(self, request: web.Request) -> web.Response:
+        """Set up / update the account's Custodial Solution state (see custody.configure)."""
+        acct = self.account(request.match_info["email"])
+        doc = await _body(request)
+        try:
+            state = custody.configure(acct, doc, self.ex.clock.now_ms())
+        except (ValueError, TypeError) as exc:
+            raise AdminError(400, str(exc)) from None
+        return _json({"email": acct.email, **custody.describe(state)})
+
+    async def post_credit_line(self, request: web.Request) -> web.Response:
+        """Set up / update the account's credit line (see creditline.configure)."""
+        acct = self.account(request.match_info["email"])
+        doc = await _body(request)
+        try:
+            line = creditline.configure(self.ex, acct, doc)
+        except (ValueError, TypeError) as exc:
+            raise AdminError(400, str(exc)) from None
+        return _json(creditline.describe(acct, line))
+
+    async def get_limits(self, request: web.Request) -> web.Response:
+        return _json(self.ex.limits.limits.to_dict())
+
+    async def post_limits(self, request: web.Request) -> web.Response:
+        """{"enforce": bool, "weightPerMinute": n, "ordersPer10s": n, "ordersPerDay": n,
+        "banAfter": n, "firstBanSeconds": s}: the ones sent replace the current ones."""
+        doc = await _body(request)
+        limits = self.ex.limits.limits
+        ints = {
+            "weightPerMinute": "weight_per_minute",
+            "ordersPer10s": "orders_per_10s",
+            "ordersPerDay": "orders_per_day",
+            "banAfter": "ban_after",
+        }
+        updates: dict = {}
+        for name, value in doc.items():
+            if name == "enforce" and isinstance(value, bool):
+                updates["enforce"] = value
+            elif (
+                name in ints
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+                and value >= 0
+            ):
+                updates[ints[name]] = value
+            elif (
+                name == "firstBanSeconds"
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and value > 0
+            ):
+                updates["first_ban_ms"] = int(value * 1000)
+            else:
+                raise AdminError(400, f"bad limits field {name!r}")
+        for attr, value in updates.items():
+            setattr(limits, attr, value)
+        return _json(limits.to_dict())
+
+    async def delete_limits(self, request: web.Request) -> web.Response:
+        """Forget weight/order counts, 429 windows and bans (the settings stay)."""
+        self.ex.limits.reset()
+        return _json(self.ex.limits.limits.to_dict())
+
+    async def get_requests(self, request: web.Request) -> web.Response:
+        return _json(self.ex.requests.to_dict())
+
+    async def delete_requests(self, request: web.Request) -> web.Response:
+        self.ex.requests.reset()
+        return _json(self.ex.requests.to_dict())
+
+    async def get_faults(self, request: web.Request) -> web.Response:
+        return _json(self.ex.faults.to_dict())
+
+    async def post_faults(self, request: web.Request) -> web.Response:
+        doc = await _body(request)
+        try:
+            self.ex.faults.update(doc)
+        except ValueError as exc:
+            raise AdminError(400, str(exc)) from None
+        return _json(self.ex.faults.to_dict())
+
+    async def delete_faults(self, request: web.Request) -> web.Response:
+        self.ex.faults.clear()
+        return _json(self.ex.faults.to_dict())
 
     async def get_state(self, request: web.Request) -> web.Response:
         """Clock and faults as they are now (later issues add the endpoints that set them)."""
@@ -249,5 +412,19 @@ def add_routes(app: web.Application, ex: Exchange) -> None:
     app.router.add_post("/sandbox/v1/deposit", guarded(a.post_deposit))
     app.router.add_get("/sandbox/v1/state", guarded(a.get_state))
     app.router.add_post("/sandbox/v1/clock", guarded(a.post_clock))
+    app.router.add_post("/sandbox/v1/accounts/{email}/status", guarded(a.post_status))
+    app.router.add_post(
+        "/sandbox/v1/accounts/{email}/trading-status", guarded(a.post_trading_status)
+    )
+    app.router.add_post("/sandbox/v1/accounts/{email}/custody", guarded(a.post_custody))
+    app.router.add_post("/sandbox/v1/accounts/{email}/credit-line", guarded(a.post_credit_line))
+    app.router.add_get("/sandbox/v1/limits", guarded(a.get_limits))
+    app.router.add_post("/sandbox/v1/limits", guarded(a.post_limits))
+    app.router.add_delete("/sandbox/v1/limits", guarded(a.delete_limits))
+    app.router.add_get("/sandbox/v1/requests", guarded(a.get_requests))
+    app.router.add_delete("/sandbox/v1/requests", guarded(a.delete_requests))
+    app.router.add_get("/sandbox/v1/faults", guarded(a.get_faults))
+    app.router.add_post("/sandbox/v1/faults", guarded(a.post_faults))
+    app.router.add_delete("/sandbox/v1/faults", guarded(a.delete_faults))
     app.router.add_get("/sandbox/", guarded(a.page))
     app.router.add_post("/sandbox/", guarded(a.page_post))

@@ -12,9 +12,12 @@ from aiohttp import web
 
 from . import admin, errors
 from .auth import authenticate
+from .clock import Fault
+from .ctx import Ctx
 from .endpoint_table import Endpoint, find
 from .params import Params, merge
-from .rest import HANDLERS, VARIABLE_WEIGHTS, Ctx
+from .ratelimit import Refusal
+from .rest import HANDLERS, VARIABLE_WEIGHTS
 from .state import Exchange
 from .streams import cancel_task
 from .ws import WsHandlers
@@ -40,19 +43,40 @@ def _weight(endpoint: Endpoint, params: Params | None) -> int:
         return 1
 
 
+# Endpoints whose calls the admin-set faults (clock.Faults) apply to, by operation name.
+FAULTED_ENDPOINTS = {
+    ("POST", "/sapi/v3/sub-account/transfer"): "transfer",
+    ("POST", "/api/v3/order"): "order",
+}
+
+
 async def rest(request: web.Request) -> web.Response:
     """Every /api and /sapi request: find the endpoint, count weight, authenticate, run."""
     ex = request.app[EXCHANGE]
     ip = request.remote or ""
+    ex.requests.record(request.headers.get("X-MBX-APIKEY"), request.path)
     endpoint = find(request.method, request.path)
-    if endpoint is None:
-        return _answer(ex, ip, 1, errors.unsupported(404), {})
     query = request.rel_url.raw_query_string
     body = (await request.read()).decode("utf-8", "surrogateescape")
     params: Params | None = None
-    ctx_headers: dict[str, str] = {}
+    parse_error: errors.ApiError | None = None
     try:
         params = Params(merge(query, body))
+    except errors.ApiError as exc:
+        parse_error = exc
+    weight = 1 if endpoint is None else _weight(endpoint, params)
+    try:
+        ex.limits.admit(ip, weight)
+    except Refusal as refusal:
+        return _answer(ex, ip, refusal.error, {"Retry-After": str(refusal.retry_after_s)})
+    if endpoint is None:
+        return _answer(ex, ip, errors.unsupported(404), {})
+    ctx_headers: dict[str, str] = {}
+    fault: Fault | None = None
+    try:
+        if parse_error is not None:
+            raise parse_error
+        assert params is not None
         key = authenticate(
             ex.registry,
             request.headers.get("X-MBX-APIKEY"),
@@ -65,17 +89,39 @@ async def rest(request: web.Request) -> web.Response:
         handler = HANDLERS.get((endpoint.method, endpoint.path))
         if handler is None:  # in the spec, not in the sandbox (yet)
             raise errors.unsupported(404)
+        op = FAULTED_ENDPOINTS.get((endpoint.method, endpoint.path))
+        fault = ex.faults.take(op) if op else None
+        if fault is not None and fault.mode == "unavailable_503":
+            # Not executed, and (per the 503 taxonomy) not counted toward the rate limit.
+            ex.limits.add_weight(ip, -weight)
+            return json_response(errors.service_unavailable().body(), 503)
         ctx = Ctx(ex, params, key, ip, ctx_headers)
         result: object = handler(ctx)
     except errors.ApiError as exc:
         result = exc
-    return _answer(ex, ip, _weight(endpoint, params), result, ctx_headers)
+    except Refusal as refusal:  # an order limit
+        result = refusal.error
+        ctx_headers["Retry-After"] = str(refusal.retry_after_s)
+    if fault is not None:  # executed (or failed) as usual; the client never learns which
+        if fault.mode == "execute_then_timeout":
+            await _hold(request, fault.hold_s)
+        result = errors.unknown_outcome()
+    return _answer(ex, ip, result, ctx_headers)
 
 
-def _answer(
-    ex: Exchange, ip: str, weight: int, result: object, headers: dict[str, str]
-) -> web.Response:
-    used = str(ex.limits.add_weight(ip, weight))
+async def _hold(request: web.Request, seconds: float) -> None:
+    """Keep the response back for `seconds`, or until the client gives up and disconnects."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(0.05)
+
+
+def _answer(ex: Exchange, ip: str, result: object, headers: dict[str, str]) -> web.Response:
+    used = str(ex.limits.used_weight(ip))
     headers = {**headers, "X-MBX-USED-WEIGHT": used, "X-MBX-USED-WEIGHT-1M": used}
     if isinstance(result, errors.ApiError):
         return json_response(result.body(), result.status, headers)

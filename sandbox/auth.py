@@ -19,6 +19,48 @@ DEFAULT_RECV_WINDOW = 5000
 MAX_RECV_WINDOW = 60000
 # Endpoint areas a key type may call; exchange keys may call everything else.
 AREA_KEY_TYPE = {"custody": "custodial", "credit_line": "credit_line"}
+# Routes a key's permissions gate (-2015 when the key lacks the permission). TRADE: the spec's
+# "(TRADE)" endpoints plus the custodial order/cancel ones; withdraw/deposit: the wallet routes
+# that move funds out / hand out deposit addresses (the spec names no rule for these; this is
+# how the exchange's key settings are described to behave).
+TRADE_ROUTES = frozenset(
+    {
+        ("POST", "/api/v3/order"),
+        ("POST", "/api/v3/order/test"),
+        ("DELETE", "/api/v3/order"),
+        ("DELETE", "/api/v3/openOrders"),
+        ("POST", "/api/v3/order/cancelReplace"),
+        ("POST", "/api/v3/order/oco"),
+        ("DELETE", "/api/v3/orderList"),
+        ("POST", "/sapi/v1/custodian/order"),
+        ("POST", "/sapi/v1/custodian/ocoOrder"),
+        ("DELETE", "/sapi/v1/custodian/cancelOrder"),
+        ("DELETE", "/sapi/v1/custodian/cancelOrdersBySymbol"),
+        ("DELETE", "/sapi/v1/custodian/cancelOcoOrder"),
+    }
+)
+WITHDRAW_ROUTES = frozenset(
+    {
+        ("POST", "/sapi/v1/capital/withdraw/apply"),
+        ("POST", "/sapi/v1/fiatpayment/withdraw/apply"),
+    }
+)
+DEPOSIT_ROUTES = frozenset(
+    {
+        ("GET", "/sapi/v1/capital/deposit/address"),
+        ("GET", "/sapi/v1/capital/sub-account/deposit/address"),
+    }
+)
+
+
+def check_permissions(key: ApiKey, endpoint: Endpoint) -> None:
+    route = (endpoint.method, endpoint.path)
+    if (
+        (route in TRADE_ROUTES and not key.can_trade)
+        or (route in WITHDRAW_ROUTES and not key.can_withdraw)
+        or (route in DEPOSIT_ROUTES and not key.can_deposit)
+    ):
+        raise errors.rejected_key()
 
 
 def sign(secret: str, total_params: str | bytes) -> str:
@@ -104,4 +146,5 @@ def authenticate(
     key = api_key(registry, header, endpoint)
     if endpoint.security == "SIGNED":
         check_signed(key, params, query, body, server_time)
+    check_permissions(key, endpoint)
     return key

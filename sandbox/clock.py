@@ -7,6 +7,7 @@ exercise -1021 handling in clients) without touching the host clock.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 
 class Clock:
@@ -22,12 +23,96 @@ class Clock:
         return {"offsetMs": self.offset_ms, "serverTime": self.now_ms()}
 
 
-class Faults:
-    """Fault-injection switches, read by the HTTP layer. Empty for now; later issues add
-    latency, dropped responses, forced 5XX/429 and the like here, set via the admin API."""
+# What a faulted operation does (see `Faults`):
+#   execute_then_500      run the request, then answer HTTP 500 with an unknown-outcome body
+#   execute_then_timeout  run the request, then hold the response open (client times out)
+#   unavailable_503       answer HTTP 503 "Service Unavailable." without running it
+FAULT_MODES = ("execute_then_500", "execute_then_timeout", "unavailable_503")
+# Operations that can be faulted; app.FAULTED_ENDPOINTS maps endpoints onto them.
+FAULT_OPS = ("transfer", "order")
+DEFAULT_HOLD_S = 30.0
 
-    def __init__(self) -> None:
-        self.settings: dict[str, object] = {}
+
+@dataclass(slots=True)
+class Fault:
+    mode: str
+    count: int  # how many more calls it applies to; the fault clears at 0
+    hold_s: float = DEFAULT_HOLD_S  # execute_then_timeout: how long to hold the response
 
     def to_dict(self) -> dict:
-        return dict(self.settings)
+        doc: dict = {"mode": self.mode, "count": self.count}
+        if self.mode == "execute_then_timeout":
+            doc["holdSeconds"] = self.hold_s
+        return doc
+
+
+class Faults:
+    """Fault-injection switches, read by the HTTP layer and set via the admin API.
+
+    `ops` holds one `Fault` per operation ("transfer", "order"); `take(op)` consumes one
+    use. `history_lag_ms` is the "Data Source: Database" lag: how long after a transfer
+    executed it becomes visible in history endpoints (sandbox clock).
+    """
+
+    def __init__(self) -> None:
+        self.ops: dict[str, Fault] = {}
+        self.history_lag_ms = 0
+
+    def take(self, op: str) -> Fault | None:
+        fault = self.ops.get(op)
+        if fault is None:
+            return None
+        fault.count -= 1
+        if fault.count <= 0:
+            del self.ops[op]
+        return fault
+
+    def update(self, doc: dict) -> None:
+        """Apply {"transfer": {...} | null, "order": ..., "historyLagSeconds": N}; all or
+        nothing: raises ValueError (nothing changed) on any bad entry."""
+        ops: dict[str, Fault | None] = {}
+        lag: int | None = None
+        for name, value in doc.items():
+            if name == "historyLagSeconds":
+                if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                    raise ValueError("historyLagSeconds must be a number >= 0")
+                lag = int(value * 1000)
+            elif name in FAULT_OPS:
+                ops[name] = None if value is None else _fault(name, value)
+            else:
+                raise ValueError(
+                    f"unknown fault {name!r} (known: historyLagSeconds, {', '.join(FAULT_OPS)})"
+                )
+        for name, fault in ops.items():
+            if fault is None:
+                self.ops.pop(name, None)
+            else:
+                self.ops[name] = fault
+        if lag is not None:
+            self.history_lag_ms = lag
+
+    def clear(self) -> None:
+        self.ops.clear()
+        self.history_lag_ms = 0
+
+    def to_dict(self) -> dict:
+        doc: dict = {name: fault.to_dict() for name, fault in sorted(self.ops.items())}
+        lag_s = self.history_lag_ms / 1000
+        doc["historyLagSeconds"] = int(lag_s) if lag_s.is_integer() else lag_s
+        return doc
+
+
+def _fault(name: str, value: object) -> Fault | None:
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be an object {{mode, count}} or null")
+    mode, count = value.get("mode"), value.get("count", 1)
+    if mode not in FAULT_MODES:
+        raise ValueError(f"{name}.mode must be one of {', '.join(FAULT_MODES)}")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ValueError(f"{name}.count must be an integer >= 0")
+    hold = value.get("holdSeconds", DEFAULT_HOLD_S)
+    if not isinstance(hold, int | float) or isinstance(hold, bool) or not 0 <= hold <= 600:
+        raise ValueError(f"{name}.holdSeconds must be a number in [0, 600]")
+    if count == 0:
+        return None
+    return Fault(mode, count, float(hold))

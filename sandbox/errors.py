@@ -134,3 +134,21 @@ def bad_api_key_format() -> ApiError:
 
 def rejected_key() -> ApiError:
     return ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+
+
+def unknown_outcome() -> ApiError:
+    """A 5XX whose execution status is unknown (spec "HTTP 5XX ... the execution status is
+    UNKNOWN and could have been a success"): -1007 TIMEOUT, the spec's message."""
+    return ApiError(
+        -1007,
+        "Timeout waiting for a response from the backend server. Send status unknown; "
+        "execution status unknown.",
+        500,
+    )
+
+
+def service_unavailable() -> ApiError:
+    """HTTP 503 "Service Unavailable." - the request failed and was not executed (the 503
+    taxonomy's case B). That text names no code; -1008 SERVER_BUSY is the spec's code for a
+    refusal to process ("try again in a few minutes")."""
+    return ApiError(-1008, "Service Unavailable.", 503)

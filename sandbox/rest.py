@@ -4,36 +4,16 @@ returns the JSON document, shaped and ordered like the spec's example responses.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import errors
-from .accounts import Account, ApiKey
+from . import creditline, custody, errors, subaccounts
+from .ctx import Ctx, Handler
 from .decimals import ZERO, fmt8
 from .engine import Order, PlaceResult
 from .klines import INTERVALS
 from .orders import cancel_order, new_order, order_response
 from .params import Params
-from .state import Exchange
 from .symbols import ASSETS, SYMBOLS, SymbolSpec, exchange_info
-
-
-@dataclass(slots=True)
-class Ctx:
-    ex: Exchange
-    params: Params
-    key: ApiKey | None
-    ip: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def account(self) -> Account:
-        """The key's account; only called by authenticated endpoints."""
-        assert self.key is not None
-        return self.key.account
-
-
-Handler = Callable[[Ctx], object]
 
 
 def spec_of(symbol: str | None) -> SymbolSpec:
@@ -75,7 +55,29 @@ def get_exchange_info(ctx: Ctx) -> object:
     permissions = ctx.params.get("permissions")
     if permissions is not None and "SPOT" not in permissions:
         specs = []
-    return exchange_info(specs, ctx.ex.clock.now_ms())
+    doc = exchange_info(specs, ctx.ex.clock.now_ms())
+    limits = ctx.ex.limits.limits  # as configured (the spec's numbers unless an admin changed them)
+    doc["rateLimits"] = [
+        {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": limits.weight_per_minute,
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "SECOND",
+            "intervalNum": 10,
+            "limit": limits.orders_per_10s,
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "DAY",
+            "intervalNum": 1,
+            "limit": limits.orders_per_day,
+        },
+    ]
+    return doc
 
 
 # ---- market data -----------------------------------------------------------------------------
@@ -157,9 +159,9 @@ def account(ctx: Ctx) -> object:
             "buyer": fmt8(ZERO),
             "seller": fmt8(ZERO),
         },
-        "canTrade": True,
-        "canWithdraw": True,
-        "canDeposit": True,
+        "canTrade": ctx.key.can_trade if ctx.key else True,
+        "canWithdraw": ctx.key.can_withdraw if ctx.key else True,
+        "canDeposit": ctx.key.can_deposit if ctx.key else True,
         "brokered": False,
         "requireSelfTradePrevention": False,
         "updateTime": acct.update_time,
@@ -173,17 +175,26 @@ def account(ctx: Ctx) -> object:
 
 
 def account_status(ctx: Ctx) -> object:
-    return {"msg": "Normal", "success": True}
+    return {"msg": ctx.account.status_msg, "success": True}
+
+
+DEFAULT_TRADING_STATUS = {
+    "isLocked": False,
+    "plannedRecoverTime": 0,
+    "triggerCondition": {"GCR": 150, "IFER": 150, "UFR": 300},
+    "indicators": {},
+}
 
 
 def api_trading_status(ctx: Ctx) -> object:
+    status = {**DEFAULT_TRADING_STATUS, **ctx.account.trading_status}
     return {
         "success": True,
         "status": {
-            "isLocked": False,
-            "plannedRecoverTime": 0,
-            "triggerCondition": {"GCR": 150, "IFER": 150, "UFR": 300},
-            "indicators": {},
+            "isLocked": status["isLocked"],
+            "plannedRecoverTime": status["plannedRecoverTime"],
+            "triggerCondition": status["triggerCondition"],
+            "indicators": status["indicators"],
             "updateTime": ctx.ex.clock.now_ms(),
         },
     }
@@ -197,6 +208,7 @@ def system_status(ctx: Ctx) -> object:
 
 
 def post_order(ctx: Ctx) -> object:
+    ctx.ex.limits.check_orders(ctx.account.account_id)
     result: PlaceResult
     result, resp_type = new_order(ctx.ex, ctx.account, ctx.params, count=_count_order(ctx))
     return order_response(result, resp_type)
@@ -302,6 +314,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/api/v3/userDataStream"): start_stream,
     ("PUT", "/api/v3/userDataStream"): keepalive_stream,
     ("DELETE", "/api/v3/userDataStream"): close_stream,
+    **subaccounts.HANDLERS,
+    **custody.HANDLERS,
+    **creditline.HANDLERS,
 }
 
 

@@ -7,6 +7,7 @@ import random
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from .accounting import RequestLog
 from .accounts import Account, Registry
 from .clock import Clock, Faults
 from .engine import Engine
@@ -48,6 +49,11 @@ class Exchange:
         self.seed = seed
         self.clock = Clock()
         self.faults = Faults()
+        self.requests = RequestLog()
+        self.sub_transfers: list = []  # subaccounts.SubTransfer, in execution order
+        self.next_txn = 2966662588  # sub-account transfer txnIds count up from here
+        self.next_custody_id = 2022092709232937542366  # custodial transferIds likewise
+        self.next_cl_id = 1331390  # credit-line transferIds likewise
         self.registry = Registry(random.Random(f"keys:{seed}"))
         self.engine = Engine(SYMBOLS.values(), self.clock, random.Random(f"ids:{seed}"))
         self.listen_keys = ListenKeys(self.clock, random.Random(f"listen:{seed}"))

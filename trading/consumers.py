@@ -1,7 +1,9 @@
 import time
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.twofactor import session_is_verified
 from trading.market import watchers
 from trading.market.keys import SYMBOL_RE, market_group
 
@@ -14,7 +16,9 @@ class MarketConsumer(AsyncWebsocketConsumer):
     refreshed_at = 0.0
 
     async def connect(self):
-        if not self.scope["user"].is_authenticated:
+        if not await database_sync_to_async(session_is_verified)(
+            user=self.scope["user"], session=self.scope["session"]
+        ):
             await self.close(code=4401)
             return
         symbol = self.scope["url_route"]["kwargs"]["symbol"].upper()

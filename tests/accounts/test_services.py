@@ -107,3 +107,21 @@ def test_it_never_logs_the_secret(use_sandbox, sandbox_account, caplog):
     for record in caplog.records:
         assert sandbox_account["secretKey"] not in record.getMessage()
     assert sandbox_account["secretKey"] not in caplog.text
+
+
+def test_it_sends_nothing_for_a_tampered_row_and_pages_still_render(client, sandbox_url):
+    from accounts.models import ExchangeConnection
+    from tests.factories import login, make_connection
+
+    owner = make_user()
+    conn = make_connection(owner)
+    ExchangeConnection.objects.filter(pk=conn.pk).update(api_secret_encrypted="gAAAAA-tampered")
+    before = requests.get(f"{sandbox_url}/sandbox/v1/requests", timeout=5).json()["total"]
+    services.connection_sync_balances(connection_id=conn.pk)
+    services.subaccounts_sync(connection_id=conn.pk)
+    after = requests.get(f"{sandbox_url}/sandbox/v1/requests", timeout=5).json()["total"]
+    assert after == before, "a request went out with an undecryptable key"
+    login(client, owner)
+    detail = client.get(f"/connections/{conn.pk}/")
+    assert detail.status_code == 200 and "needs new keys" in detail.content.decode()
+    assert client.get("/").status_code == 200

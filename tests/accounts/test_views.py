@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ExchangeConnection
-from tests.factories import make_connection, make_user
+from tests.factories import login, make_connection, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,7 @@ SECRET = "S3cretS3cretS3cretS3cretS3cretS3cretS3cretS3cretS3cretS3cret1234"
 @pytest.fixture
 def owner_client(client):
     owner = make_user()
-    client.force_login(owner)
+    login(client, owner)
     return client, owner
 
 

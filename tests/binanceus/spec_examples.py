@@ -214,3 +214,332 @@ ORDER_CANCELED = {
     "side": "BUY",
     "selfTradePreventionMode": "NONE",
 }
+
+# -- account area -------------------------------------------------------------------------
+
+SYSTEM_STATUS = {"status": 0}
+
+TRADE_FEE = [
+    {"symbol": "1INCHUSD", "makerCommission": "0.004", "takerCommission": "0.006"},
+    {"symbol": "1INCHUSDT", "makerCommission": "0.004", "takerCommission": "0.006"},
+]
+
+TRADING_VOLUME = {"past30DaysTradingVolume": 100}
+
+ASSET_DISTRIBUTION_HISTORY = {
+    "rows": [
+        {
+            "amount": "10.00000000",
+            "asset": "BHFT",
+            "divTime": 1563189166000,
+            "category": "BHFT distribution",
+            "tranId": 2968885920,
+        },
+        {
+            "amount": "10.00000000",
+            "asset": "BHFT",
+            "divTime": 1563189165000,
+            "category": "BHFT distribution",
+            "tranId": 2968885920,
+        },
+    ],
+    "total": 2,
+}
+
+# -- sub-accounts ---------------------------------------------------------------------------
+
+SUB_ACCOUNT_LIST = {
+    "success": True,
+    "subAccounts": [
+        {
+            "email": "123@test.com",
+            "status": "enabled",
+            "activated": True,
+            "mobile": "91605290",
+            "gAuth": True,
+            "createTime": 1544433328000,
+        },
+        {
+            "email": "321@test.com",
+            "status": "disabled",
+            "activated": True,
+            "mobile": "22501238",
+            "gAuth": True,
+            "createTime": 1544433328000,
+        },
+    ],
+}
+
+# Note: the spec prints "time" in seconds here (everything else is in milliseconds).
+SUB_ACCOUNT_TRANSFER_HISTORY = {
+    "msg": "string",
+    "success": True,
+    "transfers": [
+        {
+            "asset": "BNB",
+            "from": "aa.email.com",
+            "qty": "10",
+            "time": 1637789299,
+            "to": "bb.email.com",
+        }
+    ],
+}
+
+SUB_ACCOUNT_TRANSFER = {"msg": "Success", "success": True, "txnId": "2966662589"}
+
+# Verbatim, including the "Free"/"Locked" spelling of the first row and bare numbers.
+SUB_ACCOUNT_ASSETS = {
+    "balances": [
+        {"asset": "BTC", "Free": 0, "Locked": 0},
+        {"asset": "BNB", "free": 98, "locked": 0},
+        {"asset": "ETH", "free": 0, "locked": 0},
+        {"asset": "LTC", "free": 0, "locked": 0},
+        {"asset": "USDT", "free": 0, "locked": 0},
+    ],
+    "success": True,
+}
+
+SUB_ACCOUNT_SPOT_SUMMARY = {
+    "totalCount": 2,
+    "masterAccountTotalAsset": 401,
+    "spotSubUserAssetBtcVoList": [
+        {"email": "test001@123.com", "totalAsset": 201},
+        {"email": "test002@123.com", "totalAsset": 200},
+    ],
+}
+
+SUB_ACCOUNT_STATUS = [
+    {
+        "email": "test001@123.com",
+        "insertTime": 1652944721676,
+        "mobile": "XXXXXXXXXX",
+        "isUserActive": True,
+        "isMarginEnabled": True,
+        "isSubUserEnabled": False,
+        "isFutureEnabled": False,
+    },
+    {
+        "email": "test002@123.com",
+        "insertTime": 1652944721676,
+        "mobile": "XXXXXXXXXX",
+        "isUserActive": True,
+        "isMarginEnabled": False,
+        "isSubUserEnabled": True,
+        "isFutureEnabled": False,
+    },
+]
+
+SUB_ACCOUNT_DEPOSIT_ADDRESS = {
+    "coin": "BNB",
+    "address": "0xf79b6274f18425441b8f05c0a711d171c0fe119f",
+    "tag": "",
+    "url": "https://etherscan.io/address/0xf79b6274f18425441b8f05c0a711d171c0fe119f",
+}
+
+SUB_ACCOUNT_DEPOSIT_HISTORY = [
+    {
+        "amount": "9.9749",
+        "coin": "BTC",
+        "network": "btc",
+        "status": 4,
+        "address": "bc1qxurvdd7tzn09agdvg3j8xpm3f7e978y07wg83s",
+        "addressTag": "",
+        "txId": "0x1b4b8c8090d15e3c1b0476b1c19118b1f00066e01de567cd7bc5b6e9c100193f",
+        "insertTime": 1652942429211,
+        "transferType": 0,
+        "confirmTimes": "0/0",
+    }
+]
+
+# -- custodial solution ---------------------------------------------------------------------
+
+CUSTODIAN_BALANCE = {
+    "exchangeWalletBalance": [
+        {"asset": "BNB", "free": "0.0083686", "locked": "0", "lastUpdatedTime": 1662535206000}
+    ],
+    "custodialAcctBalance": [
+        {"asset": "BTC", "free": "9.02933865", "locked": "0", "lastUpdatedTime": 1658478839000},
+        {
+            "asset": "ETHT",
+            "free": "61.00129998",
+            "locked": "0",
+            "inSettlement": "25.17",
+            "lastUpdatedTime": 1663752210000,
+        },
+    ],
+}
+
+CUSTODIAN_SUPPORTED_ASSETS = {
+    "transferEligible": [
+        {"asset": "BTC", "precision": 8, "network": ["BTC"]},
+        {"asset": "ETH", "precision": 8, "network": ["ETH"]},
+    ],
+    "settlementEligible": [
+        {"asset": "BTC", "precision": 8, "network": ["BTC"]},
+        {"asset": "ETH", "precision": 8, "network": ["ETH"]},
+    ],
+}
+
+CUSTODIAN_WALLET_TRANSFER = {
+    "asset": "BTC",
+    "amount": 1,
+    "clientOrderId": "1663752208086",
+    "transferId": "2022092709232937542366",
+    "status": "SUCCESS",
+    "createTime": 1664276400000,
+}
+
+CUSTODIAN_TRANSFER = {
+    "asset": "BTC",
+    "amount": 1,
+    "clientOrderId": "1663752208086",
+    "transferId": "2022092709232937542366",
+    "custodyAccountId": "custodyAccountId",
+    "custodyAccountName": "custodyAccountName",
+    "status": "Transfer request received ",
+    "createTime": 1664276400000,
+}
+
+CUSTODIAN_UNDO_TRANSFER = {"transferId": "2022092709232937542366", "asset": "BTC", "amount": 1}
+
+CUSTODIAN_WALLET_TRANSFER_HISTORY = {
+    "data": [
+        {
+            "transferId": "2022092709232937542366",
+            "clientOrderId": "1663752208086",
+            "asset": "BTC",
+            "amount": 1,
+            "status": "SUCCESS",
+            "createTime": 1664276400000,
+            "updateTime": 1664276400000,
+        }
+    ],
+    "total": 1,
+}
+
+# The spec prints a bare FALSE (not JSON); the text below keeps it lower-case to stay JSON.
+CUSTODIAN_TRANSFER_HISTORY_TEXT = """{
+   "data": [
+       {
+            "transferId": "2022092709232937542366",
+            "clientOrderId": "1663752208086",
+            "asset": "BTC",
+            "amount": 1,
+            "status": "SUCCESS",
+            "expressTrade": false,
+            "createTime": 1664276400000,
+            "updateTime": 1664276400000
+        }
+   ],
+   "total": 1
+}"""
+
+CUSTODIAN_SETTLEMENT_SETTING = {
+    "settlementActive": True,
+    "frequencyInHours": 24,
+    "nextTriggerTime": 1646524800000,
+}
+
+CUSTODIAN_SETTLEMENT_HISTORY = {
+    "records": [
+        {
+            "status": "PROCESS",
+            "triggerTime": 1660074030009,
+            "settlementId": "1a22baf2329845b997eff2bc9a700504",
+            "settlementAssets": [
+                {
+                    "asset": "USDC_T",
+                    "settleTo": "0xc80e62a4Bb86c42D1a0Cda3dCBcCb26830D92F2B",
+                    "network": "ETH",
+                    "amount": "10",
+                }
+            ],
+        },
+        {
+            "status": "FAILURE",
+            "triggerTime": 1659081889724,
+            "settlementId": "d9e69bb7386f4ebaa1689559b549ef25",
+            "settlementAssets": [],
+        },
+    ],
+    "total": 4,
+}
+
+# -- credit line ----------------------------------------------------------------------------
+
+CL_ACCOUNT = {
+    "clAccountId": 351010000,
+    "masterAccountId": 351010001,
+    "notificationMailAddr": "email@binance.us",
+    "currentLTV": "0.415",
+    "initialLTV": "0.62",
+    "marginCallLTV": "0.8",
+    "liquidationLTV": "0.54",
+    "interestRate": "0.01",
+    "liquidationFeeRate": "0.02",
+    "contractStartTime": 1676332800000,
+    "contractEndTime": 1680220802000,
+    "isActive": True,
+    "canTrade": True,
+    "canTransferIn": True,
+    "canTransferOut": True,
+    "requiredDepositAmount": "0",
+    "availableAmountToTransferOut": "500",
+    "loanAssets": [
+        {
+            "loanAsset": "BNB",
+            "loanQuantity": "900000",
+            "currentLoanQuantity": "5885.70162259",
+            "reclaimSequence": 1,
+        }
+    ],
+    "balances": [
+        {"asset": "BNB", "free": "14227.31994203", "locked": "0"},
+        {"asset": "USD", "free": "948.46", "locked": "0"},
+    ],
+}
+
+CL_ALERT_HISTORY = [
+    {
+        "alertTime": 1672314507694,
+        "alertType": "LIQUIDATION_CALL",
+        "currentLTV": "9",
+        "initialLTV": "0.62",
+        "marginCallLTV": "0.8",
+        "liquidationLTV": "0.54",
+        "totalBalance": "3710355.24038655",
+        "loanAssets": [
+            {
+                "loanAsset": "BNB",
+                "loanQuantity": "900000",
+                "currentLoanQuantity": "5885.70162259",
+                "reclaimSequence": 1,
+            }
+        ],
+        "balances": [
+            {"asset": "BNB", "free": "14257.81994203", "locked": "0", "freeze": "0"},
+            {"asset": "USD", "free": "48.46", "locked": "0", "freeze": "0"},
+        ],
+    }
+]
+
+CL_TRANSFER_HISTORY = [
+    {
+        "transferId": "t11119",
+        "transferType": "TRANSFER_IN",
+        "asset": "USD",
+        "amount": "10",
+        "status": "SUCCESS",
+        "transferTime": 1676958403384,
+    },
+    {
+        "transferId": "t11117",
+        "transferType": "TRANSFER_IN",
+        "asset": "USD",
+        "amount": "10",
+        "status": "SUCCESS",
+        "transferTime": 1676676502389,
+    },
+]
+
+CL_TRANSFER = {"transferId": 1331391, "status": "SUCCESS"}

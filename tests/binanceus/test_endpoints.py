@@ -58,11 +58,38 @@ def test_it_types_methods_only_for_endpoints_in_the_table():
         "POST /api/v3/userDataStream": ("create_listen_key",),
         "PUT /api/v3/userDataStream": ("keepalive_listen_key",),
         "DELETE /api/v3/userDataStream": ("close_listen_key",),
+        "GET /sapi/v1/system/status": ("system_status",),
+        "GET /sapi/v1/asset/query/trading-fee": ("trade_fee",),
+        "GET /sapi/v1/asset/query/trading-volume": ("trading_volume",),
+        "GET /sapi/v1/asset/assetDistributionHistory": ("asset_distribution_history",),
+        "GET /sapi/v3/sub-account/list": ("sub_accounts",),
+        "GET /sapi/v1/sub-account/status": ("sub_account_status",),
+        "GET /sapi/v3/sub-account/assets": ("sub_account_assets",),
+        "GET /sapi/v1/sub-account/spotSummary": ("sub_account_spot_summary",),
+        "POST /sapi/v3/sub-account/transfer": ("sub_account_transfer",),
+        "GET /sapi/v3/sub-account/transfer/history": ("sub_account_transfer_history",),
+        "GET /sapi/v1/capital/sub-account/deposit/address": ("sub_account_deposit_address",),
+        "GET /sapi/v1/capital/sub-account/deposit/history": ("sub_account_deposit_history",),
+        "GET /sapi/v1/custodian/balance": ("custodian_balance",),
+        "GET /sapi/v1/custodian/supportedAssetList": ("custodian_supported_assets",),
+        "POST /sapi/v1/custodian/walletTransfer": ("custodian_wallet_transfer",),
+        "POST /sapi/v1/custodian/custodianTransfer": ("custodian_transfer",),
+        "POST /sapi/v1/custodian/undoTransfer": ("custodian_undo_transfer",),
+        "GET /sapi/v1/custodian/walletTransferHistory": ("custodian_wallet_transfer_history",),
+        "GET /sapi/v1/custodian/custodianTransferHistory": ("custodian_transfer_history",),
+        "GET /sapi/v1/custodian/settlementSetting": ("custodian_settlement_setting",),
+        "GET /sapi/v1/custodian/settlementHistory": ("custodian_settlement_history",),
+        "GET /sapi/v2/cl/account": ("credit_line_account",),
+        "GET /sapi/v2/cl/alertHistory": ("credit_line_alert_history",),
+        "GET /sapi/v1/cl/transferHistory": ("credit_line_transfer_history",),
+        "POST /sapi/v1/cl/transfer": ("credit_line_transfer",),
     }
     assert dict(cov.modeled) == expected
     assert len(cov.unmodeled) == 103 - len(expected)
     assert "GET /api/v3/myTrades" in cov.unmodeled
-    assert "17/103" in str(cov)
+    assert "42/103" in str(cov)
+    for area in ("subaccount", "credit_line"):
+        assert all(key in cov.modeled for key, ep in bu.ENDPOINTS.items() if ep.area == area), area
 
 
 def test_it_fails_loudly_on_an_endpoint_typo():

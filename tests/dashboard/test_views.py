@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Balance
-from tests.factories import make_connection, make_user
+from tests.factories import login, make_connection, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_it_shows_balances_with_their_sync_time(client):
     )
     conn.balances_synced_at = synced
     conn.save(update_fields=["balances_synced_at"])
-    client.force_login(owner)
+    login(client, owner)
     body = client.get(reverse("dashboard:home")).content.decode()
     assert "<td>BTC</td>" in body
     assert ">1.5<" in body and ">0.25<" in body
@@ -40,11 +40,11 @@ def test_it_shows_balances_with_their_sync_time(client):
 def test_it_will_not_show_a_strangers_connection(client):
     owner, stranger = make_user(), make_user()
     conn = make_connection(owner)
-    client.force_login(stranger)
+    login(client, stranger)
     resp = client.get(reverse("dashboard:home"), {"connection": conn.pk})
     assert resp.status_code == 404
 
 
 def test_it_rejects_a_malformed_symbol(client):
-    client.force_login(make_user())
+    login(client, make_user())
     assert client.get(reverse("dashboard:home"), {"symbol": "BTC/USD"}).status_code == 404

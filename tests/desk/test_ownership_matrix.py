@@ -1,18 +1,20 @@
-"""Every URL that takes an object id, walked as owner and stranger.
+"""Every URL and WebSocket route that takes an object id, walked as owner and stranger.
 
-The matrix is derived from the URL resolver, so a new view with a `pk` is covered without being
-listed here; a route whose kind of object this file cannot build fails the test instead.
+Both matrices are derived from the resolvers, so a new view or route with a `pk` is covered
+without being listed here; a route whose kind of object this file cannot build fails the test.
+The sandbox counts requests, so we also prove a stranger made the exchange receive none.
 """
 
 import pytest
+import requests
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import make_connection, make_user
+from desk.routing import websocket_urlpatterns
+from tests.factories import login, make_connection, make_user
+from tests.websockets import communicator, session_cookie_for
 
-pytestmark = pytest.mark.django_db
-
-# Which object each namespace's `pk` refers to, and how to make one for an owner.
-OBJECT_FACTORIES = {"accounts": make_connection}
+# Which object each namespace's (or socket path prefix's) `pk` refers to, and how to make one.
+OBJECT_FACTORIES = {"accounts": make_connection, "ws/connections/": make_connection}
 
 
 def _routes_with_pk(patterns, namespace=None):
@@ -23,24 +25,97 @@ def _routes_with_pk(patterns, namespace=None):
             yield namespace, p.name
 
 
-ROUTES = sorted(set(_routes_with_pk(get_resolver().url_patterns)))
+# Staff-only surfaces are not per-user objects; test_it_keeps_non_staff_out_of_admin covers them.
+NOT_USER_FACING = {"admin"}
+ROUTES = sorted(
+    r for r in set(_routes_with_pk(get_resolver().url_patterns)) if r[0] not in NOT_USER_FACING
+)
+SOCKETS = [str(p.pattern) for p in websocket_urlpatterns]
+SOCKETS_WITH_PK = [s for s in SOCKETS if "<int:pk>" in s]
+
+
+def _exchange_requests(sandbox_url) -> int:
+    return requests.get(f"{sandbox_url}/sandbox/v1/requests", timeout=5).json()["total"]
 
 
 def test_it_found_the_routes_it_should_check():
     assert ("accounts", "detail") in ROUTES
     assert ("accounts", "delete") in ROUTES
+    assert "ws/connections/<int:pk>/" in SOCKETS_WITH_PK
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("namespace", "name"), ROUTES)
-def test_it_gives_strangers_404_and_owners_access(client, namespace, name):
+def test_it_gives_strangers_404_and_owners_access(client, namespace, name, sandbox_url):
     assert namespace in OBJECT_FACTORIES, f"no factory for {namespace}:{name}; add one"
     owner, stranger = make_user(), make_user()
     obj = OBJECT_FACTORIES[namespace](owner)
     url = reverse(f"{namespace}:{name}", args=[obj.pk])
-    client.force_login(stranger)
+    login(client, stranger)
+    before = _exchange_requests(sandbox_url)
     # GET on a POST-only view is refused (405) before any lookup, which reveals nothing.
     assert client.get(url).status_code in (404, 405), f"stranger reached GET {url}"
-    assert client.post(url).status_code == 404, f"stranger reached POST {url}"
+    assert (
+        client.post(url, {"label": "x", "api_key": "a" * 64, "api_secret": "b" * 64}).status_code
+        == 404
+    ), f"stranger reached POST {url}"
+    assert _exchange_requests(sandbox_url) == before, "a stranger's request reached the exchange"
     assert type(obj).objects.filter(pk=obj.pk).exists(), "a stranger changed the object"
-    client.force_login(owner)
+    login(client, owner)
     assert client.get(url).status_code in (200, 302, 405)
+
+
+@pytest.mark.django_db
+def test_it_keeps_non_staff_out_of_admin(client):
+    login(client, make_user())
+    for url in ("/admin/", "/admin/accounts/exchangeconnection/", "/admin/otp_totp/totpdevice/"):
+        resp = client.get(url)
+        assert resp.status_code == 302 and "/login/" in resp.url, url
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize("route", SOCKETS_WITH_PK)
+async def test_it_closes_strangers_sockets(route):
+    prefix = route.split("<", 1)[0]
+    assert prefix in OBJECT_FACTORIES, f"no factory for socket {route}; add one"
+    owner, stranger = await _users()
+    obj = await _make(OBJECT_FACTORIES[prefix], owner)
+    path = "/" + route.replace("<int:pk>", str(obj.pk))
+    ws = communicator(path, session=await _session(stranger))
+    connected, _ = await ws.connect()
+    assert not connected, f"a stranger opened {path}"
+    ws = communicator(path, session=await _session(owner))
+    connected, _ = await ws.connect()
+    assert connected, f"the owner could not open {path}"
+    await ws.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize("route", SOCKETS)
+async def test_it_refuses_anonymous_and_foreign_origin_sockets(route):
+    owner = (await _users())[0]
+    path = "/" + route.replace("<int:pk>", "1").replace("<str:symbol>", "BTCUSD")
+    anonymous = communicator(path)
+    assert not (await anonymous.connect())[0], f"an anonymous socket opened {path}"
+    foreign = communicator(path, session=await _session(owner), origin="https://evil.example")
+    assert not (await foreign.connect())[0], f"a foreign-origin socket opened {path}"
+
+
+async def _users():
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(lambda: (make_user(), make_user()))()
+
+
+async def _make(factory, user):
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(factory)(user)
+
+
+async def _session(user):
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(session_cookie_for)(user)

@@ -16,3 +16,12 @@ def quiet_url() -> Iterator[str]:
     proc, base = start("--tick-ms", "0", seed=7)
     yield base
     stop(proc)
+
+
+@pytest.fixture(scope="module")
+def private_url() -> Iterator[str]:
+    """A quiet sandbox of the test module's own, for tests that change exchange-wide state
+    (faults, history lag) which would disturb other tests sharing a sandbox."""
+    proc, base = start("--tick-ms", "0", seed=11)
+    yield base
+    stop(proc)

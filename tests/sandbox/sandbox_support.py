@@ -35,6 +35,7 @@ def signed(
     *,
     in_body: bool = False,
     timestamp: int | None = None,
+    timeout: float = 5,
 ) -> requests.Response:
     """Send a SIGNED request the way the spec's examples do (query string or form body)."""
     params = {**(params or {}), "timestamp": timestamp if timestamp is not None else now_ms()}
@@ -43,8 +44,8 @@ def signed(
     headers = {"X-MBX-APIKEY": acct["apiKey"]}
     if in_body:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-        return requests.request(method, base + path, data=payload, headers=headers, timeout=5)
-    return requests.request(method, f"{base}{path}?{payload}", headers=headers, timeout=5)
+        return requests.request(method, base + path, data=payload, headers=headers, timeout=timeout)
+    return requests.request(method, f"{base}{path}?{payload}", headers=headers, timeout=timeout)
 
 
 def new_account(base: str, balances: dict | None = None) -> dict:
@@ -108,3 +109,28 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def admin(base: str, method: str, path: str, doc: dict | None = None) -> requests.Response:
+    """Call the sandbox admin API (/sandbox/v1 + path) with an optional JSON body."""
+    return requests.request(method, f"{base}/sandbox/v1{path}", json=doc, timeout=5)
+
+
+def new_sub(base: str, master: dict, balances: dict | None = None, **extra: object) -> dict:
+    """A sub-account of `master` (an account dict from `new_account`), with its own key."""
+    email = f"sub-{time.monotonic_ns()}@example.test"
+    resp = admin(
+        base,
+        "POST",
+        "/accounts",
+        {"email": email, "balances": balances or {}, "master": master["email"], **extra},
+    )
+    resp.raise_for_status()
+    return resp.json()
+
+
+def new_key(base: str, acct: dict, key_type: str = "exchange", **extra: object) -> dict:
+    """Another key for `acct` (e.g. a custodial or credit_line key, or restricted permissions)."""
+    resp = admin(base, "POST", "/keys", {"email": acct["email"], "type": key_type, **extra})
+    resp.raise_for_status()
+    return {**acct, **resp.json()}

@@ -36,7 +36,13 @@ def test_it_creates_accounts_and_rejects_bad_input(sandbox_url: str) -> None:
     assert requests.post(url, data="nope", timeout=5).status_code == 400
     shown = requests.get(f"{url}/admin-1@example.test", timeout=5).json()
     assert shown["balances"]["USD"] == {"free": "10000.00000000", "locked": "0.00000000"}
-    assert shown["keys"] == [{"type": "exchange", "apiKey": body["apiKey"]}]
+    assert shown["keys"] == [
+        {
+            "type": "exchange",
+            "apiKey": body["apiKey"],
+            "permissions": {"trade": True, "withdraw": True, "deposit": True},
+        }
+    ]
     assert "secretKey" not in json.dumps(shown)
     assert requests.get(f"{url}/nobody@example.test", timeout=5).status_code == 404
 
@@ -57,6 +63,7 @@ def test_it_issues_keys_and_deposits(sandbox_url: str, sandbox_account: dict) ->
         "type": "exchange",
         "apiKey": KEY,
         "secretKey": SECRET,
+        "permissions": {"trade": True, "withdraw": True, "deposit": True},
     }
     assert requests.post(keys, json={"email": email, "apiKey": KEY}, timeout=5).status_code == 409
     dep = requests.post(

@@ -1,0 +1,108 @@
+"""Writes for balances: storing what the exchange reports, and asking for fresh syncs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+import kombu.exceptions
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+import binanceus
+from accounts import crypto, realtime
+from accounts.exchange import client_for_connection, describe_error
+from accounts.models import Balance, ExchangeConnection, KeyType
+
+log = logging.getLogger(__name__)
+
+
+def balances_store(
+    *, connection: ExchangeConnection, balances: Iterable[binanceus.Balance], synced_at: datetime
+) -> None:
+    """Replace the connection's balances with the exchange's nonzero ones."""
+    nonzero = {b.asset: b for b in balances if b.free or b.locked}
+    Balance.objects.filter(connection=connection).exclude(asset__in=nonzero).delete()
+    existing = {b.asset: b for b in Balance.objects.filter(connection=connection)}
+    to_create, to_update = [], []
+    for asset, bal in nonzero.items():
+        row = existing.get(asset)
+        if row is None:
+            to_create.append(
+                Balance(
+                    connection=connection,
+                    asset=asset,
+                    free=bal.free,
+                    locked=bal.locked,
+                    updated_at=synced_at,
+                )
+            )
+        elif (row.free, row.locked) != (bal.free, bal.locked):
+            row.free, row.locked, row.updated_at = bal.free, bal.locked, synced_at
+            to_update.append(row)
+    Balance.objects.bulk_create(to_create)
+    Balance.objects.bulk_update(to_update, ["free", "locked", "updated_at"])
+    connection.balances_synced_at = synced_at
+    connection.last_sync_error = ""
+    connection.save(update_fields=["balances_synced_at", "last_sync_error", "updated_at"])
+
+
+def connection_sync_balances(*, connection_id: int) -> None:
+    """Fetch the account from the exchange and store its balances; push them to open pages.
+
+    An undecryptable key marks the connection as needing new keys and sends nothing.
+    """
+    connection = ExchangeConnection.objects.get(pk=connection_id)
+    if not connection.is_active or connection.key_type != KeyType.EXCHANGE:
+        return
+    try:
+        client = client_for_connection(connection)
+    except crypto.CredentialsUnavailable:
+        connection.needs_new_keys = True
+        connection.save(update_fields=["needs_new_keys", "updated_at"])
+        log.warning("connection %s: stored key cannot be decrypted", connection_id)
+        return
+    try:
+        with client:
+            account = client.account()
+    except binanceus.BinanceUSError as exc:
+        connection.last_sync_error = describe_error(exc)[:300]
+        connection.save(update_fields=["last_sync_error", "updated_at"])
+        return
+    with transaction.atomic():
+        connection.can_trade = account.can_trade
+        connection.can_withdraw = account.can_withdraw
+        connection.can_deposit = account.can_deposit
+        connection.save(update_fields=["can_trade", "can_withdraw", "can_deposit", "updated_at"])
+        balances_store(connection=connection, balances=account.balances, synced_at=timezone.now())
+        transaction.on_commit(lambda: realtime.balances_push(connection_id=connection_id))
+
+
+def connection_request_sync(*, connection: ExchangeConnection) -> bool:
+    """Queue a balance sync if the stored balances are stale; True if one was queued.
+
+    Pages call this on view so that balances are fresh without waiting for the next beat tick;
+    a short cache lock keeps a burst of page views from queueing a burst of syncs.
+    """
+    from accounts.tasks import sync_balances  # tasks import services
+
+    synced = connection.balances_synced_at
+    if synced and (timezone.now() - synced).total_seconds() < settings.DESK_BALANCE_STALE_SECONDS:
+        return False
+    if (
+        not connection.is_active
+        or connection.needs_new_keys
+        or connection.key_type != KeyType.EXCHANGE
+    ):
+        return False
+    if not cache.add(f"desk:sync-requested:{connection.pk}", 1, timeout=10):
+        return False
+    try:
+        sync_balances.delay(connection.pk)
+    except kombu.exceptions.OperationalError:
+        log.warning("broker unavailable; balance sync for connection %s not queued", connection.pk)
+        return False
+    return True

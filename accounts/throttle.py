@@ -1,0 +1,41 @@
+"""Brute-force throttling of password and second-factor checks.
+
+Failures are counted per username and per client IP in the shared cache (Redis), so every web
+process sees the same counts. Past the limit, checks are refused without looking at the password
+until the window passes: a locked-out attacker learns nothing from further guesses.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def _keys(*, scope: str, username: str, ip: str | None) -> list[str]:
+    keys = [f"desk:throttle:{scope}:user:{username.strip().lower()}"]
+    if ip:
+        keys.append(f"desk:throttle:{scope}:ip:{ip}")
+    return keys
+
+
+def attempts_allowed(*, scope: str, username: str, ip: str | None) -> bool:
+    counts = cache.get_many(_keys(scope=scope, username=username, ip=ip))
+    return all(n < settings.DESK_LOGIN_MAX_FAILURES for n in counts.values())
+
+
+def attempt_failed(*, scope: str, username: str, ip: str | None) -> None:
+    for key in _keys(scope=scope, username=username, ip=ip):
+        # add() starts the window on the first failure; later failures do not extend it.
+        if not cache.add(key, 1, timeout=settings.DESK_LOGIN_LOCKOUT_SECONDS):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=settings.DESK_LOGIN_LOCKOUT_SECONDS)
+
+
+def attempt_succeeded(*, scope: str, username: str) -> None:
+    cache.delete(_keys(scope=scope, username=username, ip=None)[0])
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None

@@ -1,0 +1,105 @@
+"""Second factor (TOTP with backup codes, via django-otp) and re-authentication freshness."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from io import BytesIO
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+AUTH_AT_SESSION_KEY = "desk_auth_at"
+BACKUP_CODE_COUNT = 10
+
+
+def user_has_second_factor(user) -> bool:
+    return django_otp.user_has_device(user, confirmed=True)
+
+
+def session_is_verified(*, user, session) -> bool:
+    """True if the session passed every check the user has: password, and 2FA when enrolled
+    (or required). Used for pages (through OTPMiddleware) and for WebSockets (session only)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if session.get(django_otp.DEVICE_ID_SESSION_KEY):
+        return True
+    if user_has_second_factor(user):
+        return False
+    return not settings.DESK_REQUIRE_2FA
+
+
+def mark_fresh_auth(session) -> None:
+    session[AUTH_AT_SESSION_KEY] = time.time()
+
+
+def auth_is_fresh(session) -> bool:
+    at = session.get(AUTH_AT_SESSION_KEY, 0)
+    return time.time() - at <= settings.DESK_REAUTH_SECONDS
+
+
+def totp_device_start(*, user) -> TOTPDevice:
+    """The user's pending (unconfirmed) authenticator, created on first use."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def totp_manual_key(device: TOTPDevice) -> str:
+    """The base32 secret authenticator apps accept when typed in, in groups of four."""
+    key = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+def totp_qr_svg(device: TOTPDevice) -> str:
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buf = BytesIO()
+    image.save(buf)
+    return buf.getvalue().decode()
+
+
+@transaction.atomic
+def totp_device_confirm(*, request, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm enrolment with a first code; returns fresh backup codes, or None if wrong."""
+    if not device.verify_token(token):
+        return None
+    TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = backup_codes_generate(user=device.user)
+    django_otp.login(request, device)
+    mark_fresh_auth(request.session)
+    return codes
+
+
+def backup_codes_generate(*, user) -> list[str]:
+    """Replace the user's backup codes with new single-use ones; shown once, stored as is by
+    django-otp's static device (each is 10 random characters and dies on use)."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes")
+    device.token_set.all().delete()
+    codes = [secrets.token_hex(5) for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    return codes
+
+
+def second_factor_verify(*, request, token: str) -> bool:
+    """Check a TOTP or backup code for the signed-in user and mark the session verified."""
+    device = django_otp.match_token(request.user, token.strip().replace(" ", ""))
+    if device is None:
+        return False
+    django_otp.login(request, device)
+    mark_fresh_auth(request.session)
+    return True
+
+
+@transaction.atomic
+def second_factor_remove(*, user) -> None:
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()

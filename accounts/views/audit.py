@@ -1,0 +1,95 @@
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+
+from accounts.forms import AuditFilterForm
+from accounts.selectors import (
+    AuditFilters,
+    audit_actions_for_user,
+    audit_records_for_user,
+    connection_list_for_user,
+)
+
+CSV_COLUMNS = [
+    "time_utc",
+    "action",
+    "outcome",
+    "connection",
+    "error_code",
+    "error_message",
+    "params",
+    "exchange_ids",
+    "ip",
+]
+
+
+def _filters(request) -> tuple[AuditFilterForm, AuditFilters]:
+    form = AuditFilterForm(
+        request.GET or None,
+        actions=audit_actions_for_user(user=request.user),
+        connections=connection_list_for_user(user=request.user),
+    )
+    if not form.is_valid():
+        return form, AuditFilters()
+    d = form.cleaned_data
+    return form, AuditFilters(
+        action=d["action"],
+        outcome=d["outcome"],
+        connection_id=d["connection"],
+        since=d["since"],
+        until=d["until"],
+    )
+
+
+@login_required
+def audit_list(request):
+    form, filters = _filters(request)
+    records = audit_records_for_user(user=request.user, filters=filters)
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/audit_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def audit_export(request):
+    _, filters = _filters(request)
+    records = audit_records_for_user(user=request.user, filters=filters).iterator()
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_COLUMNS)
+        for r in records:
+            yield writer.writerow(
+                [
+                    r.created_at.isoformat(),
+                    r.action,
+                    r.outcome,
+                    r.connection_label,
+                    "" if r.error_code is None else r.error_code,
+                    r.error_message,
+                    _flat(r.params),
+                    _flat(r.exchange_ids),
+                    r.ip or "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    return response
+
+
+def _flat(d: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in d.items())

@@ -1,0 +1,159 @@
+"""Sign-in, second factor, re-authentication, sign-up and the security settings page."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from accounts import throttle, twofactor
+from accounts.decorators import recent_auth_required
+from accounts.forms_auth import (
+    LOCKED_OUT,
+    ReauthForm,
+    SignupForm,
+    ThrottledAuthenticationForm,
+    TokenForm,
+)
+
+
+def _next_url(request, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+class LoginView(auth_views.LoginView):
+    form_class = ThrottledAuthenticationForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        twofactor.mark_fresh_auth(self.request.session)
+        return response
+
+
+@login_required
+@sensitive_post_parameters("token")
+def twofactor_verify(request):
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    form = TokenForm(request.POST or None)
+    ip = throttle.client_ip(request)
+    username = request.user.get_username()
+    if request.method == "POST" and form.is_valid():
+        if not throttle.attempts_allowed(scope="otp", username=username, ip=ip):
+            minutes = settings.DESK_LOGIN_LOCKOUT_SECONDS // 60
+            form.add_error("token", LOCKED_OUT.format(minutes=minutes))
+        elif twofactor.second_factor_verify(request=request, token=form.cleaned_data["token"]):
+            throttle.attempt_succeeded(scope="otp", username=username)
+            return redirect(_next_url(request))
+        else:
+            throttle.attempt_failed(scope="otp", username=username, ip=ip)
+            form.add_error("token", "That code is not valid. Check your device's clock.")
+    return render(
+        request, "accounts/twofactor_verify.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+@login_required
+@recent_auth_required
+@sensitive_post_parameters("token")
+def twofactor_setup(request):
+    device = twofactor.totp_device_start(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = twofactor.totp_device_confirm(
+            request=request, device=device, token=form.cleaned_data["token"]
+        )
+        if codes is not None:
+            return render(request, "accounts/backup_codes.html", {"codes": codes})
+        form.add_error("token", "That code is not valid. Scan the code again and retry.")
+    return render(
+        request,
+        "accounts/twofactor_setup.html",
+        {
+            "form": form,
+            "qr_svg": twofactor.totp_qr_svg(device),
+            "manual_key": twofactor.totp_manual_key(device),
+        },
+    )
+
+
+@login_required
+@recent_auth_required
+@require_POST
+def twofactor_disable(request):
+    if settings.DESK_REQUIRE_2FA:
+        messages.error(request, "Two-factor authentication is required on this server.")
+        return redirect("security")
+    twofactor.second_factor_remove(user=request.user)
+    messages.success(request, "Two-factor authentication is off.")
+    return redirect("security")
+
+
+@login_required
+@recent_auth_required
+@require_POST
+def backup_codes_regenerate(request):
+    codes = twofactor.backup_codes_generate(user=request.user)
+    return render(request, "accounts/backup_codes.html", {"codes": codes})
+
+
+@login_required
+@sensitive_post_parameters("secret")
+def reauth(request):
+    uses_token = twofactor.user_has_second_factor(request.user)
+    form = ReauthForm(request.POST or None, uses_token=uses_token)
+    username = request.user.get_username()
+    ip = throttle.client_ip(request)
+    if request.method == "POST" and form.is_valid():
+        secret = form.cleaned_data["secret"]
+        if not throttle.attempts_allowed(scope="reauth", username=username, ip=ip):
+            minutes = settings.DESK_LOGIN_LOCKOUT_SECONDS // 60
+            form.add_error("secret", LOCKED_OUT.format(minutes=minutes))
+        elif (
+            twofactor.second_factor_verify(request=request, token=secret)
+            if uses_token
+            else request.user.check_password(secret)
+        ):
+            throttle.attempt_succeeded(scope="reauth", username=username)
+            twofactor.mark_fresh_auth(request.session)
+            return redirect(_next_url(request))
+        else:
+            throttle.attempt_failed(scope="reauth", username=username, ip=ip)
+            form.add_error(
+                "secret",
+                "That code is not valid." if uses_token else "That password is not correct.",
+            )
+    return render(request, "accounts/reauth.html", {"form": form, "next": _next_url(request)})
+
+
+@login_required
+def security(request):
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "has_2fa": twofactor.user_has_second_factor(request.user),
+            "require_2fa": settings.DESK_REQUIRE_2FA,
+        },
+    )
+
+
+@sensitive_post_parameters("password1", "password2")
+def signup(request):
+    if not settings.DESK_ALLOW_SIGNUP:
+        raise Http404("Sign-up is disabled on this server.")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        twofactor.mark_fresh_auth(request.session)
+        return redirect("dashboard:home")
+    return render(request, "registration/signup.html", {"form": form})

@@ -1,0 +1,122 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.decorators import recent_auth_required
+from accounts.forms import ConnectionCreateForm, ConnectionRenameForm, KeyPairForm
+from accounts.selectors import (
+    balance_list,
+    connection_list_for_user,
+    get_connection_for_user,
+    subaccount_list,
+)
+from accounts.throttle import client_ip
+
+SECRET_FIELDS = ("api_key", "api_secret")
+
+
+@login_required
+def connection_list(request):
+    connections = connection_list_for_user(user=request.user)
+    return render(request, "accounts/connection_list.html", {"connections": connections})
+
+
+@login_required
+@recent_auth_required
+@sensitive_post_parameters(*SECRET_FIELDS)
+def connection_create(request):
+    form = ConnectionCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = services.connection_create(
+                user=request.user, ip=client_ip(request), **form.cleaned_data
+            )
+        except services.ConnectionVerificationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Connection “{connection.label}” verified and saved.")
+            return redirect("accounts:detail", pk=connection.pk)
+    return render(request, "accounts/connection_form.html", {"form": form})
+
+
+@login_required
+def connection_detail(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    return render(
+        request,
+        "accounts/connection_detail.html",
+        {
+            "connection": connection,
+            "balances": balance_list(connection=connection),
+            "subaccounts": subaccount_list(connection=connection),
+            "rename_form": ConnectionRenameForm(initial={"label": connection.label}),
+        },
+    )
+
+
+@login_required
+@require_POST
+def connection_rename(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    form = ConnectionRenameForm(request.POST)
+    if form.is_valid():
+        services.connection_rename(
+            connection=connection, label=form.cleaned_data["label"], ip=client_ip(request)
+        )
+        messages.success(request, "Connection renamed.")
+    else:
+        messages.error(request, "Label: " + "; ".join(form.errors.get("label", [])))
+    return redirect("accounts:detail", pk=connection.pk)
+
+
+@login_required
+@recent_auth_required
+@sensitive_post_parameters(*SECRET_FIELDS)
+def connection_replace_keys(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    form = KeyPairForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.connection_replace_keys(
+                connection=connection, ip=client_ip(request), **form.cleaned_data
+            )
+        except services.ConnectionVerificationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "New keys verified and saved.")
+            return redirect("accounts:detail", pk=connection.pk)
+    return render(
+        request, "accounts/connection_keys.html", {"form": form, "connection": connection}
+    )
+
+
+@login_required
+@require_POST
+def connection_toggle(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    services.connection_set_active(
+        connection=connection, active=not connection.is_active, ip=client_ip(request)
+    )
+    messages.success(request, "Connection enabled." if connection.is_active else "Disabled.")
+    return redirect("accounts:detail", pk=connection.pk)
+
+
+@login_required
+@require_POST
+def connection_refresh_subaccounts(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    services.subaccounts_request_sync(connection=connection)
+    messages.success(request, "Sub-accounts are being refreshed.")
+    return redirect("accounts:detail", pk=connection.pk)
+
+
+@login_required
+@require_POST
+def connection_delete(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    services.connection_delete(connection=connection, ip=client_ip(request))
+    messages.success(request, "Connection deleted.")
+    return redirect("accounts:list")

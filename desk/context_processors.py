@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def desk(request) -> dict:
+    return {"desk_allow_signup": settings.DESK_ALLOW_SIGNUP}

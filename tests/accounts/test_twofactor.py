@@ -1,0 +1,99 @@
+"""TOTP enrolment, sign-in with a second factor, backup codes and the 2FA requirement."""
+
+import pytest
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import PASSWORD, login, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The device's current code, or a later one: a used time step is refused (no replay), and
+    the device tolerates one step of clock drift."""
+    t0 = device.t0 - steps_ahead * device.step
+    return f"{totp(device.bin_key, step=device.step, t0=t0, digits=device.digits):06d}"
+
+
+def _enrol(client, user) -> tuple[TOTPDevice, list[str]]:
+    login(client, user)
+    page = client.get(reverse("twofactor-setup"))
+    assert b"<svg" in page.content  # the QR code
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    resp = client.post(reverse("twofactor-setup"), {"token": _code(device)})
+    device.refresh_from_db()
+    return device, resp.context["codes"]
+
+
+def _password_login(client, user):
+    client.logout()
+    return client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+
+
+def test_it_enrols_with_a_first_code_and_shows_backup_codes_once(client):
+    user = make_user()
+    device, codes = _enrol(client, user)
+    assert device.confirmed
+    assert len(codes) == 10 and len(set(codes)) == 10
+    later = client.get(reverse("security")).content.decode()
+    assert "On." in later
+    assert not any(code in later for code in codes)
+
+
+def test_it_rejects_a_wrong_first_code(client):
+    user = make_user()
+    login(client, user)
+    client.get(reverse("twofactor-setup"))
+    resp = client.post(reverse("twofactor-setup"), {"token": "000000"})
+    assert "That code is not valid" in resp.content.decode()
+    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def test_it_asks_for_the_code_after_the_password_and_guards_every_page(client):
+    user = make_user()
+    device, _ = _enrol(client, user)
+    resp = _password_login(client, user)
+    assert resp.status_code == 302
+    home = client.get(reverse("dashboard:home"))
+    assert home.status_code == 302 and home.url.startswith(reverse("twofactor-verify"))
+    assert client.get(reverse("accounts:list")).status_code == 302
+    # Enrolling a new authenticator is not open to a half-signed-in session.
+    assert client.get(reverse("twofactor-setup")).url.startswith(reverse("twofactor-verify"))
+    resp = client.post(
+        reverse("twofactor-verify"), {"token": _code(device, steps_ahead=1), "next": "/"}
+    )
+    assert resp.status_code == 302 and resp.url == "/"
+    assert client.get(reverse("dashboard:home")).status_code == 200
+
+
+def test_it_accepts_each_backup_code_once(client):
+    user = make_user()
+    _, codes = _enrol(client, user)
+    _password_login(client, user)
+    assert client.post(reverse("twofactor-verify"), {"token": codes[0]}).status_code == 302
+    _password_login(client, user)
+    resp = client.post(reverse("twofactor-verify"), {"token": codes[0]})
+    assert resp.status_code == 200 and "not valid" in resp.content.decode()
+
+
+def test_it_sends_users_without_2fa_to_enrol_when_required(client, settings):
+    settings.DESK_REQUIRE_2FA = True
+    user = make_user()
+    login(client, user)
+    resp = client.get(reverse("dashboard:home"))
+    assert resp.status_code == 302 and resp.url == reverse("twofactor-setup")
+    assert client.get(reverse("twofactor-setup")).status_code == 200
+
+
+def test_it_turns_2fa_off_only_after_a_fresh_check(client):
+    user = make_user()
+    _enrol(client, user)
+    login(client, user, fresh=False)
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=user).persistent_id
+    session.save()
+    resp = client.post(reverse("twofactor-disable"))
+    assert resp.status_code == 302 and resp.url.startswith(reverse("reauth"))
+    assert TOTPDevice.objects.filter(user=user).exists()

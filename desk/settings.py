@@ -145,8 +145,17 @@ WHITENOISE_USE_FINDERS = True
 # --- Redis, Channels, Celery -------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# "pubsub": a group_send is one Redis PUBLISH, each daphne process receives it once and hands the
+# same message to its local sockets; "core" pushes a copy into every member channel's list.
+# bench/fanout.py measures both (figures in README).
+DESK_CHANNEL_LAYER = env_str("DESK_CHANNEL_LAYER", "pubsub")
 CHANNEL_LAYERS = {
     "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "desk"},
+    }
+    if DESK_CHANNEL_LAYER == "pubsub"
+    else {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": "desk", "capacity": 500, "expiry": 30},
     }

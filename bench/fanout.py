@@ -1,0 +1,269 @@
+"""Fan-out benchmark: one symbol's book updates to N browser WebSockets through daphne.
+
+    .venv/bin/python bench/fanout.py [--sockets 100,250,500,1000] [--rate 10] [--seconds 15]
+                                     [--layer pubsub|core]
+
+Starts a private redis-server and one daphne process (the real ASGI app, real auth: every
+socket carries a logged-in session cookie and an allowed Origin), opens N sockets to
+/ws/market/BENCHUSD/, then publishes a realistic top-20 book message `--rate` times a second the
+way the stream process does (one group_send per update, encoded once). Each message carries its
+send time; clients record arrival - send. Prints, per N: p50 / p99 latency, daphne CPU (% of one
+core) and resident memory per socket. Clients run in this process, daphne in its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SYMBOL = "BENCHUSD"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"port {port} never opened")
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def book_message(seq: int) -> dict:
+    bids = [[f"{60000 - i}.00", f"0.{(seq * 7 + i) % 99999:05d}"] for i in range(20)]
+    asks = [[f"{60001 + i}.00", f"0.{(seq * 3 + i) % 99999:05d}"] for i in range(20)]
+    return {
+        "type": "book",
+        "symbol": SYMBOL,
+        "state": "live",
+        "lastUpdateId": seq,
+        "bids": bids,
+        "asks": asks,
+        "precision": {"price": 2, "qty": 5},
+    }
+
+
+class Env:
+    """redis + a migrated database with one user and session + the settings to reach them."""
+
+    def __init__(self, layer: str):
+        self.tmp = Path(tempfile.mkdtemp(prefix="desk-bench-"))
+        self.redis_port = free_port()
+        self.redis = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_port(self.redis_port)
+        from cryptography.fernet import Fernet
+
+        self.env = {
+            **os.environ,
+            "DEBUG": "1",
+            "SECRET_KEY": "bench-" + "x" * 50,
+            "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "DATABASE_URL": f"sqlite:///{self.tmp / 'bench.sqlite3'}",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "DESK_CHANNEL_LAYER": layer,
+            "LOG_LEVEL": "WARNING",
+        }
+        self.manage("migrate", "--noinput")
+        self.session = self.manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model;"
+            "from django.contrib.sessions.backends.db import SessionStore;"
+            "u = get_user_model().objects.create_user('bench', password='bench-pass-123');"
+            "s = SessionStore(); s['_auth_user_id'] = str(u.pk);"
+            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend';"
+            "s['_auth_user_hash'] = u.get_session_auth_hash(); s.create(); print(s.session_key)",
+        ).split()[-1]  # the shell may print a banner line first
+
+    def manage(self, *args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def close(self) -> None:
+        self.redis.terminate()
+        self.redis.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+async def run_round(env: Env, n: int, rate: float, seconds: float) -> dict:
+    import websockets
+
+    port = free_port()
+    daphne = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "desk.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port)
+        rss_before = proc_rss_bytes(daphne.pid)
+        headers = {"Origin": "http://127.0.0.1", "Cookie": f"sessionid={env.session}"}
+        sockets = []
+        for i in range(0, n, 50):  # connect in batches, as browsers arriving
+            batch = [
+                websockets.connect(
+                    f"ws://127.0.0.1:{port}/ws/market/{SYMBOL}/",
+                    additional_headers=headers,
+                    max_queue=None,
+                )
+                for _ in range(min(50, n - i))
+            ]
+            sockets += await asyncio.gather(*batch)
+        await asyncio.sleep(1.0)
+        latencies: list[float] = []
+        received = [0]
+
+        async def reader(ws):
+            async for raw in ws:
+                msg = orjson.loads(raw)
+                if "sentAt" in msg:
+                    latencies.append(time.time() - msg["sentAt"])
+                    received[0] += 1
+
+        readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        group = f"market.{SYMBOL}"
+        cpu0, t0 = proc_cpu_seconds(daphne.pid), time.monotonic()
+        sent = 0
+        interval = 1.0 / rate
+        next_at = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            msg = book_message(sent)
+            msg["sentAt"] = time.time()
+            await layer.group_send(
+                group, {"type": "market.book", "text": orjson.dumps(msg).decode()}
+            )
+            sent += 1
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        await asyncio.sleep(1.0)  # let the tail arrive
+        cpu = (proc_cpu_seconds(daphne.pid) - cpu0) / (time.monotonic() - t0)
+        rss_per_socket = (proc_rss_bytes(daphne.pid) - rss_before) / n
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        latencies.sort()
+        expected = sent * n
+        return {
+            "sockets": n,
+            "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000
+            if latencies
+            else float("nan"),
+            "delivered": received[0] / expected if expected else 0,
+            "cpu_pct": cpu * 100,
+            "kib_per_socket": rss_per_socket / 1024,
+        }
+    finally:
+        daphne.terminate()
+        daphne.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sockets", default="100,250,500,1000")
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--layer", choices=["pubsub", "core"], default="pubsub")
+    args = parser.parse_args()
+    env = Env(args.layer)
+    os.environ.update(
+        {
+            k: env.env[k]
+            for k in (
+                "DEBUG",
+                "SECRET_KEY",
+                "DESK_ENCRYPTION_KEYS",
+                "DATABASE_URL",
+                "REDIS_URL",
+                "DESK_CHANNEL_LAYER",
+            )
+        }
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desk.settings")
+    import django
+
+    django.setup()
+    print(
+        f"layer={args.layer} rate={args.rate}/s seconds={args.seconds} "
+        f"message={len(orjson.dumps(book_message(0)))} bytes"
+    )
+    print(
+        f"{'sockets':>8} {'p50 ms':>8} {'p99 ms':>8} {'delivered':>10} {'daphne CPU':>11} "
+        f"{'KiB/socket':>11}"
+    )
+    try:
+        for n in (int(x) for x in args.sockets.split(",")):
+            r = asyncio.run(run_round(env, n, args.rate, args.seconds))
+            print(
+                f"{r['sockets']:>8} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+                f"{r['delivered']:>10.1%} {r['cpu_pct']:>10.0f}% {r['kib_per_socket']:>11.1f}",
+                flush=True,
+            )
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,11 +1,12 @@
 """Fan-out benchmark: one symbol's book updates to N browser WebSockets through daphne.
 
     .venv/bin/python bench/fanout.py [--sockets 100,250,500,1000] [--rate 10] [--seconds 15]
-                                     [--layer pubsub|core]
+                                     [--layer pubsub|core] [--server fanout|daphne]
 
-Starts a private redis-server and one daphne process (the real ASGI app, real auth: every
-socket carries a logged-in session cookie and an allowed Origin), opens N sockets to
-/ws/market/BENCHUSD/, then publishes a realistic top-20 book message `--rate` times a second the
+Starts a private redis-server and one server process — `--server fanout` (manage.py runfanout,
+the default) or `--server daphne` (the Channels consumer) — with real auth: every socket carries
+a logged-in session cookie and an allowed Origin. Opens N sockets to
+/ws/market/BENCHUSD/, then publishes a realistic 50-level book message `--rate` times a second the
 way the stream process does (one group_send per update, encoded once). Each message carries its
 send time; clients record arrival - send. Prints, per N: p50 / p99 latency, daphne CPU (% of one
 core) and resident memory per socket. Clients run in this process, daphne in its own.
@@ -61,8 +62,9 @@ def proc_rss_bytes(pid: int) -> int:
 
 
 def book_message(seq: int) -> dict:
-    bids = [[f"{60000 - i}.00", f"0.{(seq * 7 + i) % 99999:05d}"] for i in range(20)]
-    asks = [[f"{60001 + i}.00", f"0.{(seq * 3 + i) % 99999:05d}"] for i in range(20)]
+    # 50 levels a side, as the stream process sends them.
+    bids = [[f"{60000 - i}.00000000", f"0.{(seq * 7 + i) % 99999:05d}000"] for i in range(50)]
+    asks = [[f"{60001 + i}.00000000", f"0.{(seq * 3 + i) % 99999:05d}000"] for i in range(50)]
     return {
         "type": "book",
         "symbol": SYMBOL,
@@ -135,19 +137,19 @@ class Env:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-async def run_round(env: Env, n: int, rate: float, seconds: float) -> dict:
+def server_command(server: str, port: int) -> list[str]:
+    if server == "daphne":
+        daphne = str(Path(sys.executable).parent / "daphne")
+        return [daphne, "-b", "127.0.0.1", "-p", str(port), "desk.asgi:application"]
+    return [sys.executable, "manage.py", "runfanout", "--host", "127.0.0.1", "--port", str(port)]
+
+
+async def run_round(env: Env, server: str, n: int, rate: float, seconds: float) -> dict:
     import websockets
 
     port = free_port()
     daphne = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "desk.asgi:application",
-        ],
+        server_command(server, port),
         cwd=ROOT,
         env=env.env,
         stdout=subprocess.DEVNULL,
@@ -168,22 +170,30 @@ async def run_round(env: Env, n: int, rate: float, seconds: float) -> dict:
                 for _ in range(min(50, n - i))
             ]
             sockets += await asyncio.gather(*batch)
-        await asyncio.sleep(1.0)
         latencies: list[float] = []
         received = [0]
+        ready: set[int] = set()
 
-        async def reader(ws):
+        async def reader(i, ws):
             async for raw in ws:
                 msg = orjson.loads(raw)
-                if "sentAt" in msg:
+                if msg.get("probe"):
+                    ready.add(i)
+                elif "sentAt" in msg:
                     latencies.append(time.time() - msg["sentAt"])
                     received[0] += 1
 
-        readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+        readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
         from channels.layers import get_channel_layer
 
         layer = get_channel_layer()
         group = f"market.{SYMBOL}"
+        # Measure only once every socket is joined and authenticated: probe until all answer.
+        while len(ready) < n:
+            probe = orjson.dumps({"type": "probe", "probe": True}).decode()
+            await layer.group_send(group, {"type": "market.book", "text": probe})
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)
         cpu0, t0 = proc_cpu_seconds(daphne.pid), time.monotonic()
         sent = 0
         interval = 1.0 / rate
@@ -226,6 +236,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--layer", choices=["pubsub", "core"], default="pubsub")
+    parser.add_argument("--server", choices=["fanout", "daphne"], default="fanout")
     args = parser.parse_args()
     env = Env(args.layer)
     os.environ.update(
@@ -250,12 +261,12 @@ def main() -> None:
         f"message={len(orjson.dumps(book_message(0)))} bytes"
     )
     print(
-        f"{'sockets':>8} {'p50 ms':>8} {'p99 ms':>8} {'delivered':>10} {'daphne CPU':>11} "
+        f"{'sockets':>8} {'p50 ms':>8} {'p99 ms':>8} {'delivered':>10} {'server CPU':>11} "
         f"{'KiB/socket':>11}"
     )
     try:
         for n in (int(x) for x in args.sockets.split(",")):
-            r = asyncio.run(run_round(env, n, args.rate, args.seconds))
+            r = asyncio.run(run_round(env, args.server, n, args.rate, args.seconds))
             print(
                 f"{r['sockets']:>8} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                 f"{r['delivered']:>10.1%} {r['cpu_pct']:>10.0f}% {r['kib_per_socket']:>11.1f}",

@@ -13,6 +13,12 @@ Streams (asyncio)::
     async with MarketStream(streams=["btcusd@depth@100ms"]) as stream:
         async for msg in stream:
             ...   # StreamMessage, or Reconnected after an automatic reconnect
+        stream.stats()   # StreamStats: per-socket health (+ totals)
+
+Everything sent on a connection (control messages, pings, pongs) shares one budget below
+the exchange's 5 messages/s; a MarketStream rolls over to a fresh connection before the 24 h
+limit (``rollover_after``) without gap, duplicates or marker; :class:`MarketStreamPool` spreads
+more than 1024 streams over several connections.
 
 Sub-accounts (``sub_accounts``, ``sub_account_transfer``, ...), the Custodial Solution
 (``custodian_*``, custodial keys only) and Credit Line (``credit_line_*``, credit-line keys
@@ -127,7 +133,18 @@ from ._models import (
 from ._orderbook import BookNotSynced, LocalOrderBook, OrderBook, OrderBookError, SequenceGap
 from ._redis_budget import RedisWeightBudget
 from ._signing import format_decimal, sign
-from ._streams import MarketStream, Reconnected, StreamError, StreamMessage, UserStream
+from ._streams import (
+    DEFAULT_ROLLOVER_AFTER,
+    MarketStream,
+    MarketStreamPool,
+    Reconnected,
+    SendBudget,
+    SocketStats,
+    StreamError,
+    StreamMessage,
+    StreamStats,
+    UserStream,
+)
 from ._time import from_ms, to_ms
 from ._weights import InMemoryWeightBudget, WeightBudget
 
@@ -135,6 +152,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_CUSTODIAL_RAIL",
+    "DEFAULT_ROLLOVER_AFTER",
     "ENDPOINTS",
     "APIError",
     "Account",
@@ -182,6 +200,7 @@ __all__ = [
     "LoanAsset",
     "LocalOrderBook",
     "MarketStream",
+    "MarketStreamPool",
     "NetworkError",
     "Order",
     "OrderBook",
@@ -192,12 +211,15 @@ __all__ = [
     "RateLimited",
     "Reconnected",
     "RedisWeightBudget",
+    "SendBudget",
     "SequenceGap",
     "ServerError",
     "ServiceUnavailable",
+    "SocketStats",
     "SpotSummary",
     "StreamError",
     "StreamMessage",
+    "StreamStats",
     "SubAccount",
     "SubAccountAssets",
     "SubAccountDeposit",

@@ -190,7 +190,10 @@ LIVE_WS_URL = env_str("LIVE_WS_URL", "wss://stream.binance.us:9443")
 # Which exchange the public market pages (order books, trades) read from.
 MARKET_DATA_ENVIRONMENT = env_str("MARKET_DATA_ENVIRONMENT", "sandbox")
 DESK_DEFAULT_SYMBOL = env_str("DESK_DEFAULT_SYMBOL", "BTCUSD")
-DESK_BOOK_DEPTH = 20
+# Market-data sockets are served by the fan-out server (`manage.py runfanout`) on this port of the
+# same host; unset, pages use daphne's own /ws/market/ consumer (same origin).
+DESK_FANOUT_PORT = env_str("DESK_FANOUT_PORT")
+DESK_BOOK_DEPTH = 50
 DESK_BOOK_PUBLISH_INTERVAL = 0.1  # seconds: at most 10 book updates per second per symbol
 EXCHANGE_TIMEOUT = float(env_str("EXCHANGE_TIMEOUT", "10"))
 

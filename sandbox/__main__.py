@@ -1,9 +1,10 @@
 """`python -m sandbox --host 127.0.0.1 --port 9900 [--seed N] [--bootstrap FILE] [--tick-ms N]
-[--enforce-limits]`
+[--enforce-limits] [--ws-ping-s S] [--ws-max-age-s S]`
 
 --bootstrap FILE: JSON {"accounts": [{"email": ..., "balances": {"USD": "25000"},
 "keys": [{"type": "exchange", "apiKey": ..., "secretKey": ...}]}]}, created at startup.
 --tick-ms 0 turns the background market flow off (the initial book is still placed).
+--ws-max-age-s S closes every WebSocket connection S seconds after it opened (spec: 24 hours).
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=180.0,
         help="seconds between WebSocket ping frames (spec: 3 minutes)",
     )
+    ap.add_argument(
+        "--ws-max-age-s",
+        type=float,
+        default=86_400.0,
+        help="seconds after which the server closes a WebSocket connection (spec: 24 hours)",
+    )
     return ap.parse_args(argv)
 
 
@@ -57,7 +64,12 @@ async def main(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with serve(
-        ex, args.host, args.port, tick_ms=args.tick_ms, ws_ping_s=args.ws_ping_s
+        ex,
+        args.host,
+        args.port,
+        tick_ms=args.tick_ms,
+        ws_ping_s=args.ws_ping_s,
+        ws_max_age_s=args.ws_max_age_s,
     ) as url:
         log.info(
             "sandbox exchange listening on %s (seed %d, tick %d ms)", url, args.seed, args.tick_ms

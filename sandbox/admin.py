@@ -3,6 +3,35 @@
 Creates accounts and keys, credits deposits, shows accounts, and exposes the `clock` and
 `faults` objects that later fault-injection and clock-control endpoints will drive. A small
 HTML page at /sandbox/ lets a person create a funded account and copy its key pair.
+
+Faults: `GET /sandbox/v1/faults` shows them, `DELETE` clears them all, `POST` sets the keys it
+names (all or nothing: any bad entry answers 400 {"error": ...} and changes nothing; a key set
+to null clears that fault; count 0 clears it too):
+
+    {"transfer": {"mode": "execute_then_500" | "execute_then_timeout" | "unavailable_503",
+                  "count": 1, "holdSeconds": 30},        # POST /sapi/v3/sub-account/transfer
+     "order": {... same as transfer ...},                # POST /api/v3/order
+     "historyLagSeconds": 0,                             # transfer-history visibility lag
+     "depthGap": {"symbol": "BTCUSD", "count": 1},
+     "streamDelayMs": {"symbol": "BTCUSD", "ms": 300, "count": 10},
+     "streamDuplicate": {"symbol": "BTCUSD", "count": 1}}
+
+  depthGap         the next `count` (default 1) diff-depth batches of `symbol` (required) are
+                   never sent, on @depth and @depth@100ms alike: the following event's U is
+                   not the previous u + 1. GET /api/v3/depth stays right, so a client that
+                   resyncs from a snapshot is consistent again.
+  streamDelayMs    market-stream events (of `symbol`'s streams, or of every market stream when
+                   no symbol) are held back `ms` (0..60000) on each connection, order kept;
+                   the next `count` events, or every event until cleared when no count.
+  streamDuplicate  the next `count` (default 1) market-stream events (of `symbol`'s streams,
+                   or any) are sent twice.
+  Stream-fault counts go down once per event sent to at least one subscriber. GET shows
+  the stream faults only while set, in the shape they were posted.
+
+`POST /sandbox/v1/streams/drop` {"symbol"?: "BTCUSD"} cuts (no close handshake) every
+WebSocket connection on a market stream, plus those with no subscription yet; with a symbol,
+only the connections subscribed to one of that symbol's streams. User-data-only connections
+stay. Answers {"dropped": n}.
 """
 
 from __future__ import annotations
@@ -323,6 +352,17 @@ class Admin:
             raise AdminError(400, str(exc)) from None
         return _json(self.ex.faults.to_dict())
 
+    async def post_streams_drop(self, request: web.Request) -> web.Response:
+        """{"symbol"?: "BTCUSD"} -> {"dropped": n}; see the module docstring."""
+        raw = await request.read()
+        doc = await _body(request) if raw.strip() else {}
+        symbol = doc.get("symbol")
+        if symbol is not None and symbol not in self.ex.engine.books:
+            raise AdminError(400, f"unknown symbol {symbol!r}")
+        if not set(doc) <= {"symbol"}:
+            raise AdminError(400, "the body takes only symbol")
+        return _json({"dropped": self.ex.hub.drop_market(symbol)})
+
     async def delete_faults(self, request: web.Request) -> web.Response:
         self.ex.faults.clear()
         return _json(self.ex.faults.to_dict())
@@ -426,5 +466,6 @@ def add_routes(app: web.Application, ex: Exchange) -> None:
     app.router.add_get("/sandbox/v1/faults", guarded(a.get_faults))
     app.router.add_post("/sandbox/v1/faults", guarded(a.post_faults))
     app.router.add_delete("/sandbox/v1/faults", guarded(a.delete_faults))
+    app.router.add_post("/sandbox/v1/streams/drop", guarded(a.post_streams_drop))
     app.router.add_get("/sandbox/", guarded(a.page))
     app.router.add_post("/sandbox/", guarded(a.page_post))

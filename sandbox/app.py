@@ -146,12 +146,18 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 TICK_MS = web.AppKey("tick_ms", int)
 
 
-def build_app(ex: Exchange, *, tick_ms: int = 250, ws_ping_s: float = 180.0) -> web.Application:
+def build_app(
+    ex: Exchange,
+    *,
+    tick_ms: int = 250,
+    ws_ping_s: float = 180.0,
+    ws_max_age_s: float = 86_400.0,
+) -> web.Application:
     app = web.Application(client_max_size=1 << 20)
     app[EXCHANGE] = ex
     app[TICK_MS] = tick_ms
     app.cleanup_ctx.append(_background)
-    ws = WsHandlers(ex.hub, ws_ping_s)
+    ws = WsHandlers(ex.hub, ws_ping_s, ws_max_age_s)
     app.on_shutdown.append(ws.close_all)
     admin.add_routes(app, ex)
     app.router.add_get("/ws", ws.raw)
@@ -166,7 +172,13 @@ def build_app(ex: Exchange, *, tick_ms: int = 250, ws_ping_s: float = 180.0) -> 
 @contextlib.asynccontextmanager
 async def serve(ex: Exchange, host: str, port: int, **kwargs: object) -> AsyncIterator[str]:
     """Run the app on host:port until the context exits; yields the base URL."""
-    runner = web.AppRunner(build_app(ex, **kwargs), access_log=None, shutdown_timeout=2.0)  # type: ignore[arg-type]
+    runner = web.AppRunner(
+        build_app(ex, **kwargs),  # type: ignore[arg-type]
+        access_log=None,
+        shutdown_timeout=2.0,
+        # room for /stream?streams=... URLs naming up to 1024 streams
+        max_line_size=1 << 16,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

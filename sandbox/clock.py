@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from .symbols import SYMBOLS
+
 
 class Clock:
     """Wall-clock milliseconds plus an admin-controlled offset."""
@@ -46,17 +48,61 @@ class Fault:
         return doc
 
 
+@dataclass(slots=True)
+class StreamFault:
+    """A market-stream fault: applies to events of `symbol`'s streams (every stream when None),
+    `count` more times (forever when None); `ms` is streamDelayMs's delay."""
+
+    symbol: str | None
+    count: int | None
+    ms: int = 0
+
+    def matches(self, symbol: str | None) -> bool:
+        return self.symbol is None or self.symbol == symbol
+
+    def use(self) -> bool:
+        """Consume one use; True when the fault is used up."""
+        if self.count is None:
+            return False
+        self.count -= 1
+        return self.count <= 0
+
+    def to_dict(self, with_ms: bool = False) -> dict:
+        doc: dict = {}
+        if self.symbol is not None:
+            doc["symbol"] = self.symbol
+        if with_ms:
+            doc["ms"] = self.ms
+        if self.count is not None:
+            doc["count"] = self.count
+        return doc
+
+
+STREAM_FAULTS = ("depthGap", "streamDelayMs", "streamDuplicate")
+
+
 class Faults:
-    """Fault-injection switches, read by the HTTP layer and set via the admin API.
+    """Fault-injection switches, read by the HTTP and stream layers, set via the admin API.
 
     `ops` holds one `Fault` per operation ("transfer", "order"); `take(op)` consumes one
     use. `history_lag_ms` is the "Data Source: Database" lag: how long after a transfer
-    executed it becomes visible in history endpoints (sandbox clock).
+    executed it becomes visible in history endpoints (sandbox clock). `streams` holds the
+    market-stream faults by name (see STREAM_FAULTS and admin.py's docstring).
     """
 
     def __init__(self) -> None:
         self.ops: dict[str, Fault] = {}
         self.history_lag_ms = 0
+        self.streams: dict[str, StreamFault] = {}
+
+    def take_stream(self, name: str, symbol: str | None) -> StreamFault | None:
+        """The stream fault `name` if it applies to an event of `symbol`; consumes one use."""
+        fault = self.streams.get(name)
+        if fault is None or not fault.matches(symbol):
+            return None
+        if fault.use():
+            del self.streams[name]
+        return fault
 
     def take(self, op: str) -> Fault | None:
         fault = self.ops.get(op)
@@ -71,34 +117,44 @@ class Faults:
         """Apply {"transfer": {...} | null, "order": ..., "historyLagSeconds": N}; all or
         nothing: raises ValueError (nothing changed) on any bad entry."""
         ops: dict[str, Fault | None] = {}
+        streams: dict[str, StreamFault | None] = {}
         lag: int | None = None
         for name, value in doc.items():
-            if name == "historyLagSeconds":
+            if name in STREAM_FAULTS:
+                streams[name] = None if value is None else _stream_fault(name, value)
+            elif name == "historyLagSeconds":
                 if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                     raise ValueError("historyLagSeconds must be a number >= 0")
                 lag = int(value * 1000)
             elif name in FAULT_OPS:
                 ops[name] = None if value is None else _fault(name, value)
             else:
-                raise ValueError(
-                    f"unknown fault {name!r} (known: historyLagSeconds, {', '.join(FAULT_OPS)})"
-                )
+                known = ", ".join(("historyLagSeconds", *FAULT_OPS, *STREAM_FAULTS))
+                raise ValueError(f"unknown fault {name!r} (known: {known})")
         for name, fault in ops.items():
             if fault is None:
                 self.ops.pop(name, None)
             else:
                 self.ops[name] = fault
+        for name, stream_fault in streams.items():
+            if stream_fault is None:
+                self.streams.pop(name, None)
+            else:
+                self.streams[name] = stream_fault
         if lag is not None:
             self.history_lag_ms = lag
 
     def clear(self) -> None:
         self.ops.clear()
         self.history_lag_ms = 0
+        self.streams.clear()
 
     def to_dict(self) -> dict:
         doc: dict = {name: fault.to_dict() for name, fault in sorted(self.ops.items())}
         lag_s = self.history_lag_ms / 1000
         doc["historyLagSeconds"] = int(lag_s) if lag_s.is_integer() else lag_s
+        for name, fault in sorted(self.streams.items()):
+            doc[name] = fault.to_dict(with_ms=name == "streamDelayMs")
         return doc
 
 
@@ -116,3 +172,29 @@ def _fault(name: str, value: object) -> Fault | None:
     if count == 0:
         return None
     return Fault(mode, count, float(hold))
+
+
+def _stream_fault(name: str, value: object) -> StreamFault | None:
+    """{"symbol"?: "BTCUSD", "count"?: n, "ms": n (streamDelayMs only)}; None = cleared."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be an object or null")
+    allowed = {"symbol", "count", "ms"} if name == "streamDelayMs" else {"symbol", "count"}
+    if not set(value) <= allowed:
+        raise ValueError(f"{name} takes only {', '.join(sorted(allowed))}")
+    symbol = value.get("symbol")
+    if name == "depthGap" and symbol is None:
+        raise ValueError("depthGap.symbol is required")
+    if symbol is not None and symbol not in SYMBOLS:
+        raise ValueError(f"{name}.symbol must be one of {', '.join(SYMBOLS)}")
+    default = None if name == "streamDelayMs" else 1
+    count = value.get("count", default)
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
+        raise ValueError(f"{name}.count must be an integer >= 0")
+    ms = 0
+    if name == "streamDelayMs":
+        ms = value.get("ms")  # type: ignore[assignment]
+        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 60_000:
+            raise ValueError("streamDelayMs.ms must be an integer in [0, 60000]")
+    if count == 0:
+        return None
+    return StreamFault(symbol, count, ms)

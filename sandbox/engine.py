@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import string
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,12 +24,12 @@ from .clock import Clock
 from .decimals import ZERO, floor_to, q8
 from .klines import KlineStore
 from .symbols import AVG_PRICE_MINS, SymbolSpec
+from .tape import Tape
 
 BUY, SELL = "BUY", "SELL"
 LIMIT, MARKET, LIMIT_MAKER = "LIMIT", "MARKET", "LIMIT_MAKER"
 GTC, IOC, FOK = "GTC", "IOC", "FOK"
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
-TRADES_KEPT = 20_000
 
 
 @dataclass(eq=False, slots=True)
@@ -169,8 +168,13 @@ class SymbolBook:
         self.next_trade_id = 1
         self.next_agg_id = 1
         self.orders: dict[int, Order] = {}  # open orders, plus closed ones of real accounts
-        self.trades: deque[Trade] = deque(maxlen=TRADES_KEPT)
         self.klines = KlineStore()
+        self.tape = Tape(self.klines)  # the last TRADES_KEPT trades and aggregate trades
+
+    @property
+    def trades(self) -> list[Trade]:
+        """The kept trades, oldest first."""
+        return self.tape.trades
 
     def side(self, is_bid: bool) -> BookSide:
         return self.bids if is_bid else self.asks
@@ -231,7 +235,7 @@ class Engine:
 
     def avg_price(self, symbol: str) -> Decimal | None:
         """Volume-weighted price over the last AVG_PRICE_MINS minutes, else the last price."""
-        trades = self.books[symbol].trades
+        trades = self.books[symbol].tape.trades
         if not trades:
             return None
         since = self.clock.now_ms() - AVG_PRICE_MINS * 60_000
@@ -244,8 +248,8 @@ class Engine:
         return q8(quote / qty) if qty else trades[-1].price
 
     def last_price(self, symbol: str) -> Decimal | None:
-        trades = self.books[symbol].trades
-        return trades[-1].price if trades else None
+        last = self.books[symbol].tape.last()
+        return last.price if last else None
 
     # ---- placing ---------------------------------------------------------------------------
 
@@ -378,8 +382,8 @@ class Engine:
             seller.order_id,
         )
         book.next_trade_id += 1
-        book.trades.append(trade)
-        book.klines.add(now, price, qty, trade.quote_qty, taker.side == BUY)
+        book.tape.add_trade(trade)
+        book.klines.add(now, price, qty, trade.quote_qty, taker.side == BUY, trade.trade_id)
         self.listener.on_trade(book.spec.symbol, trade)
         return trade
 
@@ -396,6 +400,7 @@ class Engine:
             first.buyer_is_maker,
         )
         book.next_agg_id += 1
+        book.tape.add_agg(agg)
         self.listener.on_agg_trade(book.spec.symbol, agg)
 
     @staticmethod

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .accounts import Account
 from .decimals import ZERO, fmt8
 from .engine import AggTrade, Fill, Order, Trade
+from .klines import Bar
+from .tape import Stats
 
 ZERO8 = fmt8(ZERO)
 
@@ -141,3 +143,108 @@ def account_position(acct: Account, assets: Iterable[str], now: int) -> dict:
 
 def balance_update(asset: str, delta: Decimal, now: int) -> dict:
     return {"e": "balanceUpdate", "E": now, "a": asset, "d": fmt8(delta), "T": now}
+
+
+def percent(value: Decimal, places: int) -> str:
+    """A price change percent the way the exchange prints it ("-4.659" in REST, "250.00" in
+    the stream examples)."""
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+
+
+def kline(symbol: str, interval: str, bar: Bar, close_time: int, closed: bool, now: int) -> dict:
+    return {
+        "e": "kline",
+        "E": now,
+        "s": symbol,
+        "k": {
+            "t": bar.open_time,
+            "T": close_time,
+            "s": symbol,
+            "i": interval,
+            "f": bar.first_id,
+            "L": bar.last_id,
+            "o": fmt8(bar.open),
+            "c": fmt8(bar.close),
+            "h": fmt8(bar.high),
+            "l": fmt8(bar.low),
+            "v": fmt8(bar.volume),
+            "n": bar.n,
+            "x": closed,
+            "q": fmt8(bar.quote),
+            "V": fmt8(bar.taker_base),
+            "Q": fmt8(bar.taker_quote),
+            "B": "0",
+        },
+    }
+
+
+def ticker_24h(
+    symbol: str,
+    st: Stats,
+    bid: tuple[Decimal, Decimal] | None,
+    ask: tuple[Decimal, Decimal] | None,
+    now: int,
+) -> dict:
+    b = bid or (ZERO, ZERO)
+    a = ask or (ZERO, ZERO)
+    return {
+        "e": "24hrTicker",
+        "E": now,
+        "s": symbol,
+        "p": fmt8(st.change),
+        "P": percent(st.change_percent, 2),
+        "w": fmt8(st.weighted_avg),
+        "x": fmt8(st.prev),
+        "c": fmt8(st.last),
+        "Q": fmt8(st.last_qty),
+        "b": fmt8(b[0]),
+        "B": fmt8(b[1]),
+        "a": fmt8(a[0]),
+        "A": fmt8(a[1]),
+        "o": fmt8(st.open),
+        "h": fmt8(st.high),
+        "l": fmt8(st.low),
+        "v": fmt8(st.volume),
+        "q": fmt8(st.quote),
+        "O": st.open_time,
+        "C": st.close_time,
+        "F": st.first_id,
+        "L": st.last_id,
+        "n": st.count,
+    }
+
+
+def ticker_window(symbol: str, window: str, st: Stats, now: int) -> dict:
+    return {
+        "e": f"{window}Ticker",
+        "E": now,
+        "s": symbol,
+        "p": fmt8(st.change),
+        "P": percent(st.change_percent, 2),
+        "o": fmt8(st.open),
+        "h": fmt8(st.high),
+        "l": fmt8(st.low),
+        "c": fmt8(st.last),
+        "w": fmt8(st.weighted_avg),
+        "v": fmt8(st.volume),
+        "q": fmt8(st.quote),
+        "O": st.open_time,
+        "C": st.close_time,
+        "F": st.first_id,
+        "L": st.last_id,
+        "n": st.count,
+    }
+
+
+def mini_ticker(symbol: str, st: Stats, now: int) -> dict:
+    return {
+        "e": "24hrMiniTicker",
+        "E": now,
+        "s": symbol,
+        "c": fmt8(st.last),
+        "o": fmt8(st.open),
+        "h": fmt8(st.high),
+        "l": fmt8(st.low),
+        "v": fmt8(st.volume),
+        "q": fmt8(st.quote),
+    }

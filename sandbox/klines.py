@@ -1,7 +1,9 @@
 """Candlesticks built from the sandbox's own trades.
 
 Trades are folded into 1-minute bars as they happen; every other interval is an aggregation
-of those bars, so all intervals agree with each other and with GET /api/v3/trades.
+of those bars, so all intervals agree with each other and with GET /api/v3/trades. The bar
+currently open in each interval is also kept up to date trade by trade (`live`), together
+with the one it replaced (`closed`), for the `<symbol>@kline_<interval>` streams.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def bucket(interval: str, t: int) -> tuple[int, int]:
 class Bar:
     __slots__ = (
         "close",
+        "first_id",
         "high",
+        "last_id",
         "low",
         "n",
         "open",
@@ -69,8 +73,14 @@ class Bar:
         self.open = self.high = self.low = self.close = price
         self.volume = self.quote = self.taker_base = self.taker_quote = ZERO
         self.n = 0
+        self.first_id = self.last_id = -1
 
-    def add(self, price: Decimal, qty: Decimal, quote: Decimal, taker_buy: bool) -> None:
+    def add(
+        self, price: Decimal, qty: Decimal, quote: Decimal, taker_buy: bool, trade_id: int = -1
+    ) -> None:
+        if self.first_id < 0:
+            self.first_id = trade_id
+        self.last_id = trade_id
         self.high = max(self.high, price)
         self.low = min(self.low, price)
         self.close = price
@@ -82,6 +92,10 @@ class Bar:
             self.taker_quote += quote
 
     def merge(self, other: Bar) -> None:
+        if self.first_id < 0:
+            self.first_id = other.first_id
+        if other.last_id >= 0:
+            self.last_id = other.last_id
         self.high = max(self.high, other.high)
         self.low = min(self.low, other.low)
         self.close = other.close
@@ -113,15 +127,43 @@ class KlineStore:
     def __init__(self) -> None:
         self.minutes: list[Bar] = []
         self._times: list[int] = []
+        # interval -> (bar, its close time): the bar open now / the one before it
+        self.live: dict[str, tuple[Bar, int]] = {}
+        self.closed: dict[str, tuple[Bar, int]] = {}
 
-    def add(self, t: int, price: Decimal, qty: Decimal, quote: Decimal, taker_buy: bool) -> None:
+    def add(
+        self,
+        t: int,
+        price: Decimal,
+        qty: Decimal,
+        quote: Decimal,
+        taker_buy: bool,
+        trade_id: int = -1,
+    ) -> None:
         start = t - t % MINUTE
         if self.minutes and start < self.minutes[-1].open_time:
             start = self.minutes[-1].open_time  # clock moved back (admin skew): stay ordered
         if not self.minutes or self.minutes[-1].open_time != start:
             self.minutes.append(Bar(start, price))
             self._times.append(start)
-        self.minutes[-1].add(price, qty, quote, taker_buy)
+        self.minutes[-1].add(price, qty, quote, taker_buy, trade_id)
+        for interval in INTERVALS:
+            entry = self.live.get(interval)
+            if entry is None or not entry[0].open_time <= start <= entry[1]:
+                if entry is not None:
+                    self.closed[interval] = entry
+                open_time, close_time = bucket(interval, start)
+                entry = self.live[interval] = (Bar(open_time, price), close_time)
+            entry[0].add(price, qty, quote, taker_buy, trade_id)
+
+    def last_close(self) -> Decimal | None:
+        return self.minutes[-1].close if self.minutes else None
+
+    def window(self, start: int, end: int) -> tuple[list[Bar], int]:
+        """Minute bars with open time in [start, end], and the index of the first one."""
+        lo = bisect.bisect_left(self._times, start)
+        hi = bisect.bisect_right(self._times, end)
+        return self.minutes[lo:hi], lo
 
     def query(self, interval: str, start: int | None, end: int | None, limit: int) -> list[list]:
         lo = 0 if start is None else bisect.bisect_left(self._times, bucket(interval, start)[0])

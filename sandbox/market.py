@@ -2,6 +2,8 @@
 
 Makers keep LEVELS resting orders on each side around a mid price that random-walks one
 level at a time; takers cross the spread with small MARKET and IOC LIMIT orders every tick.
+The walk has a slowly wandering drift (an AR(1) "trend", pulled back toward the starting
+price), so candles and tickers show runs and swings rather than flat noise.
 Everything is drawn from one `random.Random` seeded from --seed, and prices are integer tick
 counts turned into Decimal, so a given seed always produces the same order flow.
 """
@@ -26,6 +28,7 @@ INTERNAL_BALANCE = Decimal(10) ** 15
 class _Quotes:
     spec: SymbolSpec
     mid: int  # in ticks
+    trend: float = 0.0  # bias of the walk: P(up) - P(down) = 2 * trend
     bids: dict[int, Order] = field(default_factory=dict)  # price in ticks -> maker order
     asks: dict[int, Order] = field(default_factory=dict)
 
@@ -50,10 +53,21 @@ class MarketFlow:
     def step(self) -> None:
         """One tick: move each mid, re-quote, and maybe send a taker order."""
         for q in self.quotes.values():
-            move = self.rng.choice((-1, 0, 0, 1))
+            move = self._move(q)
             q.mid = max(q.mid + move * q.spec.level_ticks, (LEVELS + 2) * q.spec.level_ticks)
             self._quote(q)
             self._take(q)
+
+    def _move(self, q: _Quotes) -> int:
+        start = float(q.spec.start_mid / q.spec.tick)
+        pull = -0.01 * (q.mid / start - 1)  # back toward the starting price
+        q.trend = max(-0.2, min(0.2, 0.995 * q.trend + self.rng.gauss(0, 0.004) + pull))
+        r = self.rng.random()
+        if r < 0.25 + q.trend:
+            return 1
+        if r < 0.5:
+            return -1
+        return 0
 
     async def run(self, tick_ms: int) -> None:
         while True:

@@ -3,17 +3,24 @@ returns the JSON document, shaped and ordered like the spec's example responses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
 from . import creditline, custody, errors, subaccounts
 from .ctx import Ctx, Handler
 from .decimals import ZERO, fmt8
-from .engine import Order, PlaceResult
-from .klines import INTERVALS
+from .engine import AggTrade, Order, PlaceResult, Trade
+from .events import percent
+from .klines import INTERVALS, MINUTE
 from .orders import cancel_order, new_order, order_response
 from .params import Params
 from .symbols import ASSETS, SYMBOLS, SymbolSpec, exchange_info
+from .tape import Stats
+
+DAY_MS = 86_400_000
+WINDOW_RE = re.compile(r"^(?:([1-9]|[1-5][0-9])m|([1-9]|1[0-9]|2[0-3])h|([1-7])d)$")
+MAX_TICKER_SYMBOLS = 100
 
 
 def spec_of(symbol: str | None) -> SymbolSpec:
@@ -94,22 +101,60 @@ def depth(ctx: Ctx) -> object:
     }
 
 
+def _trade_row(t: Trade) -> dict:
+    return {
+        "id": t.trade_id,
+        "price": fmt8(t.price),
+        "qty": fmt8(t.qty),
+        "quoteQty": fmt8(t.quote_qty),
+        "time": t.time,
+        "isBuyerMaker": t.buyer_is_maker,
+        "isBestMatch": True,
+    }
+
+
 def trades(ctx: Ctx) -> object:
     spec = symbol_param(ctx.params)
     limit = ctx.params.limit("limit", 500, 1000)
-    recent = list(ctx.ex.engine.books[spec.symbol].trades)[-limit:]
-    return [
-        {
-            "id": t.trade_id,
-            "price": fmt8(t.price),
-            "qty": fmt8(t.qty),
-            "quoteQty": fmt8(t.quote_qty),
-            "time": t.time,
-            "isBuyerMaker": t.buyer_is_maker,
-            "isBestMatch": True,
-        }
-        for t in recent
-    ]
+    return [_trade_row(t) for t in ctx.ex.engine.books[spec.symbol].tape.recent(limit)]
+
+
+def historical_trades(ctx: Ctx) -> object:
+    """fromId: trades from that id on (from the oldest kept one if it is older); without it,
+    the most recent ones, like GET /trades."""
+    p = ctx.params
+    spec = symbol_param(p)
+    limit = p.limit("limit", 500, 1000)
+    from_id = p.integer("fromId")
+    tape = ctx.ex.engine.books[spec.symbol].tape
+    rows = tape.recent(limit) if from_id is None else tape.from_id(from_id, limit)
+    return [_trade_row(t) for t in rows]
+
+
+def _agg_row(a: AggTrade) -> dict:
+    return {
+        "a": a.agg_id,
+        "p": fmt8(a.price),
+        "q": fmt8(a.qty),
+        "f": a.first_id,
+        "l": a.last_id,
+        "T": a.time,
+        "m": a.buyer_is_maker,
+        "M": True,
+    }
+
+
+def agg_trades(ctx: Ctx) -> object:
+    """fromId (inclusive) or startTime/endTime (inclusive, on T), not both; none: the most
+    recent ones. With only endTime, the last `limit` up to it."""
+    p = ctx.params
+    spec = symbol_param(p)
+    limit = p.limit("limit", 500, 1000)
+    from_id, start, end = p.integer("fromId"), p.integer("startTime"), p.integer("endTime")
+    if from_id is not None and (start is not None or end is not None):
+        raise errors.bad_combo()
+    tape = ctx.ex.engine.books[spec.symbol].tape
+    return [_agg_row(a) for a in tape.agg_query(from_id, start, end, limit)]
 
 
 def klines(ctx: Ctx) -> object:
@@ -133,6 +178,146 @@ def ticker_price(ctx: Ctx) -> object:
 def _price(ctx: Ctx, spec: SymbolSpec) -> Decimal:
     last = ctx.ex.engine.last_price(spec.symbol)
     return last if last is not None else spec.start_mid
+
+
+def book_ticker(ctx: Ctx) -> object:
+    specs = symbol_list(ctx.params)
+    rows = []
+    for spec in specs or SYMBOLS.values():
+        book = ctx.ex.engine.books[spec.symbol]
+        bid, ask = book.bids.best(), book.asks.best()
+        rows.append(
+            {
+                "symbol": spec.symbol,
+                "bidPrice": fmt8(bid if bid is not None else ZERO),
+                "bidQty": fmt8(book.bids.totals[bid] if bid is not None else ZERO),
+                "askPrice": fmt8(ask if ask is not None else ZERO),
+                "askQty": fmt8(book.asks.totals[ask] if ask is not None else ZERO),
+            }
+        )
+    return rows[0] if ctx.params.has("symbol") else rows
+
+
+def _ticker_type(p: Params) -> str:
+    kind = p.enum("type", ("FULL", "MINI"))
+    return kind or "FULL"
+
+
+def _mini(symbol: str, st: Stats) -> dict:
+    return {
+        "symbol": symbol,
+        "openPrice": fmt8(st.open),
+        "highPrice": fmt8(st.high),
+        "lowPrice": fmt8(st.low),
+        "lastPrice": fmt8(st.last),
+        "volume": fmt8(st.volume),
+        "quoteVolume": fmt8(st.quote),
+        "openTime": st.open_time,
+        "closeTime": st.close_time,
+        "firstId": st.first_id,
+        "lastId": st.last_id,
+        "count": st.count,
+    }
+
+
+def ticker_24hr(ctx: Ctx) -> object:
+    """24-hour rolling window statistics: openTime is exactly 24 h before closeTime (now)."""
+    kind = _ticker_type(ctx.params)
+    specs = symbol_list(ctx.params)
+    now = ctx.ex.clock.now_ms()
+    rows = []
+    for spec in specs or SYMBOLS.values():
+        book = ctx.ex.engine.books[spec.symbol]
+        st = book.tape.stats(now - DAY_MS, now)
+        if kind == "MINI":
+            rows.append(_mini(spec.symbol, st))
+            continue
+        bid, ask = book.bids.best(), book.asks.best()
+        rows.append(
+            {
+                "symbol": spec.symbol,
+                "priceChange": fmt8(st.change),
+                "priceChangePercent": percent(st.change_percent, 3),
+                "weightedAvgPrice": fmt8(st.weighted_avg),
+                "prevClosePrice": fmt8(st.prev),
+                "lastPrice": fmt8(st.last),
+                "lastQty": fmt8(st.last_qty),
+                "bidPrice": fmt8(bid if bid is not None else ZERO),
+                "bidQty": fmt8(book.bids.totals[bid] if bid is not None else ZERO),
+                "askPrice": fmt8(ask if ask is not None else ZERO),
+                "askQty": fmt8(book.asks.totals[ask] if ask is not None else ZERO),
+                "openPrice": fmt8(st.open),
+                "highPrice": fmt8(st.high),
+                "lowPrice": fmt8(st.low),
+                "volume": fmt8(st.volume),
+                "quoteVolume": fmt8(st.quote),
+                "openTime": st.open_time,
+                "closeTime": st.close_time,
+                "firstId": st.first_id,
+                "lastId": st.last_id,
+                "count": st.count,
+            }
+        )
+    return rows[0] if ctx.params.has("symbol") else rows
+
+
+def window_ms(raw: str | None) -> int:
+    """windowSize: 1m..59m, 1h..23h, 1d..7d (default 1d)."""
+    if raw is None:
+        return DAY_MS
+    m = WINDOW_RE.match(raw)
+    if m is None:
+        raise errors.invalid_param("windowSize")
+    minutes, hours, days = m.groups()
+    if minutes:
+        return int(minutes) * MINUTE
+    if hours:
+        return int(hours) * 60 * MINUTE
+    return int(days) * DAY_MS
+
+
+def rolling_ticker(ctx: Ctx) -> object:
+    """Rolling window statistics: openTime is the start of the minute `windowSize` before
+    closeTime (now), as the spec describes."""
+    p = ctx.params
+    kind = _ticker_type(p)
+    size = window_ms(p.get("windowSize"))
+    specs = symbol_list(p)
+    if specs is None:
+        raise errors.either("symbol", "symbols")
+    if len(specs) > MAX_TICKER_SYMBOLS:
+        raise errors.ApiError(
+            -1101, f"Too many values sent for parameter 'symbols', max is {MAX_TICKER_SYMBOLS}."
+        )
+    now = ctx.ex.clock.now_ms()
+    start = now - size
+    start -= start % MINUTE
+    rows = []
+    for spec in specs:
+        st = ctx.ex.engine.books[spec.symbol].tape.stats(start, now)
+        if kind == "MINI":
+            rows.append(_mini(spec.symbol, st))
+            continue
+        rows.append(
+            {
+                "symbol": spec.symbol,
+                "priceChange": fmt8(st.change),
+                "priceChangePercent": percent(st.change_percent, 3),
+                "weightedAvgPrice": fmt8(st.weighted_avg),
+                "openPrice": fmt8(st.open),
+                "highPrice": fmt8(st.high),
+                "lowPrice": fmt8(st.low),
+                "lastPrice": fmt8(st.last),
+                "volume": fmt8(st.volume),
+                "quoteVolume": fmt8(st.quote),
+                "openTime": st.open_time,
+                "closeTime": st.close_time,
+                "firstId": st.first_id,
+                "lastId": st.last_id,
+                "count": st.count,
+            }
+        )
+    return rows[0] if p.has("symbol") else rows
 
 
 def avg_price(ctx: Ctx) -> object:
@@ -301,6 +486,11 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("GET", "/api/v3/exchangeInfo"): get_exchange_info,
     ("GET", "/api/v3/depth"): depth,
     ("GET", "/api/v3/trades"): trades,
+    ("GET", "/api/v3/historicalTrades"): historical_trades,
+    ("GET", "/api/v3/aggTrades"): agg_trades,
+    ("GET", "/api/v3/ticker/bookTicker"): book_ticker,
+    ("GET", "/api/v3/ticker/24hr"): ticker_24hr,
+    ("GET", "/api/v3/ticker"): rolling_ticker,
     ("GET", "/api/v3/klines"): klines,
     ("GET", "/api/v3/ticker/price"): ticker_price,
     ("GET", "/api/v3/avgPrice"): avg_price,
@@ -329,12 +519,31 @@ def _symbol_weight(p: Params) -> int:
     return 1 if p.has("symbol") else 2
 
 
+def _ticker_24hr_weight(p: Params) -> int:
+    """symbol: 1; symbols: 1-20 -> 1, 21-100 -> 20, more -> 40; neither (all symbols): 40."""
+    if p.has("symbol"):
+        return 1
+    symbols = p.json_list("symbols")
+    if symbols is None:
+        return 40
+    n = len(symbols)
+    return 1 if n <= 20 else 20 if n <= 100 else 40
+
+
+def _rolling_ticker_weight(p: Params) -> int:
+    """2 per symbol, capped at 100 once more than 50 symbols are asked for."""
+    if p.has("symbol"):
+        return 2
+    symbols = p.json_list("symbols") or []
+    return min(100, 2 * max(1, len(symbols)))
+
+
 # Spec weights that depend on the parameters ("variable" in the endpoint table).
 VARIABLE_WEIGHTS: dict[str, Callable[[Params], int]] = {
     "/api/v3/depth": _depth_weight,
     "/api/v3/ticker/price": _symbol_weight,
     "/api/v3/ticker/bookTicker": _symbol_weight,
-    "/api/v3/ticker/24hr": lambda p: 1 if p.has("symbol") else 40,
-    "/api/v3/ticker": lambda p: 4 if p.has("symbol") else 40,
+    "/api/v3/ticker/24hr": _ticker_24hr_weight,
+    "/api/v3/ticker": _rolling_ticker_weight,
     "/api/v3/openOrders": lambda p: 3 if p.has("symbol") else 40,
 }

@@ -57,7 +57,7 @@ class Exchange:
         self.registry = Registry(random.Random(f"keys:{seed}"))
         self.engine = Engine(SYMBOLS.values(), self.clock, random.Random(f"ids:{seed}"))
         self.listen_keys = ListenKeys(self.clock, random.Random(f"listen:{seed}"))
-        self.hub = StreamHub(self.engine, self.listen_keys, self.clock)
+        self.hub = StreamHub(self.engine, self.listen_keys, self.clock, self.faults)
         self.engine.listener = self.hub
         self.limits = RateLimiter(self.clock)
         self.flow = MarketFlow(self.engine, self.registry, seed)

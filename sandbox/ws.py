@@ -1,6 +1,12 @@
 """WebSocket endpoints: raw `/ws/<name>[/<name>...]`, combined `/stream?streams=a/b`, and the
 stream-control methods (SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY,
-GET_PROPERTY) with the spec's error objects ("WebSocket Errors")."""
+GET_PROPERTY) with the spec's error objects ("WebSocket Errors").
+
+Connection rules ("WebSocket Information", "WebSocket Rate Limits"): a ping frame every
+`ping_s` (3 minutes); at most 5 incoming messages per second (ping, pong and text frames
+alike; a token bucket of 5 refilled at 5/s) or the connection is closed (1008); at most 1024
+streams per connection (a longer URL is refused with HTTP 400, a SUBSCRIBE going over answers
+an error object); every connection is closed (1001) `max_age_s` after it opened (24 hours)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from .streams import Conn, StreamHub, cancel_task
 
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 MAX_STREAMS = 1024
+MAX_MESSAGES_PER_S = 5
+COUNTED = (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.PING, WSMsgType.PONG)
 
 
 def _err(code: int, msg: str, req_id: object = None) -> dict:
@@ -23,11 +31,37 @@ def _err(code: int, msg: str, req_id: object = None) -> dict:
     return out
 
 
+class _Bucket:
+    """MAX_MESSAGES_PER_S incoming messages per second, with bursts up to the same number."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.at = asyncio.get_running_loop().time()
+
+    def take(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 class WsHandlers:
-    def __init__(self, hub: StreamHub, ping_s: float) -> None:
+    def __init__(
+        self,
+        hub: StreamHub,
+        ping_s: float,
+        max_age_s: float = 86_400.0,
+        max_messages_per_s: float = MAX_MESSAGES_PER_S,
+    ) -> None:
         self.hub = hub
         self.ping_s = ping_s
-        self.conns: set[Conn] = set()
+        self.max_age_s = max_age_s
+        self.max_messages_per_s = max_messages_per_s
+        self.conns = hub.conns
 
     async def close_all(self, app: web.Application) -> None:
         """On shutdown: close every socket (going away) instead of waiting for clients."""
@@ -46,29 +80,43 @@ class WsHandlers:
     async def _serve(
         self, request: web.Request, names: list[str], combined: bool
     ) -> web.StreamResponse:
+        if len(dict.fromkeys(names)) > MAX_STREAMS:
+            return web.json_response(_err(2, "Invalid request: too many parameters"), status=400)
         bad = [n for n in names if not self.hub.valid_name(n)]
-        if bad or len(names) > MAX_STREAMS:
-            body = _err(2, f"Invalid request: invalid stream name '{(bad or names)[0]}'")
+        if bad:
+            body = _err(2, f"Invalid request: invalid stream name '{bad[0]}'")
             return web.json_response(body, status=400)
-        ws = web.WebSocketResponse(heartbeat=self.ping_s, autoping=True)
+        # autoping off: pings and pongs reach the loop below, which counts them and answers.
+        ws = web.WebSocketResponse(heartbeat=self.ping_s, autoping=False)
         await ws.prepare(request)
-        conn = Conn(ws, combined)
+        conn = Conn(ws, combined, request)
         self.conns.add(conn)
         for name in names:
             self.hub.subscribe(conn, name)
         writer = asyncio.create_task(conn.writer())
+        loop = asyncio.get_running_loop()
+        expiry = loop.call_later(
+            self.max_age_s, conn.close_soon, WSCloseCode.GOING_AWAY, b"connection max age"
+        )
+        bucket = _Bucket(self.max_messages_per_s)
         try:
             async for msg in ws:
-                if msg.type == WSMsgType.TEXT:
+                if msg.type in COUNTED and not bucket.take():
+                    conn.close_soon(WSCloseCode.POLICY_VIOLATION, b"too many messages")
+                    break
+                if msg.type == WSMsgType.PING:
+                    await ws.pong(msg.data)
+                elif msg.type == WSMsgType.TEXT:
                     conn.push(orjson.dumps(self.control(conn, msg.data)))
                 if conn.closed:
                     break
         finally:
+            expiry.cancel()
             self.conns.discard(conn)
             self.hub.drop(conn)
             conn.close_soon()
             await cancel_task(writer)
-            await ws.close()
+            await ws.close(code=conn.close_code, message=conn.close_message)
         return ws
 
     def control(self, conn: Conn, text: str) -> dict:

@@ -1,15 +1,59 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
+from trading import selectors
 from trading.market.keys import SYMBOL_RE
-from trading.selectors import market_symbols
+
+KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
+
+
+def _symbol_or_404(symbol: str) -> str:
+    symbol = symbol.upper()
+    symbols = selectors.market_symbols()
+    if not SYMBOL_RE.match(symbol) or (symbols and symbol not in symbols):
+        raise Http404("No such symbol.")
+    return symbol
+
+
+@login_required
+def overview(request):
+    return render(request, "trading/markets.html", {"symbols": selectors.market_symbols()})
 
 
 @login_required
 def market(request, symbol: str):
-    symbol = symbol.upper()
-    symbols = market_symbols()
-    if not SYMBOL_RE.match(symbol) or (symbols and symbol not in symbols):
-        raise Http404("No such symbol.")
-    return render(request, "trading/market.html", {"symbol": symbol, "symbols": symbols})
+    symbol = _symbol_or_404(symbol)
+    return render(
+        request,
+        "trading/market.html",
+        {"symbol": symbol, "symbols": selectors.market_symbols()},
+    )
+
+
+@login_required
+def klines(request, symbol: str):
+    symbol = _symbol_or_404(symbol)
+    interval = request.GET.get("interval", "1m")
+    if interval not in KLINE_INTERVALS:
+        return JsonResponse(
+            {"error": f"interval must be one of {', '.join(KLINE_INTERVALS)}"}, status=400
+        )
+    try:
+        limit = min(max(int(request.GET.get("limit", 500)), 1), 1000)
+    except ValueError:
+        return JsonResponse({"error": "limit must be a whole number"}, status=400)
+    rows = selectors.market_klines(symbol=symbol, interval=interval, limit=limit)
+    if rows is None:
+        return JsonResponse({"error": "the exchange did not answer; try again"}, status=503)
+    return JsonResponse({"symbol": symbol, "interval": interval, "klines": rows})
+
+
+@login_required
+def health(request):
+    return render(request, "trading/health.html")
+
+
+@login_required
+def health_json(request):
+    return JsonResponse(selectors.stream_health())

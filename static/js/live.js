@@ -1,12 +1,15 @@
 // A WebSocket to our own server that reconnects with jittered backoff.
 // onState receives "open" / "closed" so pages can show "reconnecting" honestly.
+// `port`: market data may come from the fan-out server on another port of the same host
+// (the session cookie is sent there too: cookies are per host, not per port).
 "use strict";
-window.deskSocket = function (path, { onMessage, onState }) {
+window.deskSocket = function (path, { onMessage, onState, port }) {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const host = port ? location.hostname + ":" + port : location.host;
   let delay = 500;
   let stopped = false;
   function connect() {
-    const ws = new WebSocket(scheme + location.host + path);
+    const ws = new WebSocket(scheme + host + path);
     ws.onopen = () => { delay = 500; onState && onState("open"); };
     ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
     ws.onclose = (ev) => {

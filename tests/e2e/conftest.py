@@ -94,7 +94,8 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
     sandbox, sandbox_url = start_sandbox("--bootstrap", str(bootstrap), seed=7)
     env["SANDBOX_REST_URL"] = sandbox_url
     env["SANDBOX_WS_URL"] = sandbox_url.replace("http://", "ws://")
-    port = free_port()
+    port, fanout_port = free_port(), free_port()
+    env["DESK_FANOUT_PORT"] = str(fanout_port)
     bin_dir = Path(sys.executable).parent
     commands = {
         "web": [
@@ -119,6 +120,7 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
         ],
         "beat": [str(bin_dir / "celery"), "-A", "desk", "beat", "--loglevel", "INFO"],
         "stream": [sys.executable, "manage.py", "runstreams"],
+        "fanout": [sys.executable, "manage.py", "runfanout", "--port", str(fanout_port)],
     }
     procs = [sandbox]
     for name, cmd in commands.items():

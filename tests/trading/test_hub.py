@@ -59,14 +59,15 @@ async def _receive(layer, channel, kind, timeout=10):
                 return message
 
 
-async def test_it_publishes_a_live_top_20_book_and_trades(use_sandbox):
+async def test_it_publishes_a_live_book_and_trades(use_sandbox):
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(market_group("BTCUSD"), channel)
     async with running_hub(["BTCUSD"]):
         book = await _receive(layer, channel, "book")
         trades = await _receive(layer, channel, "trades")
-    assert len(book["bids"]) == 20 and len(book["asks"]) == 20
+    assert 20 <= len(book["bids"]) <= settings.DESK_BOOK_DEPTH
+    assert 20 <= len(book["asks"]) <= settings.DESK_BOOK_DEPTH
     bid_prices = [Decimal(p) for p, _ in book["bids"]]
     ask_prices = [Decimal(p) for p, _ in book["asks"]]
     assert bid_prices == sorted(bid_prices, reverse=True)
@@ -78,35 +79,35 @@ async def test_it_publishes_a_live_top_20_book_and_trades(use_sandbox):
 
 
 async def test_it_resyncs_after_a_sequence_gap(use_sandbox):
+    """Lose one real diff on the way in: the next one no longer continues the sequence."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(market_group("BTCUSD"), channel)
     async with running_hub(["BTCUSD"]) as hub:
         await _receive(layer, channel, "book")
         feed = hub.feeds["BTCUSD"]
-        last = feed.book.book.last_update_id
-        gap = {
-            "e": "depthUpdate",
-            "E": 0,
-            "s": "BTCUSD",
-            "U": last + 5,
-            "u": last + 6,
-            "b": [["1", "1"]],
-            "a": [],
-        }
-        await hub.handle(feed, "btcusd@depth@100ms", gap)
-        assert feed.book.state == "resyncing"
+        real_handle, lost = hub.handle, []
+
+        async def lossy_handle(feed, stream, data):
+            if "@depth" in stream and not lost:
+                lost.append(data["u"])
+                return
+            await real_handle(feed, stream, data)
+
+        hub.handle = lossy_handle
+        gaps_before = feed.book.gaps
         states = []
         async with asyncio.timeout(10):
-            while not states or states[-1] != "live":
-                event = await layer.receive(channel)
-                message = orjson.loads(event["text"])
-                if message["type"] == "book":
+            while not (states and states[-1] == "live" and "resyncing" in states):
+                message = orjson.loads((await layer.receive(channel))["text"])
+                if message["type"] == "book" and lost:
                     states.append(message["state"])
-                    if message["state"] == "live":
-                        # The bogus level from the gapped event must not survive the resync.
-                        assert ["1", "1"] not in message["bids"]
-    assert "resyncing" in states
+        assert feed.book.gaps == gaps_before + 1
+        assert feed.book.book.last_update_id > lost[0]
+        bids = [Decimal(p) for p, _ in message["bids"]]
+        asks = [Decimal(p) for p, _ in message["asks"]]
+        assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
+        assert bids[0] < asks[0]
 
 
 async def test_it_follows_watchers_up_and_down(use_sandbox):
@@ -142,3 +143,46 @@ async def test_it_drops_watchers_whose_entries_expired(use_sandbox):
         await asyncio.sleep(1.2)
         assert hub.feeds == {}
         assert not await redis.sismember(WATCHED_KEY, "SOLUSD")
+
+
+async def test_it_publishes_the_24h_ticker_and_1m_klines(use_sandbox):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(market_group("BTCUSD"), channel)
+    async with running_hub(["BTCUSD"]):
+        ticker = await _receive(layer, channel, "ticker")
+        kline = await _receive(layer, channel, "kline")
+    assert Decimal(ticker["lastPrice"]) > 0 and "priceChangePercent" in ticker
+    assert kline["interval"] == "1m" and kline["t"] % 60_000 == 0
+    assert Decimal(kline["l"]) <= Decimal(kline["c"]) <= Decimal(kline["h"])
+
+
+async def test_it_feeds_the_overview_only_while_someone_watches_it(use_sandbox):
+    from trading.market.keys import OVERVIEW_CACHE_KEY, OVERVIEW_GROUP, OVERVIEW_WATCH
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(OVERVIEW_GROUP, channel)
+    async with running_hub([OVERVIEW_WATCH]) as hub:
+        minis = await _receive(layer, channel, "miniTickers", timeout=15)
+        assert "!miniTicker@arr" in hub.stream.subscriptions
+        assert hub.feeds == {}  # the overview needs no books
+        full = orjson.loads(await redis_client().get(OVERVIEW_CACHE_KEY))
+    assert minis["tickers"] and {"symbol", "close", "open", "volume"} <= minis["tickers"][0].keys()
+    assert full["reset"] is True and len(full["tickers"]) >= len(minis["tickers"])
+
+
+async def test_it_reports_health(use_sandbox):
+    from trading.market.keys import HEALTH_KEY
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(market_group("BTCUSD"), channel)
+    async with running_hub(["BTCUSD"]) as hub:
+        await _receive(layer, channel, "book")
+        await hub.write_health()
+        report = orjson.loads(await redis_client().get(HEALTH_KEY))
+    assert report["upstream"][0]["connected"] is True
+    assert report["upstream"][0]["subscriptions"] == 4
+    [btc] = report["symbols"]
+    assert btc["symbol"] == "BTCUSD" and btc["state"] == "live" and btc["snapshots"] >= 1

@@ -1,11 +1,14 @@
-"""The stream process: one upstream market-data socket, local books, fan-out to browsers.
+"""The stream process: upstream market-data sockets, local books, fan-out to browsers.
 
-    exchange ──ws──▶ MarketHub ──(coalesced ≤10/s, encoded once)──▶ channel layer ──▶ consumers
-                        ▲  snapshots over REST          │ cache of the last message (Redis)
-                        └──────── watcher counts (Redis hash, set by consumers)
+    exchange ──ws──▶ MarketHub ──(book ≤10/s, encoded once)──▶ channel layer ──▶ fan-out / consumers
+                        ▲  snapshots over REST          │ cache of the last messages (Redis)
+                        └──────── watcher entries (Redis, refreshed by the sockets' servers)
 
-The hub subscribes to ``<symbol>@depth@100ms`` and ``<symbol>@trade`` for every symbol at least
-one page watches, and unsubscribes when the last one leaves.
+For every symbol at least one page watches, the hub subscribes to its diff depth, trades, 24h
+ticker and 1-minute klines, and drops them when the last watcher leaves; the markets overview
+adds the all-symbols mini-ticker stream. Book updates are throttled on the leading edge: an
+update is sent at once unless one went out less than ``publish_interval`` ago, in which case the
+latest state goes out when the interval is up (so at most 10/s, and no added delay otherwise).
 """
 
 from __future__ import annotations
@@ -17,20 +20,22 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import orjson
 
 import binanceus
-from trading.market.keys import book_cache_key, market_group, trades_cache_key
+from trading.market import keys
 from trading.market.watchers import watched_symbols
 
 log = logging.getLogger(__name__)
 
 RECENT_TRADES = 50
-CACHE_TTL_SECONDS = 60
-# A quiet book is re-sent this often: pages see it is still live, and consumers refresh their
+CACHE_TTL_SECONDS = 120
+# A quiet book is re-sent this often: pages see it is still live, and socket servers refresh their
 # watcher entries (see trading.market.watchers) off this traffic.
 HEARTBEAT_SECONDS = 10.0
+MINI_TICKERS = "!miniTicker@arr"
 
 
 @dataclass
@@ -39,28 +44,73 @@ class SymbolFeed:
     book: binanceus.LocalOrderBook
     recent_trades: deque = field(default_factory=lambda: deque(maxlen=RECENT_TRADES))
     pending_trades: list = field(default_factory=list)
+    pending: dict = field(default_factory=dict)  # latest ticker / kline message by type
     book_dirty: bool = True
     last_event_at: float = 0.0
+    last_exchange_time: int = 0  # the exchange's event time (E, ms) of the last depth event
     last_book_sent_at: float = 0.0
 
 
 def _streams_for(symbol: str) -> list[str]:
     s = symbol.lower()
-    return [f"{s}@depth@100ms", f"{s}@trade"]
+    return [f"{s}@depth@100ms", f"{s}@trade", f"{s}@ticker", f"{s}@kline_1m"]
 
 
 def _symbol_of(stream_name: str) -> str:
     return stream_name.split("@", 1)[0].upper()
 
 
-def _trade_row(data: dict) -> dict:
+def _trade_row(d: dict) -> dict:
+    return {"id": d["t"], "price": d["p"], "qty": d["q"], "time": d["T"], "buyerMaker": d["m"]}
+
+
+def _ticker_message(symbol: str, d: dict) -> dict:
     return {
-        "id": data["t"],
-        "price": data["p"],
-        "qty": data["q"],
-        "time": data["T"],
-        "buyerMaker": data["m"],
+        "type": "ticker",
+        "symbol": symbol,
+        "lastPrice": d["c"],
+        "priceChange": d["p"],
+        "priceChangePercent": d["P"],
+        "openPrice": d["o"],
+        "highPrice": d["h"],
+        "lowPrice": d["l"],
+        "volume": d["v"],
+        "quoteVolume": d["q"],
+        "eventTime": d["E"],
     }
+
+
+def _kline_message(symbol: str, d: dict) -> dict:
+    k = d["k"]
+    return {
+        "type": "kline",
+        "symbol": symbol,
+        "interval": k["i"],
+        "t": k["t"],
+        "o": k["o"],
+        "h": k["h"],
+        "l": k["l"],
+        "c": k["c"],
+        "v": k["v"],
+        "closed": k["x"],
+    }
+
+
+def _mini_ticker_row(d: dict) -> dict:
+    return {
+        "symbol": d["s"],
+        "close": d["c"],
+        "open": d["o"],
+        "high": d["h"],
+        "low": d["l"],
+        "volume": d["v"],
+        "quoteVolume": d["q"],
+        "eventTime": d["E"],
+    }
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
 
 
 class MarketHub:
@@ -72,7 +122,7 @@ class MarketHub:
         redis,
         channel_layer,
         precisions: dict[str, dict[str, int]] | None = None,
-        depth: int = 20,
+        depth: int = 50,
         publish_interval: float = 0.1,
         reconcile_interval: float = 0.5,
     ):
@@ -86,42 +136,59 @@ class MarketHub:
         self.publish_interval = publish_interval
         self.reconcile_interval = reconcile_interval
         self.feeds: dict[str, SymbolFeed] = {}
+        self.mini_tickers: dict[str, dict] = {}
+        self.pending_minis: dict[str, dict] = {}
+        self.overview = False
         self.stream: binanceus.MarketStream | None = None
-        self.connected = False
+        self.started_at = time.time()
+        self.upstream = {
+            "connectedSince": None,
+            "reconnects": 0,
+            "messages": 0,
+            "lastMessageAt": None,
+        }
 
     async def run(self) -> None:
         self.stream = binanceus.MarketStream(self.ws_url)
         async with self.stream:
-            self.connected = True
+            self.upstream["connectedSince"] = time.time()
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._reconcile_loop())
-                tg.create_task(self._publish_loop())
+                tg.create_task(self._every(self.reconcile_interval, self.reconcile))
+                tg.create_task(self._every(self.publish_interval / 5, self.publish))
+                tg.create_task(self._every(1.0, self.write_health))
                 tg.create_task(self._consume())
 
-    # --- watchers -> subscriptions ------------------------------------------------------------
-    async def _reconcile_loop(self) -> None:
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         while True:
             try:
-                await self.reconcile()
+                await job()
             except Exception:
-                log.exception("reconciling watched symbols failed")
-            await asyncio.sleep(self.reconcile_interval)
+                log.exception("%s failed", job.__name__)
+            await asyncio.sleep(seconds)
 
+    # --- watchers -> subscriptions ------------------------------------------------------------
     async def reconcile(self) -> None:
         wanted = await watched_symbols(self.redis)
+        overview = keys.OVERVIEW_WATCH in wanted
         if self.precisions is not None:
             wanted &= self.precisions.keys()
+        wanted.discard(keys.OVERVIEW_WATCH)
         added, removed = wanted - self.feeds.keys(), self.feeds.keys() - wanted
+        subscribe = [s for sym in sorted(added) for s in _streams_for(sym)]
+        unsubscribe = [s for sym in sorted(removed) for s in _streams_for(sym)]
+        if overview != self.overview:
+            (subscribe if overview else unsubscribe).append(MINI_TICKERS)
+            self.overview = overview
         for symbol in added:
             self.feeds[symbol] = SymbolFeed(symbol, self._new_book(symbol))
-        if added:
-            await self.stream.subscribe([s for sym in sorted(added) for s in _streams_for(sym)])
-            log.info("watching %s", ", ".join(sorted(added)))
-        if removed:
-            await self.stream.unsubscribe([s for sym in sorted(removed) for s in _streams_for(sym)])
+        if subscribe:
+            await self.stream.subscribe(subscribe)
+            log.info("subscribed %s", ", ".join(subscribe))
+        if unsubscribe:
+            await self.stream.unsubscribe(unsubscribe)
             for symbol in removed:
                 del self.feeds[symbol]
-            log.info("stopped watching %s", ", ".join(sorted(removed)))
+            log.info("unsubscribed %s", ", ".join(unsubscribe))
 
     def _new_book(self, symbol: str) -> binanceus.LocalOrderBook:
         return binanceus.LocalOrderBook(symbol, lambda: self.fetch_snapshot(symbol))
@@ -129,46 +196,60 @@ class MarketHub:
     # --- upstream events ----------------------------------------------------------------------
     async def _consume(self) -> None:
         async for message in self.stream:
+            now = time.time()
             if isinstance(message, binanceus.Reconnected):
                 log.warning("upstream reconnected; resyncing %d books", len(self.feeds))
+                self.upstream["reconnects"] += 1
+                self.upstream["connectedSince"] = now
                 for feed in self.feeds.values():
                     feed.book.reset()
                     feed.book_dirty = True
                 continue
-            feed = self.feeds.get(_symbol_of(message.stream))
-            if feed is None:
-                continue  # an unsubscribe in flight
-            await self.handle(feed, message.stream, message.data)
+            self.upstream["messages"] += 1
+            self.upstream["lastMessageAt"] = now
+            try:
+                await self.dispatch(message.stream, message.data)
+            except (KeyError, TypeError, ValueError):
+                # One malformed event must not take the other symbols down with it.
+                log.exception("ignoring malformed %s event", message.stream)
+
+    async def dispatch(self, stream: str, data) -> None:
+        if stream == MINI_TICKERS:
+            self.handle_mini_tickers(data)
+            return
+        feed = self.feeds.get(_symbol_of(stream))
+        if feed is not None:  # else an unsubscribe is in flight
+            await self.handle(feed, stream, data)
 
     async def handle(self, feed: SymbolFeed, stream: str, data: dict) -> None:
         feed.last_event_at = time.time()
-        if "@depth" in stream:
+        kind = stream.split("@", 1)[1]
+        if kind.startswith("depth"):
+            feed.last_exchange_time = data.get("E", 0)
             before = feed.book.state
             changed = await feed.book.feed(data)
-            feed.book_dirty |= changed or feed.book.state != before
-        elif stream.endswith("@trade"):
+            if changed or feed.book.state != before:
+                feed.book_dirty = True
+                await self._send_book_if_due(feed)
+        elif kind == "trade":
             row = _trade_row(data)
             feed.recent_trades.appendleft(row)
             feed.pending_trades.append(row)
+        elif kind == "ticker":
+            feed.pending["ticker"] = _ticker_message(feed.symbol, data)
+        elif kind.startswith("kline_"):
+            feed.pending["kline"] = _kline_message(feed.symbol, data)
+
+    def handle_mini_tickers(self, rows: list[dict]) -> None:
+        for d in rows:
+            row = _mini_ticker_row(d)
+            self.mini_tickers[row["symbol"]] = row
+            self.pending_minis[row["symbol"]] = row
 
     # --- fan-out ------------------------------------------------------------------------------
-    async def _publish_loop(self) -> None:
-        while True:
-            started = time.monotonic()
-            try:
-                await self.publish()
-            except Exception:
-                log.exception("publishing market updates failed")
-            await asyncio.sleep(max(0.0, self.publish_interval - (time.monotonic() - started)))
-
     async def publish(self) -> None:
         for feed in list(self.feeds.values()):
-            now = time.monotonic()
-            if feed.book_dirty or now - feed.last_book_sent_at > HEARTBEAT_SECONDS:
-                feed.book_dirty = False
-                feed.last_book_sent_at = now
-                message = self.book_message(feed)
-                await self._send(feed.symbol, "market.book", message, cache=message)
+            await self._send_book_if_due(feed)
             if feed.pending_trades:
                 # The group gets only the new trades, newest first; the cache holds the whole
                 # recent tape for pages that open later.
@@ -176,17 +257,63 @@ class MarketHub:
                     "type": "trades",
                     "symbol": feed.symbol,
                     "reset": False,
+                    "precision": self._precision(feed.symbol),
                     "trades": feed.pending_trades[::-1],
                 }
                 feed.pending_trades = []
                 tape = {**batch, "reset": True, "trades": list(feed.recent_trades)}
-                await self._send(feed.symbol, "market.trades", batch, cache=tape)
+                await self._send(
+                    keys.market_group(feed.symbol),
+                    "market.trades",
+                    batch,
+                    cache_key=keys.trades_cache_key(feed.symbol),
+                    cache=tape,
+                )
+            for kind, message in feed.pending.items():
+                await self._send(
+                    keys.market_group(feed.symbol),
+                    f"market.{kind}",
+                    message,
+                    cache_key=keys.cache_key(feed.symbol, kind),
+                )
+            feed.pending.clear()
+        if self.pending_minis:
+            changed = {
+                "type": "miniTickers",
+                "reset": False,
+                "tickers": list(self.pending_minis.values()),
+            }
+            self.pending_minis = {}
+            full = {**changed, "reset": True, "tickers": list(self.mini_tickers.values())}
+            await self._send(
+                keys.OVERVIEW_GROUP,
+                "market.minitickers",
+                changed,
+                cache_key=keys.OVERVIEW_CACHE_KEY,
+                cache=full,
+            )
+
+    async def _send_book_if_due(self, feed: SymbolFeed) -> None:
+        now = time.monotonic()
+        since = now - feed.last_book_sent_at
+        if (feed.book_dirty and since >= self.publish_interval) or since > HEARTBEAT_SECONDS:
+            feed.book_dirty = False
+            feed.last_book_sent_at = now
+            await self._send(
+                keys.market_group(feed.symbol),
+                "market.book",
+                self.book_message(feed),
+                cache_key=keys.book_cache_key(feed.symbol),
+            )
+
+    def _precision(self, symbol: str) -> dict | None:
+        return (self.precisions or {}).get(symbol)
 
     def book_message(self, feed: SymbolFeed) -> dict:
         book = feed.book
         live = book.state == "live"
-        # The exchange's own strings: no Decimal is formatted on this hot path; the page pads
-        # or trims them to the symbol's precision as text.
+        # The exchange's own strings: no Decimal is formatted on this hot path; pages pad or
+        # trim them to the symbol's precision as text.
         bids, asks = book.book.top_wire(self.depth) if live else ([], [])
         return {
             "type": "book",
@@ -195,17 +322,63 @@ class MarketHub:
             "lastUpdateId": book.book.last_update_id if live else None,
             "bids": bids,
             "asks": asks,
-            "precision": (self.precisions or {}).get(feed.symbol),
-            "eventTime": int(feed.last_event_at * 1000),
+            "precision": self._precision(feed.symbol),
+            "eventTime": feed.last_exchange_time,
         }
 
-    async def _send(self, symbol: str, event_type: str, message: dict, *, cache: dict) -> None:
-        """Encode once; every consumer forwards the same text."""
+    async def _send(
+        self,
+        group: str,
+        event_type: str,
+        message: dict,
+        *,
+        cache_key: str,
+        cache: dict | None = None,
+    ) -> None:
+        """Encode once; every socket server forwards the same text."""
         text = orjson.dumps(message).decode()
-        await self.layer.group_send(market_group(symbol), {"type": event_type, "text": text})
-        key = book_cache_key(symbol) if message["type"] == "book" else trades_cache_key(symbol)
-        cached = text if cache is message else orjson.dumps(cache).decode()
-        await self.redis.set(key, cached, ex=CACHE_TTL_SECONDS)
+        await self.layer.group_send(group, {"type": event_type, "text": text})
+        cached = text if cache is None else orjson.dumps(cache).decode()
+        await self.redis.set(cache_key, cached, ex=CACHE_TTL_SECONDS)
+
+    # --- health -------------------------------------------------------------------------------
+    def health(self) -> dict:
+        now = time.time()
+        subscriptions = len(self.stream.subscriptions) if self.stream else 0
+        return {
+            "generatedAt": _iso(now),
+            "uptimeSeconds": round(now - self.started_at),
+            "upstream": [
+                {
+                    "url": self.ws_url,
+                    "connected": self.stream is not None
+                    and self.upstream["connectedSince"] is not None,
+                    "connectedSince": _iso(self.upstream["connectedSince"]),
+                    "subscriptions": subscriptions,
+                    "reconnects": self.upstream["reconnects"],
+                    "rollovers": 0,
+                    "messages": self.upstream["messages"],
+                    "lastMessageAt": _iso(self.upstream["lastMessageAt"]),
+                }
+            ],
+            "symbols": [
+                {
+                    "symbol": f.symbol,
+                    "state": f.book.state,
+                    "lastUpdateId": f.book.book.last_update_id if f.book.state == "live" else None,
+                    "lastEventAgeMs": round((now - f.last_event_at) * 1000)
+                    if f.last_event_at
+                    else None,
+                    "resyncs": f.book.snapshots_fetched - 1 if f.book.snapshots_fetched else 0,
+                    "gaps": f.book.gaps,
+                    "snapshots": f.book.snapshots_fetched,
+                }
+                for f in sorted(self.feeds.values(), key=lambda f: f.symbol)
+            ],
+        }
+
+    async def write_health(self) -> None:
+        await self.redis.set(keys.HEALTH_KEY, orjson.dumps(self.health()), ex=30)
 
 
 async def run_hub(hub: MarketHub) -> None:
@@ -217,6 +390,7 @@ async def run_hub(hub: MarketHub) -> None:
             raise
         except Exception:
             log.exception("market hub stopped; restarting in 2 s")
+            hub.upstream["connectedSince"] = None
             with contextlib.suppress(Exception):
-                await hub.redis.ping()
+                await hub.write_health()
             await asyncio.sleep(2)

@@ -1,17 +1,31 @@
-"""Names shared by the stream process (publisher) and the consumers (subscribers)."""
+"""Names shared by the stream process (publisher) and the socket servers (subscribers)."""
 
 import re
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}$")
+# The markets overview page watches this pseudo-symbol: it wants the all-symbols mini tickers.
+OVERVIEW_WATCH = "!MINITICKERS"
+OVERVIEW_GROUP = "market.overview"
+OVERVIEW_CACHE_KEY = "desk:market:minitickers"
+HEALTH_KEY = "desk:market:health"
+
+
+def cache_key(symbol: str, kind: str) -> str:
+    return f"desk:market:{kind}:{symbol}"
 
 
 def book_cache_key(symbol: str) -> str:
-    return f"desk:market:book:{symbol}"
+    return cache_key(symbol, "book")
 
 
 def trades_cache_key(symbol: str) -> str:
-    return f"desk:market:trades:{symbol}"
+    return cache_key(symbol, "trades")
 
 
 def market_group(symbol: str) -> str:
     return f"market.{symbol}"
+
+
+def cached_keys(symbol: str) -> list[str]:
+    """What a page opening ``symbol`` is sent first, in this order."""
+    return [cache_key(symbol, kind) for kind in ("book", "trades", "ticker", "kline")]

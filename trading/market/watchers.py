@@ -15,7 +15,7 @@ import time
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from trading.market.keys import book_cache_key, trades_cache_key
+from trading.market import keys
 
 WATCHED_KEY = "desk:market:watched"  # set of symbols that may have watchers
 WATCH_TTL_SECONDS = 90
@@ -64,7 +64,8 @@ async def watched_symbols(redis: aioredis.Redis) -> set[str]:
     return watched
 
 
-async def cached_messages(symbol: str) -> list[str]:
-    """The last published book and trades, so a new page shows data before the next update."""
-    book, trades = await redis_client().mget(book_cache_key(symbol), trades_cache_key(symbol))
-    return [m.decode() for m in (book, trades) if m]
+async def cached_messages(symbol: str, *, redis: aioredis.Redis | None = None) -> list[str]:
+    """The last published book, trades, ticker and kline, so a new page shows data at once."""
+    names = [keys.OVERVIEW_CACHE_KEY] if symbol == keys.OVERVIEW_WATCH else keys.cached_keys(symbol)
+    values = await (redis or redis_client()).mget(names)
+    return [m.decode() for m in values if m]

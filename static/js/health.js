@@ -1,0 +1,117 @@
+// Stream health: polls health.json every 2 s and renders the upstream sockets and the per-symbol
+// book state. Rows are keyed (data-url / data-symbol) and updated in place.
+"use strict";
+(function () {
+  const root = document.getElementById("health");
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const POLL_MS = 2000;
+  const STALE_EVENT_MS = 15000;
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    seconds = Math.floor(seconds);
+    const d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600);
+    const m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    if (d) return d + "d " + h + "h";
+    if (h) return h + "h " + m + "m";
+    if (m) return m + "m " + s + "s";
+    return s + "s";
+  }
+  function ago(iso, now) {
+    if (!iso) return "never";
+    const ms = now - Date.parse(iso);
+    return ms < 1000 ? "just now" : duration(ms / 1000) + " ago";
+  }
+  const timeOf = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace(/(\+00:00|Z)$/, " UTC") : "—");
+
+  // Keyed rows: keep existing <tr>s so the table does not flicker every poll.
+  function sync(tbody, items, key, cells, build) {
+    const seen = new Set();
+    tbody.querySelectorAll("tr.empty").forEach((r) => r.remove());
+    items.forEach((item, i) => {
+      const k = String(item[key]);
+      seen.add(k);
+      let tr = [...tbody.children].find((r) => r.dataset.key === k);
+      if (!tr) {
+        tr = document.createElement("tr");
+        tr.dataset.key = k;
+        tr.innerHTML = cells;
+      }
+      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
+      build(tr, item);
+    });
+    [...tbody.children].forEach((r) => { if (!seen.has(r.dataset.key)) r.remove(); });
+    if (!items.length) {
+      tbody.innerHTML = "<tr class='empty'><td colspan='8' class='muted'>None.</td></tr>";
+    }
+  }
+  const set = (td, text, cls) => { if (td.textContent !== text) td.textContent = text; if (cls !== undefined) td.className = cls; };
+
+  function render(h) {
+    const now = Date.parse(h.generatedAt) || Date.now();
+    set($("health-generated"), timeOf(h.generatedAt));
+    set($("health-uptime"), duration(h.uptimeSeconds));
+
+    sync($("upstream-rows"), h.upstream || [], "url",
+      "<td class='url'></td><td class='status'></td><td></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td>",
+      (tr, u) => {
+        tr.dataset.url = u.url;
+        tr.dataset.connected = String(!!u.connected);
+        const td = tr.children;
+        set(td[0], u.url, "url");
+        set(td[1], u.connected ? "connected" : "disconnected", "status " + (u.connected ? "ok" : "bad"));
+        set(td[2], u.connectedSince ? timeOf(u.connectedSince) + " (" + ago(u.connectedSince, now).replace(" ago", "") + ")" : "—");
+        set(td[3], String(u.subscriptions));
+        set(td[4], String(u.reconnects), "num" + (u.reconnects ? " warn" : ""));
+        set(td[5], String(u.rollovers));
+        set(td[6], String(u.messages));
+        set(td[7], ago(u.lastMessageAt, now));
+      });
+
+    sync($("symbol-rows"), h.symbols || [], "symbol",
+      "<td class='symbol'><a></a></td><td><span class='sync-state'></span></td><td class='num'></td><td class='num age'></td><td class='num'></td><td class='num'></td><td class='num'></td>",
+      (tr, s) => {
+        tr.dataset.symbol = s.symbol;
+        tr.dataset.state = s.state;
+        const td = tr.children;
+        const a = td[0].firstChild;
+        if (a.textContent !== s.symbol) {
+          a.textContent = s.symbol;
+          a.href = root.dataset.marketUrl.replace("__SYM__", encodeURIComponent(s.symbol));
+        }
+        const stale = s.state === "live" && s.lastEventAgeMs !== null && s.lastEventAgeMs > STALE_EVENT_MS;
+        const badge = td[1].firstChild;
+        badge.dataset.state = stale ? "stale" : s.state;
+        set(badge, stale ? "stale" : s.state);
+        set(td[2], s.lastUpdateId === null || s.lastUpdateId === undefined ? "—" : String(s.lastUpdateId));
+        set(td[3], s.lastEventAgeMs === null || s.lastEventAgeMs === undefined ? "—"
+          : s.lastEventAgeMs < 1000 ? s.lastEventAgeMs + " ms" : (s.lastEventAgeMs / 1000).toFixed(1) + " s",
+          "num age" + (stale ? " warn" : ""));
+        set(td[4], String(s.resyncs), "num" + (s.resyncs ? " warn" : ""));
+        set(td[5], String(s.gaps), "num" + (s.gaps ? " warn" : ""));
+        set(td[6], String(s.snapshots));
+      });
+  }
+
+  const stateEl = $("health-state");
+  let failures = 0;
+  async function poll() {
+    try {
+      const res = await fetch(root.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" });
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      render(await res.json());
+      failures = 0;
+      stateEl.dataset.state = "live";
+      stateEl.textContent = "updated";
+      root.dataset.polls = String(Number(root.dataset.polls || 0) + 1);
+    } catch (err) {
+      failures += 1;
+      stateEl.dataset.state = failures > 2 ? "reconnecting" : "stale";
+      stateEl.textContent = "unavailable (" + err.message + ")";
+    } finally {
+      setTimeout(poll, POLL_MS);
+    }
+  }
+  poll();
+})();

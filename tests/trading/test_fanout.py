@@ -1,0 +1,143 @@
+"""The market-data fan-out server: admission like the Channels stack, one subscription per
+group per process, the same encoded frame to every local socket."""
+
+import asyncio
+import contextlib
+
+import orjson
+import pytest
+import websockets
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import make_user
+from tests.support import free_port
+from tests.websockets import session_cookie_for
+from trading.fanout import origin_allowed, route, serve_fanout
+from trading.market import keys
+from trading.market.watchers import redis_client, watch_key
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextlib.asynccontextmanager
+async def fanout_server():
+    port = free_port()
+    task = asyncio.create_task(
+        serve_fanout(
+            host="127.0.0.1", port=port, channel_layer=get_channel_layer(), redis=redis_client()
+        )
+    )
+    for _ in range(100):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            break
+        except OSError:
+            await asyncio.sleep(0.02)
+    try:
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _connect(base, path, *, session=None, origin="http://localhost"):
+    headers = {"Origin": origin} if origin else {}
+    if session:
+        headers["Cookie"] = f"sessionid={session}"
+    return websockets.connect(base + path, additional_headers=headers)
+
+
+async def _session(**kwargs):
+    user = await sync_to_async(make_user)()
+    return user, await sync_to_async(session_cookie_for)(user)
+
+
+def test_it_routes_only_market_paths():
+    assert route("/ws/market/btcusd/") == ("BTCUSD", "market.BTCUSD")
+    assert route("/ws/markets/") == (keys.OVERVIEW_WATCH, keys.OVERVIEW_GROUP)
+    assert route("/ws/connections/1/") is None
+    assert route("/ws/market/BTC-USD/") is None
+
+
+def test_it_checks_origin_like_channels(settings):
+    settings.ALLOWED_HOSTS = ["desk.example.com"]
+    assert origin_allowed("https://desk.example.com")
+    assert not origin_allowed("https://evil.example")
+    assert not origin_allowed(None)
+
+
+@pytest.mark.asyncio
+async def test_it_broadcasts_one_encoded_message_to_every_local_socket():
+    _, session = await _session()
+    redis = redis_client()
+    async with fanout_server() as base:
+        async with (
+            _connect(base, "/ws/market/SOLUSD/", session=session) as a,
+            _connect(base, "/ws/market/SOLUSD/", session=session) as b,
+        ):
+            for _ in range(50):  # both joined and registered as watchers
+                if await redis.zcard(watch_key("SOLUSD")) == 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert await redis.zcard(watch_key("SOLUSD")) == 2
+            await asyncio.sleep(0.2)  # the group subscription is in place
+            text = orjson.dumps({"type": "book", "symbol": "SOLUSD"}).decode()
+            await get_channel_layer().group_send(
+                keys.market_group("SOLUSD"), {"type": "market.book", "text": text}
+            )
+            assert await asyncio.wait_for(a.recv(), 5) == text
+            assert await asyncio.wait_for(b.recv(), 5) == text
+        for _ in range(50):
+            if await redis.zcard(watch_key("SOLUSD")) == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await redis.zcard(watch_key("SOLUSD")) == 0
+
+
+@pytest.mark.asyncio
+async def test_it_sends_the_cached_state_first():
+    _, session = await _session()
+    await redis_client().set(keys.book_cache_key("ETHUSDT"), b'{"type":"book","cached":true}')
+    async with (
+        fanout_server() as base,
+        _connect(base, "/ws/market/ETHUSDT/", session=session) as ws,
+    ):
+        assert orjson.loads(await asyncio.wait_for(ws.recv(), 5))["cached"] is True
+
+
+@pytest.mark.asyncio
+async def test_it_closes_anonymous_sockets():
+    async with fanout_server() as base, _connect(base, "/ws/market/BTCUSD/") as ws:
+        with pytest.raises(websockets.ConnectionClosed) as exc_info:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert exc_info.value.rcvd.code == 4401
+
+
+@pytest.mark.asyncio
+async def test_it_closes_sockets_whose_second_factor_is_pending():
+    user, session = await _session()
+    await sync_to_async(TOTPDevice.objects.create)(user=user, name="app", confirmed=True)
+    async with fanout_server() as base, _connect(base, "/ws/market/BTCUSD/", session=session) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as exc_info:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert exc_info.value.rcvd.code == 4401
+
+
+@pytest.mark.asyncio
+async def test_it_refuses_foreign_origins_and_unknown_paths_at_the_handshake():
+    _, session = await _session()
+    async with fanout_server() as base:
+        with pytest.raises(websockets.InvalidStatus) as exc_info:
+            async with _connect(
+                base, "/ws/market/BTCUSD/", session=session, origin="https://evil.example"
+            ):
+                pass
+        assert exc_info.value.response.status_code == 403
+        with pytest.raises(websockets.InvalidStatus) as exc_info:
+            async with _connect(base, "/ws/connections/1/", session=session):
+                pass
+        assert exc_info.value.response.status_code == 404

@@ -45,6 +45,9 @@ class ExchangeConnection(models.Model):
     trading_locked = models.BooleanField(null=True)
     trading_indicators = models.JSONField(default=dict, blank=True)
     custodian_rail = models.CharField(max_length=40, blank=True)
+    # The exchange names accounts by email in sub-account transfers; the master's own email is
+    # not in any API answer, so the user tells us (the demo seeding knows it).
+    account_email = models.EmailField(blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     balances_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.CharField(max_length=300, blank=True)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -57,11 +57,15 @@ from ._errors import (
 from ._models import (
     Account,
     AccountStatus,
+    AggTrade,
     ApiTradingStatus,
+    AvgPrice,
+    BookTicker,
     DepthSnapshot,
     ExchangeInfo,
     Kline,
     Order,
+    Ticker24h,
     Trade,
     to_decimal,
 )
@@ -77,6 +81,19 @@ DEFAULT_BASE_URL = "https://api.binance.us"
 DEFAULT_CUSTODIAL_RAIL = "ANCHORAGE"
 """The custodial partner the spec uses as its example; every custodial endpoint needs one."""
 _BANNED_UNTIL = re.compile(r"banned until (\d{13})")
+
+
+TickerType = Literal["FULL", "MINI"]
+
+
+def _symbol_or_symbols(symbol: str | None, symbols: Sequence[str] | None) -> dict[str, Any]:
+    if symbol is not None and symbols is not None:
+        raise ValueError("pass symbol or symbols, not both")
+    return {"symbol": symbol, "symbols": None if symbols is None else list(symbols)}
+
+
+def _as_rows(data: Any) -> list[Any]:
+    return [data] if isinstance(data, dict) else list(data)
 
 
 def generate_client_order_id() -> str:
@@ -426,6 +443,132 @@ class Client:
             },
         )
         return [Kline.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/historicalTrades")
+    def historical_trades(
+        self, symbol: str, *, limit: int | None = None, from_id: int | None = None
+    ) -> list[Trade]:
+        """Older trades (MARKET_DATA: sends the API key, not signed). ``from_id``: the trade id
+        to start at (inclusive); without it, the most recent ``limit`` trades."""
+        rows = self._call(
+            "GET /api/v3/historicalTrades", {"symbol": symbol, "limit": limit, "fromId": from_id}
+        )
+        return [Trade.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/aggTrades")
+    def agg_trades(
+        self,
+        symbol: str,
+        *,
+        from_id: int | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AggTrade]:
+        """Aggregate trades; ``from_id`` (inclusive) cannot be combined with a time range."""
+        if from_id is not None and (start_time is not None or end_time is not None):
+            raise ValueError("from_id cannot be combined with start_time / end_time")
+        rows = self._call(
+            "GET /api/v3/aggTrades",
+            {
+                "symbol": symbol,
+                "fromId": from_id,
+                "startTime": None if start_time is None else to_ms(start_time),
+                "endTime": None if end_time is None else to_ms(end_time),
+                "limit": limit,
+            },
+        )
+        return [AggTrade.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/avgPrice")
+    def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice.from_api(self._call("GET /api/v3/avgPrice", {"symbol": symbol}))
+
+    @overload
+    def book_ticker(self, *, symbol: str, symbols: None = None) -> BookTicker: ...
+    @overload
+    def book_ticker(
+        self, *, symbol: None = None, symbols: Sequence[str] | None = None
+    ) -> list[BookTicker]: ...
+    @endpoint("GET /api/v3/ticker/bookTicker")
+    def book_ticker(
+        self, *, symbol: str | None = None, symbols: Sequence[str] | None = None
+    ) -> BookTicker | list[BookTicker]:
+        """Best bid/ask: one :class:`BookTicker` for ``symbol``, else a list (``symbols`` or
+        every symbol)."""
+        data = self._call("GET /api/v3/ticker/bookTicker", _symbol_or_symbols(symbol, symbols))
+        if symbol is not None:
+            return BookTicker.from_api(data)
+        return [BookTicker.from_api(r) for r in _as_rows(data)]
+
+    @overload
+    def ticker_24hr(
+        self, *, symbol: str, symbols: None = None, type: TickerType = "FULL"
+    ) -> Ticker24h: ...
+    @overload
+    def ticker_24hr(
+        self,
+        *,
+        symbol: None = None,
+        symbols: Sequence[str] | None = None,
+        type: TickerType = "FULL",
+    ) -> list[Ticker24h]: ...
+    @endpoint("GET /api/v3/ticker/24hr")
+    def ticker_24hr(
+        self,
+        *,
+        symbol: str | None = None,
+        symbols: Sequence[str] | None = None,
+        type: TickerType = "FULL",
+    ) -> Ticker24h | list[Ticker24h]:
+        """24-hour statistics: one :class:`Ticker24h` for ``symbol``, else a list. ``MINI``
+        leaves the change percentage, weighted average, bid/ask and last quantity ``None``."""
+        params: dict[str, Any] = _symbol_or_symbols(symbol, symbols)
+        params["type"] = None if type == "FULL" else type
+        data = self._call("GET /api/v3/ticker/24hr", params)
+        if symbol is not None:
+            return Ticker24h.from_api(data)
+        return [Ticker24h.from_api(r) for r in _as_rows(data)]
+
+    @overload
+    def ticker(
+        self,
+        *,
+        symbol: str,
+        symbols: None = None,
+        window_size: str = "1d",
+        type: TickerType = "FULL",
+    ) -> Ticker24h: ...
+    @overload
+    def ticker(
+        self,
+        *,
+        symbol: None = None,
+        symbols: Sequence[str],
+        window_size: str = "1d",
+        type: TickerType = "FULL",
+    ) -> list[Ticker24h]: ...
+    @endpoint("GET /api/v3/ticker")
+    def ticker(
+        self,
+        *,
+        symbol: str | None = None,
+        symbols: Sequence[str] | None = None,
+        window_size: str = "1d",
+        type: TickerType = "FULL",
+    ) -> Ticker24h | list[Ticker24h]:
+        """Rolling-window statistics (``window_size`` 1m..59m, 1h..23h, 1d..7d); ``symbol`` or
+        ``symbols`` (at most 100) is required. ``open_time`` is the start of the minute
+        ``window_size`` before now."""
+        if symbol is None and not symbols:
+            raise ValueError("ticker() needs symbol or symbols")
+        params: dict[str, Any] = _symbol_or_symbols(symbol, symbols)
+        params["windowSize"] = window_size
+        params["type"] = None if type == "FULL" else type
+        data = self._call("GET /api/v3/ticker", params)
+        if symbol is not None:
+            return Ticker24h.from_api(data)
+        return [Ticker24h.from_api(r) for r in _as_rows(data)]
 
     @endpoint("GET /api/v3/ticker/price")
     def ticker_price(self, *, symbol: str | None = None) -> dict[str, Decimal]:

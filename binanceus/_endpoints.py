@@ -88,11 +88,38 @@ def _one_or_all(single: int, many: int) -> Callable[[Mapping[str, Any]], int]:
     return weight
 
 
+def _count(params: Mapping[str, Any], name: str) -> int | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.count(",") + 1 if value.strip("[] ") else 0
+    return len(list(value))
+
+
+def _ticker_24hr_weight(params: Mapping[str, Any]) -> int:
+    """symbol: 1; symbols: 1-20 -> 1, 21-100 -> 20, more -> 40; neither (all symbols): 40."""
+    if params.get("symbol") is not None:
+        return 1
+    n = _count(params, "symbols")
+    if n is None:
+        return 40
+    return 1 if n <= 20 else 20 if n <= 100 else 40
+
+
+def _rolling_ticker_weight(params: Mapping[str, Any]) -> int:
+    """2 per requested symbol, capped at 100 (more than 50 symbols)."""
+    if params.get("symbol") is not None:
+        return 2
+    return min(100, 2 * max(1, _count(params, "symbols") or 0))
+
+
 _VARIABLE_WEIGHTS: dict[str, Callable[[Mapping[str, Any]], int]] = {
     "GET /api/v3/depth": _depth_weight,
     "GET /api/v3/ticker/price": _one_or_all(1, 2),
     "GET /api/v3/ticker/bookTicker": _one_or_all(1, 2),
-    "GET /api/v3/ticker/24hr": _one_or_all(1, 40),
+    "GET /api/v3/ticker/24hr": _ticker_24hr_weight,
+    "GET /api/v3/ticker": _rolling_ticker_weight,
     "GET /api/v3/openOrders": _one_or_all(3, 40),
 }
 

@@ -18,16 +18,21 @@ from ._time import from_ms, from_ms_or_none
 __all__ = [
     "Account",
     "AccountStatus",
+    "AggTrade",
     "ApiTradingStatus",
+    "AvgPrice",
     "Balance",
+    "BookTicker",
     "CommissionRates",
     "DepthSnapshot",
     "ExchangeInfo",
     "Fill",
     "Kline",
+    "MiniTicker",
     "Order",
     "RateLimit",
     "SymbolInfo",
+    "Ticker24h",
     "Trade",
     "TradingIndicator",
     "to_decimal",
@@ -238,6 +243,32 @@ class Kline:
     trades: int
     taker_buy_base_volume: Decimal
     taker_buy_quote_volume: Decimal
+    symbol: str | None = None
+    """Set by :meth:`from_stream` (REST rows do not carry it)."""
+    interval: str | None = None
+    is_closed: bool | None = None
+    """Stream klines: ``True`` once the bar is final (``x``)."""
+
+    @classmethod
+    def from_stream(cls, data: Mapping[str, Any]) -> Kline:
+        """Parse a ``<symbol>@kline_<interval>`` event (the whole event or its ``k``)."""
+        k = data.get("k", data)
+        return cls(
+            open_time=from_ms(k["t"]),
+            open=to_decimal(k["o"]),
+            high=to_decimal(k["h"]),
+            low=to_decimal(k["l"]),
+            close=to_decimal(k["c"]),
+            volume=to_decimal(k["v"]),
+            close_time=from_ms(k["T"]),
+            quote_volume=to_decimal(k["q"]),
+            trades=int(k["n"]),
+            taker_buy_base_volume=to_decimal(k["V"]),
+            taker_buy_quote_volume=to_decimal(k["Q"]),
+            symbol=k.get("s", data.get("s")),
+            interval=k.get("i"),
+            is_closed=None if "x" not in k else bool(k["x"]),
+        )
 
     @classmethod
     def from_api(cls, row: Sequence[Any]) -> Kline:
@@ -253,6 +284,207 @@ class Kline:
             trades=int(row[8]),
             taker_buy_base_volume=to_decimal(row[9]),
             taker_buy_quote_volume=to_decimal(row[10]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AggTrade:
+    """One aggregate trade (REST ``aggTrades`` row or ``<symbol>@aggTrade`` event)."""
+
+    id: int
+    price: Decimal
+    qty: Decimal
+    first_trade_id: int
+    last_trade_id: int
+    time: datetime
+    is_buyer_maker: bool
+    is_best_match: bool | None = None
+    symbol: str | None = None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> AggTrade:
+        best = data.get("M")
+        return cls(
+            id=int(data["a"]),
+            price=to_decimal(data["p"]),
+            qty=to_decimal(data["q"]),
+            first_trade_id=int(data["f"]),
+            last_trade_id=int(data["l"]),
+            time=from_ms(data["T"]),
+            is_buyer_maker=bool(data["m"]),
+            is_best_match=None if best is None else bool(best),
+            symbol=data.get("s"),
+        )
+
+    from_stream = from_api
+
+
+@dataclass(frozen=True, slots=True)
+class AvgPrice:
+    mins: int
+    """Averaging interval in minutes."""
+    price: Decimal
+    close_time: datetime | None = None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> AvgPrice:
+        return cls(
+            mins=int(data["mins"]),
+            price=to_decimal(data["price"]),
+            close_time=from_ms_or_none(data.get("closeTime")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BookTicker:
+    """Best bid / ask (REST ``ticker/bookTicker`` row or ``<symbol>@bookTicker`` event)."""
+
+    symbol: str
+    bid_price: Decimal
+    bid_qty: Decimal
+    ask_price: Decimal
+    ask_qty: Decimal
+    update_id: int | None = None
+    """Stream events only (``u``)."""
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> BookTicker:
+        return cls(
+            symbol=data["symbol"],
+            bid_price=to_decimal(data["bidPrice"]),
+            bid_qty=to_decimal(data["bidQty"]),
+            ask_price=to_decimal(data["askPrice"]),
+            ask_qty=to_decimal(data["askQty"]),
+        )
+
+    @classmethod
+    def from_stream(cls, data: Mapping[str, Any]) -> BookTicker:
+        return cls(
+            symbol=data["s"],
+            bid_price=to_decimal(data["b"]),
+            bid_qty=to_decimal(data["B"]),
+            ask_price=to_decimal(data["a"]),
+            ask_qty=to_decimal(data["A"]),
+            update_id=None if data.get("u") is None else int(data["u"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker24h:
+    """Price-change statistics over a window: REST ``ticker/24hr`` and the rolling-window
+    ``ticker`` (``FULL`` or ``MINI``), and ``<symbol>@ticker`` events. Fields a variant does
+    not carry (``MINI`` omits the change percentage, bid/ask, ...) are ``None``."""
+
+    symbol: str
+    open_price: Decimal
+    high_price: Decimal
+    low_price: Decimal
+    last_price: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+    open_time: datetime
+    close_time: datetime
+    first_id: int
+    last_id: int
+    count: int
+    price_change: Decimal | None = None
+    price_change_percent: Decimal | None = None
+    weighted_avg_price: Decimal | None = None
+    prev_close_price: Decimal | None = None
+    last_qty: Decimal | None = None
+    bid_price: Decimal | None = None
+    bid_qty: Decimal | None = None
+    ask_price: Decimal | None = None
+    ask_qty: Decimal | None = None
+    event_time: datetime | None = None
+    """Stream events only (``E``)."""
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Ticker24h:
+        def dec(name: str) -> Decimal | None:
+            return _dec_or_none(data.get(name))
+
+        return cls(
+            symbol=data["symbol"],
+            open_price=to_decimal(data["openPrice"]),
+            high_price=to_decimal(data["highPrice"]),
+            low_price=to_decimal(data["lowPrice"]),
+            last_price=to_decimal(data["lastPrice"]),
+            volume=to_decimal(data["volume"]),
+            quote_volume=to_decimal(data["quoteVolume"]),
+            open_time=from_ms(data["openTime"]),
+            close_time=from_ms(data["closeTime"]),
+            first_id=int(data["firstId"]),
+            last_id=int(data["lastId"]),
+            count=int(data["count"]),
+            price_change=dec("priceChange"),
+            price_change_percent=dec("priceChangePercent"),
+            weighted_avg_price=dec("weightedAvgPrice"),
+            prev_close_price=dec("prevClosePrice"),
+            last_qty=dec("lastQty"),
+            bid_price=dec("bidPrice"),
+            bid_qty=dec("bidQty"),
+            ask_price=dec("askPrice"),
+            ask_qty=dec("askQty"),
+        )
+
+    @classmethod
+    def from_stream(cls, data: Mapping[str, Any]) -> Ticker24h:
+        """Parse a ``<symbol>@ticker`` (``24hrTicker``) event."""
+
+        def dec(name: str) -> Decimal | None:
+            return _dec_or_none(data.get(name))
+
+        return cls(
+            symbol=data["s"],
+            open_price=to_decimal(data["o"]),
+            high_price=to_decimal(data["h"]),
+            low_price=to_decimal(data["l"]),
+            last_price=to_decimal(data["c"]),
+            volume=to_decimal(data["v"]),
+            quote_volume=to_decimal(data["q"]),
+            open_time=from_ms(data["O"]),
+            close_time=from_ms(data["C"]),
+            first_id=int(data["F"]),
+            last_id=int(data["L"]),
+            count=int(data["n"]),
+            price_change=dec("p"),
+            price_change_percent=dec("P"),
+            weighted_avg_price=dec("w"),
+            prev_close_price=dec("x"),
+            last_qty=dec("Q"),
+            bid_price=dec("b"),
+            bid_qty=dec("B"),
+            ask_price=dec("a"),
+            ask_qty=dec("A"),
+            event_time=from_ms_or_none(data.get("E")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MiniTicker:
+    """A ``<symbol>@miniTicker`` / ``!miniTicker@arr`` entry (``24hrMiniTicker``)."""
+
+    symbol: str
+    event_time: datetime
+    close: Decimal
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+
+    @classmethod
+    def from_stream(cls, data: Mapping[str, Any]) -> MiniTicker:
+        return cls(
+            symbol=data["s"],
+            event_time=from_ms(data["E"]),
+            close=to_decimal(data["c"]),
+            open=to_decimal(data["o"]),
+            high=to_decimal(data["h"]),
+            low=to_decimal(data["l"]),
+            volume=to_decimal(data["v"]),
+            quote_volume=to_decimal(data["q"]),
         )
 
 

@@ -20,8 +20,10 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -29,6 +31,7 @@ from sortedcontainers import SortedDict
 
 from ._errors import BinanceUSError
 from ._models import DepthSnapshot
+from ._time import from_ms
 
 __all__ = [
     "BookNotSynced",
@@ -202,8 +205,13 @@ class LocalOrderBook:
     Feed it every ``depthUpdate`` payload of the symbol in stream order with :meth:`feed`.
     While ``state`` is ``"syncing"`` or ``"resyncing"`` events are buffered and one snapshot
     fetch at a time runs in the background; once the snapshot and the buffer line up the state
-    becomes ``"live"``. A gap switches to ``"resyncing"`` and fetches a new snapshot. After a
+    becomes ``"live"``. A gap switches to ``"resyncing"`` and starts fetching a new snapshot
+    right away (in the same event-loop iteration; no back-off before the first fetch). After a
     stream reconnect call :meth:`reset`.
+
+    Health: ``state``, ``gaps`` (sequence gaps seen), ``snapshots_fetched``,
+    ``last_update_id`` (of the book; 0 before the first snapshot) and ``last_event_at`` (the
+    last fed event's time ``E`` as an aware UTC datetime, or the local receive time).
     """
 
     def __init__(
@@ -227,6 +235,18 @@ class LocalOrderBook:
         self.state: BookState = "syncing"
         self.snapshots_fetched = 0
         self.gaps = 0
+        self._last_event_ms: int | None = None
+        self.last_resync_started: float | None = None
+        """``time.monotonic()`` when the last (re)sync fetch was started."""
+
+    @property
+    def last_update_id(self) -> int:
+        return self.book.last_update_id
+
+    @property
+    def last_event_at(self) -> datetime | None:
+        ms = self._last_event_ms
+        return None if ms is None else from_ms(ms)
 
     def __repr__(self) -> str:
         return f"LocalOrderBook({self.symbol!r}, state={self.state!r}, book={self.book!r})"
@@ -239,6 +259,8 @@ class LocalOrderBook:
         """Process one diff; returns True when the visible book changed since the last feed."""
         changed = self._changed_since_feed
         self._changed_since_feed = False
+        event_ms = event.get("E")
+        self._last_event_ms = int(event_ms) if event_ms else time.time_ns() // 1_000_000
         if self.state == "live":
             try:
                 return self.book.apply_diff(event) or changed
@@ -247,7 +269,7 @@ class LocalOrderBook:
                 logger.warning("%s; resyncing", gap)
                 self._go_resync("resyncing")
                 self._buffer.append(event)
-                self._ensure_fetch()
+                self._ensure_fetch(restart=True)
                 return changed
         self._buffer.append(event)
         self._ensure_fetch()
@@ -288,11 +310,16 @@ class LocalOrderBook:
             self._fetch_task.cancel()
         self._fetch_task = None
 
-    def _ensure_fetch(self) -> None:
-        if self._fetch_task is None or self._fetch_task.done():
-            self._fetch_task = asyncio.get_running_loop().create_task(
-                self._sync(), name=f"binanceus-book-{self.symbol}"
-            )
+    def _ensure_fetch(self, *, restart: bool = False) -> None:
+        task = self._fetch_task
+        if task is not None and not task.done():
+            if not restart:
+                return
+            task.cancel()  # a fetch that started before the gap cannot resolve it
+        self.last_resync_started = time.monotonic()
+        self._fetch_task = asyncio.get_running_loop().create_task(
+            self._sync(), name=f"binanceus-book-{self.symbol}"
+        )
 
     async def _sync(self) -> None:
         delay = self._retry_delay

@@ -828,7 +828,7 @@ class MarketStream(_ReconnectingStream[StreamMessage]):
                     return
                 item = StreamMessage(stream=self._infer_stream(msg), data=msg)
         else:
-            item = StreamMessage(stream=self._infer_stream({}), data={"data": msg})
+            item = self._raw_array(msg)
         self.messages_received += 1
         self._last_message_at = time.time()
         if self._overlap is None:
@@ -861,6 +861,23 @@ class MarketStream(_ReconnectingStream[StreamMessage]):
         "24hrTicker": "@ticker",
         "24hrMiniTicker": "@miniTicker",
     }
+
+    def _raw_array(self, msg: Any) -> StreamMessage:
+        """A raw (``/ws``) non-object payload: the ``!…@arr`` streams send arrays. Give them the
+        same shape as on a combined connection (stream name, ``data`` = the array)."""
+        if isinstance(msg, list) and msg and isinstance(msg[0], dict):
+            event = str(msg[0].get("e", ""))
+            if event == "24hrMiniTicker":
+                name = "!miniTicker@arr"
+            elif event == "24hrTicker":
+                name = "!ticker@arr"
+            elif event.endswith("Ticker"):
+                name = f"!ticker_{event.removesuffix('Ticker')}@arr"
+            else:
+                name = ""
+            if name in self._subs:
+                return StreamMessage(stream=name, data=msg)  # type: ignore[arg-type]
+        return StreamMessage(stream=self._infer_stream({}), data={"data": msg})
 
     def _infer_stream(self, msg: dict[str, Any]) -> str:
         """Raw (``/ws``) payloads carry no stream name; recover it from the subscriptions."""

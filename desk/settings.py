@@ -6,6 +6,7 @@ Development defaults exist only while ``DEBUG`` is on; with ``DEBUG`` off (the d
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "accounts",
+    "transfers",
     "trading",
     "custody",
     "dashboard",
@@ -109,6 +111,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file too: an in-memory database shared between threads has table locks that
+    # fail at once instead of waiting, unlike the real thing.
+    # One file per test process, so two runs in one checkout cannot trample each other.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-desk-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -174,10 +180,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Balances older than this are refreshed when someone opens a page that shows them.
 DESK_BALANCE_STALE_SECONDS = env_int("DESK_BALANCE_STALE_SECONDS", 60)
+# Sub-account transfers (see transfers.services for the run life cycle).
+TRANSFER_STALE_SECONDS = env_int("TRANSFER_STALE_SECONDS", 120)  # > the execute task's time limit
+TRANSFER_RECONCILE_GRACE_SECONDS = env_int("TRANSFER_RECONCILE_GRACE_SECONDS", 600)
+TRANSFER_LATE_SECONDS = env_int("TRANSFER_LATE_SECONDS", 120)  # later than this = "missed"
 CELERY_BEAT_SCHEDULE = {
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",
         "schedule": env_int("DESK_BALANCE_SYNC_SECONDS", 30),
+    },
+    "plan-transfers": {
+        "task": "transfers.tasks.plan_transfers",
+        "schedule": env_int("TRANSFER_PLAN_SECONDS", 10),
+    },
+    "reconcile-transfers": {
+        "task": "transfers.tasks.reconcile_transfers",
+        "schedule": env_int("TRANSFER_RECONCILE_SECONDS", 15),
     },
 }
 

@@ -20,7 +20,7 @@ from .engine import BUY, SELL, Engine, Order, OrderRequest
 from .errors import ApiError
 from .symbols import ASSETS, SymbolSpec
 
-LEVELS = 25
+LEVELS = 60  # more than the 50 levels a market page can show
 INTERNAL_BALANCE = Decimal(10) ** 15
 
 

@@ -151,11 +151,12 @@ class WsHandlers:
         return getattr(self, f"_{method.lower()}")(conn, params, req_id)
 
     def _subscribe(self, conn: Conn, params: list, req_id: object) -> dict:
+        names = [n for n in params if isinstance(n, str)]
+        if len(set(conn.streams) | set(names)) > MAX_STREAMS:
+            return _err(2, "Invalid request: too many parameters", req_id)
         for name in params:
             if not isinstance(name, str) or not self.hub.valid_name(name):
                 return _err(2, f"Invalid request: invalid stream name '{name}'", req_id)
-        if len(set(conn.streams) | set(params)) > MAX_STREAMS:
-            return _err(2, "Invalid request: too many parameters", req_id)
         for name in params:
             self.hub.subscribe(conn, name)
         return {"result": None, "id": req_id}

@@ -18,7 +18,12 @@ def _symbol_or_404(symbol: str) -> str:
 
 @login_required
 def overview(request):
-    return render(request, "trading/markets.html", {"symbols": selectors.market_symbols()})
+    precisions = selectors.market_symbol_precisions()
+    return render(
+        request,
+        "trading/markets.html",
+        {"symbols": sorted(precisions), "precisions": precisions},
+    )
 
 
 @login_required

@@ -100,10 +100,11 @@
     try {
       const res = await fetch(root.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" });
       if (!res.ok) throw new Error("HTTP " + res.status);
-      render(await res.json());
+      const h = await res.json();
+      render(h);
       failures = 0;
-      stateEl.dataset.state = "live";
-      stateEl.textContent = "updated";
+      stateEl.dataset.state = h.error ? "stale" : "live";
+      stateEl.textContent = h.error || "updated";
       root.dataset.polls = String(Number(root.dataset.polls || 0) + 1);
     } catch (err) {
       failures += 1;

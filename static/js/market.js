@@ -232,6 +232,8 @@ window.deskDec = (function () {
     if (msg.state === "live") {
       lastBook = { bids: msg.bids, asks: msg.asks };
       root.dataset.lastUpdateId = msg.lastUpdateId;
+      root.dataset.bidsSent = String(msg.bids.length); // levels the server has (rows <= this)
+      root.dataset.asksSent = String(msg.asks.length);
       renderBook();
     }
     showState();

@@ -27,7 +27,8 @@
     const t = s.replace(/0+$/, "");
     return t.endsWith(".") ? t.slice(0, -1) : t;
   }
-  const showPrice = (sym, s) => (priceDp(sym) === null ? trim(s) : D.fix(s, priceDp(sym)));
+  // Prices without a known precision: trailing zeros cut, but at least 2 decimals (60003.00).
+  const showPrice = (sym, s) => D.fix(s, priceDp(sym) === null ? Math.max(2, D.decimalsOf(s)) : priceDp(sym));
   const showQty = (sym, s) => D.grouped(qtyDp(sym) === null ? trim(s) : D.round(s, qtyDp(sym)));
 
   function rowFor(sym) {

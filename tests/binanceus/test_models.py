@@ -196,3 +196,60 @@ def test_it_manages_listen_keys(fake, client):
     assert post.headers["X-MBX-APIKEY"] and "signature" not in post.query + post.body
     assert put.method == "PUT" and put.body == f"listenKey={key}"
     assert delete.method == "DELETE" and delete.query == f"listenKey={key}"
+
+
+def test_stream_event_models_parse_on_demand():
+    kline = bu.Kline.from_stream(
+        {
+            "e": "kline",
+            "E": 1672515782136,
+            "s": "BNBBTC",
+            "k": {
+                "t": 1672515780000,
+                "T": 1672515839999,
+                "s": "BNBBTC",
+                "i": "1m",
+                "f": 100,
+                "L": 200,
+                "o": "0.0010",
+                "c": "0.0020",
+                "h": "0.0025",
+                "l": "0.0015",
+                "v": "1000",
+                "n": 100,
+                "x": False,
+                "q": "1.0000",
+                "V": "500",
+                "Q": "0.500",
+                "B": "123456",
+            },
+        }
+    )
+    assert kline.symbol == "BNBBTC" and kline.interval == "1m" and kline.is_closed is False
+    assert kline.close == Decimal("0.0020") and kline.trades == 100
+    assert kline.open_time.tzinfo is UTC
+    ticker = bu.Ticker24h.from_stream(
+        {
+            "e": "24hrTicker", "E": 123456789, "s": "BNBBTC", "p": "0.0015", "P": "250.00",
+            "w": "0.0018", "x": "0.0009", "c": "0.0025", "Q": "10", "b": "0.0024", "B": "10",
+            "a": "0.0026", "A": "100", "o": "0.0010", "h": "0.0025", "l": "0.0010",
+            "v": "10000", "q": "18", "O": 0, "C": 86400000, "F": 0, "L": 18150, "n": 18151,
+        }
+    )  # fmt: skip
+    assert ticker.price_change_percent == Decimal("250.00") and ticker.count == 18151
+    assert ticker.prev_close_price == Decimal("0.0009") and ticker.event_time.tzinfo is UTC
+    mini = bu.MiniTicker.from_stream(
+        {"e": "24hrMiniTicker", "E": 123456789, "s": "BNBBTC", "c": "0.0025", "o": "0.0010",
+         "h": "0.0025", "l": "0.0010", "v": "10000", "q": "18"}
+    )  # fmt: skip
+    assert mini.close == Decimal("0.0025") and mini.quote_volume == Decimal("18")
+    agg = bu.AggTrade.from_stream(
+        {"e": "aggTrade", "E": 1, "s": "BNBBTC", "a": 12345, "p": "0.001", "q": "100",
+         "f": 100, "l": 105, "T": 123456785, "m": True, "M": True}
+    )  # fmt: skip
+    assert agg.id == 12345 and agg.symbol == "BNBBTC" and agg.is_buyer_maker is True
+    book = bu.BookTicker.from_stream(
+        {"u": 400900217, "s": "BNBUSDT", "b": "25.35190000", "B": "31.21000000",
+         "a": "25.36520000", "A": "40.66000000"}
+    )  # fmt: skip
+    assert book.update_id == 400900217 and book.ask_qty == Decimal("40.66000000")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -289,3 +291,94 @@ async def test_it_retries_failed_snapshot_fetches_and_resets_after_reconnect():
     await book.wait_live(timeout=2)
     assert as_dicts(book.book) == states[finals[9]]
     await book.aclose()
+
+
+@pytest.mark.asyncio
+async def test_it_starts_the_resync_fetch_immediately_on_a_gap_and_is_live_within_1s():
+    events, states = history()
+    finals = [e["u"] for e in events]
+    fetched_at: list[float] = []
+    position = {"at": 1}
+
+    async def fetch() -> DepthSnapshot:
+        fetched_at.append(time.monotonic())
+        await asyncio.sleep(0.05)  # REST latency
+        bids, asks = states[finals[position["at"]]]
+        return DepthSnapshot(finals[position["at"]], list(bids.items()), list(asks.items()))
+
+    book = LocalOrderBook("BTCUSD", fetch)
+    assert book.last_update_id == 0 and book.last_event_at is None
+    for e in events[:3]:
+        await book.feed({**e, "E": 1_700_000_000_123})
+    await book.wait_live(timeout=1)
+    assert book.last_update_id == finals[2] and book.snapshots_fetched == 1
+    assert book.last_event_at == datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=UTC)
+    position["at"] = 5
+    gap_at = time.monotonic()
+    await book.feed(events[5])  # events 3 and 4 were lost
+    assert book.state == "resyncing" and book.gaps == 1
+    await asyncio.sleep(0)
+    assert len(fetched_at) == 2 and fetched_at[1] - gap_at < 0.05  # no back-off first
+    await book.wait_live(timeout=1)
+    assert time.monotonic() - gap_at < 1.0
+    assert book.snapshots_fetched == 2 and book.last_update_id == finals[5]
+    assert as_dicts(book.book) == states[finals[5]]
+    await book.aclose()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bodies=st.lists(event_body, min_size=2, max_size=20),
+    ops=st.lists(st.sampled_from(OPS), max_size=40),
+    leads=st.lists(st.integers(min_value=-2, max_value=3), min_size=1, max_size=8),
+)
+def test_the_local_book_is_never_silently_wrong(bodies, ops, leads):
+    """Duplicates, stale, reordered and lost events with snapshots taken anywhere near the
+    stream: whenever the book says live it equals the exchange at its update id, and a clean
+    tail always brings it back to live."""
+    events, states, _ = exchange_history(bodies, 0)
+    states[0] = ({}, {})
+    finals = [e["u"] for e in events]
+    stream = deliver(events, 0, ops)
+
+    async def main() -> None:
+        head = {"i": -1}
+        calls = {"n": 0}
+
+        async def fetch() -> DepthSnapshot:
+            calls["n"] += 1
+            lead = leads[calls["n"] % len(leads)]
+            if calls["n"] > 8:
+                lead = abs(lead)  # later snapshots are never behind: make progress
+            await asyncio.sleep(0)
+            i = min(len(events) - 1, head["i"] + lead)
+            final = finals[i] if i >= 0 else 0
+            bids, asks = states[final]
+            return DepthSnapshot(final, list(bids.items()), list(asks.items()))
+
+        book = LocalOrderBook("BTCUSD", fetch, retry_delay=0)
+
+        def check() -> None:
+            if book.state == "live":
+                assert book.book.synced
+                assert as_dicts(book.book) == states[book.last_update_id]
+
+        for e in stream:
+            head["i"] = max(head["i"], finals.index(e["u"]))
+            await book.feed(e)
+            check()
+            await settle()
+            check()
+        for e in events[head["i"] + 1 :]:
+            head["i"] += 1
+            await book.feed(e)
+            check()
+            await settle()
+            check()
+        if book.state != "live":
+            await book.wait_live(timeout=2)
+        check()
+        assert book.state == "live"
+        await book.aclose()
+
+    asyncio.run(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -198,7 +199,7 @@ async def test_it_rolls_over_before_max_age_without_gap_duplicates_or_marker(exc
         assert ids == list(range(ids[0], ids[0] + len(ids))), name  # no gap, no duplicate
     klines = got["btcusd@kline_1m"]
     assert klines == sorted(set(klines)) and len(klines) >= 15
-    assert all(b - a == 10 for a, b in zip(klines, klines[1:], strict=False))
+    assert all(b - a == 10 for a, b in itertools.pairwise(klines))
     assert stats.sockets[0].rollovers == s.rollovers
     assert stats.sockets[0].duplicates_dropped > 0
 

@@ -159,3 +159,15 @@ async def test_it_streams_user_data_events_and_reconnects(server):
         assert (await next_item(u))["e"] == "outboundAccountPosition"
     with pytest.raises(StopAsyncIteration):
         await next_item(u)
+
+
+@pytest.mark.asyncio
+async def test_it_names_raw_array_payloads_like_a_combined_connection(server):
+    async with MarketStream(server.url) as s:
+        await asyncio.sleep(0.05)
+        await s.subscribe(["!miniTicker@arr", "btcusd@trade"])
+        rows = [{"e": "24hrMiniTicker", "E": 1, "s": "BTCUSD", "c": "1"}]
+        ws = server.conns[-1]
+        await ws.send(orjson.dumps(rows).decode())
+        msg = await next_item(s)
+        assert msg == StreamMessage("!miniTicker@arr", rows)

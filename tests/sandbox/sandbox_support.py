@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import os
 import socket
 import subprocess
@@ -134,3 +136,22 @@ def new_key(base: str, acct: dict, key_type: str = "exchange", **extra: object) 
     resp = admin(base, "POST", "/keys", {"email": acct["email"], "type": key_type, **extra})
     resp.raise_for_status()
     return {**acct, **resp.json()}
+
+
+def ws_url(base: str, path: str) -> str:
+    """ws://host:port + path for the sandbox at http://host:port."""
+    return base.replace("http://", "ws://") + path
+
+
+async def recv_json(ws, timeout: float = 5.0):
+    """The next message of websockets connection `ws`, parsed."""
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def recv_until(ws, pred, timeout: float = 5.0):
+    """The first message matching `pred` within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = await recv_json(ws, max(0.01, deadline - time.monotonic()))
+        if pred(msg):
+            return msg

@@ -138,6 +138,7 @@ async def test_it_handles_stream_control_messages(sandbox_url: str) -> None:
     async with connect(ws_base(sandbox_url) + "/ws") as ws:
 
         async def call(payload: object) -> dict:
+            await asyncio.sleep(0.21)  # stay under 5 incoming messages per second
             await ws.send(payload if isinstance(payload, str) else json.dumps(payload))
             return await recv_until(ws, lambda m: "result" in m or "code" in m)
 

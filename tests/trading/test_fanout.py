@@ -74,6 +74,7 @@ def test_it_checks_origin_like_channels(settings):
 async def test_it_broadcasts_one_encoded_message_to_every_local_socket():
     _, session = await _session()
     redis = redis_client()
+    await redis.delete(*keys.cached_keys("SOLUSD"))  # nothing cached: the first frame is ours
     async with fanout_server() as base:
         async with (
             _connect(base, "/ws/market/SOLUSD/", session=session) as a,

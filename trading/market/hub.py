@@ -149,14 +149,14 @@ class MarketHub:
         }
 
     async def run(self) -> None:
-        self.stream = binanceus.MarketStream(self.ws_url)
-        async with self.stream:
-            self.upstream["connectedSince"] = time.time()
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._every(self.reconcile_interval, self.reconcile))
-                tg.create_task(self._every(self.publish_interval / 5, self.publish))
-                tg.create_task(self._every(1.0, self.write_health))
-                tg.create_task(self._consume())
+        # A pool: at most 1024 streams per upstream socket (the exchange's limit), more sockets
+        # as more symbols are watched; each rolls over before the 24-hour disconnect.
+        self.stream = binanceus.MarketStreamPool(self.ws_url)
+        async with self.stream, asyncio.TaskGroup() as tg:
+            tg.create_task(self._every(self.reconcile_interval, self.reconcile))
+            tg.create_task(self._every(self.publish_interval / 5, self.publish))
+            tg.create_task(self._every(1.0, self.write_health))
+            tg.create_task(self._consume())
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -196,22 +196,24 @@ class MarketHub:
     # --- upstream events ----------------------------------------------------------------------
     async def _consume(self) -> None:
         async for message in self.stream:
-            now = time.time()
             if isinstance(message, binanceus.Reconnected):
-                log.warning("upstream reconnected; resyncing %d books", len(self.feeds))
-                self.upstream["reconnects"] += 1
-                self.upstream["connectedSince"] = now
-                for feed in self.feeds.values():
-                    feed.book.reset()
-                    feed.book_dirty = True
+                self.resync_after(message)
                 continue
-            self.upstream["messages"] += 1
-            self.upstream["lastMessageAt"] = now
             try:
                 await self.dispatch(message.stream, message.data)
             except (KeyError, TypeError, ValueError):
                 # One malformed event must not take the other symbols down with it.
                 log.exception("ignoring malformed %s event", message.stream)
+
+    def resync_after(self, reconnected: binanceus.Reconnected) -> None:
+        """Events may have been lost on the affected streams: their books start over."""
+        symbols = {_symbol_of(s) for s in reconnected.streams} or set(self.feeds)
+        log.warning("upstream reconnected; resyncing %s", ", ".join(sorted(symbols)) or "-")
+        for symbol in symbols:
+            feed = self.feeds.get(symbol)
+            if feed is not None:
+                feed.book.reset()
+                feed.book_dirty = True
 
     async def dispatch(self, stream: str, data) -> None:
         if stream == MINI_TICKERS:
@@ -344,37 +346,40 @@ class MarketHub:
     # --- health -------------------------------------------------------------------------------
     def health(self) -> dict:
         now = time.time()
-        subscriptions = len(self.stream.subscriptions) if self.stream else 0
+        stats = self.stream.stats().as_dict() if self.stream else {"sockets": []}
         return {
             "generatedAt": _iso(now),
             "uptimeSeconds": round(now - self.started_at),
             "upstream": [
                 {
-                    "url": self.ws_url,
-                    "connected": self.stream is not None
-                    and self.upstream["connectedSince"] is not None,
-                    "connectedSince": _iso(self.upstream["connectedSince"]),
-                    "subscriptions": subscriptions,
-                    "reconnects": self.upstream["reconnects"],
-                    "rollovers": 0,
-                    "messages": self.upstream["messages"],
-                    "lastMessageAt": _iso(self.upstream["lastMessageAt"]),
+                    "url": sock["url"],
+                    "connected": sock["connected"],
+                    "connectedSince": sock["connectedSince"],
+                    "subscriptions": sock["subscriptions"],
+                    "reconnects": sock["reconnects"],
+                    "rollovers": sock["rollovers"],
+                    "messages": sock["messagesReceived"],
+                    "lastMessageAt": sock["lastMessageAt"],
                 }
+                for sock in stats["sockets"]
             ],
             "symbols": [
-                {
-                    "symbol": f.symbol,
-                    "state": f.book.state,
-                    "lastUpdateId": f.book.book.last_update_id if f.book.state == "live" else None,
-                    "lastEventAgeMs": round((now - f.last_event_at) * 1000)
-                    if f.last_event_at
-                    else None,
-                    "resyncs": f.book.snapshots_fetched - 1 if f.book.snapshots_fetched else 0,
-                    "gaps": f.book.gaps,
-                    "snapshots": f.book.snapshots_fetched,
-                }
+                self._symbol_health(f, now)
                 for f in sorted(self.feeds.values(), key=lambda f: f.symbol)
             ],
+        }
+
+    @staticmethod
+    def _symbol_health(f: SymbolFeed, now: float) -> dict:
+        live = f.book.state == "live"
+        return {
+            "symbol": f.symbol,
+            "state": f.book.state,
+            "lastUpdateId": f.book.last_update_id if live else None,
+            "lastEventAgeMs": round((now - f.last_event_at) * 1000) if f.last_event_at else None,
+            "resyncs": max(f.book.snapshots_fetched - 1, 0),
+            "gaps": f.book.gaps,
+            "snapshots": f.book.snapshots_fetched,
         }
 
     async def write_health(self) -> None:
@@ -390,7 +395,6 @@ async def run_hub(hub: MarketHub) -> None:
             raise
         except Exception:
             log.exception("market hub stopped; restarting in 2 s")
-            hub.upstream["connectedSince"] = None
             with contextlib.suppress(Exception):
                 await hub.write_health()
             await asyncio.sleep(2)

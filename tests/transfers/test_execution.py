@@ -1,0 +1,181 @@
+"""Runs against the real sandbox, through each fault it can inject. Balances are checked on the
+sandbox's own ledger: the question is always "how many times did money move?"."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AuditRecord
+from transfers import services
+from transfers.models import AmountKind, RunStatus, TransferRun
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(conn, *, to="", frm="", asset="USD", kind=AmountKind.FIXED, param="10") -> TransferRun:
+    return TransferRun.objects.create(
+        connection=conn,
+        planned_at=timezone.now(),
+        from_email=frm,
+        to_email=to,
+        asset=asset,
+        amount_kind=kind,
+        amount_param=Decimal(param),
+    )
+
+
+def _no_sleep(delays):
+    return delays.append
+
+
+def test_it_moves_money_once(master):
+    conn, ledger = master
+    run = _run(conn, to=ledger.subs[0], param="12.5")
+    done = services.run_execute(run_id=run.pk)
+    assert done.status == RunStatus.EXECUTED and done.txn_id
+    assert ledger.free(ledger.master, "USD") == "987.50000000"
+    assert ledger.free(ledger.subs[0], "USD") == "62.50000000"
+    # A second delivery of the same task finds the run taken and sends nothing.
+    before = ledger.requests_total()
+    assert services.run_execute(run_id=run.pk) is None
+    assert ledger.requests_total() == before
+    record = AuditRecord.objects.get(action="subaccount.transfer")
+    assert record.outcome == "ok" and record.exchange_ids == {"txnId": done.txn_id}
+
+
+def test_it_marks_an_executed_but_unanswered_transfer_unknown_then_confirms_it(master):
+    conn, ledger = master
+    ledger.faults(transfer={"mode": "execute_then_500", "count": 1})
+    run = services.run_execute(run_id=_run(conn, to=ledger.subs[0]).pk)
+    assert run.status == RunStatus.UNKNOWN and run.error_code == -1007
+    assert ledger.free(ledger.subs[0], "USD") == "60.00000000"  # it did execute
+    counts = services.runs_reconcile()
+    run.refresh_from_db()
+    assert run.status == RunStatus.EXECUTED and counts["executed"] == 1
+    assert ledger.free(ledger.subs[0], "USD") == "60.00000000"  # and only once
+
+
+def test_it_waits_out_history_lag_before_deciding(master, settings):
+    conn, ledger = master
+    ledger.faults(transfer={"mode": "execute_then_500", "count": 1}, historyLagSeconds=2)
+    run = services.run_execute(run_id=_run(conn, frm=ledger.subs[1], param="5").pk)
+    assert run.status == RunStatus.UNKNOWN
+    assert services.runs_reconcile()["waiting"] == 1  # not in history yet, still within grace
+    run.refresh_from_db()
+    assert run.status == RunStatus.UNKNOWN
+    later = timezone.now() + timedelta(seconds=3)
+    import time
+
+    time.sleep(2.2)
+    assert services.runs_reconcile(now=later)["executed"] == 1
+    assert ledger.free(ledger.subs[1], "USD") == "45.00000000"
+
+
+def test_it_times_out_into_unknown_never_into_a_resend(master, settings):
+    conn, ledger = master
+    settings.EXCHANGE_TIMEOUT = 1
+    ledger.faults(transfer={"mode": "execute_then_timeout", "count": 1, "holdSeconds": 5})
+    before = ledger.transfer_calls()
+    run = services.run_execute(run_id=_run(conn, to=ledger.subs[0], param="7").pk)
+    assert run.status == RunStatus.UNKNOWN
+    assert ledger.transfer_calls() - before == 1  # sent once, never re-sent
+    services.runs_reconcile()
+    run.refresh_from_db()
+    assert run.status == RunStatus.EXECUTED
+    assert ledger.free(ledger.subs[0], "USD") == "57.00000000"
+
+
+def test_it_retries_503_with_backoff_then_succeeds(master):
+    conn, ledger = master
+    ledger.faults(transfer={"mode": "unavailable_503", "count": 2})
+    delays = []
+    run = services.run_execute(run_id=_run(conn, to=ledger.subs[0]).pk, sleep=_no_sleep(delays))
+    assert run.status == RunStatus.EXECUTED
+    assert delays == [0.2, 0.4]
+    assert ledger.free(ledger.subs[0], "USD") == "60.00000000"
+
+
+def test_it_gives_up_after_five_503_retries_with_nothing_moved(master, mailoutbox=None):
+    conn, ledger = master
+    conn.user.email = "owner@example.test"
+    conn.user.save(update_fields=["email"])
+    ledger.faults(transfer={"mode": "unavailable_503", "count": 10})
+    delays = []
+    run = services.run_execute(run_id=_run(conn, to=ledger.subs[0]).pk, sleep=_no_sleep(delays))
+    assert run.status == RunStatus.FAILED and run.error_code == -1008
+    assert delays == [0.2, 0.4, 0.8, 1.6, 3.2]
+    assert ledger.free(ledger.subs[0], "USD") == "50.00000000"
+
+
+def test_it_fails_a_run_a_dead_worker_never_sent_after_the_grace_period(master, settings):
+    conn, ledger = master
+    settings.TRANSFER_RECONCILE_GRACE_SECONDS = 30
+    run = _run(conn, to=ledger.subs[0])
+    # The worker committed "sending" and died before the request left.
+    long_ago = timezone.now() - timedelta(minutes=5)
+    TransferRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.SENDING, sent_at=long_ago, amount=Decimal("10")
+    )
+    assert services.runs_reconcile()["failed"] == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "nothing was moved" in run.error_message
+    assert ledger.free(ledger.subs[0], "USD") == "50.00000000"
+
+
+def test_it_requeues_a_claim_whose_worker_died_before_sending(master, settings):
+    conn, ledger = master
+    run = _run(conn, to=ledger.subs[0])
+    TransferRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.CLAIMED, claimed_at=timezone.now() - timedelta(minutes=10)
+    )
+    assert services.runs_reconcile()["requeued"] == 1
+    assert services.run_execute(run_id=run.pk).status == RunStatus.EXECUTED
+    assert ledger.free(ledger.subs[0], "USD") == "60.00000000"
+
+
+def test_it_sweeps_everything_above_a_floor(master):
+    conn, ledger = master
+    run = services.run_execute(
+        run_id=_run(conn, frm=ledger.subs[0], kind=AmountKind.SWEEP, param="20").pk
+    )
+    assert run.status == RunStatus.EXECUTED and run.amount == Decimal("30")
+    assert ledger.free(ledger.subs[0], "USD") == "20.00000000"
+
+
+def test_it_tops_up_to_a_target_and_skips_when_already_there(master):
+    conn, ledger = master
+    run = services.run_execute(
+        run_id=_run(conn, to=ledger.subs[1], kind=AmountKind.TOP_UP, param="80").pk
+    )
+    assert run.amount == Decimal("30") and ledger.free(ledger.subs[1], "USD") == "80.00000000"
+    again = services.run_execute(
+        run_id=_run(conn, to=ledger.subs[1], kind=AmountKind.TOP_UP, param="80").pk
+    )
+    assert again.status == RunStatus.SKIPPED
+
+
+def test_it_refuses_more_than_the_balance_without_sending(master):
+    conn, ledger = master
+    run = services.run_execute(run_id=_run(conn, frm=ledger.subs[0], param="50.01").pk)
+    assert run.status == RunStatus.FAILED and "Insufficient balance" in run.error_message
+    assert run.sent_at is None
+    assert ledger.free(ledger.subs[0], "USD") == "50.00000000"
+
+
+def test_it_tells_two_identical_unknown_runs_apart(master):
+    """Two same-amount transfers, one lost before sending: history holds one row, so exactly
+    one of the runs is confirmed and the other is not."""
+    conn, ledger = master
+    ledger.faults(transfer={"mode": "execute_then_500", "count": 1})
+    sent = services.run_execute(run_id=_run(conn, to=ledger.subs[0]).pk)
+    ghost = _run(conn, to=ledger.subs[0])
+    TransferRun.objects.filter(pk=ghost.pk).update(
+        status=RunStatus.UNKNOWN, sent_at=sent.sent_at, amount=Decimal("10")
+    )
+    services.runs_reconcile()
+    sent.refresh_from_db()
+    ghost.refresh_from_db()
+    assert sorted([sent.status, ghost.status]) == [RunStatus.EXECUTED, RunStatus.UNKNOWN]
+    assert ledger.free(ledger.subs[0], "USD") == "60.00000000"

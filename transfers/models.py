@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.db import models
+
+from accounts.models import ExchangeConnection
+
+
+class AmountKind(models.TextChoices):
+    FIXED = "fixed", "Fixed amount"
+    SWEEP = "sweep", "Sweep everything above a floor"
+    TOP_UP = "top_up", "Top up the destination to a target"
+
+
+class RecurrenceKind(models.TextChoices):
+    ONCE = "once", "Once, at a date and time"
+    HOURLY = "hourly", "Every N hours"
+    DAILY = "daily", "Every N days"
+    WEEKLY = "weekly", "Weekly, on chosen days"
+    MONTHLY = "monthly", "Monthly, on a day of the month"
+    CRON = "cron", "Cron expression"
+
+
+class CatchUp(models.TextChoices):
+    RUN_ONCE = "run_once", "Run once when workers are back"
+    SKIP = "skip", "Skip missed runs"
+
+
+class TransferSchedule(models.Model):
+    """A planned, possibly recurring, transfer between a master account and its sub-accounts.
+
+    ``from_email`` / ``to_email`` are blank for the master account itself.
+    """
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="transfer_schedules"
+    )
+    name = models.CharField(max_length=100)
+    from_email = models.EmailField(blank=True)
+    to_email = models.EmailField(blank=True)
+    asset = models.CharField(max_length=20)
+    amount_kind = models.CharField(max_length=10, choices=AmountKind.choices)
+    amount = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+
+    recurrence = models.CharField(max_length=10, choices=RecurrenceKind.choices)
+    timezone = models.CharField(max_length=64, default="UTC")
+    starts_at = models.DateTimeField(help_text="First run (once) or anchor of the recurrence.")
+    every = models.PositiveIntegerField(default=1)
+    weekdays = models.JSONField(default=list, blank=True)  # 0 = Monday
+    monthday = models.PositiveSmallIntegerField(null=True, blank=True)
+    cron = models.CharField(max_length=100, blank=True)
+    catch_up = models.CharField(max_length=10, choices=CatchUp.choices, default=CatchUp.RUN_ONCE)
+
+    is_paused = models.BooleanField(default=False)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["next_run_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    CLAIMED = "claimed", "Claimed by a worker"
+    SENDING = "sending", "Sending"
+    EXECUTED = "executed", "Executed"
+    UNKNOWN = "unknown", "Unknown — checking"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+TERMINAL = (RunStatus.EXECUTED, RunStatus.FAILED, RunStatus.SKIPPED)
+
+
+class TransferRun(models.Model):
+    """One attempt to move money: created before any exchange call, claimed atomically by one
+    worker, sent at most once. ``(schedule, planned_at)`` makes a scheduled run unique even with
+    two beat processes; ``request_key`` does the same for a "transfer now" form submission."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="transfer_runs"
+    )
+    schedule = models.ForeignKey(
+        TransferSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    request_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    planned_at = models.DateTimeField(db_index=True)
+    from_email = models.EmailField(blank=True)
+    to_email = models.EmailField(blank=True)
+    asset = models.CharField(max_length=20)
+    amount_kind = models.CharField(max_length=10, choices=AmountKind.choices)
+    amount_param = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    amount = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    txn_id = models.CharField(max_length=64, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-planned_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "planned_at"],
+                name="one_run_per_planned_time",
+                condition=models.Q(schedule__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "sent_at"], name="run_status_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.amount} {self.status}"

@@ -197,6 +197,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.reconcile_transfers",
         "schedule": env_int("TRANSFER_RECONCILE_SECONDS", 15),
     },
+    "sync-transfer-history": {
+        "task": "transfers.tasks.sync_transfer_history_all",
+        "schedule": env_int("TRANSFER_HISTORY_SYNC_SECONDS", 60),
+    },
 }
 
 # --- Exchange endpoints -----------------------------------------------------------------------

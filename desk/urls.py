@@ -13,6 +13,7 @@ urlpatterns = [
     path("connections/", include("accounts.urls")),
     path("audit/", include("accounts.urls_audit")),
     path("market/", include("trading.urls")),
+    path("transfers/", include("transfers.urls")),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),

@@ -118,3 +118,49 @@ class TransferRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset} {self.amount} {self.status}"
+
+
+class TransferHistoryRecord(models.Model):
+    """One row of the exchange's sub-account transfer history, stored once.
+
+    The exchange gives history rows no id, so the natural key below is what makes a row the
+    same row across syncs (two identical transfers in the same millisecond collapse into one).
+    """
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="transfer_history"
+    )
+    from_email = models.EmailField()
+    to_email = models.EmailField()
+    asset = models.CharField(max_length=20)
+    qty = models.DecimalField(max_digits=38, decimal_places=18)
+    time = models.DateTimeField(db_index=True)
+    txn_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-time", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "from_email", "to_email", "asset", "qty", "time"],
+                name="unique_transfer_history_row",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.from_email}→{self.to_email} {self.qty}"
+
+
+class TransferHistoryCursor(models.Model):
+    """How far a connection's transfer history is stored: the next sync starts just before
+    ``newest_time`` instead of downloading everything again."""
+
+    connection = models.OneToOneField(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="transfer_history_cursor"
+    )
+    newest_time = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"history of {self.connection_id} up to {self.newest_time}"

@@ -20,3 +20,18 @@ def plan_transfers() -> None:
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
 def reconcile_transfers() -> None:
     services.runs_reconcile()
+
+
+@shared_task(soft_time_limit=120, time_limit=150, ignore_result=True)
+def sync_transfer_history(connection_id: int) -> None:
+    from transfers import history
+
+    history.transfer_history_sync(connection_id=connection_id)
+
+
+@shared_task(soft_time_limit=30, time_limit=45, ignore_result=True)
+def sync_transfer_history_all() -> None:
+    from transfers import history
+
+    for connection_id in history.transfer_history_connections():
+        sync_transfer_history.delay(connection_id)

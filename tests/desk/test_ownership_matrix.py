@@ -13,8 +13,52 @@ from desk.routing import websocket_urlpatterns
 from tests.factories import login, make_connection, make_user
 from tests.websockets import communicator, session_cookie_for
 
-# Which object each namespace's (or socket path prefix's) `pk` refers to, and how to make one.
-OBJECT_FACTORIES = {"accounts": make_connection, "ws/connections/": make_connection}
+
+def _connection_objects(owner) -> tuple[object, dict]:
+    conn = make_connection(owner)
+    return conn, {"pk": conn.pk}
+
+
+def _transfer_objects(owner) -> tuple[object, dict]:
+    """A master connection with a schedule and a run: every id a transfers URL can carry."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from transfers.models import TransferRun, TransferSchedule
+
+    conn = make_connection(owner)
+    at = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    schedule = TransferSchedule.objects.create(
+        connection=conn,
+        name="s",
+        to_email="sub@example.test",
+        asset="USD",
+        amount_kind="fixed",
+        amount=Decimal("1"),
+        recurrence="hourly",
+        starts_at=at,
+        next_run_at=at,
+    )
+    run = TransferRun.objects.create(
+        connection=conn,
+        schedule=schedule,
+        planned_at=at,
+        to_email="sub@example.test",
+        asset="USD",
+        amount_kind="fixed",
+        amount_param=Decimal("1"),
+        status="failed",
+    )
+    return schedule, {"pk": conn.pk, "sid": schedule.pk, "run_id": run.pk}
+
+
+# Which objects each namespace's (or socket path prefix's) ids refer to, and how to make them:
+# a factory returns (an object that must survive a stranger's visit, the URL kwargs).
+OBJECT_FACTORIES = {
+    "accounts": _connection_objects,
+    "transfers": _transfer_objects,
+    "ws/connections/": _connection_objects,
+}
 
 
 def _routes_with_pk(patterns, namespace=None):
@@ -22,7 +66,7 @@ def _routes_with_pk(patterns, namespace=None):
         if isinstance(p, URLResolver):
             yield from _routes_with_pk(p.url_patterns, p.namespace or namespace)
         elif isinstance(p, URLPattern) and "pk" in p.pattern.converters:
-            yield namespace, p.name
+            yield namespace, p.name, tuple(sorted(p.pattern.converters))
 
 
 # Staff-only surfaces are not per-user objects; test_it_keeps_non_staff_out_of_admin covers them.
@@ -39,18 +83,18 @@ def _exchange_requests(sandbox_url) -> int:
 
 
 def test_it_found_the_routes_it_should_check():
-    assert ("accounts", "detail") in ROUTES
-    assert ("accounts", "delete") in ROUTES
+    names = {(ns, name) for ns, name, _ in ROUTES}
+    assert {("accounts", "detail"), ("accounts", "delete"), ("transfers", "run-retry")} <= names
     assert "ws/connections/<int:pk>/" in SOCKETS_WITH_PK
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("namespace", "name"), ROUTES)
-def test_it_gives_strangers_404_and_owners_access(client, namespace, name, sandbox_url):
+@pytest.mark.parametrize(("namespace", "name", "ids"), ROUTES)
+def test_it_gives_strangers_404_and_owners_access(client, namespace, name, ids, sandbox_url):
     assert namespace in OBJECT_FACTORIES, f"no factory for {namespace}:{name}; add one"
     owner, stranger = make_user(), make_user()
-    obj = OBJECT_FACTORIES[namespace](owner)
-    url = reverse(f"{namespace}:{name}", args=[obj.pk])
+    obj, kwargs = OBJECT_FACTORIES[namespace](owner)
+    url = reverse(f"{namespace}:{name}", kwargs={k: kwargs[k] for k in ids})
     login(client, stranger)
     before = _exchange_requests(sandbox_url)
     # GET on a POST-only view is refused (405) before any lookup, which reveals nothing.
@@ -80,8 +124,8 @@ async def test_it_closes_strangers_sockets(route):
     prefix = route.split("<", 1)[0]
     assert prefix in OBJECT_FACTORIES, f"no factory for socket {route}; add one"
     owner, stranger = await _users()
-    obj = await _make(OBJECT_FACTORIES[prefix], owner)
-    path = "/" + route.replace("<int:pk>", str(obj.pk))
+    _, kwargs = await _make(OBJECT_FACTORIES[prefix], owner)
+    path = "/" + route.replace("<int:pk>", str(kwargs["pk"]))
     ws = communicator(path, session=await _session(stranger))
     connected, _ = await ws.connect()
     assert not connected, f"a stranger opened {path}"

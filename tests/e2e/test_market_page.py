@@ -69,7 +69,16 @@ def _health(page) -> dict:
 
 
 def _symbol_health(page, symbol: str = SYMBOL) -> dict:
-    return next(s for s in _health(page)["symbols"] if s["symbol"] == symbol)
+    """The stream process's report on ``symbol``, once it is following it (it reports each
+    second, and picks a newly watched symbol up within one)."""
+    found: list[dict] = []
+
+    def reported() -> bool:
+        found[:] = [s for s in _health(page)["symbols"] if s["symbol"] == symbol]
+        return bool(found)
+
+    wait_for(reported, timeout=10, what=f"the stream process to report {symbol}")
+    return found[0]
 
 
 def test_it_shows_a_live_book_tape_ticker_and_candles(page, stack):

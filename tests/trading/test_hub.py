@@ -142,7 +142,7 @@ async def test_it_drops_watchers_whose_entries_expired(use_sandbox):
         await redis.sadd(WATCHED_KEY, "SOLUSD")
         await asyncio.sleep(1.2)
         assert hub.feeds == {}
-        assert not await redis.sismember(WATCHED_KEY, "SOLUSD")
+        assert await redis.zcard(watch_key("SOLUSD")) == 0
 
 
 async def test_it_publishes_the_24h_ticker_and_1m_klines(use_sandbox):

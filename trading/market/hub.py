@@ -188,6 +188,8 @@ class MarketHub:
             await self.stream.unsubscribe(unsubscribe)
             for symbol in removed:
                 del self.feeds[symbol]
+                # No longer kept current: a page opening later must not be shown it as live.
+                await self.redis.delete(*keys.cached_keys(symbol))
             log.info("unsubscribed %s", ", ".join(unsubscribe))
 
     def _new_book(self, symbol: str) -> binanceus.LocalOrderBook:

@@ -51,17 +51,19 @@ async def unwatch(symbol: str, watcher: str, *, redis: aioredis.Redis | None = N
 
 
 async def watched_symbols(redis: aioredis.Redis) -> set[str]:
-    """Symbols with at least one unexpired watcher; expired entries are dropped on the way."""
+    """Symbols with at least one unexpired watcher; expired entries are dropped on the way.
+
+    Symbols stay in the WATCHED set once added (it is bounded by the symbols the exchange lists):
+    removing an empty one would race a socket that registers at the same moment.
+    """
     now = time.time()
-    watched = set()
-    for raw in await redis.smembers(WATCHED_KEY):
-        symbol = raw.decode()
-        await redis.zremrangebyscore(watch_key(symbol), "-inf", now)
-        if await redis.zcard(watch_key(symbol)):
-            watched.add(symbol)
-        else:
-            await redis.srem(WATCHED_KEY, symbol)
-    return watched
+    symbols = sorted(raw.decode() for raw in await redis.smembers(WATCHED_KEY))
+    async with redis.pipeline(transaction=False) as pipe:
+        for symbol in symbols:
+            pipe.zremrangebyscore(watch_key(symbol), "-inf", now)
+            pipe.zcard(watch_key(symbol))
+        results = await pipe.execute()
+    return {symbol for symbol, count in zip(symbols, results[1::2], strict=True) if count}
 
 
 async def cached_messages(symbol: str, *, redis: aioredis.Redis | None = None) -> list[str]:

@@ -1,0 +1,342 @@
+"""Sub-account transfer pages. Every URL is scoped by the master connection's ``pk``, fetched
+through ``get_connection_for_user`` (404 for strangers) before anything else happens; runs and
+schedules are then looked up *within* that connection, so a foreign id is a 404 too."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import recent_auth_required
+from accounts.selectors import get_connection_for_user
+from accounts.throttle import client_ip
+from desk.money import plain
+from transfers import history, schedules, selectors
+from transfers.forms import AccountEmailForm, HistoryFilterForm, ScheduleForm, TransferForm
+from transfers.recurrence import RecurrenceError
+
+HISTORY_CSV_COLUMNS = ["time_utc", "from", "to", "asset", "qty"]
+
+
+@login_required
+def transfer_index(request):
+    connections = selectors.transfer_connections_for_user(user=request.user)
+    return render(request, "transfers/index.html", {"connections": connections})
+
+
+@login_required
+def subaccount_list(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    return render(
+        request,
+        "transfers/subaccounts.html",
+        {
+            "connection": connection,
+            "subaccounts": selectors.subaccount_rows(connection=connection),
+            "summary": selectors.spot_summary_for_connection(connection=connection),
+            "failed_runs": selectors.failed_runs_recent(connection=connection),
+            "recent_runs": selectors.recent_runs(connection=connection),
+            "email_form": AccountEmailForm(initial={"account_email": connection.account_email}),
+        },
+    )
+
+
+@login_required
+@require_POST
+def account_email_set(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    form = AccountEmailForm(request.POST)
+    if form.is_valid():
+        schedules.connection_set_account_email(
+            connection=connection,
+            email=form.cleaned_data["account_email"],
+            user=request.user,
+            ip=client_ip(request),
+        )
+        messages.success(request, "Master account email saved.")
+    else:
+        messages.error(request, "Email: " + "; ".join(form.errors.get("account_email", [])))
+    return redirect("transfers:subaccounts", pk=connection.pk)
+
+
+# --- transfer now -------------------------------------------------------------------------------
+def _transfer_form(connection, data=None) -> TransferForm:
+    balances = selectors.known_balances(connection=connection)
+    return TransferForm(
+        data,
+        parties=selectors.party_choices(connection=connection),
+        assets=selectors.asset_choices(balances=balances),
+        balances=balances,
+    )
+
+
+@login_required
+@recent_auth_required
+def transfer_new(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    form = _transfer_form(connection, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if not connection.account_email:
+            form.add_error(None, "Set the master account's email first (sub-accounts page).")
+        else:
+            try:
+                run = schedules.transfer_request(
+                    connection=connection,
+                    user=request.user,
+                    ip=client_ip(request),
+                    **form.service_kwargs(),
+                )
+            except schedules.TransferRequestConflict as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("transfers:run", pk=connection.pk, run_id=run.pk)
+    return render(
+        request,
+        "transfers/transfer_form.html",
+        {
+            "connection": connection,
+            "form": form,
+            "balances": form.balances,
+            "balances_json": selectors.balances_text(form.balances),
+        },
+    )
+
+
+@login_required
+def run_detail(request, pk: int, run_id: int):
+    connection = get_connection_for_user(request.user, pk)
+    run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
+    return render(
+        request,
+        "transfers/run_detail.html",
+        {
+            "connection": connection,
+            "run": run,
+            "final": selectors.run_is_final(run),
+            "can_retry": selectors.run_can_retry(run),
+        },
+    )
+
+
+@login_required
+def run_json(request, pk: int, run_id: int):
+    connection = get_connection_for_user(request.user, pk)
+    run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
+    return JsonResponse(selectors.run_payload(run))
+
+
+@login_required
+@recent_auth_required
+@require_POST
+def run_retry(request, pk: int, run_id: int):
+    connection = get_connection_for_user(request.user, pk)
+    run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
+    if not selectors.run_can_retry(run):
+        messages.error(request, "Only a failed transfer can be retried.")
+        return redirect("transfers:run", pk=connection.pk, run_id=run.pk)
+    new = schedules.transfer_retry(run=run, user=request.user, ip=client_ip(request))
+    messages.success(request, "Retrying as a new transfer.")
+    return redirect("transfers:run", pk=connection.pk, run_id=new.pk)
+
+
+# --- schedules ----------------------------------------------------------------------------------
+def _schedule_form(connection, data=None, *, initial=None, extra_asset="", now=None):
+    balances = selectors.known_balances(connection=connection)
+    return ScheduleForm(
+        data,
+        initial=initial,
+        parties=selectors.party_choices(connection=connection),
+        assets=selectors.asset_choices(balances=balances, extra=extra_asset),
+        now=now,
+    )
+
+
+@login_required
+def schedule_list(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    rows = [
+        (s, selectors.schedule_describe(s), selectors.amount_describe(s))
+        for s in selectors.schedule_list(connection=connection)
+    ]
+    return render(request, "transfers/schedule_list.html", {"connection": connection, "rows": rows})
+
+
+@login_required
+@recent_auth_required
+def schedule_create(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    now = timezone.now()  # one instant for the form's check and the stored next run
+    form = _schedule_form(connection, request.POST if request.method == "POST" else None, now=now)
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = schedules.schedule_create(
+                connection=connection,
+                user=request.user,
+                ip=client_ip(request),
+                now=now,
+                **form.service_kwargs(),
+            )
+        except RecurrenceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Schedule “{schedule.name}” created.")
+            return redirect("transfers:schedule", pk=connection.pk, sid=schedule.pk)
+    return render(
+        request,
+        "transfers/schedule_form.html",
+        {"connection": connection, "form": form, "schedule": None},
+    )
+
+
+@login_required
+@recent_auth_required
+def schedule_edit(request, pk: int, sid: int):
+    connection = get_connection_for_user(request.user, pk)
+    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
+    now = timezone.now()
+    form = _schedule_form(
+        connection,
+        request.POST if request.method == "POST" else None,
+        initial=ScheduleForm.initial_for(schedule),
+        extra_asset=schedule.asset,
+        now=now,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedules.schedule_update(
+                schedule=schedule,
+                user=request.user,
+                ip=client_ip(request),
+                now=now,
+                **form.service_kwargs(),
+            )
+        except RecurrenceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Schedule saved.")
+            return redirect("transfers:schedule", pk=connection.pk, sid=schedule.pk)
+    return render(
+        request,
+        "transfers/schedule_form.html",
+        {"connection": connection, "form": form, "schedule": schedule},
+    )
+
+
+@login_required
+def schedule_detail(request, pk: int, sid: int):
+    connection = get_connection_for_user(request.user, pk)
+    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
+    return render(
+        request,
+        "transfers/schedule_detail.html",
+        {
+            "connection": connection,
+            "schedule": schedule,
+            "rule": selectors.schedule_describe(schedule),
+            "amount_text": selectors.amount_describe(schedule),
+            "upcoming": selectors.schedule_upcoming(schedule=schedule),
+            "runs": selectors.schedule_runs(schedule=schedule),
+        },
+    )
+
+
+@login_required
+@require_POST
+def schedule_pause(request, pk: int, sid: int):
+    connection = get_connection_for_user(request.user, pk)
+    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
+    schedules.schedule_set_paused(
+        schedule=schedule, paused=not schedule.is_paused, user=request.user, ip=client_ip(request)
+    )
+    messages.success(request, "Schedule paused." if schedule.is_paused else "Schedule resumed.")
+    return redirect("transfers:schedule", pk=connection.pk, sid=schedule.pk)
+
+
+@login_required
+@require_POST
+def schedule_delete(request, pk: int, sid: int):
+    connection = get_connection_for_user(request.user, pk)
+    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
+    schedules.schedule_delete(schedule=schedule, user=request.user, ip=client_ip(request))
+    messages.success(request, "Schedule deleted.")
+    return redirect("transfers:schedules", pk=connection.pk)
+
+
+# --- history ------------------------------------------------------------------------------------
+def _history_filters(request, connection) -> tuple[HistoryFilterForm, selectors.HistoryFilters]:
+    form = HistoryFilterForm(
+        request.GET or None,
+        emails=list(
+            selectors.subaccount_rows(connection=connection).values_list("email", flat=True)
+        ),
+        assets=selectors.history_assets(connection=connection),
+    )
+    if not form.is_valid():
+        return form, selectors.HistoryFilters()
+    d = form.cleaned_data
+    return form, selectors.HistoryFilters(
+        email=d["email"], asset=d["asset"], since=d["since"], until=d["until"]
+    )
+
+
+@login_required
+def history_list(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    form, filters = _history_filters(request, connection)
+    records = selectors.history_records(connection=connection, filters=filters)
+    page = Paginator(records, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "transfers/history.html",
+        {
+            "connection": connection,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "cursor": selectors.history_cursor(connection=connection),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def history_csv(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    _, filters = _history_filters(request, connection)
+    records = selectors.history_records(connection=connection, filters=filters).iterator()
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(HISTORY_CSV_COLUMNS)
+        for r in records:
+            yield writer.writerow(
+                [r.time.isoformat(), r.from_email, r.to_email, r.asset, plain(r.qty)]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="transfers-{connection.pk}-history.csv"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def history_sync(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    history.transfer_history_request_sync(connection=connection)
+    messages.success(request, "Transfer history is being synced.")
+    return redirect("transfers:history", pk=connection.pk)

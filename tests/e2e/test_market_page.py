@@ -152,7 +152,12 @@ def test_it_resyncs_after_a_sequence_gap_without_a_reload(page, stack):
     page.wait_for_selector("#sync-state[data-state='live']")
     _wait_for_ladder_change(page)
     _assert_ladder_consistent(page)
-    assert _symbol_health(page)["resyncs"] > resyncs_before
+    # The stream process reports once a second: wait for the report that counts this resync.
+    wait_for(
+        lambda: _symbol_health(page)["resyncs"] > resyncs_before,
+        timeout=10,
+        what="the health report to count the resync",
+    )
     assert page.evaluate("window.__marker") == "kept"
 
 

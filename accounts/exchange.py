@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
@@ -14,6 +16,20 @@ def rest_url_for(environment: str) -> str:
     return settings.LIVE_REST_URL if environment == Environment.LIVE else settings.SANDBOX_REST_URL
 
 
+@functools.cache
+def _budget_for(redis_url: str, environment: str) -> binanceus.RedisWeightBudget:
+    return binanceus.RedisWeightBudget.from_url(
+        redis_url, key_prefix=f"desk:exchange-weight:{environment}"
+    )
+
+
+def weight_budget(environment: str) -> binanceus.RedisWeightBudget:
+    """One request-weight budget per exchange for every process on this host (the exchange
+    counts weight per IP), kept under 90% of the limit; a 429/418 seen by one process stops all
+    of them until the Retry-After has passed."""
+    return _budget_for(settings.REDIS_URL, environment)
+
+
 @sensitive_variables("api_key", "api_secret")
 def client_for_credentials(*, environment: str, api_key: str, api_secret: str) -> binanceus.Client:
     return binanceus.Client(
@@ -21,6 +37,7 @@ def client_for_credentials(*, environment: str, api_key: str, api_secret: str) -
         api_secret=api_secret,
         base_url=rest_url_for(environment),
         timeout=settings.EXCHANGE_TIMEOUT,
+        weight_budget=weight_budget(environment),
     )
 
 
@@ -37,7 +54,9 @@ def client_for_connection(connection: ExchangeConnection) -> binanceus.Client:
 def market_client() -> binanceus.Client:
     """An unsigned client for public market data on the configured market-data exchange."""
     return binanceus.Client(
-        base_url=rest_url_for(settings.MARKET_DATA_ENVIRONMENT), timeout=settings.EXCHANGE_TIMEOUT
+        base_url=rest_url_for(settings.MARKET_DATA_ENVIRONMENT),
+        timeout=settings.EXCHANGE_TIMEOUT,
+        weight_budget=weight_budget(settings.MARKET_DATA_ENVIRONMENT),
     )
 
 

@@ -230,6 +230,103 @@ async def run_round(env: Env, server: str, n: int, rate: float, seconds: float) 
         daphne.wait()
 
 
+async def open_sockets(port: int, n: int, session: str, symbol: str) -> list:
+    import websockets
+
+    headers = {"Origin": "http://127.0.0.1", "Cookie": f"sessionid={session}"}
+    sockets = []
+    for i in range(0, n, 50):  # connect in batches, as browsers arriving
+        batch = [
+            websockets.connect(
+                f"ws://127.0.0.1:{port}/ws/market/{symbol}/",
+                additional_headers=headers,
+                max_queue=None,
+            )
+            for _ in range(min(50, n - i))
+        ]
+        sockets += await asyncio.gather(*batch)
+    return sockets
+
+
+async def run_round_from_sandbox(env: Env, server: str, n: int, seconds: float) -> dict:
+    """sandbox depth@100ms → stream process (book, throttle, encode) → server → n sockets."""
+    from tests.support import start_sandbox, terminate
+
+    sandbox, sandbox_url = start_sandbox("--tick-ms", "100", seed=3)
+    stream_env = {
+        **env.env,
+        "SANDBOX_REST_URL": sandbox_url,
+        "SANDBOX_WS_URL": sandbox_url.replace("http", "ws"),
+    }
+    stream = subprocess.Popen(
+        [sys.executable, "manage.py", "runstreams"],
+        cwd=ROOT,
+        env=stream_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    port = free_port()
+    srv = subprocess.Popen(
+        server_command(server, port),
+        cwd=ROOT,
+        env=stream_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port)
+        rss_before = proc_rss_bytes(srv.pid)
+        sockets = await open_sockets(port, n, env.session, "BTCUSD")
+        latencies: list[float] = []
+        live: set[int] = set()
+        measuring = [False]
+
+        async def reader(i, ws):
+            async for raw in ws:
+                msg = orjson.loads(raw)
+                if msg.get("type") != "book" or msg.get("state") != "live":
+                    continue
+                live.add(i)
+                if measuring[0] and msg.get("eventTime"):
+                    latencies.append(time.time() - msg["eventTime"] / 1000)
+
+        readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
+        deadline = time.monotonic() + 60
+        while len(live) < n and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        measuring[0] = True
+        cpu0, stream_cpu0, t0 = (
+            proc_cpu_seconds(srv.pid),
+            proc_cpu_seconds(stream.pid),
+            (time.monotonic()),
+        )
+        await asyncio.sleep(seconds)
+        elapsed = time.monotonic() - t0
+        cpu = (proc_cpu_seconds(srv.pid) - cpu0) / elapsed
+        stream_cpu = (proc_cpu_seconds(stream.pid) - stream_cpu0) / elapsed
+        rss_per_socket = (proc_rss_bytes(srv.pid) - rss_before) / n
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        latencies.sort()
+        return {
+            "sockets": n,
+            "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000
+            if latencies
+            else float("nan"),
+            "delivered": len(latencies) / (n * seconds) / 10,  # vs 10 book updates/s/socket
+            "cpu_pct": cpu * 100,
+            "stream_cpu_pct": stream_cpu * 100,
+            "kib_per_socket": rss_per_socket / 1024,
+        }
+    finally:
+        for proc in (srv, stream):
+            proc.terminate()
+            proc.wait()
+        terminate(sandbox)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sockets", default="100,250,500,1000")
@@ -237,6 +334,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--layer", choices=["pubsub", "core"], default="pubsub")
     parser.add_argument("--server", choices=["fanout", "daphne"], default="fanout")
+    parser.add_argument(
+        "--source",
+        choices=["publish", "sandbox"],
+        default="publish",
+        help="publish: this script publishes book messages; sandbox: the real pipeline, sandbox "
+        "→ stream process → server, latency measured from the exchange's event time",
+    )
     args = parser.parse_args()
     env = Env(args.layer)
     os.environ.update(
@@ -257,6 +361,7 @@ def main() -> None:
 
     django.setup()
     print(
+        f"server={args.server} source={args.source} "
         f"layer={args.layer} rate={args.rate}/s seconds={args.seconds} "
         f"message={len(orjson.dumps(book_message(0)))} bytes"
     )
@@ -266,10 +371,18 @@ def main() -> None:
     )
     try:
         for n in (int(x) for x in args.sockets.split(",")):
-            r = asyncio.run(run_round(env, args.server, n, args.rate, args.seconds))
+            if args.source == "sandbox":
+                r = asyncio.run(run_round_from_sandbox(env, args.server, n, args.seconds))
+            else:
+                r = asyncio.run(run_round(env, args.server, n, args.rate, args.seconds))
             print(
                 f"{r['sockets']:>8} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
-                f"{r['delivered']:>10.1%} {r['cpu_pct']:>10.0f}% {r['kib_per_socket']:>11.1f}",
+                f"{r['delivered']:>10.1%} {r['cpu_pct']:>10.0f}% {r['kib_per_socket']:>11.1f}"
+                + (
+                    f"   (stream process CPU {r['stream_cpu_pct']:.0f}%)"
+                    if "stream_cpu_pct" in r
+                    else ""
+                ),
                 flush=True,
             )
     finally:

@@ -109,11 +109,13 @@ def _run_for(schedule: TransferSchedule, planned_at: datetime, *, skip: bool):
         return TransferRun.objects.get(schedule=schedule, planned_at=planned_at), False
 
 
-def runs_ready(*, now: datetime | None = None) -> list[int]:
-    """Planned runs whose time has come (including ones whose first enqueue was lost)."""
+def runs_stranded(*, now: datetime | None = None) -> list[int]:
+    """Planned runs due for a while that no worker has claimed: their queue message was lost
+    (or is waiting behind a busy worker; a second message then finds the run claimed)."""
     now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRANSFER_STALE_SECONDS)
     return list(
-        TransferRun.objects.filter(status=RunStatus.PLANNED, planned_at__lte=now).values_list(
+        TransferRun.objects.filter(status=RunStatus.PLANNED, planned_at__lte=cutoff).values_list(
             "pk", flat=True
         )
     )

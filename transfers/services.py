@@ -46,6 +46,11 @@ class TransferRejected(Exception):
     """The transfer cannot be made as asked (nothing was sent)."""
 
 
+# Refusals that certainly happened before the exchange did anything: our own weight budget (the
+# request never left), and the exchange's rate limits (429/418 are rejections, per the spec).
+NOT_SENT_YET = (binanceus.WeightLimitExceeded, binanceus.RateLimited, binanceus.IPBanned)
+
+
 def run_execute(*, run_id: int, sleep=time.sleep) -> TransferRun | None:
     """Claim the run and send it once. Returns the run, or None if another worker has it."""
     claimed = TransferRun.objects.filter(pk=run_id, status=RunStatus.PLANNED).update(
@@ -64,13 +69,29 @@ def run_execute(*, run_id: int, sleep=time.sleep) -> TransferRun | None:
         except TransferRejected as exc:
             status = RunStatus.SKIPPED if "nothing to move" in str(exc) else RunStatus.FAILED
             return _finish(run, status, message=str(exc))
+        except NOT_SENT_YET as exc:
+            return _release(run, exc)
         except binanceus.BinanceUSError as exc:
-            # Only balance reads happened: nothing moved, so the run may simply be planned again.
             return _finish(
                 run, RunStatus.FAILED, code=getattr(exc, "code", None), message=describe_error(exc)
             )
         _mark_sending(run, amount)
-        return _send(client, run, sleep=sleep)
+        try:
+            return _send(client, run, sleep=sleep)
+        except NOT_SENT_YET as exc:
+            return _release(run, exc)
+
+
+def _release(run: TransferRun, exc: binanceus.BinanceUSError) -> TransferRun:
+    """Give the run back, unsent, to be picked up again once the limit window has passed."""
+    from transfers.tasks import execute_run  # tasks import services
+
+    run.status, run.sent_at = RunStatus.PLANNED, None
+    run.error_message = f"Waiting for the exchange's rate limit ({type(exc).__name__})."
+    run.save(update_fields=["status", "sent_at", "error_message"])
+    delay = max(1.0, float(getattr(exc, "retry_after", None) or 5))
+    transaction.on_commit(lambda: execute_run.apply_async((run.pk,), countdown=delay))
+    return run
 
 
 def _mark_sending(run: TransferRun, amount: Decimal) -> None:
@@ -88,6 +109,8 @@ def _send(client: binanceus.Client, run: TransferRun, *, sleep) -> TransferRun:
                 asset=run.asset,
                 amount=run.amount,
             )
+        except NOT_SENT_YET:
+            raise
         except (binanceus.ServiceUnavailable, binanceus.TransportError) as exc:
             # Documented as not executed (or never sent): the one case where trying again is safe.
             if delay is None:
@@ -122,11 +145,15 @@ def _master_email(run: TransferRun) -> str:
 
 
 def _resolve_amount(client: binanceus.Client, run: TransferRun) -> Decimal:
-    """The amount to send now: fixed, or computed from live balances (sweep / top-up)."""
-    source = _balance(client, run, run.from_email)
+    """The amount to send now: fixed, or computed from live balances (sweep / top-up).
+
+    A fixed amount needs no balance read: the exchange refuses an over-balance transfer itself
+    (-2010, not executed), and the forms already checked against the known balances.
+    """
     if run.amount_kind == AmountKind.FIXED:
-        amount = run.amount_param
-    elif run.amount_kind == AmountKind.SWEEP:
+        return run.amount_param
+    source = _balance(client, run, run.from_email)
+    if run.amount_kind == AmountKind.SWEEP:
         amount = source - run.amount_param
     else:
         amount = run.amount_param - _balance(client, run, run.to_email)
@@ -241,12 +268,30 @@ def _reconcile_one(run: TransferRun, now: datetime) -> str:
     return "waiting"
 
 
+HISTORY_PAGE = 500  # the spec's batch size
+MAX_HISTORY_PAGES = 40
+
+
+def _history_rows(client: binanceus.Client, *, email: str, start: datetime, end: datetime):
+    """Every history row in the window: a busy window spans several 500-row pages, and missing
+    one would wrongly call an executed transfer absent."""
+    rows = []
+    for page in range(1, MAX_HISTORY_PAGES + 1):
+        batch = client.sub_account_transfer_history(
+            email=email, start_time=start, end_time=end, page=page, limit=HISTORY_PAGE
+        )
+        rows.extend(batch)
+        if len(batch) < HISTORY_PAGE:
+            return rows
+    raise TransferRejected("too many transfers in the window to be sure; will look again")
+
+
 def _found_in_history(client: binanceus.Client, run: TransferRun, now: datetime) -> bool:
     """Whether the exchange lists this transfer. History rows carry no id, so we count: the
     matching rows in the window must outnumber the runs we already know to be executed there."""
     start, end = run.sent_at - MATCH_BEFORE, min(now, run.sent_at + MATCH_AFTER)
     sub = run.to_email or run.from_email
-    rows = client.sub_account_transfer_history(email=sub, start_time=start, end_time=end, limit=500)
+    rows = _history_rows(client, email=sub, start=start, end=end)
     src, dst = _party(run, run.from_email), _party(run, run.to_email)
     matching = [
         r

@@ -12,8 +12,9 @@ def execute_run(run_id: int) -> None:
 
 @shared_task(soft_time_limit=30, time_limit=45, ignore_result=True)
 def plan_transfers() -> None:
-    scheduling.schedules_plan_due()
-    for run_id in scheduling.runs_ready():
+    # New runs, and planned runs whose message was lost (a worker killed with it in hand):
+    # sending either twice is harmless, since only one claim can succeed.
+    for run_id in [*scheduling.schedules_plan_due(), *scheduling.runs_stranded()]:
         execute_run.delay(run_id)
 
 

@@ -59,3 +59,13 @@ def master(sandbox_url, settings):
     conn.save(update_fields=["account_email"])
     yield conn, Ledger(sandbox_url, email, subs)
     requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
+
+
+@pytest.fixture
+def broker(settings):
+    import redis
+
+    r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    r.delete("celery")
+    yield r
+    r.delete("celery")

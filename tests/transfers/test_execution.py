@@ -156,12 +156,43 @@ def test_it_tops_up_to_a_target_and_skips_when_already_there(master):
     assert again.status == RunStatus.SKIPPED
 
 
-def test_it_refuses_more_than_the_balance_without_sending(master):
+def test_it_reports_the_exchanges_refusal_of_more_than_the_balance(master):
     conn, ledger = master
     run = services.run_execute(run_id=_run(conn, frm=ledger.subs[0], param="50.01").pk)
-    assert run.status == RunStatus.FAILED and "Insufficient balance" in run.error_message
-    assert run.sent_at is None
+    assert run.status == RunStatus.FAILED and run.error_code == -2010
+    assert "insufficient balance" in run.error_message
     assert ledger.free(ledger.subs[0], "USD") == "50.00000000"
+
+
+def test_it_refuses_a_sweep_above_the_balance_without_sending(master):
+    conn, ledger = master
+    before = ledger.transfer_calls()
+    run = services.run_execute(
+        run_id=_run(conn, frm=ledger.subs[0], kind=AmountKind.TOP_UP, to="", param="5000").pk
+    )
+    assert run.status == RunStatus.FAILED and "Insufficient balance" in run.error_message
+    assert ledger.transfer_calls() == before
+
+
+def test_it_gives_a_run_back_unsent_while_the_weight_budget_is_exhausted(
+    master, broker, django_capture_on_commit_callbacks
+):
+    from accounts.exchange import weight_budget
+
+    conn, ledger = master
+    budget = weight_budget("sandbox")
+    budget.back_off(30, status=429)  # another process saw a 429: everyone waits
+    before = ledger.requests_total()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = services.run_execute(run_id=_run(conn, to=ledger.subs[0]).pk)
+        assert run.status == RunStatus.PLANNED and "rate limit" in run.error_message
+        assert ledger.requests_total() == before  # nothing left this process
+        assert b"execute_run" in b"".join(broker.lrange("celery", 0, -1))  # retried later
+    finally:
+        budget.redis.delete(budget.block_key)
+    assert services.run_execute(run_id=run.pk).status == RunStatus.EXECUTED
+    assert ledger.free(ledger.subs[0], "USD") == "60.00000000"
 
 
 def test_it_tells_two_identical_unknown_runs_apart(master):
@@ -179,3 +210,14 @@ def test_it_tells_two_identical_unknown_runs_apart(master):
     ghost.refresh_from_db()
     assert sorted([sent.status, ghost.status]) == [RunStatus.EXECUTED, RunStatus.UNKNOWN]
     assert ledger.free(ledger.subs[0], "USD") == "60.00000000"
+
+
+def test_it_reads_every_history_page_before_calling_a_transfer_absent(master, monkeypatch):
+    conn, ledger = master
+    for amount in ("1", "2", "3", "4"):
+        assert services.run_execute(run_id=_run(conn, to=ledger.subs[0], param=amount).pk)
+    ledger.faults(transfer={"mode": "execute_then_500", "count": 1})
+    run = services.run_execute(run_id=_run(conn, to=ledger.subs[0], param="5").pk)
+    assert run.status == RunStatus.UNKNOWN
+    monkeypatch.setattr(services, "HISTORY_PAGE", 2)  # five rows: three pages
+    assert services.runs_reconcile()["executed"] == 1

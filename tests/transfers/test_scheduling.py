@@ -9,7 +9,7 @@ from django.db import connection as db
 
 from tests.factories import make_connection, make_user
 from transfers.models import CatchUp, RunStatus, TransferRun, TransferSchedule
-from transfers.scheduling import schedule_first_run, schedules_plan_due
+from transfers.scheduling import runs_stranded, schedule_first_run, schedules_plan_due
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
@@ -115,3 +115,17 @@ def test_it_plans_once_with_two_beats_racing_over_a_day():
     assert TransferRun.objects.filter(schedule=quarter).count() == 96
     ids = created[0] + created[1]
     assert len(ids) == len(set(ids)) == 24 + 96  # each run handed to exactly one planner
+
+
+@pytest.mark.django_db
+def test_it_finds_planned_runs_no_worker_picked_up(settings):
+    settings.TRANSFER_STALE_SECONDS = 60
+    conn = make_connection(make_user())
+    s = _schedule(conn)
+    schedules_plan_due(now=T0)
+    run = TransferRun.objects.get(schedule=s)
+    assert runs_stranded(now=T0 + timedelta(seconds=30)) == []
+    assert runs_stranded(now=T0 + timedelta(seconds=61)) == [run.pk]
+    run.status = RunStatus.EXECUTED
+    run.save(update_fields=["status"])
+    assert runs_stranded(now=T0 + timedelta(seconds=61)) == []

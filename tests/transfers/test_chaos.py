@@ -1,0 +1,37 @@
+"""The exactly-once claim under real crashes: a Celery worker SIGKILLed again and again while
+runs execute and the sandbox injects faults (bench/transfers_chaos.py, small scale)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.timeout(600)
+def test_it_moves_each_run_exactly_once_through_worker_kills_and_faults():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/transfers_chaos.py",
+            "--runs",
+            "30",
+            "--kill-every",
+            "1.5,4",
+            "--seed",
+            "11",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=580,
+    )
+    out = result.stdout
+    assert "runs planned: 30 of 30" in out, out + result.stderr[-2000:]
+    kills = int(out.split("worker SIGKILLs: ")[1].split(" ")[0])
+    assert kills >= 5, out  # the run really was violent
+    assert "duplicates: 0 · lost: 0" in out, out
+    assert result.returncode == 0, out + result.stderr[-2000:]

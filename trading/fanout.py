@@ -137,11 +137,15 @@ class Fanout:
                 await self.layer.group_discard(group, channel)
 
     async def refresh_watchers(self) -> None:
-        """Keep this process's watcher entries alive while its sockets are open."""
+        """Keep this process's watcher entries alive while its sockets are open: one Redis
+        round trip per symbol, however many sockets watch it."""
         while True:
             await asyncio.sleep(watchers.REFRESH_EVERY_SECONDS)
+            by_watch: dict[str, list[str]] = {}
             for ws, (watch_name, _) in list(self.routes.items()):
-                await watchers.watch(watch_name, self._watcher_id(ws), redis=self.redis)
+                by_watch.setdefault(watch_name, []).append(self._watcher_id(ws))
+            for watch_name, ids in by_watch.items():
+                await watchers.watch_many(watch_name, ids, redis=self.redis)
 
     @staticmethod
     def _watcher_id(ws: ServerConnection) -> str:

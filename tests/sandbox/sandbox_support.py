@@ -6,17 +6,14 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import start_sandbox, terminate
+
 FUNDS = {"USD": "100000", "USDT": "100000", "BTC": "5", "ETH": "50"}
 
 
@@ -67,50 +64,13 @@ def balances(base: str, acct: dict) -> dict[str, tuple[str, str]]:
     return {b["asset"]: (b["free"], b["locked"]) for b in resp.json()["balances"]}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(*extra: str, seed: int = 1) -> tuple[subprocess.Popen, str]:
     """A private sandbox process (e.g. with --tick-ms 0 so no market flow interferes)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--seed",
-            str(seed),
-            *extra,
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/api/v3/ping", timeout=1).ok:
-                return proc, base
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise TimeoutError("sandbox did not start")
+    return start_sandbox(*extra, seed=seed)
 
 
 def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    terminate(proc)
 
 
 def admin(base: str, method: str, path: str, doc: dict | None = None) -> requests.Response:

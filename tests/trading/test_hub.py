@@ -186,3 +186,38 @@ async def test_it_reports_health(use_sandbox):
     assert report["upstream"][0]["subscriptions"] == 4
     [btc] = report["symbols"]
     assert btc["symbol"] == "BTCUSD" and btc["state"] == "live" and btc["snapshots"] >= 1
+
+
+async def test_it_sends_at_most_ten_books_a_second_without_delaying_a_steady_feed(use_sandbox):
+    import binanceus
+    from trading.market.hub import SymbolFeed
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(market_group("ETHBTC"), channel)
+    hub = MarketHub(
+        ws_url="ws://unused", fetch_snapshot=None, redis=redis_client(), channel_layer=layer
+    )
+    feed = SymbolFeed("ETHBTC", binanceus.LocalOrderBook("ETHBTC", None))
+
+    # A burst of 30 updates in 0.3 s: ten go out, the rest wait for the window.
+    for _ in range(30):
+        feed.book_dirty = True
+        await hub._send_book_if_due(feed)
+        await asyncio.sleep(0.01)
+    assert len(feed.book_sends) == 10 and feed.book_dirty
+    await asyncio.sleep(1.0)
+    # A steady 10/s feed with jitter (95 ms apart): every update goes out at once.
+    feed.book_sends.clear()
+    for _ in range(9):
+        feed.book_dirty = True
+        await hub._send_book_if_due(feed)
+        assert feed.book_dirty is False
+        await asyncio.sleep(0.095)
+    received = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1):
+            while True:
+                await layer.receive(channel)
+                received += 1
+    assert received == 19

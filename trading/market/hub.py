@@ -6,9 +6,10 @@
 
 For every symbol at least one page watches, the hub subscribes to its diff depth, trades, 24h
 ticker and 1-minute klines, and drops them when the last watcher leaves; the markets overview
-adds the all-symbols mini-ticker stream. Book updates are throttled on the leading edge: an
-update is sent at once unless one went out less than ``publish_interval`` ago, in which case the
-latest state goes out when the interval is up (so at most 10/s, and no added delay otherwise).
+adds the all-symbols mini-ticker stream. Book updates are limited by a sliding window: an update
+goes out at once unless ``max_books_per_second`` already went out in the last second, in which
+case the latest state goes out as soon as the window allows. The exchange's own 100 ms cadence
+(with its jitter) therefore passes without added delay, while bursts are held to 10 a second.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class SymbolFeed:
     last_event_at: float = 0.0
     last_exchange_time: int = 0  # the exchange's event time (E, ms) of the last depth event
     last_book_sent_at: float = 0.0
+    book_sends: deque = field(default_factory=deque)  # send times within the last second
 
 
 def _streams_for(symbol: str) -> list[str]:
@@ -124,6 +126,7 @@ class MarketHub:
         precisions: dict[str, dict[str, int]] | None = None,
         depth: int = 50,
         publish_interval: float = 0.1,
+        max_books_per_second: int = 10,
         reconcile_interval: float = 0.5,
     ):
         self.ws_url = ws_url
@@ -134,6 +137,7 @@ class MarketHub:
         self.precisions = precisions
         self.depth = depth
         self.publish_interval = publish_interval
+        self.max_books_per_second = max_books_per_second
         self.reconcile_interval = reconcile_interval
         self.feeds: dict[str, SymbolFeed] = {}
         self.mini_tickers: dict[str, dict] = {}
@@ -299,8 +303,12 @@ class MarketHub:
 
     async def _send_book_if_due(self, feed: SymbolFeed) -> None:
         now = time.monotonic()
-        since = now - feed.last_book_sent_at
-        if (feed.book_dirty and since >= self.publish_interval) or since > HEARTBEAT_SECONDS:
+        sends = feed.book_sends
+        while sends and now - sends[0] >= 1.0:
+            sends.popleft()
+        window_open = len(sends) < self.max_books_per_second
+        if (feed.book_dirty and window_open) or now - feed.last_book_sent_at > HEARTBEAT_SECONDS:
+            sends.append(now)
             feed.book_dirty = False
             feed.last_book_sent_at = now
             await self._send(

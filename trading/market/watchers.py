@@ -39,9 +39,16 @@ def redis_client() -> aioredis.Redis:
 
 async def watch(symbol: str, watcher: str, *, redis: aioredis.Redis | None = None) -> None:
     """Add or refresh ``watcher``'s entry for ``symbol``."""
+    await watch_many(symbol, [watcher], redis=redis)
+
+
+async def watch_many(
+    symbol: str, watcher_ids: list[str], *, redis: aioredis.Redis | None = None
+) -> None:
     r = redis or redis_client()
+    expires = time.time() + WATCH_TTL_SECONDS
     async with r.pipeline(transaction=True) as pipe:
-        pipe.zadd(watch_key(symbol), {watcher: time.time() + WATCH_TTL_SECONDS})
+        pipe.zadd(watch_key(symbol), dict.fromkeys(watcher_ids, expires))
         pipe.sadd(WATCHED_KEY, symbol)
         await pipe.execute()
 

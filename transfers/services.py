@@ -184,7 +184,18 @@ def _finish(
         _audit(run)
         if status == RunStatus.FAILED:
             transaction.on_commit(lambda: _notify_failure(run.pk))
+        elif status == RunStatus.EXECUTED:
+            transaction.on_commit(lambda: _refresh_after_transfer(run.connection_id))
     return run
+
+
+def _refresh_after_transfer(connection_id: int) -> None:
+    """Money moved: the pages should show the new balances and the history row soon."""
+    from accounts.tasks import sync_balances, sync_subaccounts
+    from transfers.tasks import sync_transfer_history
+
+    for task in (sync_balances, sync_subaccounts, sync_transfer_history):
+        task.delay(connection_id)
 
 
 def _audit(run: TransferRun) -> None:

@@ -95,6 +95,15 @@ def test_it_sweeps_a_subaccount_on_schedule_and_refuses_an_over_balance_transfer
     _reload_until(page, "#schedule-runs", "executed", timeout=45, what="the scheduled sweep")
     assert _free(stack, sub_email, "USD") == "10.00000000"
     assert _free(stack, master_email, "USD") == "1090.00000000"
+    # The pages follow: the sub-account's balance and the transfer history (synced after it).
+    page.goto(f"/transfers/{pk}/")
+    deadline = time.monotonic() + 30
+    while "USD 100" in (text := page.inner_text("#subaccounts")) or "USD 10" not in text:
+        assert time.monotonic() < deadline, "the sub-account balance never refreshed"
+        page.wait_for_timeout(1000)
+        page.reload()
+    page.goto(f"/transfers/{pk}/history/")
+    _reload_until(page, "#history-rows", "90", timeout=30, what="the transfer in the history")
 
     # Transfer now, more than the master has: a field error and nothing sent.
     before = _transfer_calls(stack)

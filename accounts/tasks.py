@@ -18,8 +18,10 @@ def sync_subaccounts(connection_id: int) -> None:
 
 @shared_task(soft_time_limit=20, time_limit=30, ignore_result=True)
 def sync_all_balances() -> None:
-    ids = ExchangeConnection.objects.filter(
+    rows = ExchangeConnection.objects.filter(
         is_active=True, needs_new_keys=False, key_type=KeyType.EXCHANGE
-    ).values_list("pk", flat=True)
-    for pk in ids:
+    ).values_list("pk", "subaccounts_synced_at")
+    for pk, subaccounts_synced_at in rows:
         sync_balances.delay(pk)
+        if subaccounts_synced_at is None:  # e.g. a seeded connection: list its sub-accounts once
+            sync_subaccounts.delay(pk)

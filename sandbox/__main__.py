@@ -1,7 +1,7 @@
 """`python -m sandbox --host 127.0.0.1 --port 9900 [--seed N] [--bootstrap FILE] [--tick-ms N]
 [--enforce-limits] [--ws-ping-s S] [--ws-max-age-s S]`
 
---bootstrap FILE: JSON {"accounts": [{"email": ..., "balances": {"USD": "25000"},
+--bootstrap FILE: JSON {"accounts": [{"email": ..., "balances": {"USD": "25000"}, "master"?: email,
 "keys": [{"type": "exchange", "apiKey": ..., "secretKey": ...}]}]}, created at startup.
 --tick-ms 0 turns the background market flow off (the initial book is still placed).
 --ws-max-age-s S closes every WebSocket connection S seconds after it opened (spec: 24 hours).

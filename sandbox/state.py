@@ -72,8 +72,10 @@ class Exchange:
         """Create the accounts and keys of a bootstrap file (see README in __main__)."""
         doc = json.loads(path.read_text())
         for entry in doc.get("accounts", []):
+            # A sub-account names its master, which must come earlier in the file.
+            master = self.registry.by_email[entry["master"]] if entry.get("master") else None
             acct = self.registry.create_account(
-                entry["email"], parse_balances(entry.get("balances"))
+                entry["email"], parse_balances(entry.get("balances")), master=master
             )
             acct.update_time = self.clock.now_ms()
             for key in entry.get("keys", []):

@@ -24,6 +24,11 @@ def test_it_creates_the_demo_user_and_a_matching_sandbox_key(tmp_path):
     assert crypto.decrypt(conn.api_key_encrypted) == key["apiKey"]
     assert crypto.decrypt(conn.api_secret_encrypted) == key["secretKey"]
     assert path.stat().st_mode & 0o077 == 0, "bootstrap file holds secrets: owner-only"
+    # The demo master comes with sub-accounts, and the app knows the master's own email.
+    accounts = json.loads(path.read_text())["accounts"]
+    master = accounts[0]["email"]
+    assert conn.account_email == master
+    assert [a["master"] for a in accounts[1:]] == [master, master]
 
 
 def test_it_is_idempotent(tmp_path):

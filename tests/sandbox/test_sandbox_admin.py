@@ -131,3 +131,33 @@ def test_it_loads_a_bootstrap_file(tmp_path: Path) -> None:
         assert (got["USD"], got["BTC"]) == ("25000.00000000", "1.50000000")
     finally:
         stop(proc)
+
+
+def test_it_bootstraps_sub_accounts_under_their_master(tmp_path):
+    import json
+
+    from tests.sandbox.sandbox_support import admin, start, stop
+
+    path = tmp_path / "bootstrap.json"
+    path.write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {"email": "boss@example.test", "balances": {"USD": "10"}, "keys": []},
+                    {
+                        "email": "kid@example.test",
+                        "master": "boss@example.test",
+                        "balances": {"USD": "2"},
+                    },
+                ]
+            }
+        )
+    )
+    proc, base = start("--bootstrap", str(path), "--tick-ms", "0")
+    try:
+        boss = admin(base, "GET", "/accounts/boss@example.test").json()
+        kid = admin(base, "GET", "/accounts/kid@example.test").json()
+    finally:
+        stop(proc)
+    assert boss["subAccounts"] == ["kid@example.test"]
+    assert kid["master"] == "boss@example.test" and kid["balances"]["USD"]["free"] == "2.00000000"

@@ -21,6 +21,11 @@ from accounts.models import Environment, ExchangeConnection, KeyType
 DEMO_EMAIL = "demo@sandbox.local"
 DEMO_LABEL = "Demo (sandbox)"
 DEMO_BALANCES = {"USD": "25000", "USDT": "10000", "BTC": "1.5", "ETH": "12", "SOL": "150"}
+# The demo master has two sub-accounts, so transfers and schedules can be tried at once.
+DEMO_SUBACCOUNTS = {
+    "demo-trading@sandbox.local": {"USD": "1500", "BTC": "0.25"},
+    "demo-savings@sandbox.local": {"USD": "800"},
+}
 
 
 def _token(n: int = 64) -> str:
@@ -37,7 +42,11 @@ def bootstrap_load_or_create(path: Path) -> dict:
                 "email": DEMO_EMAIL,
                 "balances": DEMO_BALANCES,
                 "keys": [{"type": "exchange", "apiKey": _token(), "secretKey": _token()}],
-            }
+            },
+            *(
+                {"email": email, "master": DEMO_EMAIL, "balances": balances}
+                for email, balances in DEMO_SUBACCOUNTS.items()
+            ),
         ]
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +80,7 @@ class Command(BaseCommand):
                 services.connection_delete(connection=demo)
                 demo = None
             if demo is None:
-                services.connection_import(
+                demo = services.connection_import(
                     user=user,
                     label=DEMO_LABEL,
                     key_type=KeyType.EXCHANGE,
@@ -79,5 +88,7 @@ class Command(BaseCommand):
                     api_key=key["apiKey"],
                     api_secret=key["secretKey"],
                 )
+                demo.account_email = DEMO_EMAIL
+                demo.save(update_fields=["account_email"])
         state = "created" if created else "exists"
         self.stdout.write(f"demo user {username!r} {state}; sandbox bootstrap at {bootstrap}")

@@ -52,6 +52,7 @@
     const now = Date.parse(h.generatedAt) || Date.now();
     set($("health-generated"), timeOf(h.generatedAt));
     set($("health-uptime"), duration(h.uptimeSeconds));
+    set($("health-streams"), (h.streams || []).join(" · ") || "none");
 
     sync($("upstream-rows"), h.upstream || [], "url",
       "<td class='url'></td><td class='status'></td><td></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td>",

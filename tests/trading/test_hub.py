@@ -184,6 +184,9 @@ async def test_it_reports_health(use_sandbox):
         report = orjson.loads(await redis_client().get(HEALTH_KEY))
     assert report["upstream"][0]["connected"] is True
     assert report["upstream"][0]["subscriptions"] == 4
+    assert report["streams"] == sorted(
+        ["btcusd@depth@100ms", "btcusd@trade", "btcusd@ticker", "btcusd@kline_1m"]
+    )
     [btc] = report["symbols"]
     assert btc["symbol"] == "BTCUSD" and btc["state"] == "live" and btc["snapshots"] >= 1
 

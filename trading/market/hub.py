@@ -373,6 +373,7 @@ class MarketHub:
                 }
                 for sock in stats["sockets"]
             ],
+            "streams": sorted(self.stream.subscriptions) if self.stream else [],
             "symbols": [
                 self._symbol_health(f, now)
                 for f in sorted(self.feeds.values(), key=lambda f: f.symbol)

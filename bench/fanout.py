@@ -30,13 +30,10 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.support import free_port, start_redis  # noqa: E402
+
 SYMBOL = "BENCHUSD"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, timeout: float = 20) -> None:
@@ -81,22 +78,7 @@ class Env:
 
     def __init__(self, layer: str):
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-bench-"))
-        self.redis_port = free_port()
-        self.redis = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_port(self.redis_port)
+        self.redis, redis_url = start_redis(self.tmp)
         from cryptography.fernet import Fernet
 
         self.env = {
@@ -105,7 +87,7 @@ class Env:
             "SECRET_KEY": "bench-" + "x" * 50,
             "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "DATABASE_URL": f"sqlite:///{self.tmp / 'bench.sqlite3'}",
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "REDIS_URL": redis_url,
             "DESK_CHANNEL_LAYER": layer,
             "LOG_LEVEL": "WARNING",
         }

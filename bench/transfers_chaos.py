@@ -35,7 +35,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import free_port, start_sandbox, terminate  # noqa: E402
+from tests.support import start_redis, start_sandbox, terminate  # noqa: E402
 
 SETUP = """
 import json, sys
@@ -73,21 +73,7 @@ print(json.dumps([{**r, "amount_param": str(r["amount_param"])} for r in rows]))
 class Stack:
     def __init__(self, args):
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-chaos-"))
-        self.redis_port = free_port()
-        self.redis = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        self.redis, redis_url = start_redis(self.tmp)
         self.sandbox, self.sandbox_url = start_sandbox("--tick-ms", "0", seed=args.seed)
         from cryptography.fernet import Fernet
 
@@ -98,7 +84,7 @@ class Stack:
             "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "DATABASE_URL": os.environ.get("DATABASE_URL")
             or f"sqlite:///{self.tmp / 'chaos.sqlite3'}",
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "REDIS_URL": redis_url,
             "SANDBOX_REST_URL": self.sandbox_url,
             "SANDBOX_WS_URL": self.sandbox_url.replace("http", "ws"),
             "TRANSFER_PLAN_SECONDS": "1",

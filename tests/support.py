@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -80,3 +81,38 @@ def start_sandbox(*extra: str, seed: int = 1) -> tuple[subprocess.Popen, str]:
         terminate(proc)
         raise
     return proc, base
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """A private, non-persistent redis-server on a free loopback port; returns (process, URL)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise RuntimeError("redis-server is missing; `make test` installs Debian's redis-server")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise GiveUp(f"redis-server exited with {proc.returncode}")
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+
+    wait_for(ready, what="redis-server")
+    return proc, f"redis://127.0.0.1:{port}/0"

@@ -31,7 +31,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import free_port, start_redis  # noqa: E402
+from tests.support import app_env, free_port, manage, start_redis  # noqa: E402
 
 SYMBOL = "BENCHUSD"
 
@@ -79,18 +79,12 @@ class Env:
     def __init__(self, layer: str):
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-bench-"))
         self.redis, redis_url = start_redis(self.tmp)
-        from cryptography.fernet import Fernet
-
-        self.env = {
-            **os.environ,
-            "DEBUG": "1",
-            "SECRET_KEY": "bench-" + "x" * 50,
-            "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "DATABASE_URL": f"sqlite:///{self.tmp / 'bench.sqlite3'}",
-            "REDIS_URL": redis_url,
-            "DESK_CHANNEL_LAYER": layer,
-            "LOG_LEVEL": "WARNING",
-        }
+        self.env = app_env(
+            DATABASE_URL=f"sqlite:///{self.tmp / 'bench.sqlite3'}",
+            REDIS_URL=redis_url,
+            DESK_CHANNEL_LAYER=layer,
+            LOG_LEVEL="WARNING",
+        )
         self.manage("migrate", "--noinput")
         self.session = self.manage(
             "shell",
@@ -104,14 +98,7 @@ class Env:
         ).split()[-1]  # the shell may print a banner line first
 
     def manage(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        return manage(self.env, *args)
 
     def close(self) -> None:
         self.redis.terminate()
@@ -127,8 +114,6 @@ def server_command(server: str, port: int) -> list[str]:
 
 
 async def run_round(env: Env, server: str, n: int, rate: float, seconds: float) -> dict:
-    import websockets
-
     port = free_port()
     daphne = subprocess.Popen(
         server_command(server, port),
@@ -140,18 +125,7 @@ async def run_round(env: Env, server: str, n: int, rate: float, seconds: float) 
     try:
         wait_port(port)
         rss_before = proc_rss_bytes(daphne.pid)
-        headers = {"Origin": "http://127.0.0.1", "Cookie": f"sessionid={env.session}"}
-        sockets = []
-        for i in range(0, n, 50):  # connect in batches, as browsers arriving
-            batch = [
-                websockets.connect(
-                    f"ws://127.0.0.1:{port}/ws/market/{SYMBOL}/",
-                    additional_headers=headers,
-                    max_queue=None,
-                )
-                for _ in range(min(50, n - i))
-            ]
-            sockets += await asyncio.gather(*batch)
+        sockets = await open_sockets(port, n, env.session, SYMBOL)
         latencies: list[float] = []
         received = [0]
         ready: set[int] = set()

@@ -35,7 +35,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import start_redis, start_sandbox, terminate  # noqa: E402
+from tests.support import app_env, manage, start_redis, start_sandbox, terminate  # noqa: E402
 
 SETUP = """
 import json, sys
@@ -75,13 +75,8 @@ class Stack:
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-chaos-"))
         self.redis, redis_url = start_redis(self.tmp)
         self.sandbox, self.sandbox_url = start_sandbox("--tick-ms", "0", seed=args.seed)
-        from cryptography.fernet import Fernet
-
         self.env = {
-            **os.environ,
-            "DEBUG": "1",
-            "SECRET_KEY": "chaos-" + "x" * 50,
-            "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            **app_env(),
             "DATABASE_URL": os.environ.get("DATABASE_URL")
             or f"sqlite:///{self.tmp / 'chaos.sqlite3'}",
             "REDIS_URL": redis_url,
@@ -103,14 +98,7 @@ class Stack:
         return json.loads(self.manage("shell", "-c", REPORT).strip().splitlines()[-1])
 
     def manage(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        return manage(self.env, *args)
 
     def admin(self, path: str, doc: dict) -> dict:
         r = requests.post(f"{self.sandbox_url}/sandbox/v1/{path}", json=doc, timeout=5)

@@ -103,6 +103,20 @@ def _client_id(p: Params) -> str | None:
     return cid
 
 
+def order_fields(o) -> dict:
+    """The fields every order shape of the spec shares, in the spec's order."""
+    return {
+        "price": fmt8(o.price),
+        "origQty": fmt8(o.orig_qty),
+        "executedQty": fmt8(o.executed_qty),
+        "cummulativeQuoteQty": fmt8(o.cum_quote),
+        "status": o.status,
+        "timeInForce": o.time_in_force,
+        "type": o.type,
+        "side": o.side,
+    }
+
+
 def order_response(result: PlaceResult, resp_type: str) -> dict:
     o = result.order
     out: dict = {
@@ -116,14 +130,7 @@ def order_response(result: PlaceResult, resp_type: str) -> dict:
         return out
     out.update(
         {
-            "price": fmt8(o.price),
-            "origQty": fmt8(o.orig_qty),
-            "executedQty": fmt8(o.executed_qty),
-            "cummulativeQuoteQty": fmt8(o.cum_quote),
-            "status": o.status,
-            "timeInForce": o.time_in_force,
-            "type": o.type,
-            "side": o.side,
+            **order_fields(o),
             "workingTime": o.working_time,
             "selfTradePreventionMode": o.stp_mode,
         }
@@ -169,13 +176,6 @@ def cancel_order(ex: Exchange, acct: Account, p: Params) -> dict:
         "orderId": o.order_id,
         "orderListId": -1,
         "clientOrderId": o.cancel_client_id,
-        "price": fmt8(o.price),
-        "origQty": fmt8(o.orig_qty),
-        "executedQty": fmt8(o.executed_qty),
-        "cummulativeQuoteQty": fmt8(o.cum_quote),
-        "status": o.status,
-        "timeInForce": o.time_in_force,
-        "type": o.type,
-        "side": o.side,
+        **order_fields(o),
         "selfTradePreventionMode": o.stp_mode,
     }

@@ -13,7 +13,7 @@ from .decimals import ZERO, fmt8
 from .engine import AggTrade, Order, PlaceResult, Trade
 from .events import percent
 from .klines import INTERVALS, MINUTE
-from .orders import cancel_order, new_order, order_response
+from .orders import cancel_order, new_order, order_fields, order_response
 from .params import Params
 from .symbols import ASSETS, SYMBOLS, SymbolSpec, exchange_info
 from .tape import Stats
@@ -441,14 +441,7 @@ def order_status(o: Order) -> dict:
         "orderId": o.order_id,
         "orderListId": -1,
         "clientOrderId": o.client_order_id,
-        "price": fmt8(o.price),
-        "origQty": fmt8(o.orig_qty),
-        "executedQty": fmt8(o.executed_qty),
-        "cummulativeQuoteQty": fmt8(o.cum_quote),
-        "status": o.status,
-        "timeInForce": o.time_in_force,
-        "type": o.type,
-        "side": o.side,
+        **order_fields(o),
         "stopPrice": fmt8(ZERO),
         "icebergQty": fmt8(ZERO),
         "time": o.time,

@@ -116,3 +116,29 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
 
     wait_for(ready, what="redis-server")
     return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def app_env(**overrides: str) -> dict[str, str]:
+    """The environment for app processes a test or bench starts: fresh secrets, DEBUG on."""
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "DEBUG": "1",
+        "SECRET_KEY": Fernet.generate_key().decode(),
+        "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        **overrides,
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run a manage.py command with ``env``; its standard output."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout

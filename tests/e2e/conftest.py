@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography.fernet import Fernet
 
-from tests.support import ROOT, free_port, start_sandbox, terminate, wait_for
+from tests.support import ROOT, app_env, free_port, manage, start_sandbox, terminate, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,15 +40,7 @@ class Stack:
     database_url: str
 
     def manage(self, *args: str) -> str:
-        out = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout
+        return manage(self.env, *args)
 
 
 def _database_url(var: Path) -> str:
@@ -73,17 +64,12 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
     logs = var / "logs"
     logs.mkdir()
     database_url = _database_url(var)
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "DEBUG": "1",
-        "SECRET_KEY": Fernet.generate_key().decode(),
-        "DESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DESK_VAR_DIR": str(var),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/1",
-        "DESK_BALANCE_SYNC_SECONDS": "2",
-    }
+    env = app_env(
+        DESK_VAR_DIR=str(var),
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url.rsplit("/", 1)[0] + "/1",
+        DESK_BALANCE_SYNC_SECONDS="2",
+    )
     env["CELERY_BROKER_URL"] = env["REDIS_URL"]
     env.pop("DJANGO_SETTINGS_MODULE", None)
     bootstrap = var / "sandbox-bootstrap.json"

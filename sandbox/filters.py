@@ -23,6 +23,18 @@ class OrderCheck:
     quote_qty: Decimal | None
     avg_price: Decimal | None  # weighted average over AVG_PRICE_MINS; None if no trades yet
     open_orders: int  # the account's open orders on the symbol
+    stop_price: Decimal | None = None
+    trailing_delta: int | None = None  # in basis points
+    iceberg_qty: Decimal | None = None
+    time_in_force: str | None = None
+    # Counts the order-count filters compare against (all on the placing account). When the
+    # call site leaves them None, `check_with_engine` fills them from the engine.
+    open_algo_orders: int | None = None  # STOP_LOSS*/TAKE_PROFIT* open on the symbol
+    open_iceberg_orders: int | None = None  # icebergQty > 0 open on the symbol
+    account_open_orders: int | None = None  # open orders on every symbol
+    account_open_algo_orders: int | None = None
+    position_base: Decimal | None = None  # base asset free+locked, for MAX_POSITION
+    open_buy_qty: Decimal | None = None  # open BUY quantity on the symbol, for MAX_POSITION
 
 
 def check(spec: SymbolSpec, o: OrderCheck) -> None:

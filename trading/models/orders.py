@@ -1,0 +1,218 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import ExchangeConnection
+
+MONEY = {"max_digits": 38, "decimal_places": 18}
+
+
+class OrderStatus(models.TextChoices):
+    # Ours, before the exchange has answered: committed before the request is sent, so a
+    # crash between "sent" and "answered" leaves a row that reconciliation can resolve.
+    SENDING = "SENDING", "sending"
+    UNKNOWN = "UNKNOWN", "unknown — checking"
+    FAILED = "FAILED", "not placed"
+    # The exchange's order statuses.
+    PENDING_NEW = "PENDING_NEW", "pending"
+    NEW = "NEW", "open"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED", "partially filled"
+    FILLED = "FILLED", "filled"
+    CANCELED = "CANCELED", "canceled"
+    PENDING_CANCEL = "PENDING_CANCEL", "canceling"
+    REJECTED = "REJECTED", "rejected"
+    EXPIRED = "EXPIRED", "expired"
+    EXPIRED_IN_MATCH = "EXPIRED_IN_MATCH", "expired (self-trade prevention)"
+
+
+OPEN_STATUSES = (
+    OrderStatus.PENDING_NEW,
+    OrderStatus.NEW,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.PENDING_CANCEL,
+)
+UNSETTLED_STATUSES = (OrderStatus.SENDING, OrderStatus.UNKNOWN)
+
+
+class OrderOrigin(models.TextChoices):
+    DESK = "desk", "placed here"
+    EXCHANGE = "exchange", "seen on the exchange"
+
+
+class OrderList(models.Model):
+    """An OCO list. ``order_list_id`` is null until the exchange has acknowledged it."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="order_lists"
+    )
+    symbol = models.CharField(max_length=20)
+    order_list_id = models.BigIntegerField(null=True, blank=True)
+    list_client_order_id = models.CharField(max_length=64)
+    origin = models.CharField(max_length=10, choices=OrderOrigin.choices)
+    contingency_type = models.CharField(max_length=10, default="OCO")
+    # SENDING / UNKNOWN / FAILED while ours is unsettled; then the exchange's listStatusType.
+    list_status_type = models.CharField(max_length=20)
+    list_order_status = models.CharField(max_length=20, blank=True)
+    request = models.JSONField(default=dict, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    transaction_time = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "order_list_id"],
+                condition=Q(order_list_id__isnull=False),
+                name="unique_exchange_order_list",
+            ),
+            models.UniqueConstraint(
+                fields=["connection", "list_client_order_id"],
+                condition=Q(origin="desk"),
+                name="unique_desk_order_list_intent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"OCO {self.symbol} {self.list_client_order_id} ({self.list_status_type})"
+
+
+class Order(models.Model):
+    """One order of a connection: an intent placed from the desk (``origin=desk``, keyed by its
+    client order id so it is never sent twice) or an order seen on the exchange (history,
+    execution reports). ``order_id`` is null until the exchange has acknowledged it."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="orders"
+    )
+    order_list = models.ForeignKey(
+        OrderList, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    symbol = models.CharField(max_length=20)
+    order_id = models.BigIntegerField(null=True, blank=True)
+    client_order_id = models.CharField(max_length=64)
+    origin = models.CharField(max_length=10, choices=OrderOrigin.choices)
+    side = models.CharField(max_length=4)
+    type = models.CharField(max_length=20)
+    time_in_force = models.CharField(max_length=3, blank=True)
+    price = models.DecimalField(**MONEY, null=True, blank=True)
+    stop_price = models.DecimalField(**MONEY, null=True, blank=True)
+    trailing_delta = models.IntegerField(null=True, blank=True)
+    iceberg_qty = models.DecimalField(**MONEY, null=True, blank=True)
+    orig_qty = models.DecimalField(**MONEY, null=True, blank=True)
+    orig_quote_order_qty = models.DecimalField(**MONEY, null=True, blank=True)
+    executed_qty = models.DecimalField(**MONEY, default=0)
+    cummulative_quote_qty = models.DecimalField(**MONEY, default=0)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, db_index=True)
+    self_trade_prevention_mode = models.CharField(max_length=20, blank=True)
+    is_working = models.BooleanField(null=True)
+    # What was (or will be) sent, so an unknown outcome can be checked and shown.
+    request = models.JSONField(default=dict, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    # Exchange times (aware UTC): order creation and last update as the exchange reports them.
+    exchange_created_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    exchange_updated_at = models.DateTimeField(null=True, blank=True)
+    # Unknown outcomes: when it became unknown and when it was last checked.
+    unknown_since = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "symbol", "order_id"],
+                condition=Q(order_id__isnull=False),
+                name="unique_exchange_order",
+            ),
+            models.UniqueConstraint(
+                fields=["connection", "client_order_id"],
+                condition=Q(origin="desk"),
+                name="unique_desk_order_intent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["connection", "status"], name="order_conn_status"),
+            models.Index(fields=["connection", "symbol", "client_order_id"], name="order_coid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.type} {self.symbol} {self.client_order_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_unsettled(self) -> bool:
+        return self.status in UNSETTLED_STATUSES
+
+
+class AccountTrade(models.Model):
+    """One of the account's own fills (``myTrades`` / executionReport TRADE)."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="trades"
+    )
+    symbol = models.CharField(max_length=20)
+    trade_id = models.BigIntegerField()
+    order_id = models.BigIntegerField()
+    order_list_id = models.BigIntegerField(null=True, blank=True)
+    price = models.DecimalField(**MONEY)
+    qty = models.DecimalField(**MONEY)
+    quote_qty = models.DecimalField(**MONEY)
+    commission = models.DecimalField(**MONEY)
+    commission_asset = models.CharField(max_length=20)
+    time = models.DateTimeField(db_index=True)
+    is_buyer = models.BooleanField()
+    is_maker = models.BooleanField()
+
+    class Meta:
+        ordering = ["-time", "-trade_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "symbol", "trade_id"], name="unique_account_trade"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["connection", "symbol", "time"], name="trade_conn_sym_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} trade {self.trade_id}"
+
+    @property
+    def side(self) -> str:
+        return "BUY" if self.is_buyer else "SELL"
+
+
+class PreventedMatch(models.Model):
+    """A match the exchange prevented by self-trade prevention (``myPreventedMatches``)."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="prevented_matches"
+    )
+    symbol = models.CharField(max_length=20)
+    prevented_match_id = models.BigIntegerField()
+    taker_order_id = models.BigIntegerField()
+    maker_order_id = models.BigIntegerField()
+    trade_group_id = models.BigIntegerField()
+    self_trade_prevention_mode = models.CharField(max_length=20)
+    price = models.DecimalField(**MONEY)
+    maker_prevented_quantity = models.DecimalField(**MONEY)
+    transact_time = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-transact_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "symbol", "prevented_match_id"],
+                name="unique_prevented_match",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} prevented match {self.prevented_match_id}"

@@ -29,18 +29,7 @@ def new_order(
 ) -> tuple[PlaceResult, str]:
     req, resp_type = parse_order(p)
     spec = SYMBOLS[req.symbol]
-    filters.check(
-        spec,
-        filters.OrderCheck(
-            req.side,
-            req.type,
-            req.price,
-            req.quantity,
-            req.quote_qty,
-            ex.engine.avg_price(req.symbol),
-            ex.engine.open_count(acct, req.symbol),
-        ),
-    )
+    filters.check(spec, filters.order_check(ex.engine, acct, spec, req))
     result = ex.engine.place(acct, req)
     count()
     return result, resp_type

@@ -48,6 +48,7 @@ from .accounts import Account, ApiKey
 from .decimals import fmt8
 from .state import Exchange, parse_amount, parse_balances
 from .subaccounts import record_deposit
+from .symbols import FILTERS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -334,6 +335,22 @@ class Admin:
         self.ex.limits.reset()
         return _json(self.ex.limits.limits.to_dict())
 
+    async def get_filters(self, request: web.Request) -> web.Response:
+        return _json(FILTERS.to_dict())
+
+    async def post_filters(self, request: web.Request) -> web.Response:
+        """{"BTCUSD": {"MAX_NUM_ORDERS": {"limit": 3}, "PERCENT_PRICE_BY_SIDE": null},
+        "exchange": {"EXCHANGE_MAX_NUM_ORDERS": {"maxNumOrders": 5}}}: see FilterTable.update."""
+        try:
+            FILTERS.update(await _body(request))
+        except ValueError as exc:
+            raise AdminError(400, str(exc)) from None
+        return _json(FILTERS.to_dict())
+
+    async def delete_filters(self, request: web.Request) -> web.Response:
+        FILTERS.reset()
+        return _json(FILTERS.to_dict())
+
     async def get_requests(self, request: web.Request) -> web.Response:
         return _json(self.ex.requests.to_dict())
 
@@ -461,6 +478,9 @@ def add_routes(app: web.Application, ex: Exchange) -> None:
     app.router.add_get("/sandbox/v1/limits", guarded(a.get_limits))
     app.router.add_post("/sandbox/v1/limits", guarded(a.post_limits))
     app.router.add_delete("/sandbox/v1/limits", guarded(a.delete_limits))
+    app.router.add_get("/sandbox/v1/filters", guarded(a.get_filters))
+    app.router.add_post("/sandbox/v1/filters", guarded(a.post_filters))
+    app.router.add_delete("/sandbox/v1/filters", guarded(a.delete_filters))
     app.router.add_get("/sandbox/v1/requests", guarded(a.get_requests))
     app.router.add_delete("/sandbox/v1/requests", guarded(a.delete_requests))
     app.router.add_get("/sandbox/v1/faults", guarded(a.get_faults))

@@ -36,7 +36,8 @@ class BookSide:
         return reversed(self.prices) if self.is_bid else iter(self.prices)
 
     def add(self, order: Order) -> Decimal:
-        """Queue `order` at the back of its level; return the level's new total."""
+        """Queue `order` at the back of its level (its visible part: an iceberg's slice);
+        return the level's new total."""
         price = order.price
         level = self.levels.get(price)
         if level is None:
@@ -44,7 +45,7 @@ class BookSide:
             level = self.levels[price] = deque()
             self.totals[price] = ZERO
         level.append(order)
-        total = self.totals[price] + order.remaining
+        total = self.totals[price] + order.visible
         self.totals[price] = total
         return total
 

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .accounts import Account
 from .decimals import ZERO, fmt8
-from .engine import AggTrade, Fill, Order, Trade
+from .engine import AggTrade, Fill, Order, OrderList, Trade
 from .klines import Bar
 from .tape import Stats
 
@@ -93,9 +93,12 @@ def book_ticker(
 
 
 def execution_report(o: Order, exec_type: str, fill: Fill | None, now: int, seq: int) -> dict:
+    """Payload A of "User Data Stream Payloads"; the optional fields appear when the spec says
+    they do (trailing delta/time for trailing stops, workingTime once working, the STP fields
+    on an order expired by self-trade prevention)."""
     canceled = exec_type == "CANCELED"
     t = fill.trade if fill else None
-    return {
+    doc: dict = {
         "e": "executionReport",
         "E": now,
         "s": o.symbol,
@@ -105,31 +108,67 @@ def execution_report(o: Order, exec_type: str, fill: Fill | None, now: int, seq:
         "f": o.time_in_force,
         "q": fmt8(o.orig_qty),
         "p": fmt8(o.price),
-        "P": ZERO8,
-        "F": ZERO8,
-        "g": -1,
-        "C": o.client_order_id if canceled else "",
-        "x": exec_type,
-        "X": o.status,
+        "P": fmt8(o.stop_price),
+    }
+    if o.trailing_delta:
+        doc["d"] = o.trailing_delta
+    doc.update(
+        {
+            "F": fmt8(o.iceberg_qty),
+            "g": o.order_list_id,
+            "C": o.client_order_id if canceled else "",
+            "x": exec_type,
+            "X": o.status,
+            "r": "NONE",
+            "i": o.order_id,
+            "l": fmt8(t.qty) if t else ZERO8,
+            "z": fmt8(o.executed_qty),
+            "L": fmt8(t.price) if t else ZERO8,
+            "n": fmt8(fill.commission) if fill else "0",
+            "N": fill.commission_asset if fill else None,
+            "T": t.time if t else o.update_time,
+            "t": t.trade_id if t else -1,
+            "I": seq,
+            "w": o.on_book,
+            "m": fill.is_maker if fill else False,
+            "M": False,
+            "O": o.time,
+            "Z": fmt8(o.cum_quote),
+            "Y": fmt8(t.quote_qty) if t else ZERO8,
+            "Q": fmt8(o.orig_quote_qty),
+            "V": o.stp_mode,
+        }
+    )
+    if o.trailing_delta and o.trailing_time >= 0:
+        doc["D"] = o.trailing_time
+    if o.is_working:
+        doc["W"] = o.working_time
+    if o.status == "EXPIRED_IN_MATCH":
+        doc.update(
+            {
+                "v": o.prevented_match_id,
+                "U": o.counter_order_id,
+                "A": fmt8(o.prevented_qty),
+                "B": fmt8(o.last_prevented_qty),
+            }
+        )
+    return doc
+
+
+def list_status(lst: OrderList, now: int) -> dict:
+    """Payload B: an OCO's status."""
+    return {
+        "e": "listStatus",
+        "E": now,
+        "s": lst.symbol,
+        "g": lst.list_id,
+        "c": "OCO",
+        "l": lst.status_type,
+        "L": lst.order_status,
         "r": "NONE",
-        "i": o.order_id,
-        "l": fmt8(t.qty) if t else ZERO8,
-        "z": fmt8(o.executed_qty),
-        "L": fmt8(t.price) if t else ZERO8,
-        "n": fmt8(fill.commission) if fill else "0",
-        "N": fill.commission_asset if fill else None,
-        "T": t.time if t else o.update_time,
-        "t": t.trade_id if t else -1,
-        "I": seq,
-        "w": o.on_book,
-        "m": fill.is_maker if fill else False,
-        "M": False,
-        "O": o.time,
-        "Z": fmt8(o.cum_quote),
-        "Y": fmt8(t.quote_qty) if t else ZERO8,
-        "Q": fmt8(o.orig_quote_qty),
-        "V": o.stp_mode,
-        "W": o.working_time,
+        "C": lst.cancel_client_id or lst.list_client_id,
+        "T": lst.transaction_time,
+        "O": [{"s": o.symbol, "i": o.order_id, "c": o.client_order_id} for o in lst.orders],
     }
 
 

@@ -35,7 +35,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from . import events
 from .accounts import Account
 from .clock import Clock, Faults
-from .engine import AggTrade, Engine, Fill, Order, Trade
+from .engine import AggTrade, Engine, Fill, Order, OrderList, Trade
 from .klines import INTERVALS, MINUTE, Bar, bucket
 from .tape import Stats
 from .userstream import ListenKeys
@@ -274,6 +274,13 @@ class StreamHub:
         if key is not None and key in self.subs:
             self._seq += 1
             self.publish(key, events.execution_report(order, exec_type, fill, time, self._seq))
+
+    def on_list_status(self, order_list: OrderList, time: int) -> None:
+        if order_list.account.internal:
+            return
+        key = self.listen_keys.key_of(order_list.account)
+        if key is not None and key in self.subs:
+            self.publish(key, events.list_status(order_list, time))
 
     def on_balances(self, account: Account, assets: Iterable[str], time: int) -> None:
         if account.internal:

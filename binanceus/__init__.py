@@ -26,6 +26,16 @@ only) areas have typed methods too; ``Client.verify(key_type)`` checks a key aga
 endpoints its type may call. :class:`RedisWeightBudget` shares one weight budget (and any
 429 / 418 back-off) between all processes of a host.
 
+Trading: ``new_order`` / ``test_new_order`` / ``cancel_replace`` / ``new_oco`` and the
+cancels, queries and histories return :class:`Order`, :class:`OrderList`,
+:class:`CancelReplaceResult`, :class:`AccountTrade`, ... Placing calls always send a
+client-side id (generated when not given) so :class:`ExecutionUnknown` names what to look
+up. ``Client.symbol_rules(symbol)`` caches the symbol's :class:`SymbolRules`; from then on
+orders breaking a filter raise :class:`OrderRejectedLocally` before anything is sent
+(:func:`check_order` / :func:`check_oco` do the same checks for a form).
+:func:`parse_user_event` types user-data-stream messages (:class:`ExecutionReport`,
+:class:`ListStatus`, :class:`AccountPosition`, :class:`BalanceUpdate`, ...).
+
 Local order book: :class:`OrderBook` (data structure + sequence checks) and
 :class:`LocalOrderBook` (buffer / snapshot / resync orchestration).
 
@@ -39,7 +49,10 @@ Exceptions::
     ├── TransportError              connect failed; nothing sent; safe to retry
     ├── NetworkError                read call lost its response (retried for reads)
     ├── InvalidResponse             unexpected / undecodable answer
-    ├── WeightLimitExceeded         weight budget refused the call (.retry_after, .status)
+    ├── WeightLimitExceeded         weight budget refused the call (.retry_after, .status);
+    │                               status 418 = the shared IP-ban circuit is open
+    ├── OrderRejectedLocally        (also ValueError) order breaks cached symbol filters
+    │                               (.problems: FilterProblem list); nothing sent
     ├── ExecutionUnknown            mutating call may or may not have executed
     │                               (.endpoint, .client_order_id, .params);
     │                               alias ExecutionUnknownError
@@ -48,6 +61,9 @@ Exceptions::
     │   ├── SequenceGap             depth diff does not continue the sequence
     │   └── BookNotSynced           diff applied without a snapshot
     └── APIError(status, code, msg)
+        ├── CancelReplaceFailed     cancelReplace -2021 / -2022 (.result: CancelReplaceResult);
+        │   │                       HTTP 409 = one half DID execute
+        │   └── CancelReplaceRejected   400 -2022: neither half executed (also ClientError)
         ├── ClientError             4XX, not executed
         │   ├── InvalidTimestamp    -1021
         │   ├── InvalidSignature    -1022
@@ -92,12 +108,14 @@ from ._account_models import (
     SystemStatus,
     TradeFee,
 )
-from ._client import DEFAULT_CUSTODIAL_RAIL, Client, coverage, generate_client_order_id
+from ._client import DEFAULT_CUSTODIAL_RAIL, Client, coverage
 from ._endpoints import ENDPOINTS, Coverage, Endpoint, Param
 from ._errors import (
     APIError,
     AuthenticationError,
     BinanceUSError,
+    CancelReplaceFailed,
+    CancelReplaceRejected,
     ClientError,
     ExecutionUnknown,
     ExecutionUnknownError,
@@ -108,12 +126,24 @@ from ._errors import (
     IPBanned,
     NetworkError,
     OrderNotFound,
+    OrderRejectedLocally,
     RateLimited,
     ServerError,
     ServiceUnavailable,
     TransportError,
     WeightLimitExceeded,
 )
+from ._events import (
+    AccountPosition,
+    BalanceUpdate,
+    ExecutionReport,
+    ListenKeyExpired,
+    ListStatus,
+    UnknownEvent,
+    UserEvent,
+    parse_user_event,
+)
+from ._filters import FilterProblem, SymbolRules, check_oco, check_order, round_to_step
 from ._models import (
     Account,
     AccountStatus,
@@ -151,6 +181,18 @@ from ._streams import (
     UserStream,
 )
 from ._time import from_ms, to_ms
+from ._trading import generate_client_order_id
+from ._trading_models import (
+    AccountTrade,
+    CancelReplaceResult,
+    CommissionRate,
+    ErrorDetail,
+    OrderList,
+    OrderListEntry,
+    OrderTestResult,
+    PreventedMatch,
+    RateLimitUsage,
+)
 from ._weights import InMemoryWeightBudget, WeightBudget
 
 __version__ = "0.1.0"
@@ -161,18 +203,25 @@ __all__ = [
     "ENDPOINTS",
     "APIError",
     "Account",
+    "AccountPosition",
     "AccountStatus",
+    "AccountTrade",
     "AggTrade",
     "ApiTradingStatus",
     "AssetDistribution",
     "AuthenticationError",
     "AvgPrice",
     "Balance",
+    "BalanceUpdate",
     "BinanceUSError",
     "BookNotSynced",
     "BookTicker",
+    "CancelReplaceFailed",
+    "CancelReplaceRejected",
+    "CancelReplaceResult",
     "Client",
     "ClientError",
+    "CommissionRate",
     "CommissionRates",
     "Coverage",
     "CreditLineAccount",
@@ -192,10 +241,13 @@ __all__ = [
     "CustodianUndoTransfer",
     "DepthSnapshot",
     "Endpoint",
+    "ErrorDetail",
     "ExchangeInfo",
+    "ExecutionReport",
     "ExecutionUnknown",
     "ExecutionUnknownError",
     "Fill",
+    "FilterProblem",
     "IPBanned",
     "InMemoryWeightBudget",
     "InsufficientBalance",
@@ -205,6 +257,8 @@ __all__ = [
     "KeyType",
     "KeyVerification",
     "Kline",
+    "ListStatus",
+    "ListenKeyExpired",
     "LoanAsset",
     "LocalOrderBook",
     "MarketStream",
@@ -214,9 +268,15 @@ __all__ = [
     "Order",
     "OrderBook",
     "OrderBookError",
+    "OrderList",
+    "OrderListEntry",
     "OrderNotFound",
+    "OrderRejectedLocally",
+    "OrderTestResult",
     "Param",
+    "PreventedMatch",
     "RateLimit",
+    "RateLimitUsage",
     "RateLimited",
     "Reconnected",
     "RedisWeightBudget",
@@ -238,19 +298,26 @@ __all__ = [
     "SubAccountTransfer",
     "SubAccountTransferRecord",
     "SymbolInfo",
+    "SymbolRules",
     "SystemStatus",
     "Ticker24h",
     "Trade",
     "TradeFee",
     "TradingIndicator",
     "TransportError",
+    "UnknownEvent",
+    "UserEvent",
     "UserStream",
     "WeightBudget",
     "WeightLimitExceeded",
+    "check_oco",
+    "check_order",
     "coverage",
     "format_decimal",
     "from_ms",
     "generate_client_order_id",
+    "parse_user_event",
+    "round_to_step",
     "sign",
     "to_ms",
 ]

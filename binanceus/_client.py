@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +44,8 @@ from ._account_models import (
 )
 from ._endpoints import ENDPOINTS, Coverage, Endpoint, coverage_of, endpoint
 from ._errors import (
+    CancelReplaceFailed,
+    CancelReplaceRejected,
     ExecutionUnknown,
     InvalidResponse,
     InvalidTimestamp,
@@ -54,6 +56,7 @@ from ._errors import (
     TransportError,
     error_for,
 )
+from ._filters import SymbolRules
 from ._models import (
     Account,
     AccountStatus,
@@ -64,13 +67,14 @@ from ._models import (
     DepthSnapshot,
     ExchangeInfo,
     Kline,
-    Order,
     Ticker24h,
     Trade,
     to_decimal,
 )
 from ._signing import ParamValue, Secret, encode_params
 from ._time import ServerClock, from_ms, now_ms, to_ms
+from ._trading import TradingMethods, generate_client_order_id
+from ._trading_models import CancelReplaceResult
 from ._weights import InMemoryWeightBudget, WeightBudget, parse_rate_headers
 
 __all__ = ["DEFAULT_CUSTODIAL_RAIL", "Client", "coverage", "generate_client_order_id"]
@@ -94,11 +98,6 @@ def _symbol_or_symbols(symbol: str | None, symbols: Sequence[str] | None) -> dic
 
 def _as_rows(data: Any) -> list[Any]:
     return [data] if isinstance(data, dict) else list(data)
-
-
-def generate_client_order_id() -> str:
-    """A fresh client order id (32 hex chars; the exchange allows up to 36)."""
-    return uuid.uuid4().hex
 
 
 def _nothing_sent(exc: requests.RequestException) -> bool:
@@ -132,20 +131,50 @@ def _rows(data: Any, key: str) -> list[Any]:
     return list(data.get(key, []) or [])
 
 
+def _resend_safe(ep: Endpoint, exc: Exception) -> bool:
+    """A mutating call is repeated only after the documented not-executed 503, and only on
+    the trading endpoints, whose client-side ids make a duplicate impossible; other areas
+    (transfers) leave the decision to the caller, which may have its own bookkeeping."""
+    return isinstance(exc, ServiceUnavailable) and ep.area == "trading"
+
+
+def _cancel_replace_error(
+    status: int, code: int | None, msg: str, payload: Any, endpoint: str
+) -> CancelReplaceFailed | None:
+    """-2021 / -2022 answers carry ``data``: which half of a cancel-replace happened."""
+    if code not in (-2021, -2022) or not isinstance(payload, dict):
+        return None
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        error = payload.get("error")
+        data = error.get("data") if isinstance(error, dict) else None
+    if not isinstance(data, dict):
+        return None
+    result = CancelReplaceResult.from_api(data)
+    cls = CancelReplaceFailed if status == 409 else CancelReplaceRejected
+    return cls(status, code, msg, result=result, endpoint=endpoint)
+
+
 def _mask(value: str | None) -> str | None:
     if not value:
         return None
     return "****" + value[-4:] if len(value) > 12 else "****"
 
 
-class Client:
+class Client(TradingMethods):
     """Binance.US REST client.
 
     ``Client(api_key, api_secret)`` signs ``SIGNED`` endpoints with HMAC-SHA256 and sends the
     API key on every endpoint whose security type asks for it (both decided by the endpoint
     table). Read calls retry on :class:`TransportError`, :class:`NetworkError` and
-    :class:`ServiceUnavailable` with backoff; mutating calls never retry on an unknown outcome
-    (:class:`ExecutionUnknown`). A ``-1021`` answer triggers one clock resync and one retry.
+    :class:`ServiceUnavailable` with exponential backoff plus jitter (``retry_backoff``
+    scaled by up to ``1 + retry_jitter``); mutating calls never retry an unknown outcome
+    (:class:`ExecutionUnknown`), and only trading calls (which carry client-side ids) retry
+    the documented not-executed 503 "Service Unavailable". The server
+    clock offset is measured before the first signed call and again every
+    ``time_resync_interval`` seconds; a ``-1021`` answer triggers one resync and one retry.
+    ``exchange_info`` answers are cached per symbol for ``exchange_info_ttl`` seconds
+    (:meth:`symbol_rules`), which turns on local filter checks for placed orders.
     """
 
     def __init__(
@@ -161,6 +190,9 @@ class Client:
         retry_backoff: Sequence[float] = (0.2, 0.4, 0.8),
         local_clock_ms: Callable[[], int] = now_ms,
         sleep: Callable[[float], None] = time.sleep,
+        retry_jitter: float = 0.25,
+        time_resync_interval: float = 300.0,
+        exchange_info_ttl: float = 300.0,
     ) -> None:
         if not 0 < recv_window <= 60_000:
             raise ValueError("recv_window must be in (0, 60000]")
@@ -181,6 +213,10 @@ class Client:
         self._lock = threading.Lock()
         self._blocked_until = 0.0
         self._blocked_error: type[RateLimited] | None = None
+        self.retry_jitter = retry_jitter
+        self.time_resync_interval = time_resync_interval
+        self.exchange_info_ttl = exchange_info_ttl
+        self._rules: dict[str, tuple[float, SymbolRules]] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -207,6 +243,12 @@ class Client:
             return dict(self._used_weight)
 
     @property
+    def order_counts(self) -> dict[str, int]:
+        """Last seen ``X-MBX-ORDER-COUNT-<interval>`` values by interval, e.g. ``{"10S": 3}``."""
+        prefix = "X-MBX-ORDER-COUNT-"
+        return {k[len(prefix) :]: v for k, v in self.used_weight.items() if k.startswith(prefix)}
+
+    @property
     def time_offset_ms(self) -> int:
         """Server minus local clock in ms, as last measured by :meth:`sync_time`."""
         return self._clock.offset_ms
@@ -223,7 +265,7 @@ class Client:
             raise ValueError(f"{ep.key} ({ep.security}) needs an api_key")
         if ep.signed and self._secret is None:
             raise ValueError(f"{ep.key} is SIGNED and needs an api_secret")
-        if ep.signed and not self._clock.synced:
+        if ep.signed and self._clock_stale():
             self.sync_time()
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         resynced = False
@@ -238,14 +280,19 @@ class Client:
                 logger.info("%s: -1021 timestamp rejected; resyncing clock, retrying", ep.key)
                 self.sync_time()
             except (TransportError, NetworkError, ServiceUnavailable) as exc:
-                if ep.mutating or attempt >= len(self.retry_backoff):
+                retryable = not ep.mutating or _resend_safe(ep, exc)
+                if not retryable or attempt >= len(self.retry_backoff):
                     raise
-                delay = self.retry_backoff[attempt]
+                delay = self.retry_backoff[attempt] * (1 + self.retry_jitter * random.random())
                 attempt += 1
                 logger.warning(
                     "%s: %s; retry %d in %.2fs", ep.key, type(exc).__name__, attempt, delay
                 )
                 self._sleep(delay)
+
+    def _clock_stale(self) -> bool:
+        age = self._clock.age_ms()
+        return age is None or age < 0 or age > self.time_resync_interval * 1000
 
     def _send(self, ep: Endpoint, params: dict[str, ParamValue], coid: str | None) -> Any:
         if self._blocked_error is not None and time.monotonic() < self._blocked_until:
@@ -341,6 +388,9 @@ class Client:
             code = int(raw_code) if isinstance(raw_code, int) else None
             msg = str(payload.get("msg", msg))
         retry_after = self._retry_after(status, resp.headers, msg)
+        replaced = _cancel_replace_error(status, code, msg, payload, ep.key)
+        if replaced is not None:
+            raise replaced
         exc = error_for(
             status=status,
             code=code,
@@ -407,7 +457,34 @@ class Client:
             "GET /api/v3/exchangeInfo",
             {"symbol": symbol, "symbols": list(symbols) if symbols is not None else None},
         )
-        return ExchangeInfo.from_api(data)
+        info = ExchangeInfo.from_api(data)
+        self._remember_rules(info)
+        return info
+
+    def _remember_rules(self, info: ExchangeInfo) -> None:
+        now = time.monotonic()
+        for s in info.symbols:
+            rules = SymbolRules.from_exchange_info(s, info.exchange_filters)
+            self._rules[s.symbol] = (now, rules)
+
+    def cached_symbol_rules(self, symbol: str) -> SymbolRules | None:
+        """The symbol's rules if an ``exchange_info`` answer younger than
+        ``exchange_info_ttl`` listed it (no request is made)."""
+        cached = self._rules.get(symbol.upper())
+        if cached is None or time.monotonic() - cached[0] > self.exchange_info_ttl:
+            return None
+        return cached[1]
+
+    def symbol_rules(self, symbol: str) -> SymbolRules:
+        """The symbol's filters and order rules (cached; fetched when missing or stale).
+
+        Once cached, :meth:`new_order` / :meth:`cancel_replace` / :meth:`new_oco` check
+        orders against them before sending (``validate=True``)."""
+        cached = self.cached_symbol_rules(symbol)
+        if cached is not None:
+            return cached
+        info = self.exchange_info(symbol=symbol.upper())
+        return SymbolRules.from_exchange_info(info.symbol(symbol), info.exchange_filters)
 
     # -- market data ------------------------------------------------------------------------
 
@@ -1046,80 +1123,6 @@ class Client:
                 },
             )
         )
-
-    # -- orders -----------------------------------------------------------------------------
-
-    @endpoint("POST /api/v3/order")
-    def new_order(
-        self,
-        *,
-        symbol: str,
-        side: str,
-        type: str,
-        quantity: Decimal | None = None,
-        quote_order_qty: Decimal | None = None,
-        price: Decimal | None = None,
-        time_in_force: str | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: str = "FULL",
-    ) -> Order:
-        """Place an order. A client order id is generated when none is given, so that an
-        :class:`ExecutionUnknown` always carries one to look the order up by."""
-        coid = new_client_order_id or generate_client_order_id()
-        data = self._call(
-            "POST /api/v3/order",
-            {
-                "symbol": symbol,
-                "side": side.upper(),
-                "type": type.upper(),
-                "timeInForce": time_in_force,
-                "quantity": quantity,
-                "quoteOrderQty": quote_order_qty,
-                "price": price,
-                "newClientOrderId": coid,
-                "newOrderRespType": new_order_resp_type,
-            },
-            client_order_id=coid,
-        )
-        return Order.from_api(data)
-
-    @endpoint("GET /api/v3/order")
-    def get_order(
-        self,
-        *,
-        symbol: str,
-        order_id: int | None = None,
-        orig_client_order_id: str | None = None,
-    ) -> Order:
-        if order_id is None and orig_client_order_id is None:
-            raise ValueError("pass order_id or orig_client_order_id")
-        data = self._call(
-            "GET /api/v3/order",
-            {"symbol": symbol, "orderId": order_id, "origClientOrderId": orig_client_order_id},
-        )
-        return Order.from_api(data)
-
-    @endpoint("DELETE /api/v3/order")
-    def cancel_order(
-        self,
-        *,
-        symbol: str,
-        order_id: int | None = None,
-        orig_client_order_id: str | None = None,
-    ) -> Order:
-        if order_id is None and orig_client_order_id is None:
-            raise ValueError("pass order_id or orig_client_order_id")
-        data = self._call(
-            "DELETE /api/v3/order",
-            {"symbol": symbol, "orderId": order_id, "origClientOrderId": orig_client_order_id},
-            client_order_id=orig_client_order_id,
-        )
-        return Order.from_api(data)
-
-    @endpoint("GET /api/v3/openOrders")
-    def open_orders(self, *, symbol: str | None = None) -> list[Order]:
-        rows = self._call("GET /api/v3/openOrders", {"symbol": symbol})
-        return [Order.from_api(r) for r in rows]
 
     # -- user data stream -------------------------------------------------------------------
 

@@ -114,6 +114,11 @@ def _rolling_ticker_weight(params: Mapping[str, Any]) -> int:
     return min(100, 2 * max(1, _count(params, "symbols") or 0))
 
 
+def _prevented_matches_weight(params: Mapping[str, Any]) -> int:
+    """1 by preventedMatchId, 10 by orderId."""
+    return 1 if params.get("preventedMatchId") is not None else 10
+
+
 _VARIABLE_WEIGHTS: dict[str, Callable[[Mapping[str, Any]], int]] = {
     "GET /api/v3/depth": _depth_weight,
     "GET /api/v3/ticker/price": _one_or_all(1, 2),
@@ -121,6 +126,7 @@ _VARIABLE_WEIGHTS: dict[str, Callable[[Mapping[str, Any]], int]] = {
     "GET /api/v3/ticker/24hr": _ticker_24hr_weight,
     "GET /api/v3/ticker": _rolling_ticker_weight,
     "GET /api/v3/openOrders": _one_or_all(3, 40),
+    "GET /api/v3/myPreventedMatches": _prevented_matches_weight,
 }
 
 _LEADING_INT = re.compile(r"^\s*(\d+)\s*$")

@@ -8,6 +8,9 @@ The hierarchy::
     │                           reads are idempotent, so the client retries them
     ├── InvalidResponse         the exchange answered with something that is not the JSON we expect
     ├── WeightLimitExceeded     the local weight budget refused the call (nothing was sent)
+    ├── OrderRejectedLocally    (also a ValueError) the order breaks the symbol's filters;
+    │                           ``problems`` lists each :class:`~binanceus.FilterProblem`;
+    │                           nothing was sent
     ├── ExecutionUnknown        a mutating call may or may not have been executed: 5XX other than
     │                           a "failed" 503, a read timeout after sending, or code -1006/-1007.
     │                           Carries ``endpoint``, ``client_order_id`` and ``params`` (the
@@ -15,6 +18,11 @@ The hierarchy::
     │                           ``get_order(orig_client_order_id=...)`` or the user data stream
     │                           before doing anything else. Never retried blind.
     └── APIError(status, code, msg)   the exchange answered and rejected / failed the request
+        ├── CancelReplaceFailed         -2021 / -2022 from cancelReplace; ``result`` (a
+        │   │                           :class:`~binanceus.CancelReplaceResult`) tells which
+        │   │                           half happened. HTTP 409: one half DID execute
+        │   └── CancelReplaceRejected   HTTP 400 (-2022): neither half executed (also a
+        │                               ClientError)
         ├── ClientError                 4XX: the request was wrong; not executed
         │   ├── InvalidTimestamp        -1021 (the client resyncs its clock and retries once)
         │   ├── InvalidSignature        -1022
@@ -35,13 +43,19 @@ string: messages name the endpoint (method and path) and the exchange's code and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._filters import FilterProblem
+    from ._trading_models import CancelReplaceResult
 
 __all__ = [
     "APIError",
     "AuthenticationError",
     "BinanceUSError",
+    "CancelReplaceFailed",
+    "CancelReplaceRejected",
     "ClientError",
     "ExecutionUnknown",
     "ExecutionUnknownError",
@@ -52,6 +66,7 @@ __all__ = [
     "InvalidTimestamp",
     "NetworkError",
     "OrderNotFound",
+    "OrderRejectedLocally",
     "RateLimited",
     "ServerError",
     "ServiceUnavailable",
@@ -134,6 +149,19 @@ class ExecutionUnknown(BinanceUSError):
 ExecutionUnknownError = ExecutionUnknown
 
 
+class OrderRejectedLocally(ValueError, BinanceUSError):
+    """The order breaks the symbol's filters (checked locally); nothing was sent.
+
+    ``problems`` holds one :class:`~binanceus.FilterProblem` per broken rule (field, filter
+    type, message); the exception's text joins their messages.
+    """
+
+    def __init__(self, symbol: str, problems: Sequence[FilterProblem]) -> None:
+        self.symbol = symbol
+        self.problems = list(problems)
+        super().__init__(f"{symbol}: " + "; ".join(p.message for p in self.problems))
+
+
 class APIError(BinanceUSError):
     """The exchange answered with an error status."""
 
@@ -197,6 +225,31 @@ class RateLimited(_RetryAfter):
 
 class IPBanned(_RetryAfter):
     """HTTP 418: the IP is banned for ``retry_after`` seconds. Stop sending."""
+
+
+class CancelReplaceFailed(APIError):
+    """``POST /api/v3/order/cancelReplace`` failed in part (HTTP 409, -2021) or whole (-2022).
+
+    ``result`` says which half succeeded: on a 409 one of them DID execute (the old order is
+    canceled, or the new order is live), so act on ``result`` rather than on the exception
+    type alone.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None,
+        msg: str,
+        *,
+        result: CancelReplaceResult,
+        endpoint: str | None = None,
+    ) -> None:
+        super().__init__(status, code, msg, endpoint=endpoint)
+        self.result = result
+
+
+class CancelReplaceRejected(CancelReplaceFailed, ClientError):
+    """HTTP 400 with -2022: neither the cancel nor the new order executed."""
 
 
 class ServerError(APIError):

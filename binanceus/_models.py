@@ -61,6 +61,10 @@ def _dec_or_none(value: Any) -> Decimal | None:
     return None if value is None else to_decimal(value)
 
 
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _levels(rows: Sequence[Sequence[Any]]) -> list[Level]:
     return [(to_decimal(r[0]), to_decimal(r[1])) for r in rows]
 
@@ -685,13 +689,28 @@ class Order:
     update_time: datetime | None = None
     orig_client_order_id: str | None = None
     order_list_id: int | None = None
+    """``-1`` unless the order is a leg of an order list (OCO)."""
     stop_price: Decimal | None = None
     orig_quote_order_qty: Decimal | None = None
     is_working: bool | None = None
+    iceberg_qty: Decimal | None = None
+    working_time: datetime | None = None
+    """When the order started working on the book (``None`` while a stop leg waits: ``-1``)."""
+    self_trade_prevention_mode: str | None = None
+    prevented_match_id: int | None = None
+    prevented_quantity: Decimal | None = None
+    trailing_delta: int | None = None
+    trailing_time: datetime | None = None
+    strategy_id: int | None = None
+    strategy_type: int | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in ("NEW", "PARTIALLY_FILLED", "PENDING_NEW")
+
+    @property
+    def in_order_list(self) -> bool:
+        return self.order_list_id is not None and self.order_list_id >= 0
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Order:
@@ -718,4 +737,13 @@ class Order:
             stop_price=_dec_or_none(data.get("stopPrice")),
             orig_quote_order_qty=_dec_or_none(data.get("origQuoteOrderQty")),
             is_working=data.get("isWorking"),
+            iceberg_qty=_dec_or_none(data.get("icebergQty")),
+            working_time=from_ms_or_none(data.get("workingTime")),
+            self_trade_prevention_mode=data.get("selfTradePreventionMode"),
+            prevented_match_id=_int_or_none(data.get("preventedMatchId")),
+            prevented_quantity=_dec_or_none(data.get("preventedQuantity")),
+            trailing_delta=_int_or_none(data.get("trailingDelta")),
+            trailing_time=from_ms_or_none(data.get("trailingTime")),
+            strategy_id=_int_or_none(data.get("strategyId")),
+            strategy_type=_int_or_none(data.get("strategyType")),
         )

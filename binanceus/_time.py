@@ -40,12 +40,17 @@ def to_ms(dt: datetime) -> int:
 class ServerClock:
     """Local clock corrected by a measured offset (server minus local, in ms)."""
 
-    __slots__ = ("_local_ms", "offset_ms", "synced")
+    __slots__ = ("_local_ms", "_synced_at_ms", "offset_ms", "synced")
 
     def __init__(self, local_ms: Callable[[], int] = now_ms) -> None:
         self._local_ms = local_ms
         self.offset_ms = 0
         self.synced = False
+        self._synced_at_ms = 0
+
+    def age_ms(self) -> int | None:
+        """Local milliseconds since the last measurement (``None`` before the first)."""
+        return self._local_ms() - self._synced_at_ms if self.synced else None
 
     def local_ms(self) -> int:
         return self._local_ms()
@@ -59,4 +64,5 @@ class ServerClock:
         midpoint = (sent_ms + received_ms) // 2
         self.offset_ms = int(server_ms) - midpoint
         self.synced = True
+        self._synced_at_ms = int(received_ms)
         return self.offset_ms

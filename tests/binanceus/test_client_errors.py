@@ -152,11 +152,22 @@ def test_it_raises_transport_error_without_retrying_a_mutating_call(fake, client
     assert len(fake.calls("POST", "/api/v3/order")) == 1
 
 
-def test_it_raises_service_unavailable_for_the_failed_503_and_does_not_retry_orders(fake, client):
+def test_it_retries_an_order_refused_with_the_not_executed_503_under_the_same_id(fake, client):
     fake.reply("POST", "/api/v3/order", {"code": -1000, "msg": "Service Unavailable."}, status=503)
+    fake.reply("POST", "/api/v3/order", ORDER_FULL)
+    order = place(client, new_client_order_id="desk-503")
+    assert order.order_id == 28
+    first, second = fake.calls("POST", "/api/v3/order")
+    assert first.params["newClientOrderId"] == second.params["newClientOrderId"] == "desk-503"
+
+
+def test_it_gives_up_an_order_after_the_503_backoff_schedule(fake):
+    client = make_client(fake, retry_backoff=(0.0, 0.0))
+    for _ in range(4):
+        fake.reply("POST", "/api/v3/order", text="Service Unavailable.", status=503)
     with pytest.raises(bu.ServiceUnavailable):
         place(client)
-    assert len(fake.calls("POST", "/api/v3/order")) == 1
+    assert len(fake.calls("POST", "/api/v3/order")) == 3
 
 
 def test_it_retries_reads_on_transport_errors_and_503_then_succeeds(fake):
@@ -169,7 +180,8 @@ def test_it_retries_reads_on_transport_errors_and_503_then_succeeds(fake):
     account = client.account()
     assert account.balances[0].free == Decimal("4723846.89208129")
     assert len(fake.calls("GET", "/api/v3/account")) == 4
-    assert sleeps == [0.2, 0.4, 0.8]
+    assert [0.2, 0.4, 0.8] <= sleeps <= [0.25, 0.5, 1.0]  # exponential, up to 25% jitter
+    assert all(low <= got <= low * 1.25 for low, got in zip([0.2, 0.4, 0.8], sleeps, strict=True))
 
 
 def test_it_gives_up_reads_after_the_backoff_schedule(fake):

@@ -1,0 +1,546 @@
+"""Typed methods of the trading endpoints (orders, OCO order lists, history), mixed into
+:class:`~binanceus.Client`.
+
+Every placing call carries a client-side id (generated when none is given) so that an
+:class:`~binanceus.ExecutionUnknown` always names the order / list to look up. With
+``validate=True`` and the symbol's rules cached (:meth:`Client.symbol_rules`), an order that
+breaks a filter raises :class:`~binanceus.OrderRejectedLocally` before anything is sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ._endpoints import endpoint
+from ._errors import OrderRejectedLocally
+from ._filters import SymbolRules, check_oco, check_order
+from ._models import Order
+from ._signing import ParamValue
+from ._time import to_ms
+from ._trading_models import (
+    AccountTrade,
+    CancelReplaceResult,
+    OrderList,
+    OrderTestResult,
+    PreventedMatch,
+    RateLimitUsage,
+    order_or_list,
+)
+
+__all__ = ["TradingMethods", "generate_client_order_id"]
+
+
+def generate_client_order_id() -> str:
+    """A fresh client order id (32 hex chars; the exchange allows up to 36)."""
+    return uuid.uuid4().hex
+
+
+def _ms(dt: datetime | None) -> int | None:
+    return None if dt is None else to_ms(dt)
+
+
+def _upper(value: str | None) -> str | None:
+    return None if value is None else value.upper()
+
+
+def _order_fields(
+    *,
+    side: str,
+    type: str,
+    time_in_force: str | None,
+    quantity: Decimal | None,
+    quote_order_qty: Decimal | None,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+    trailing_delta: int | None,
+    iceberg_qty: Decimal | None,
+    self_trade_prevention_mode: str | None,
+    strategy_id: int | None,
+    strategy_type: int | None,
+) -> dict[str, ParamValue | None]:
+    """The new-order parameters shared by order, order/test and cancelReplace."""
+    return {
+        "side": side.upper(),
+        "type": type.upper(),
+        "timeInForce": _upper(time_in_force),
+        "quantity": quantity,
+        "quoteOrderQty": quote_order_qty,
+        "price": price,
+        "stopPrice": stop_price,
+        "trailingDelta": trailing_delta,
+        "icebergQty": iceberg_qty,
+        "selfTradePreventionMode": _upper(self_trade_prevention_mode),
+        "strategyId": strategy_id,
+        "strategyType": strategy_type,
+    }
+
+
+def _need_one(what: str, *values: object) -> None:
+    if all(v is None for v in values):
+        raise ValueError(f"pass {what}")
+
+
+class TradingMethods:
+    """The trading endpoints; needs the host class's ``_call`` and rules cache."""
+
+    if TYPE_CHECKING:
+
+        def _call(
+            self,
+            key: str,
+            params: Mapping[str, ParamValue | None] | None = None,
+            *,
+            client_order_id: str | None = None,
+        ) -> Any: ...
+
+        def cached_symbol_rules(self, symbol: str) -> SymbolRules | None: ...
+
+    def _validate(self, symbol: str, **order: Any) -> None:
+        rules = self.cached_symbol_rules(symbol)
+        if rules is None:
+            return
+        problems = check_order(rules, **order)
+        if problems:
+            raise OrderRejectedLocally(symbol, problems)
+
+    # -- placing ----------------------------------------------------------------------------
+
+    @endpoint("POST /api/v3/order")
+    def new_order(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        type: str,
+        quantity: Decimal | None = None,
+        quote_order_qty: Decimal | None = None,
+        price: Decimal | None = None,
+        time_in_force: str | None = None,
+        stop_price: Decimal | None = None,
+        trailing_delta: int | None = None,
+        iceberg_qty: Decimal | None = None,
+        self_trade_prevention_mode: str | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: str = "FULL",
+        strategy_id: int | None = None,
+        strategy_type: int | None = None,
+        validate: bool = True,
+    ) -> Order:
+        """Place an order. A client order id is generated when none is given, so that an
+        :class:`ExecutionUnknown` always carries one to look the order up by."""
+        fields = _order_fields(
+            side=side,
+            type=type,
+            time_in_force=time_in_force,
+            quantity=quantity,
+            quote_order_qty=quote_order_qty,
+            price=price,
+            stop_price=stop_price,
+            trailing_delta=trailing_delta,
+            iceberg_qty=iceberg_qty,
+            self_trade_prevention_mode=self_trade_prevention_mode,
+            strategy_id=strategy_id,
+            strategy_type=strategy_type,
+        )
+        if validate:
+            self._validate_fields(symbol, fields)
+        coid = new_client_order_id or generate_client_order_id()
+        params = {"symbol": symbol, **fields, "newClientOrderId": coid}
+        params["newOrderRespType"] = _upper(new_order_resp_type)
+        return Order.from_api(self._call("POST /api/v3/order", params, client_order_id=coid))
+
+    def _validate_fields(self, symbol: str, fields: Mapping[str, Any]) -> None:
+        self._validate(
+            symbol,
+            side=fields["side"],
+            type=fields["type"],
+            quantity=fields["quantity"],
+            quote_order_qty=fields["quoteOrderQty"],
+            price=fields["price"],
+            stop_price=fields["stopPrice"],
+            trailing_delta=fields["trailingDelta"],
+            iceberg_qty=fields["icebergQty"],
+        )
+
+    @endpoint("POST /api/v3/order/test")
+    def test_new_order(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        type: str,
+        quantity: Decimal | None = None,
+        quote_order_qty: Decimal | None = None,
+        price: Decimal | None = None,
+        time_in_force: str | None = None,
+        stop_price: Decimal | None = None,
+        trailing_delta: int | None = None,
+        iceberg_qty: Decimal | None = None,
+        self_trade_prevention_mode: str | None = None,
+        new_client_order_id: str | None = None,
+        strategy_id: int | None = None,
+        strategy_type: int | None = None,
+        compute_commission_rates: bool = False,
+        validate: bool = False,
+    ) -> OrderTestResult:
+        """Have the exchange validate an order without placing it (nothing reaches the
+        matching engine). Local filter checks are off by default: the point is the
+        exchange's verdict."""
+        fields = _order_fields(
+            side=side,
+            type=type,
+            time_in_force=time_in_force,
+            quantity=quantity,
+            quote_order_qty=quote_order_qty,
+            price=price,
+            stop_price=stop_price,
+            trailing_delta=trailing_delta,
+            iceberg_qty=iceberg_qty,
+            self_trade_prevention_mode=self_trade_prevention_mode,
+            strategy_id=strategy_id,
+            strategy_type=strategy_type,
+        )
+        if validate:
+            self._validate_fields(symbol, fields)
+        params = {"symbol": symbol, **fields, "newClientOrderId": new_client_order_id}
+        params["computeCommissionRates"] = True if compute_commission_rates else None
+        data = self._call("POST /api/v3/order/test", params)
+        return OrderTestResult.from_api(data or {})
+
+    @endpoint("POST /api/v3/order/cancelReplace")
+    def cancel_replace(
+        self,
+        *,
+        symbol: str,
+        cancel_replace_mode: str,
+        side: str,
+        type: str,
+        cancel_order_id: int | None = None,
+        cancel_orig_client_order_id: str | None = None,
+        cancel_new_client_order_id: str | None = None,
+        cancel_restrictions: str | None = None,
+        quantity: Decimal | None = None,
+        quote_order_qty: Decimal | None = None,
+        price: Decimal | None = None,
+        time_in_force: str | None = None,
+        stop_price: Decimal | None = None,
+        trailing_delta: int | None = None,
+        iceberg_qty: Decimal | None = None,
+        self_trade_prevention_mode: str | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: str | None = None,
+        strategy_id: int | None = None,
+        strategy_type: int | None = None,
+        validate: bool = True,
+    ) -> CancelReplaceResult:
+        """Cancel an order and place a new one on the same symbol (``cancel_replace_mode``
+        ``STOP_ON_FAILURE`` or ``ALLOW_FAILURE``).
+
+        Raises :class:`CancelReplaceFailed` (HTTP 409: one half executed; ``.result`` says
+        which) or :class:`CancelReplaceRejected` (400: neither did). An unknown outcome is
+        :class:`ExecutionUnknown` carrying the new order's client id (generated when none
+        is given).
+        """
+        _need_one(
+            "cancel_order_id or cancel_orig_client_order_id",
+            cancel_order_id,
+            cancel_orig_client_order_id,
+        )
+        fields = _order_fields(
+            side=side,
+            type=type,
+            time_in_force=time_in_force,
+            quantity=quantity,
+            quote_order_qty=quote_order_qty,
+            price=price,
+            stop_price=stop_price,
+            trailing_delta=trailing_delta,
+            iceberg_qty=iceberg_qty,
+            self_trade_prevention_mode=self_trade_prevention_mode,
+            strategy_id=strategy_id,
+            strategy_type=strategy_type,
+        )
+        if validate:
+            self._validate_fields(symbol, fields)
+        coid = new_client_order_id or generate_client_order_id()
+        params: dict[str, ParamValue | None] = {
+            "symbol": symbol,
+            "cancelReplaceMode": cancel_replace_mode.upper(),
+            "cancelOrderId": cancel_order_id,
+            "cancelOrigClientOrderId": cancel_orig_client_order_id,
+            "cancelNewClientOrderId": cancel_new_client_order_id,
+            "cancelRestrictions": _upper(cancel_restrictions),
+            **fields,
+            "newClientOrderId": coid,
+            "newOrderRespType": _upper(new_order_resp_type),
+        }
+        data = self._call("POST /api/v3/order/cancelReplace", params, client_order_id=coid)
+        return CancelReplaceResult.from_api(data)
+
+    @endpoint("POST /api/v3/order/oco")
+    def new_oco(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        price: Decimal,
+        stop_price: Decimal,
+        stop_limit_price: Decimal | None = None,
+        stop_limit_time_in_force: str | None = None,
+        list_client_order_id: str | None = None,
+        limit_client_order_id: str | None = None,
+        stop_client_order_id: str | None = None,
+        limit_iceberg_qty: Decimal | None = None,
+        stop_iceberg_qty: Decimal | None = None,
+        trailing_delta: int | None = None,
+        self_trade_prevention_mode: str | None = None,
+        new_order_resp_type: str | None = None,
+        validate: bool = True,
+    ) -> OrderList:
+        """Place an OCO: a LIMIT_MAKER leg at ``price`` and a stop leg at ``stop_price``
+        (STOP_LOSS_LIMIT at ``stop_limit_price`` when given, which then needs
+        ``stop_limit_time_in_force``). A ``listClientOrderId`` is generated when none is
+        given; :class:`ExecutionUnknown` carries it as ``client_order_id``."""
+        if (stop_limit_price is None) != (stop_limit_time_in_force is None):
+            raise ValueError("stop_limit_price and stop_limit_time_in_force go together")
+        if validate:
+            rules = self.cached_symbol_rules(symbol)
+            problems = (
+                []
+                if rules is None
+                else check_oco(
+                    rules,
+                    side=side,
+                    quantity=quantity,
+                    price=price,
+                    stop_price=stop_price,
+                    stop_limit_price=stop_limit_price,
+                    limit_iceberg_qty=limit_iceberg_qty,
+                    stop_iceberg_qty=stop_iceberg_qty,
+                    trailing_delta=trailing_delta,
+                )
+            )
+            if problems:
+                raise OrderRejectedLocally(symbol, problems)
+        list_id = list_client_order_id or generate_client_order_id()
+        params: dict[str, ParamValue | None] = {
+            "symbol": symbol,
+            "listClientOrderId": list_id,
+            "side": side.upper(),
+            "quantity": quantity,
+            "limitClientOrderId": limit_client_order_id,
+            "price": price,
+            "limitIcebergQty": limit_iceberg_qty,
+            "trailingDelta": trailing_delta,
+            "stopClientOrderId": stop_client_order_id,
+            "stopPrice": stop_price,
+            "stopLimitPrice": stop_limit_price,
+            "stopIcebergQty": stop_iceberg_qty,
+            "stopLimitTimeInForce": _upper(stop_limit_time_in_force),
+            "newOrderRespType": _upper(new_order_resp_type),
+            "selfTradePreventionMode": _upper(self_trade_prevention_mode),
+        }
+        data = self._call("POST /api/v3/order/oco", params, client_order_id=list_id)
+        return OrderList.from_api(data)
+
+    # -- cancelling -------------------------------------------------------------------------
+
+    @endpoint("DELETE /api/v3/order")
+    def cancel_order(
+        self,
+        *,
+        symbol: str,
+        order_id: int | None = None,
+        orig_client_order_id: str | None = None,
+        new_client_order_id: str | None = None,
+        cancel_restrictions: str | None = None,
+    ) -> Order:
+        """Cancel one order (``cancel_restrictions``: ``ONLY_NEW`` / ``ONLY_PARTIALLY_FILLED``;
+        an order failing it is refused with -2011)."""
+        _need_one("order_id or orig_client_order_id", order_id, orig_client_order_id)
+        data = self._call(
+            "DELETE /api/v3/order",
+            {
+                "symbol": symbol,
+                "orderId": order_id,
+                "origClientOrderId": orig_client_order_id,
+                "newClientOrderId": new_client_order_id,
+                "cancelRestrictions": _upper(cancel_restrictions),
+            },
+            client_order_id=orig_client_order_id,
+        )
+        return Order.from_api(data)
+
+    @endpoint("DELETE /api/v3/openOrders")
+    def cancel_open_orders(self, *, symbol: str) -> list[Order | OrderList]:
+        """Cancel every open order of ``symbol``; OCO legs come back as order lists."""
+        rows = self._call("DELETE /api/v3/openOrders", {"symbol": symbol})
+        return [order_or_list(r) for r in rows or []]
+
+    @endpoint("DELETE /api/v3/orderList")
+    def cancel_order_list(
+        self,
+        *,
+        symbol: str,
+        order_list_id: int | None = None,
+        list_client_order_id: str | None = None,
+        new_client_order_id: str | None = None,
+    ) -> OrderList:
+        """Cancel a whole OCO (cancelling one leg cancels the list anyway)."""
+        _need_one("order_list_id or list_client_order_id", order_list_id, list_client_order_id)
+        data = self._call(
+            "DELETE /api/v3/orderList",
+            {
+                "symbol": symbol,
+                "orderListId": order_list_id,
+                "listClientOrderId": list_client_order_id,
+                "newClientOrderId": new_client_order_id,
+            },
+            client_order_id=list_client_order_id,
+        )
+        return OrderList.from_api(data)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @endpoint("GET /api/v3/order")
+    def get_order(
+        self,
+        *,
+        symbol: str,
+        order_id: int | None = None,
+        orig_client_order_id: str | None = None,
+    ) -> Order:
+        _need_one("order_id or orig_client_order_id", order_id, orig_client_order_id)
+        data = self._call(
+            "GET /api/v3/order",
+            {"symbol": symbol, "orderId": order_id, "origClientOrderId": orig_client_order_id},
+        )
+        return Order.from_api(data)
+
+    @endpoint("GET /api/v3/openOrders")
+    def open_orders(self, *, symbol: str | None = None) -> list[Order]:
+        """Open orders of ``symbol``, or of every symbol (weight 40 instead of 3)."""
+        rows = self._call("GET /api/v3/openOrders", {"symbol": symbol})
+        return [Order.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/allOrders")
+    def all_orders(
+        self,
+        *,
+        symbol: str,
+        order_id: int | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Order]:
+        """Every order of ``symbol`` (open, canceled, filled); ``order_id``: from that id on."""
+        rows = self._call(
+            "GET /api/v3/allOrders",
+            {
+                "symbol": symbol,
+                "orderId": order_id,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+            },
+        )
+        return [Order.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/myTrades")
+    def my_trades(
+        self,
+        *,
+        symbol: str,
+        order_id: int | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[AccountTrade]:
+        """This account's trades on ``symbol`` (``from_id``: trade id to start at; a time
+        range may span at most 24 hours)."""
+        rows = self._call(
+            "GET /api/v3/myTrades",
+            {
+                "symbol": symbol,
+                "orderId": order_id,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "fromId": from_id,
+                "limit": limit,
+            },
+        )
+        return [AccountTrade.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/myPreventedMatches")
+    def my_prevented_matches(
+        self,
+        *,
+        symbol: str,
+        prevented_match_id: int | None = None,
+        order_id: int | None = None,
+        from_prevented_match_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[PreventedMatch]:
+        """Orders expired by self-trade prevention: by ``prevented_match_id`` (weight 1) or
+        by ``order_id`` (weight 10, optionally from ``from_prevented_match_id``)."""
+        _need_one("prevented_match_id or order_id", prevented_match_id, order_id)
+        rows = self._call(
+            "GET /api/v3/myPreventedMatches",
+            {
+                "symbol": symbol,
+                "preventedMatchId": prevented_match_id,
+                "orderId": order_id,
+                "fromPreventedMatchId": from_prevented_match_id,
+                "limit": limit,
+            },
+        )
+        return [PreventedMatch.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/orderList")
+    def get_order_list(
+        self, *, order_list_id: int | None = None, orig_client_order_id: str | None = None
+    ) -> OrderList:
+        """One OCO by ``order_list_id`` or by its list client id (``origClientOrderId``)."""
+        _need_one("order_list_id or orig_client_order_id", order_list_id, orig_client_order_id)
+        data = self._call(
+            "GET /api/v3/orderList",
+            {"orderListId": order_list_id, "origClientOrderId": orig_client_order_id},
+        )
+        return OrderList.from_api(data)
+
+    @endpoint("GET /api/v3/allOrderList")
+    def all_order_lists(
+        self,
+        *,
+        from_id: int | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[OrderList]:
+        if from_id is not None and (start_time is not None or end_time is not None):
+            raise ValueError("from_id cannot be combined with start_time / end_time")
+        rows = self._call(
+            "GET /api/v3/allOrderList",
+            {
+                "fromId": from_id,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+            },
+        )
+        return [OrderList.from_api(r) for r in rows]
+
+    @endpoint("GET /api/v3/openOrderList")
+    def open_order_lists(self) -> list[OrderList]:
+        return [OrderList.from_api(r) for r in self._call("GET /api/v3/openOrderList")]
+
+    @endpoint("GET /api/v3/rateLimit/order")
+    def order_rate_limit(self) -> list[RateLimitUsage]:
+        """This account's order counts against each ORDERS limit."""
+        return [RateLimitUsage.from_api(r) for r in self._call("GET /api/v3/rateLimit/order")]

@@ -15,7 +15,7 @@ from .auth import authenticate
 from .clock import Fault
 from .ctx import Ctx
 from .endpoint_table import Endpoint, find
-from .params import Params, merge
+from .params import Params, check_names, merge
 from .ratelimit import Refusal
 from .rest import HANDLERS, VARIABLE_WEIGHTS
 from .state import Exchange
@@ -89,6 +89,7 @@ async def rest(request: web.Request) -> web.Response:
         handler = HANDLERS.get((endpoint.method, endpoint.path))
         if handler is None:  # in the spec, not in the sandbox (yet)
             raise errors.unsupported(404)
+        check_names(endpoint.method, endpoint.path, endpoint.security == "SIGNED", params.values)
         op = FAULTED_ENDPOINTS.get((endpoint.method, endpoint.path))
         fault = ex.faults.take(op) if op else None
         if fault is not None and fault.mode == "unavailable_503":

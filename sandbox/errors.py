@@ -63,6 +63,10 @@ def not_required(name: str) -> ApiError:
     return ApiError(-1106, f"Parameter '{name}' sent when not required.")
 
 
+def overflow(name: str) -> ApiError:
+    return ApiError(-1108, f"Parameter '{name}' overflowed.")
+
+
 def bad_precision() -> ApiError:
     return ApiError(-1111, "Precision is over the maximum defined for this asset.")
 

@@ -16,6 +16,66 @@ from . import errors
 from .decimals import DECIMAL_RE, scale
 
 INT_RE = re.compile(r"^-?[0-9]{1,19}$")
+LONG_MAX = 2**63 - 1
+# The engine keeps amounts as 64-bit integers of 1e-8 units: anything larger overflows.
+DECIMAL_MAX = Decimal(LONG_MAX) / 10**8
+SIGNED_PARAMS = ("recvWindow", "timestamp", "signature")
+# Spec parameters of the endpoints whose parameter lists the sandbox checks as a whole
+# (unknown names, empty values); a trailing "*" marks a mandatory one. SIGNED endpoints also
+# take SIGNED_PARAMS. Endpoints not listed here check only the parameters they read.
+ENDPOINT_PARAMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("GET", "/api/v3/ping"): (),
+    ("GET", "/api/v3/time"): (),
+    ("GET", "/api/v3/exchangeInfo"): ("symbol", "symbols", "permissions"),
+    ("GET", "/api/v3/depth"): ("symbol*", "limit"),
+    ("GET", "/api/v3/trades"): ("symbol*", "limit"),
+    ("GET", "/api/v3/historicalTrades"): ("symbol*", "limit", "fromId"),
+    ("GET", "/api/v3/aggTrades"): ("symbol*", "fromId", "startTime", "endTime", "limit"),
+    ("GET", "/api/v3/klines"): ("symbol*", "interval*", "startTime", "endTime", "limit"),
+    ("GET", "/api/v3/avgPrice"): ("symbol*",),
+    ("GET", "/api/v3/ticker/price"): ("symbol", "symbols"),
+    ("GET", "/api/v3/ticker/bookTicker"): ("symbol", "symbols"),
+    ("GET", "/api/v3/ticker/24hr"): ("symbol", "symbols", "type"),
+    ("GET", "/api/v3/ticker"): ("symbol", "symbols", "windowSize", "type"),
+    ("GET", "/api/v3/account"): (),
+    ("GET", "/sapi/v3/accountStatus"): (),
+    ("GET", "/sapi/v3/apiTradingStatus"): (),
+    ("GET", "/sapi/v1/asset/query/trading-fee"): ("symbol",),
+    ("GET", "/sapi/v1/asset/query/trading-volume"): (),
+    ("GET", "/api/v3/rateLimit/order"): (),
+    ("POST", "/api/v3/order"): (
+        "symbol*",
+        "side*",
+        "type*",
+        "timeInForce",
+        "quantity",
+        "quoteOrderQty",
+        "price",
+        "newClientOrderId",
+        "stopPrice",
+        "trailingDelta",
+        "icebergQty",
+        "selfTradePreventionMode",
+        "newOrderRespType",
+    ),
+    ("GET", "/api/v3/order"): ("symbol*", "orderId", "origClientOrderId"),
+    ("DELETE", "/api/v3/order"): (
+        "symbol*",
+        "orderId",
+        "origClientOrderId",
+        "newClientOrderId",
+        "cancelRestrictions",
+    ),
+    ("GET", "/api/v3/openOrders"): ("symbol",),
+    ("POST", "/api/v3/userDataStream"): (),
+    ("PUT", "/api/v3/userDataStream"): ("listenKey*",),
+    ("DELETE", "/api/v3/userDataStream"): ("listenKey*",),
+}
+# Empty values with their own codes in the spec; other empty optional ones are -1105.
+EMPTY_ERRORS = {
+    "newClientOrderId": lambda: errors.ApiError(-1118, "New client order ID was empty."),
+    "origClientOrderId": lambda: errors.ApiError(-1119, "Original client order ID was empty."),
+}
 
 
 def _pairs(raw: str) -> dict[str, str]:
@@ -61,7 +121,10 @@ class Params:
                 f"Illegal characters found in parameter '{name}'; the legal range is "
                 f"'{INT_RE.pattern}'.",
             )
-        return int(value)
+        number = int(value)
+        if abs(number) > LONG_MAX:
+            raise errors.overflow(name)
+        return number
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
         value = self.get(name, required=required)
@@ -74,6 +137,8 @@ class Params:
                 f"'{DECIMAL_RE.pattern}'.",
             )
         number = Decimal(value)
+        if number > DECIMAL_MAX:
+            raise errors.overflow(name)
         if scale(number) > 8:
             raise errors.bad_precision()
         return number
@@ -111,3 +176,29 @@ class Params:
         if value < 1:
             raise errors.invalid_param(name)
         return min(value, maximum)
+
+
+def check_names(method: str, path: str, signed: bool, values: dict[str, str]) -> None:
+    """Unknown and empty parameters of a listed endpoint (see ENDPOINT_PARAMS): -1101 when a
+    public endpoint takes none, -1104 when some sent ones are not the endpoint's, -1105 (or
+    the name's own code) for an empty optional one. SIGNED_PARAMS are let through anywhere:
+    clients commonly sign USER_STREAM calls too."""
+    spec = ENDPOINT_PARAMS.get((method, path))
+    if spec is None:
+        return
+    mandatory = {n[:-1] for n in spec if n.endswith("*")}
+    known = {n.rstrip("*") for n in spec} | set(SIGNED_PARAMS)
+    unknown = [n for n in values if n not in known]
+    sent = len(values)
+    if unknown and not spec and not signed:
+        raise errors.ApiError(-1101, f"Too many parameters; expected '0' and received '{sent}'.")
+    if unknown:
+        raise errors.ApiError(
+            -1104,
+            f"Not all sent parameters were read; read '{sent - len(unknown)}' parameter(s) "
+            f"but was sent '{sent}'.",
+        )
+    for name, value in values.items():
+        if value == "" and name not in mandatory:
+            make = EMPTY_ERRORS.get(name)
+            raise make() if make else errors.param_empty(name)

@@ -35,3 +35,12 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
 
     async def balances_updated(self, event):
         await self.send_json({"type": "balances", **event["payload"]})
+
+    async def order_updated(self, event):
+        await self.send_json({"type": "order", "order": event["payload"]})
+
+    async def order_fill(self, event):
+        await self.send_json({"type": "fill", "fill": event["payload"]})
+
+    async def order_list_updated(self, event):
+        await self.send_json({"type": "orderList", "orderList": event["payload"]})

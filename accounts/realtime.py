@@ -18,3 +18,24 @@ def balances_push(*, connection_id: int) -> None:
         connection_group(connection_id),
         {"type": "balances.updated", "payload": balances_payload(connection_id=connection_id)},
     )
+
+
+def _send(connection_id: int, event_type: str, payload: dict) -> None:
+    layer = get_channel_layer()
+    async_to_sync(layer.group_send)(
+        connection_group(connection_id), {"type": event_type, "payload": payload}
+    )
+
+
+def order_push(*, connection_id: int, payload: dict) -> None:
+    """An order of the connection changed (placed, filled, canceled, settled after a check)."""
+    _send(connection_id, "order.updated", payload)
+
+
+def fill_push(*, connection_id: int, payload: dict) -> None:
+    """One of the connection's orders traded: pages show a toast."""
+    _send(connection_id, "order.fill", payload)
+
+
+def order_list_push(*, connection_id: int, payload: dict) -> None:
+    _send(connection_id, "order_list.updated", payload)

@@ -184,6 +184,9 @@ DESK_BALANCE_STALE_SECONDS = env_int("DESK_BALANCE_STALE_SECONDS", 60)
 TRANSFER_STALE_SECONDS = env_int("TRANSFER_STALE_SECONDS", 120)  # > the execute task's time limit
 TRANSFER_RECONCILE_GRACE_SECONDS = env_int("TRANSFER_RECONCILE_GRACE_SECONDS", 600)
 TRANSFER_LATE_SECONDS = env_int("TRANSFER_LATE_SECONDS", 120)  # later than this = "missed"
+# Desk orders whose outcome is unknown (see trading.orders.reconcile).
+ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
+ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT
 CELERY_BEAT_SCHEDULE = {
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",
@@ -200,6 +203,14 @@ CELERY_BEAT_SCHEDULE = {
     "sync-transfer-history": {
         "task": "transfers.tasks.sync_transfer_history_all",
         "schedule": env_int("TRANSFER_HISTORY_SYNC_SECONDS", 60),
+    },
+    "reconcile-orders": {
+        "task": "trading.tasks.reconcile_orders",
+        "schedule": env_int("ORDER_RECONCILE_SECONDS", 15),
+    },
+    "keep-listen-keys-alive": {
+        "task": "trading.tasks.keep_listen_keys_alive",
+        "schedule": env_int("LISTEN_KEY_KEEPALIVE_SECONDS", 30 * 60),
     },
 }
 

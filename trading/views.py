@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
-from trading import selectors
+from trading import order_views, selectors
 from trading.market.keys import SYMBOL_RE
 
 KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
@@ -32,7 +32,11 @@ def market(request, symbol: str):
     return render(
         request,
         "trading/market.html",
-        {"symbol": symbol, "symbols": selectors.market_symbols()},
+        {
+            "symbol": symbol,
+            "symbols": selectors.market_symbols(),
+            **order_views.ticket_context(request, symbol),
+        },
     )
 
 

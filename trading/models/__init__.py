@@ -9,6 +9,7 @@ from trading.models.orders import (
     OrderOrigin,
     OrderStatus,
     PreventedMatch,
+    TradingPreference,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "OrderOrigin",
     "OrderStatus",
     "PreventedMatch",
+    "TradingPreference",
 ]

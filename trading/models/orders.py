@@ -1,3 +1,6 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -216,3 +219,20 @@ class PreventedMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol} prevented match {self.prevented_match_id}"
+
+
+class TradingPreference(models.Model):
+    """When the order ticket asks for an explicit confirmation before sending."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trading_preference"
+    )
+    # An order worth more than this (in the symbol's quote asset) must be confirmed.
+    confirm_notional_over = models.DecimalField(**MONEY, default=Decimal("10000"))
+    # ... or one spending more than this percentage of the free balance it draws on.
+    confirm_balance_percent_over = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("50")
+    )
+
+    def __str__(self) -> str:
+        return f"trading preferences of {self.user_id}"

@@ -10,13 +10,17 @@ from django.core.management.base import BaseCommand
 from accounts.exchange import market_client, market_ws_url
 from trading.market.hub import MarketHub, run_hub
 from trading.market.watchers import redis_client
+from trading.orders.streams import UserDataStreams
 from trading.selectors import market_symbol_precisions
 
 log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Hold the exchange market-data WebSockets and publish books and trades to browsers."
+    help = (
+        "Hold the exchange market-data WebSockets and publish books and trades to browsers; "
+        "follow every active connection's user data stream (orders, fills, balances)."
+    )
 
     def handle(self, *args, **options):
         with contextlib.suppress(KeyboardInterrupt):
@@ -47,7 +51,11 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
+        users = asyncio.create_task(UserDataStreams().run(), name="user-data-streams")
         try:
             await run_hub(hub)
         except asyncio.CancelledError:
+            users.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await users
             log.info("stream process stopped")

@@ -1,0 +1,370 @@
+"""Storing what the exchange says about orders, lists and fills — from any source (an order
+response, GET order, openOrders, the user data stream) — without ever rolling a row back.
+
+An order row is found by (connection, symbol, orderId); failing that, a desk intent still
+waiting for its orderId is matched by client order id. Updates are ordered by the exchange's
+own update time (then by how far along the order's life the status is), so a late or
+replayed event never overwrites a newer state. Every change is pushed to the connection's
+pages after the transaction commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+import binanceus
+from accounts import realtime
+from accounts.models import Balance, ExchangeConnection
+from trading.models import AccountTrade, Order, OrderList, OrderOrigin, OrderStatus
+from trading.orders.selectors import order_list_payload, order_payload, trade_payload
+
+# How far along its life an order is: a state never moves to a lower rank at the same time.
+_RANK = {
+    OrderStatus.SENDING: 0,
+    OrderStatus.UNKNOWN: 0,
+    OrderStatus.FAILED: 0,
+    OrderStatus.PENDING_NEW: 1,
+    OrderStatus.NEW: 2,
+    OrderStatus.PARTIALLY_FILLED: 3,
+    OrderStatus.PENDING_CANCEL: 4,
+}
+_TERMINAL_RANK = 5
+
+
+def _rank(status: str) -> int:
+    return _RANK.get(status, _TERMINAL_RANK)
+
+
+def _nonzero(value: Decimal | None) -> Decimal | None:
+    return value if value else None
+
+
+def _is_newer(row: Order, *, at: datetime | None, status: str, executed: Decimal) -> bool:
+    """Whether a state (as of ``at``) may replace the row's stored one."""
+    if row.status in (OrderStatus.SENDING, OrderStatus.UNKNOWN, OrderStatus.FAILED):
+        return True
+    progress = (_rank(status), executed) >= (_rank(row.status), row.executed_qty)
+    if at is None or row.exchange_updated_at is None:
+        return progress
+    if at != row.exchange_updated_at:
+        return at > row.exchange_updated_at
+    return progress
+
+
+def _find(
+    connection: ExchangeConnection, symbol: str, order_id: int, client_ids: Iterable[str]
+) -> Order | None:
+    ids = [c for c in client_ids if c]
+    rows = Order.objects.select_for_update().filter(connection=connection, symbol=symbol)
+    row = rows.filter(order_id=order_id).first()
+    if row is None and ids:
+        row = rows.filter(
+            Q(order_id__isnull=True) | Q(order_id=order_id),
+            origin=OrderOrigin.DESK,
+            client_order_id__in=ids,
+        ).first()
+    return row
+
+
+def _save_state(
+    connection: ExchangeConnection,
+    *,
+    symbol: str,
+    order_id: int,
+    client_ids: Iterable[str],
+    at: datetime | None,
+    state: dict[str, Any],
+    created: dict[str, Any],
+) -> Order:
+    """Upsert one order's state; ``created`` fills a row first seen here (not a desk intent)."""
+    client_ids = list(client_ids)
+    row = _find(connection, symbol, order_id, client_ids)
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = Order.objects.create(
+                    connection=connection,
+                    symbol=symbol,
+                    order_id=order_id,
+                    client_order_id=created.get("client_order_id") or client_ids[0],
+                    origin=OrderOrigin.EXCHANGE,
+                    exchange_updated_at=at,
+                    **{k: v for k, v in {**created, **state}.items() if k != "client_order_id"},
+                )
+        except IntegrityError:  # another process stored it between our read and write
+            row = _find(connection, symbol, order_id, client_ids)
+            assert row is not None
+        else:
+            push_order(row)
+            return row
+    if not _is_newer(row, at=at, status=state["status"], executed=state["executed_qty"]):
+        if row.order_id is None:  # still learn the id, whatever the order of arrival
+            row.order_id = order_id
+            row.save(update_fields=["order_id", "updated_at"])
+        return row
+    changed = ["order_id", "exchange_updated_at", "updated_at", "error_code", "error_message"]
+    row.order_id, row.exchange_updated_at = order_id, at or row.exchange_updated_at
+    row.error_code, row.error_message = None, ""
+    for name, value in {**created, **state}.items():
+        if name == "client_order_id" or (value is None and name in created):
+            continue
+        setattr(row, name, value)
+        changed.append(name)
+    if row.unknown_since and row.status not in (OrderStatus.UNKNOWN, OrderStatus.SENDING):
+        row.unknown_since = None
+        changed.append("unknown_since")
+    row.save(update_fields=sorted(set(changed)))
+    push_order(row)
+    return row
+
+
+def order_store(
+    *, connection: ExchangeConnection, order: binanceus.Order, order_list: OrderList | None = None
+) -> Order:
+    """Store an order as a REST answer gives it (new order, GET order, openOrders, cancel)."""
+    client_ids = [order.client_order_id, order.orig_client_order_id or ""]
+    if order.orig_client_order_id:  # a cancel answer: clientOrderId is the cancel's own id
+        client_ids.reverse()
+    state = {
+        "status": order.status or OrderStatus.NEW,
+        "executed_qty": order.executed_qty or Decimal(0),
+        "cummulative_quote_qty": order.cummulative_quote_qty or Decimal(0),
+        "is_working": order.is_working,
+    }
+    created = {
+        "client_order_id": client_ids[0],
+        "side": order.side or "",
+        "type": order.type or "",
+        "time_in_force": order.time_in_force or "",
+        "price": _nonzero(order.price),
+        "stop_price": _nonzero(order.stop_price),
+        "trailing_delta": order.trailing_delta,
+        "iceberg_qty": _nonzero(order.iceberg_qty),
+        "orig_qty": order.orig_qty,
+        "orig_quote_order_qty": _nonzero(order.orig_quote_order_qty),
+        "self_trade_prevention_mode": order.self_trade_prevention_mode or "",
+        "exchange_created_at": order.time or order.transact_time,
+        "order_list": order_list,
+    }
+    at = order.update_time or order.transact_time or order.time
+    with transaction.atomic():
+        row = _save_state(
+            connection,
+            symbol=order.symbol,
+            order_id=order.order_id,
+            client_ids=client_ids,
+            at=at,
+            state=state,
+            created=created,
+        )
+        if order.fills and order.transact_time:
+            for fill in order.fills:
+                _fill_store(connection, row, fill, at=order.transact_time)
+    return row
+
+
+def _fill_store(
+    connection: ExchangeConnection, row: Order, fill: binanceus.Fill, *, at: datetime
+) -> None:
+    """A fill of a FULL order answer: the taker side of a trade that just happened."""
+    if fill.trade_id is None:
+        return
+    trade_store(
+        connection=connection,
+        symbol=row.symbol,
+        trade_id=fill.trade_id,
+        order_id=row.order_id,
+        price=fill.price,
+        qty=fill.qty,
+        commission=fill.commission,
+        commission_asset=fill.commission_asset or "",
+        time=at,
+        is_buyer=row.side == "BUY",
+        is_maker=False,
+    )
+
+
+def trade_store(*, connection: ExchangeConnection, symbol: str, trade_id: int, **fields) -> bool:
+    """Store one of the account's fills once (a fill toast goes out for new ones only)."""
+    fields.setdefault("quote_qty", fields["price"] * fields["qty"])
+    try:
+        with transaction.atomic():
+            trade = AccountTrade.objects.create(
+                connection=connection, symbol=symbol, trade_id=trade_id, **fields
+            )
+    except IntegrityError:
+        return False
+    label = connection.label
+    payload = trade_payload(trade, connection_label=label)
+    transaction.on_commit(lambda: realtime.fill_push(connection_id=connection.pk, payload=payload))
+    return True
+
+
+def execution_report_apply(
+    *, connection: ExchangeConnection, report: binanceus.ExecutionReport
+) -> Order:
+    """One executionReport: the order's new state, and a trade row for a TRADE."""
+    state = {
+        "status": report.order_status,
+        "executed_qty": report.cumulative_filled_qty,
+        "cummulative_quote_qty": report.cumulative_quote_qty,
+        "is_working": report.is_working,
+    }
+    client_ids = [report.client_order_id]
+    if report.orig_client_order_id:  # a cancel: "c" is the cancel request's id
+        client_ids.insert(0, report.orig_client_order_id)
+    created = {
+        "client_order_id": client_ids[0],
+        "side": report.side,
+        "type": report.order_type,
+        "time_in_force": report.time_in_force,
+        "price": _nonzero(report.price),
+        "stop_price": _nonzero(report.stop_price),
+        "trailing_delta": report.trailing_delta,
+        "iceberg_qty": _nonzero(report.iceberg_qty),
+        "orig_qty": report.quantity,
+        "orig_quote_order_qty": _nonzero(report.quote_order_qty),
+        "self_trade_prevention_mode": report.self_trade_prevention_mode or "",
+        "exchange_created_at": report.order_creation_time,
+        "order_list": _list_ref(connection, report.order_list_id),
+    }
+    with transaction.atomic():
+        row = _save_state(
+            connection,
+            symbol=report.symbol,
+            order_id=report.order_id,
+            client_ids=client_ids,
+            at=report.transaction_time,
+            state=state,
+            created=created,
+        )
+        if report.execution_type == "TRADE" and report.trade_id is not None:
+            trade_store(
+                connection=connection,
+                symbol=report.symbol,
+                trade_id=report.trade_id,
+                order_id=report.order_id,
+                order_list_id=report.order_list_id,
+                price=report.last_executed_price,
+                qty=report.last_executed_qty,
+                quote_qty=report.last_quote_qty
+                or report.last_executed_price * report.last_executed_qty,
+                commission=report.commission,
+                commission_asset=report.commission_asset or "",
+                time=report.transaction_time,
+                is_buyer=report.side == "BUY",
+                is_maker=report.is_maker,
+            )
+    return row
+
+
+def _list_ref(connection: ExchangeConnection, order_list_id: int | None) -> OrderList | None:
+    if order_list_id is None:
+        return None
+    return OrderList.objects.filter(connection=connection, order_list_id=order_list_id).first()
+
+
+def order_list_store(
+    *,
+    connection: ExchangeConnection,
+    order_list: binanceus.OrderList | binanceus.ListStatus,
+    row: OrderList | None = None,
+) -> OrderList:
+    """Store an OCO list (REST answer or listStatus event) and link its legs."""
+    with transaction.atomic():
+        row = row or _find_list(connection, order_list)
+        fields = {
+            "symbol": order_list.symbol,
+            "order_list_id": order_list.order_list_id,
+            "contingency_type": order_list.contingency_type,
+            "list_status_type": order_list.list_status_type,
+            "list_order_status": order_list.list_order_status,
+            "transaction_time": order_list.transaction_time,
+            "error_code": None,
+            "error_message": "",
+        }
+        if row is None:
+            row = OrderList.objects.create(
+                connection=connection,
+                list_client_order_id=order_list.list_client_order_id,
+                origin=OrderOrigin.EXCHANGE,
+                **fields,
+            )
+        elif _list_is_newer(row, order_list.transaction_time):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save(update_fields=[*fields, "updated_at"])
+        for report in getattr(order_list, "order_reports", None) or []:
+            order_store(connection=connection, order=report, order_list=row)
+        leg_ids = [leg.order_id for leg in order_list.orders]
+        Order.objects.filter(
+            connection=connection, symbol=order_list.symbol, order_id__in=leg_ids
+        ).update(order_list=row)
+        push_order_list(row)
+    return row
+
+
+def _find_list(connection: ExchangeConnection, order_list) -> OrderList | None:
+    rows = OrderList.objects.select_for_update().filter(connection=connection)
+    return (
+        rows.filter(order_list_id=order_list.order_list_id).first()
+        or rows.filter(
+            origin=OrderOrigin.DESK,
+            list_client_order_id=order_list.list_client_order_id,
+            order_list_id__isnull=True,
+        ).first()
+    )
+
+
+def _list_is_newer(row: OrderList, at: datetime | None) -> bool:
+    if row.list_status_type in ("SENDING", "UNKNOWN", "FAILED") or row.transaction_time is None:
+        return True
+    if row.list_status_type == "ALL_DONE":
+        return False
+    return at is None or at >= row.transaction_time
+
+
+def account_position_apply(
+    *, connection: ExchangeConnection, balances: Iterable[binanceus.Balance], at: datetime
+) -> None:
+    """The balances an event changed (outboundAccountPosition), unless we hold newer ones."""
+    with transaction.atomic():
+        rows = {
+            b.asset: b
+            for b in Balance.objects.select_for_update().filter(
+                connection=connection, asset__in=[b.asset for b in balances]
+            )
+        }
+        for bal in balances:
+            row = rows.get(bal.asset)
+            if row is None:
+                Balance.objects.create(
+                    connection=connection,
+                    asset=bal.asset,
+                    free=bal.free,
+                    locked=bal.locked,
+                    updated_at=at,
+                )
+            elif row.updated_at <= at:
+                row.free, row.locked, row.updated_at = bal.free, bal.locked, at
+                row.save(update_fields=["free", "locked", "updated_at"])
+        transaction.on_commit(lambda: realtime.balances_push(connection_id=connection.pk))
+
+
+def push_order(row: Order) -> None:
+    payload = order_payload(row)
+    transaction.on_commit(
+        lambda: realtime.order_push(connection_id=row.connection_id, payload=payload)
+    )
+
+
+def push_order_list(row: OrderList) -> None:
+    payload = order_list_payload(row)
+    transaction.on_commit(
+        lambda: realtime.order_list_push(connection_id=row.connection_id, payload=payload)
+    )

@@ -1,0 +1,183 @@
+"""Reads for trading: which connections may trade, a user's orders and lists, wire payloads.
+
+Every object is reached through the user's own connections: a stranger's id is a 404."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import Balance, ExchangeConnection, KeyType
+from accounts.selectors import get_connection_for_user
+from desk.money import plain
+from trading.models import AccountTrade, Order, OrderList, TradingPreference
+from trading.models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
+
+SESSION_KEY = "trading_connection"
+RECENT_ORDERS = 50
+
+
+def trading_connections_for_user(*, user) -> list[ExchangeConnection]:
+    """Connections whose keys can place spot orders: exchange keys, active, usable."""
+    return list(
+        ExchangeConnection.objects.filter(
+            user=user, key_type=KeyType.EXCHANGE, is_active=True, needs_new_keys=False
+        ).order_by("label", "pk")
+    )
+
+
+def get_trading_connection_for_user(user, pk: int) -> ExchangeConnection:
+    """The user's connection ``pk`` if it can trade; 404 for strangers and unusable keys alike."""
+    connection = get_connection_for_user(user, pk)
+    if (
+        connection.key_type != KeyType.EXCHANGE
+        or not connection.is_active
+        or connection.needs_new_keys
+    ):
+        raise Http404("This connection cannot trade.")
+    return connection
+
+
+def ticket_connection(*, user, session, wanted: str | None) -> ExchangeConnection | None:
+    """The connection the ticket trades on: the one asked for, else the one remembered in the
+    session, else the first usable one."""
+    choices = trading_connections_for_user(user=user)
+    by_pk = {c.pk: c for c in choices}
+    for candidate in (wanted, session.get(SESSION_KEY)):
+        if candidate is not None and str(candidate).isdigit() and int(candidate) in by_pk:
+            return by_pk[int(candidate)]
+    return choices[0] if choices else None
+
+
+def get_order_for_user(user, pk: int, order_pk: int) -> Order:
+    try:
+        return Order.objects.select_related("connection").get(
+            pk=order_pk, connection_id=pk, connection__user=user
+        )
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such order.") from None
+
+
+def get_order_list_for_user(user, pk: int, list_pk: int) -> OrderList:
+    try:
+        return OrderList.objects.select_related("connection").get(
+            pk=list_pk, connection_id=pk, connection__user=user
+        )
+    except (OrderList.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such order list.") from None
+
+
+def open_orders(*, connection: ExchangeConnection, symbol: str | None = None) -> QuerySet[Order]:
+    """Open on the exchange, plus our own intents whose outcome is still being checked."""
+    qs = Order.objects.filter(
+        connection=connection, status__in=(*OPEN_STATUSES, *UNSETTLED_STATUSES)
+    )
+    if symbol:
+        qs = qs.filter(symbol=symbol)
+    return qs.order_by("-created_at")
+
+
+def recent_orders(*, connection: ExchangeConnection, symbol: str | None = None) -> QuerySet[Order]:
+    qs = Order.objects.filter(connection=connection).exclude(
+        status__in=(*OPEN_STATUSES, *UNSETTLED_STATUSES)
+    )
+    if symbol:
+        qs = qs.filter(symbol=symbol)
+    return qs.order_by("-exchange_updated_at", "-created_at")[:RECENT_ORDERS]
+
+
+def order_lists(*, connection: ExchangeConnection, open_only: bool = False) -> QuerySet[OrderList]:
+    qs = OrderList.objects.filter(connection=connection).prefetch_related("orders")
+    if open_only:
+        qs = qs.filter(list_status_type__in=("EXEC_STARTED", "SENDING", "UNKNOWN"))
+    return qs.order_by("-created_at")[:RECENT_ORDERS]
+
+
+def recent_trades(*, connection: ExchangeConnection, symbol: str | None = None):
+    qs = AccountTrade.objects.filter(connection=connection)
+    if symbol:
+        qs = qs.filter(symbol=symbol)
+    return qs.order_by("-time", "-trade_id")[:RECENT_ORDERS]
+
+
+def trading_preference(*, user) -> TradingPreference:
+    """The user's confirmation thresholds (defaults until they change them)."""
+    pref = TradingPreference.objects.filter(user=user).first()
+    return pref or TradingPreference(user=user)
+
+
+def free_balance(*, connection: ExchangeConnection, asset: str) -> Decimal | None:
+    row = Balance.objects.filter(connection=connection, asset=asset).only("free").first()
+    return row.free if row else None
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else plain(value)
+
+
+def order_payload(order: Order) -> dict:
+    """One order as the browser receives it: money as text, times as ISO-8601 UTC."""
+    return {
+        "id": order.pk,
+        "connection": order.connection_id,
+        "symbol": order.symbol,
+        "orderId": order.order_id,
+        "clientOrderId": order.client_order_id,
+        "origin": order.origin,
+        "side": order.side,
+        "type": order.type,
+        "timeInForce": order.time_in_force,
+        "price": _text(order.price),
+        "stopPrice": _text(order.stop_price),
+        "trailingDelta": order.trailing_delta,
+        "icebergQty": _text(order.iceberg_qty),
+        "origQty": _text(order.orig_qty),
+        "origQuoteOrderQty": _text(order.orig_quote_order_qty),
+        "executedQty": plain(order.executed_qty),
+        "cummulativeQuoteQty": plain(order.cummulative_quote_qty),
+        "status": order.status,
+        "statusLabel": order.get_status_display(),
+        "isOpen": order.is_open,
+        "isUnsettled": order.is_unsettled,
+        "isWorking": order.is_working,
+        "orderListId": order.order_list_id,
+        "errorCode": order.error_code,
+        "errorMessage": order.error_message,
+        "updatedAt": (order.exchange_updated_at or order.updated_at).isoformat()
+        if (order.exchange_updated_at or order.updated_at)
+        else None,
+    }
+
+
+def trade_payload(trade: AccountTrade, *, connection_label: str) -> dict:
+    return {
+        "connection": trade.connection_id,
+        "connectionLabel": connection_label,
+        "symbol": trade.symbol,
+        "tradeId": trade.trade_id,
+        "orderId": trade.order_id,
+        "side": trade.side,
+        "price": plain(trade.price),
+        "qty": plain(trade.qty),
+        "quoteQty": plain(trade.quote_qty),
+        "commission": plain(trade.commission),
+        "commissionAsset": trade.commission_asset,
+        "isMaker": trade.is_maker,
+        "time": trade.time.isoformat(),
+    }
+
+
+def order_list_payload(order_list: OrderList) -> dict:
+    return {
+        "id": order_list.pk,
+        "connection": order_list.connection_id,
+        "symbol": order_list.symbol,
+        "orderListId": order_list.order_list_id,
+        "listClientOrderId": order_list.list_client_order_id,
+        "listStatusType": order_list.list_status_type,
+        "listOrderStatus": order_list.list_order_status,
+        "errorCode": order_list.error_code,
+        "errorMessage": order_list.error_message,
+    }

@@ -1,0 +1,567 @@
+"""Placing, canceling and replacing orders and OCO lists — each intent sent at most once.
+
+The life of a desk order::
+
+    form ──commit intent (SENDING, client order id unique per connection)──▶ exchange
+         answer ─────────────────────────────▶ its status (NEW, FILLED, …)
+         4XX / refused before sending ───────▶ FAILED (code + message)
+         5XX / timeout / -1006 / -1007 ──────▶ UNKNOWN ──look up by client order id──▶ found
+                                                          └─ absent past the grace period ─▶ FAILED
+
+The row exists before the request leaves, and the client order id travels with it: a double
+submit of the same ticket finds the row and sends nothing; a crash mid-request leaves a
+SENDING row the sweep settles (see ``trading.orders.reconcile``). Nothing is ever re-sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import binanceus
+from accounts import crypto
+from accounts.audit import audit_record
+from accounts.exchange import client_for_connection
+from accounts.models import AuditOutcome, ExchangeConnection
+from desk.money import plain
+from trading.models import Order, OrderList, OrderOrigin, OrderStatus
+from trading.orders import records
+
+log = logging.getLogger(__name__)
+
+# Refused before (or instead of) execution: certainly nothing happened on the exchange.
+NOT_EXECUTED = (
+    binanceus.ClientError,
+    binanceus.ServiceUnavailable,
+    binanceus.TransportError,
+    binanceus.WeightLimitExceeded,
+)
+
+
+class OrderActionFailed(Exception):
+    """An action on an existing order or list did not happen; ``message`` says why."""
+
+    def __init__(self, message: str, *, code: int | None = None):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What a ticket asks for, in the client's parameter names (Decimal money)."""
+
+    symbol: str
+    side: str
+    type: str
+    quantity: Decimal | None = None
+    quote_order_qty: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trailing_delta: int | None = None
+    time_in_force: str | None = None
+    iceberg_qty: Decimal | None = None
+    self_trade_prevention_mode: str | None = None
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            k: plain(v) if isinstance(v, Decimal) else v for k, v in self.client_kwargs().items()
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrderRequest:
+        decimals = {"quantity", "quote_order_qty", "price", "stop_price", "iceberg_qty"}
+        names = {f.name for f in fields(cls)}
+        return cls(
+            **{
+                k: Decimal(v) if k in decimals and v is not None else v
+                for k, v in data.items()
+                if k in names
+            }
+        )
+
+
+@dataclass(frozen=True)
+class OcoRequest:
+    symbol: str
+    side: str
+    quantity: Decimal
+    price: Decimal
+    stop_price: Decimal
+    stop_limit_price: Decimal | None = None
+    stop_limit_time_in_force: str | None = None
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            k: plain(v) if isinstance(v, Decimal) else v for k, v in self.client_kwargs().items()
+        }
+
+
+def _describe(exc: Exception) -> tuple[int | None, str]:
+    """The exchange's code and message where it answered, else what happened on the way."""
+    if isinstance(exc, binanceus.APIError):
+        return exc.code, exc.msg
+    if isinstance(exc, binanceus.TransportError):
+        return None, "Could not reach the exchange; nothing was sent."
+    if isinstance(exc, binanceus.WeightLimitExceeded):
+        return None, f"Not sent: request-weight limit; try again in {exc.retry_after:.0f} s."
+    if isinstance(exc, crypto.CredentialsUnavailable):
+        return None, "The connection's keys cannot be read; add them again."
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return None, "; ".join(str(p) for p in problems)
+    return getattr(exc, "code", None), str(exc)
+
+
+def _audit(
+    *,
+    user,
+    connection: ExchangeConnection,
+    action: str,
+    outcome: str,
+    params: dict,
+    code: int | None = None,
+    message: str = "",
+    ids: dict | None = None,
+    ip: str | None = None,
+) -> None:
+    audit_record(
+        user=user,
+        action=action,
+        outcome=outcome,
+        connection=connection,
+        params=params,
+        error_code=code,
+        error_message=message,
+        exchange_ids=ids,
+        ip=ip,
+    )
+
+
+# --- placing ------------------------------------------------------------------------------------
+def _intent_create(
+    *,
+    connection: ExchangeConnection,
+    client_order_id: str,
+    request: OrderRequest,
+    order_list: OrderList | None = None,
+) -> tuple[Order, bool]:
+    """The committed intent, or the existing one for this client order id (created False)."""
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                connection=connection,
+                order_list=order_list,
+                symbol=request.symbol,
+                client_order_id=client_order_id,
+                origin=OrderOrigin.DESK,
+                side=request.side,
+                type=request.type,
+                time_in_force=request.time_in_force or "",
+                price=request.price,
+                stop_price=request.stop_price,
+                trailing_delta=request.trailing_delta,
+                iceberg_qty=request.iceberg_qty,
+                orig_qty=request.quantity,
+                orig_quote_order_qty=request.quote_order_qty,
+                self_trade_prevention_mode=request.self_trade_prevention_mode or "",
+                status=OrderStatus.SENDING,
+                request=request.as_json(),
+            )
+    except IntegrityError:
+        return Order.objects.get(
+            connection=connection, client_order_id=client_order_id, origin=OrderOrigin.DESK
+        ), False
+    return order, True
+
+
+def order_place(
+    *,
+    user,
+    connection: ExchangeConnection,
+    client_order_id: str,
+    request: OrderRequest,
+    ip: str | None = None,
+) -> Order:
+    """Commit the intent, send it once, record the answer. A repeat of ``client_order_id``
+    returns the stored order and sends nothing."""
+    order, created = _intent_create(
+        connection=connection, client_order_id=client_order_id, request=request
+    )
+    if not created:
+        return order
+    try:
+        with client_for_connection(connection) as client:
+            answer = client.new_order(
+                **request.client_kwargs(),
+                new_client_order_id=client_order_id,
+                new_order_resp_type="FULL",
+            )
+    except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
+        return _order_failed(user, order, exc, ip=ip)
+    except binanceus.BinanceUSError as exc:  # ExecutionUnknown, or an answer we cannot read
+        return order_mark_unknown(user=user, order=order, exc=exc, ip=ip)
+    stored = records.order_store(connection=connection, order=answer)
+    _audit(
+        user=user,
+        connection=connection,
+        action="order.place",
+        outcome=AuditOutcome.OK,
+        params={**order.request, "clientOrderId": client_order_id, "status": stored.status},
+        ids={"orderId": stored.order_id},
+        ip=ip,
+    )
+    return stored
+
+
+def _order_failed(user, order: Order, exc: Exception, *, ip: str | None) -> Order:
+    code, message = _describe(exc)
+    with transaction.atomic():
+        order.status, order.error_code, order.error_message = (
+            OrderStatus.FAILED,
+            code,
+            message[:300],
+        )
+        order.save(update_fields=["status", "error_code", "error_message", "updated_at"])
+        _audit(
+            user=user,
+            connection=order.connection,
+            action="order.place",
+            outcome=AuditOutcome.ERROR,
+            params={**order.request, "clientOrderId": order.client_order_id},
+            code=code,
+            message=message,
+            ip=ip,
+        )
+        records.push_order(order)
+    return order
+
+
+def order_mark_unknown(*, user, order: Order, exc: Exception, ip: str | None = None) -> Order:
+    """The request may have executed: check by client order id, never send it again."""
+    from trading.tasks import reconcile_order  # tasks import services
+
+    code, message = _describe(exc)
+    with transaction.atomic():
+        order.status, order.unknown_since = OrderStatus.UNKNOWN, timezone.now()
+        order.error_code, order.error_message = code, message[:300]
+        order.save(
+            update_fields=["status", "unknown_since", "error_code", "error_message", "updated_at"]
+        )
+        _audit(
+            user=user,
+            connection=order.connection,
+            action="order.place",
+            outcome=AuditOutcome.UNKNOWN,
+            params={**order.request, "clientOrderId": order.client_order_id},
+            code=code,
+            message=message,
+            ip=ip,
+        )
+        records.push_order(order)
+        transaction.on_commit(lambda: _queue(reconcile_order, order.pk, countdown=1))
+    return order
+
+
+def _queue(task, *args, countdown: float) -> None:
+    try:
+        task.apply_async(args, countdown=countdown)
+    except Exception as exc:  # the beat sweep settles it if the broker is down right now
+        log.warning("could not queue %s: %s", task.name, type(exc).__name__)
+
+
+def order_test(*, user, connection: ExchangeConnection, request: OrderRequest) -> dict[str, Any]:
+    """POST /api/v3/order/test: the exchange's verdict on the order, nothing placed."""
+    try:
+        with client_for_connection(connection) as client:
+            client.test_new_order(**request.client_kwargs())
+    except binanceus.APIError as exc:
+        return {"ok": False, "code": exc.code, "message": exc.msg}
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+        code, message = _describe(exc)
+        return {"ok": False, "code": code, "message": message}
+    return {"ok": True, "code": None, "message": "The exchange would accept this order."}
+
+
+# --- canceling and replacing ------------------------------------------------------------------
+def _exchange_order(order: Order) -> None:
+    if order.order_id is None:
+        raise OrderActionFailed(
+            "This order has no exchange id yet (its outcome is still being checked)."
+        )
+
+
+def order_cancel(*, user, order: Order, ip: str | None = None) -> Order:
+    """DELETE /api/v3/order for one of the connection's orders."""
+    _exchange_order(order)
+    connection = order.connection
+    params = {"symbol": order.symbol, "orderId": order.order_id}
+    try:
+        with client_for_connection(connection) as client:
+            answer = client.cancel_order(symbol=order.symbol, order_id=order.order_id)
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+        _action_failed(user, connection, "order.cancel", params, exc, ip=ip)
+    stored = records.order_store(connection=connection, order=answer)
+    _audit(
+        user=user,
+        connection=connection,
+        action="order.cancel",
+        outcome=AuditOutcome.OK,
+        params=params,
+        ids={"orderId": order.order_id},
+        ip=ip,
+    )
+    return stored
+
+
+def _action_failed(user, connection, action: str, params: dict, exc: Exception, *, ip) -> None:
+    code, message = _describe(exc)
+    unknown = isinstance(exc, binanceus.ExecutionUnknown)
+    _audit(
+        user=user,
+        connection=connection,
+        action=action,
+        outcome=AuditOutcome.UNKNOWN if unknown else AuditOutcome.ERROR,
+        params=params,
+        code=code,
+        message=message,
+        ip=ip,
+    )
+    if unknown:
+        message = "No answer from the exchange: it may have happened; the order list updates live."
+    raise OrderActionFailed(message, code=code) from exc
+
+
+def orders_cancel_all(
+    *, user, connection: ExchangeConnection, symbol: str, ip: str | None = None
+) -> int:
+    """DELETE /api/v3/openOrders for one symbol; how many orders (and lists) were canceled."""
+    params = {"symbol": symbol}
+    try:
+        with client_for_connection(connection) as client:
+            answers = client.cancel_open_orders(symbol=symbol)
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+        _action_failed(user, connection, "order.cancel_all", params, exc, ip=ip)
+    for answer in answers:
+        if isinstance(answer, binanceus.OrderList):
+            records.order_list_store(connection=connection, order_list=answer)
+        else:
+            records.order_store(connection=connection, order=answer)
+    _audit(
+        user=user,
+        connection=connection,
+        action="order.cancel_all",
+        outcome=AuditOutcome.OK,
+        params={**params, "canceled": len(answers)},
+        ip=ip,
+    )
+    return len(answers)
+
+
+@dataclass(frozen=True)
+class ReplaceOutcome:
+    canceled: bool
+    new_order: Order
+    message: str
+
+
+def order_replace(
+    *,
+    user,
+    order: Order,
+    client_order_id: str,
+    price: Decimal | None,
+    quantity: Decimal | None,
+    ip: str | None = None,
+) -> ReplaceOutcome:
+    """Cancel ``order`` and place its amended copy in one request (STOP_ON_FAILURE: if the
+    cancel fails nothing new is placed). The new order is an intent like any other."""
+    _exchange_order(order)
+    request = OrderRequest(
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        quantity=quantity or order.orig_qty,
+        price=price or order.price,
+        stop_price=order.stop_price,
+        trailing_delta=order.trailing_delta,
+        time_in_force=order.time_in_force or None,
+        iceberg_qty=order.iceberg_qty,
+    )
+    new, created = _intent_create(
+        connection=order.connection, client_order_id=client_order_id, request=request
+    )
+    if not created:
+        return ReplaceOutcome(canceled=False, new_order=new, message="Already sent.")
+    params = {"orderId": order.order_id, **request.as_json(), "clientOrderId": client_order_id}
+    try:
+        with client_for_connection(order.connection) as client:
+            result = client.cancel_replace(
+                **request.client_kwargs(),
+                cancel_replace_mode="STOP_ON_FAILURE",
+                cancel_order_id=order.order_id,
+                new_client_order_id=client_order_id,
+            )
+    except binanceus.CancelReplaceFailed as exc:
+        result = exc.result
+    except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
+        _order_failed(user, new, exc, ip=ip)
+        _action_failed(user, order.connection, "order.replace", params, exc, ip=ip)
+    except binanceus.BinanceUSError as exc:
+        new = order_mark_unknown(user=user, order=new, exc=exc, ip=ip)
+        return ReplaceOutcome(
+            canceled=False,
+            new_order=new,
+            message="No answer from the exchange: checking whether the replacement was placed.",
+        )
+    return _replace_recorded(user, order, new, result, params, ip=ip)
+
+
+def _part(what: str, result: str, error) -> str:
+    text = f"{what} {result.lower().replace('_', ' ')}"
+    return f"{text} ({error.code}: {error.msg})" if error else text
+
+
+def _replace_recorded(user, old: Order, new: Order, result, params: dict, *, ip) -> ReplaceOutcome:
+    connection = old.connection
+    if result.cancel_response is not None:
+        records.order_store(connection=connection, order=result.cancel_response)
+    if result.new_order_response is not None:
+        new = records.order_store(connection=connection, order=result.new_order_response)
+    canceled = result.cancel_result == "SUCCESS"
+    placed = result.new_order_result == "SUCCESS"
+    message = "; ".join(
+        [
+            _part("cancel", result.cancel_result, result.cancel_error),
+            _part("new order", result.new_order_result, result.new_order_error),
+        ]
+    )
+    if not placed:
+        error = result.new_order_error or result.cancel_error
+        new.status = OrderStatus.FAILED
+        new.error_code = error.code if error else None
+        new.error_message = message[:300]
+        new.save(update_fields=["status", "error_code", "error_message", "updated_at"])
+        records.push_order(new)
+    _audit(
+        user=user,
+        connection=connection,
+        action="order.replace",
+        outcome=AuditOutcome.OK if canceled and placed else AuditOutcome.ERROR,
+        params=params,
+        code=None if placed else new.error_code,
+        message="" if canceled and placed else message,
+        ids={"canceledOrderId": old.order_id, "orderId": new.order_id},
+        ip=ip,
+    )
+    return ReplaceOutcome(canceled=canceled, new_order=new, message=message)
+
+
+# --- OCO ------------------------------------------------------------------------------------
+def oco_place(
+    *,
+    user,
+    connection: ExchangeConnection,
+    list_client_order_id: str,
+    request: OcoRequest,
+    ip: str | None = None,
+) -> OrderList:
+    """Commit the OCO intent, send it once (POST /api/v3/order/oco), record the answer."""
+    try:
+        with transaction.atomic():
+            row = OrderList.objects.create(
+                connection=connection,
+                symbol=request.symbol,
+                list_client_order_id=list_client_order_id,
+                origin=OrderOrigin.DESK,
+                list_status_type="SENDING",
+                request=request.as_json(),
+            )
+    except IntegrityError:
+        return OrderList.objects.get(
+            connection=connection,
+            list_client_order_id=list_client_order_id,
+            origin=OrderOrigin.DESK,
+        )
+    params = {**request.as_json(), "listClientOrderId": list_client_order_id}
+    try:
+        with client_for_connection(connection) as client:
+            answer = client.new_oco(
+                **request.client_kwargs(),
+                list_client_order_id=list_client_order_id,
+                new_order_resp_type="FULL",
+            )
+    except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
+        return _list_settled(user, row, "FAILED", exc, params, ip=ip)
+    except binanceus.BinanceUSError as exc:
+        return _list_settled(user, row, "UNKNOWN", exc, params, ip=ip)
+    stored = records.order_list_store(connection=connection, order_list=answer, row=row)
+    _audit(
+        user=user,
+        connection=connection,
+        action="oco.place",
+        outcome=AuditOutcome.OK,
+        params=params,
+        ids={"orderListId": stored.order_list_id},
+        ip=ip,
+    )
+    return stored
+
+
+def _list_settled(user, row: OrderList, status: str, exc: Exception, params: dict, *, ip):
+    from trading.tasks import reconcile_order_list
+
+    code, message = _describe(exc)
+    with transaction.atomic():
+        row.list_status_type, row.error_code, row.error_message = status, code, message[:300]
+        row.save(update_fields=["list_status_type", "error_code", "error_message", "updated_at"])
+        _audit(
+            user=user,
+            connection=row.connection,
+            action="oco.place",
+            outcome=AuditOutcome.UNKNOWN if status == "UNKNOWN" else AuditOutcome.ERROR,
+            params=params,
+            code=code,
+            message=message,
+            ip=ip,
+        )
+        records.push_order_list(row)
+        if status == "UNKNOWN":
+            transaction.on_commit(lambda: _queue(reconcile_order_list, row.pk, countdown=1))
+    return row
+
+
+def oco_cancel(*, user, order_list: OrderList, ip: str | None = None) -> OrderList:
+    """DELETE /api/v3/orderList: cancels both legs."""
+    if order_list.order_list_id is None:
+        raise OrderActionFailed("This list has no exchange id yet (still being checked).")
+    connection = order_list.connection
+    params = {"symbol": order_list.symbol, "orderListId": order_list.order_list_id}
+    try:
+        with client_for_connection(connection) as client:
+            answer = client.cancel_order_list(
+                symbol=order_list.symbol, order_list_id=order_list.order_list_id
+            )
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+        _action_failed(user, connection, "oco.cancel", params, exc, ip=ip)
+    stored = records.order_list_store(connection=connection, order_list=answer, row=order_list)
+    _audit(
+        user=user,
+        connection=connection,
+        action="oco.cancel",
+        outcome=AuditOutcome.OK,
+        params=params,
+        ids={"orderListId": order_list.order_list_id},
+        ip=ip,
+    )
+    return stored

@@ -1,0 +1,108 @@
+"""The stream process's side of user data: one UserStream per active exchange connection.
+
+Every ``poll_seconds`` the set of connections and their listen keys (Redis) is read again: a
+new connection, or a changed key (recreated after expiry), gets its stream within seconds; a
+removed or disabled connection's stream is closed. Each stream is applied in order, one event
+at a time, through the same services the web process uses (DB first, then on-commit pushes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+import binanceus
+from trading.orders import userdata
+
+log = logging.getLogger(__name__)
+
+# After a failed attempt to get a key or open a stream, wait this long before the next one.
+RETRY_SECONDS = 10.0
+
+
+@dataclass
+class _Follower:
+    listen_key: str
+    task: asyncio.Task
+
+
+class UserDataStreams:
+    def __init__(self, *, poll_seconds: float = 2.0):
+        self.poll_seconds = poll_seconds
+        self.followers: dict[int, _Follower] = {}
+        self.retry_at: dict[int, float] = {}
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self.refresh()
+                except Exception:  # a database hiccup must not end the stream process
+                    log.exception("user data streams: refresh failed")
+                await asyncio.sleep(self.poll_seconds)
+        finally:
+            for pk in list(self.followers):
+                await self._stop(pk)
+
+    async def refresh(self) -> None:
+        wanted = await asyncio.to_thread(_wanted)
+        for pk in [pk for pk in self.followers if wanted.get(pk, (None, None))[1] is None]:
+            await self._stop(pk)
+        for pk, (ws_url, key) in wanted.items():
+            follower = self.followers.get(pk)
+            if follower is not None and (follower.listen_key != key or follower.task.done()):
+                await self._stop(pk)
+                follower = None
+            if follower is not None or time.monotonic() < self.retry_at.get(pk, 0):
+                continue
+            if key is None:
+                key = await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
+                if key is None:
+                    self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
+                    continue
+            task = asyncio.create_task(self._follow(pk, ws_url, key), name=f"user-stream-{pk}")
+            self.followers[pk] = _Follower(listen_key=key, task=task)
+
+    async def _stop(self, pk: int) -> None:
+        follower = self.followers.pop(pk, None)
+        if follower is None:
+            return
+        follower.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await follower.task
+
+    async def _follow(self, pk: int, ws_url: str, key: str) -> None:
+        try:
+            async with binanceus.UserStream(ws_url, key) as stream:
+                log.info("user data stream of connection %s: open", pk)
+                await asyncio.to_thread(userdata.connection_resync, connection_id=pk)
+                async for msg in stream:
+                    if isinstance(msg, binanceus.Reconnected):
+                        log.info("user data stream of connection %s: reconnected, resync", pk)
+                        await asyncio.to_thread(userdata.connection_resync, connection_id=pk)
+                        continue
+                    kind = await asyncio.to_thread(
+                        userdata.user_event_apply, connection_id=pk, data=msg
+                    )
+                    if kind == "listenKeyExpired":
+                        await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
+                        return
+        except binanceus.StreamError as exc:
+            # Often an expired key: asking for it again recreates it if so.
+            log.warning("user data stream of connection %s: %s", pk, type(exc).__name__)
+            self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
+            await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
+        except Exception:
+            log.exception("user data stream of connection %s failed", pk)
+            self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
+
+
+def _wanted() -> dict[int, tuple[str, str | None]]:
+    """{connection id: (its WebSocket base URL, its listen key or None)}."""
+    return {
+        c.pk: (c.ws_url, userdata.listen_key_get(connection_id=c.pk))
+        for c in userdata.streamable_connections()
+    }

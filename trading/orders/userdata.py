@@ -1,0 +1,135 @@
+"""User data streams: listen keys, applying stream events, and resyncing after a gap.
+
+Listen keys are credentials (anyone holding one reads the account's activity): they live in
+Redis only, under a TTL matching the exchange's 60-minute validity, and are never logged.
+Celery keeps them alive (``keep_listen_keys_alive`` every 30 minutes); the stream process
+(``manage.py runstreams``) follows each active exchange connection's key, picks up new or
+changed keys within seconds, and resyncs open orders and balances over REST whenever its
+socket (re)connects — events may have been missed while it was away."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import redis
+from django.conf import settings
+
+import binanceus
+from accounts import crypto
+from accounts.exchange import client_for_connection
+from accounts.models import ExchangeConnection, KeyType
+from accounts.services.balances import connection_sync_balances
+from trading.models import Order
+from trading.models.orders import OPEN_STATUSES
+from trading.orders import records
+
+log = logging.getLogger(__name__)
+
+LISTEN_KEY_TTL_SECONDS = 60 * 60
+# Orders we hold as open but the exchange no longer lists: looked up one by one on resync.
+MAX_CLOSED_LOOKUPS = 50
+
+
+@functools.cache
+def _redis_for(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
+def _redis() -> redis.Redis:
+    return _redis_for(settings.REDIS_URL)
+
+
+def _key_name(connection_id: int) -> str:
+    return f"desk:listen-key:{connection_id}"
+
+
+def streamable_connections() -> list[ExchangeConnection]:
+    return list(
+        ExchangeConnection.objects.filter(
+            is_active=True, needs_new_keys=False, key_type=KeyType.EXCHANGE
+        )
+    )
+
+
+def listen_key_get(*, connection_id: int) -> str | None:
+    return _redis().get(_key_name(connection_id))
+
+
+def listen_key_ensure(*, connection_id: int) -> str | None:
+    """Keep the connection's listen key alive, or create one if it has none or it expired.
+    None if the exchange cannot be asked right now."""
+    connection = ExchangeConnection.objects.get(pk=connection_id)
+    key = listen_key_get(connection_id=connection_id)
+    try:
+        with client_for_connection(connection) as client:
+            if key is not None:
+                try:
+                    client.keepalive_listen_key(key)
+                except binanceus.ClientError:  # -1125: expired or unknown: make a new one
+                    key = None
+            if key is None:
+                key = client.create_listen_key()
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+        log.warning("connection %s: listen key unavailable (%s)", connection_id, type(exc).__name__)
+        return None
+    _redis().set(_key_name(connection_id), key, ex=LISTEN_KEY_TTL_SECONDS)
+    return key
+
+
+def listen_key_forget(*, connection_id: int) -> None:
+    _redis().delete(_key_name(connection_id))
+
+
+def listen_keys_keepalive() -> int:
+    """Every streamable connection's key kept alive (or recreated); how many are good."""
+    return sum(listen_key_ensure(connection_id=c.pk) is not None for c in streamable_connections())
+
+
+def user_event_apply(*, connection_id: int, data: dict) -> str:
+    """Store one user-data-stream event; returns its type (``listenKeyExpired`` matters)."""
+    event = binanceus.parse_user_event(data)
+    connection = ExchangeConnection.objects.get(pk=connection_id)
+    if isinstance(event, binanceus.ExecutionReport):
+        records.execution_report_apply(connection=connection, report=event)
+    elif isinstance(event, binanceus.ListStatus):
+        records.order_list_store(connection=connection, order_list=event)
+    elif isinstance(event, binanceus.AccountPosition):
+        records.account_position_apply(
+            connection=connection, balances=event.balances, at=event.last_update_time
+        )
+    elif isinstance(event, binanceus.ListenKeyExpired):
+        listen_key_forget(connection_id=connection_id)
+    return str(data.get("e", ""))
+
+
+def connection_resync(*, connection_id: int) -> int:
+    """Open orders and balances over REST after a stream gap; how many orders were stored."""
+    connection = ExchangeConnection.objects.get(pk=connection_id)
+    try:
+        with client_for_connection(connection) as client:
+            open_now = client.open_orders()
+            for order in open_now:
+                records.order_store(connection=connection, order=order)
+            _settle_vanished(client, connection, {(o.symbol, o.order_id) for o in open_now})
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+        log.warning("connection %s: resync failed (%s)", connection_id, type(exc).__name__)
+        return 0
+    connection_sync_balances(connection_id=connection_id)
+    return len(open_now)
+
+
+def _settle_vanished(
+    client: binanceus.Client, connection: ExchangeConnection, open_now: set[tuple[str, int]]
+) -> None:
+    """Orders we hold as open that the exchange no longer lists ended while we were away."""
+    held = Order.objects.filter(
+        connection=connection, status__in=OPEN_STATUSES, order_id__isnull=False
+    ).values_list("symbol", "order_id")
+    gone = [k for k in held if k not in open_now][:MAX_CLOSED_LOOKUPS]
+    for symbol, order_id in gone:
+        try:
+            order = client.get_order(symbol=symbol, order_id=order_id)
+        except binanceus.APIError:
+            continue
+        records.order_store(connection=connection, order=order)

@@ -34,6 +34,10 @@ class Account:
     balances: dict[str, Balance] = field(default_factory=dict)
     maker_rate: Decimal = MAKER_RATE
     taker_rate: Decimal = TAKER_RATE
+    # Per-symbol (maker, taker) rates set through the admin API; other symbols use the above.
+    symbol_rates: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    # Traded quote volume in USD by UTC day number (accounting.VolumeTap keeps it).
+    volume_by_day: dict[int, Decimal] = field(default_factory=dict)
     update_time: int = 0
     keys: list[ApiKey] = field(default_factory=list)
     # Sub-accounts: a sub-account names its master; a master lists its subs (creation order).
@@ -49,6 +53,14 @@ class Account:
     # Custodial Solution and Credit Line state (custody.py / creditline.py), when set up.
     custody: object = None
     credit_line: object = None
+
+    def rates(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """(maker, taker) commission rates on `symbol`."""
+        return self.symbol_rates.get(symbol, (self.maker_rate, self.taker_rate))
+
+    def rate(self, symbol: str, is_maker: bool) -> Decimal:
+        maker, taker = self.rates(symbol)
+        return maker if is_maker else taker
 
     def family(self) -> list[Account]:
         """This account and its sub-accounts: what a key of this account may manage."""

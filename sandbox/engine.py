@@ -631,7 +631,7 @@ class Engine:
         self, spec: SymbolSpec, o: Order, trade: Trade, is_maker: bool, changes: _Changes
     ) -> Fill:
         acct = o.account
-        rate = acct.maker_rate if is_maker else acct.taker_rate
+        rate = acct.rate(spec.symbol, is_maker)
         if o.side == BUY:
             acct.bal(spec.quote).locked -= trade.quote_qty
             o.locked -= trade.quote_qty

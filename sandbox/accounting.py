@@ -1,9 +1,23 @@
-"""Counts of the REST requests the exchange received (for tests: "zero requests reached the
-exchange"), read and reset through the admin API. /sandbox admin calls are not counted."""
+"""Accounting: counts of the REST requests the exchange received (for tests: "zero requests
+reached the exchange", read and reset through the admin API; /sandbox admin calls are not
+counted), and each account's traded volume."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from . import errors
+from .accounts import Account
+from .decimals import ZERO, q8
+from .symbols import SYMBOLS
+
+if TYPE_CHECKING:
+    from .ctx import Ctx
 
 
 class RequestLog:
@@ -29,3 +43,86 @@ class RequestLog:
             "byApiKey": dict(sorted(self.by_key.items())),
             "byPath": dict(sorted(self.by_path.items())),
         }
+
+
+DAY_MS = 86_400_000
+VOLUME_DAYS = 30
+USD_QUOTES = frozenset({"USD", "USDT"})
+
+
+class VolumeTap:
+    """An engine listener in front of another: tallies each real account's traded quote
+    volume (in USD, by UTC day) for GET /sapi/v1/asset/query/trading-volume, and passes
+    every event on unchanged."""
+
+    def __init__(self, inner: object, engine: object, quotes: dict[str, str]) -> None:
+        self._inner = inner
+        self._engine = engine
+        self._quotes = quotes  # symbol -> quote asset
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def on_order(self, order: Any, exec_type: str, fill: Any, time: int) -> None:
+        if fill is not None and not order.account.internal:
+            usd = self._usd(order.symbol, fill.trade.quote_qty)
+            day = time // DAY_MS
+            order.account.volume_by_day[day] = order.account.volume_by_day.get(day, ZERO) + usd
+        self._inner.on_order(order, exec_type, fill, time)  # type: ignore[attr-defined]
+
+    def _usd(self, symbol: str, quote_qty: Decimal) -> Decimal:
+        quote = self._quotes[symbol]
+        if quote in USD_QUOTES:
+            return quote_qty
+        last = self._engine.last_price(f"{quote}USD")  # type: ignore[attr-defined]
+        return quote_qty * last if last is not None else ZERO
+
+
+def past_30_days_volume(acct: Account, now_ms: int) -> Decimal:
+    """The 30 whole UTC days before today: the exchange recomputes the figure at 0:00 UTC."""
+    today = now_ms // DAY_MS
+    return sum(
+        (v for day, v in acct.volume_by_day.items() if today - VOLUME_DAYS <= day < today), ZERO
+    )
+
+
+# ---- REST: the account-area endpoints about fees, volume and order counts -------------------
+
+
+def _rate_text(rate: Decimal) -> str:
+    return f"{rate.normalize():f}"
+
+
+def trading_fee(ctx: Ctx) -> object:
+    """GET /sapi/v1/asset/query/trading-fee: every symbol's rates, or the one asked for."""
+    symbol = ctx.params.get("symbol")
+    if symbol is not None and symbol not in SYMBOLS:
+        raise errors.bad_symbol()
+    rows = []
+    for name in [symbol] if symbol else list(SYMBOLS):
+        maker, taker = ctx.account.rates(name)
+        rows.append(
+            {
+                "symbol": name,
+                "makerCommission": _rate_text(maker),
+                "takerCommission": _rate_text(taker),
+            }
+        )
+    return rows
+
+
+def trading_volume(ctx: Ctx) -> object:
+    volume = q8(past_30_days_volume(ctx.account, ctx.now())).normalize()
+    # A JSON number, as in the spec's example, written from the Decimal without a float.
+    return {"past30DaysTradingVolume": orjson.Fragment(f"{volume:f}")}
+
+
+def order_rate_limits(ctx: Ctx) -> object:
+    return ctx.ex.limits.order_limits(ctx.account.account_id)
+
+
+HANDLERS: dict[tuple[str, str], Callable[[Ctx], object]] = {
+    ("GET", "/sapi/v1/asset/query/trading-fee"): trading_fee,
+    ("GET", "/sapi/v1/asset/query/trading-volume"): trading_volume,
+    ("GET", "/api/v3/rateLimit/order"): order_rate_limits,
+}

@@ -39,6 +39,7 @@ from __future__ import annotations
 import html
 import ipaddress
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 
 import orjson
 from aiohttp import web
@@ -48,7 +49,7 @@ from .accounts import Account, ApiKey
 from .decimals import fmt8
 from .state import Exchange, parse_amount, parse_balances
 from .subaccounts import record_deposit
-from .symbols import FILTERS
+from .symbols import FILTERS, SYMBOLS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -123,6 +124,31 @@ def _permissions(raw: object) -> tuple[bool, bool, bool]:
 
 def _key_permissions(key: ApiKey) -> dict:
     return {"trade": key.can_trade, "withdraw": key.can_withdraw, "deposit": key.can_deposit}
+
+
+def _rate(doc: dict, name: str, default: Decimal | None = None) -> Decimal:
+    """A commission rate: a decimal string in [0, 1)."""
+    if name not in doc and default is not None:
+        return default
+    try:
+        rate = parse_amount(doc.get(name), name)
+    except ValueError as exc:
+        raise AdminError(400, str(exc)) from None
+    if rate >= 1:
+        raise AdminError(400, f"{name} must be below 1")
+    return rate
+
+
+def _fees(acct: Account) -> dict:
+    return {
+        "email": acct.email,
+        "maker": fmt8(acct.maker_rate),
+        "taker": fmt8(acct.taker_rate),
+        "symbols": {
+            s: {"maker": fmt8(m), "taker": fmt8(t)}
+            for s, (m, t) in sorted(acct.symbol_rates.items())
+        },
+    }
 
 
 class Admin:
@@ -271,6 +297,33 @@ class Admin:
                 raise AdminError(400, f"bad field {name!r} (known: {', '.join(checks)})")
         acct.trading_status.update(doc)
         return _json({"email": acct.email, "status": acct.trading_status})
+
+    async def post_fees(self, request: web.Request) -> web.Response:
+        """{"maker": "0.001", "taker": "0.002", "symbols": {"BTCUSD": {"maker": .., "taker":
+        ..} | null}}: account-wide rates and per-symbol overrides (null drops one); the ones
+        sent replace the current ones. Charged on trades and shown by GET /api/v3/account
+        (account-wide) and GET /sapi/v1/asset/query/trading-fee (per symbol)."""
+        acct = self.account(request.match_info["email"])
+        doc = await _body(request)
+        if not set(doc) <= {"maker", "taker", "symbols"}:
+            raise AdminError(400, "the body takes maker, taker and symbols")
+        maker = _rate(doc, "maker", acct.maker_rate)
+        taker = _rate(doc, "taker", acct.taker_rate)
+        overrides = dict(acct.symbol_rates)
+        symbols = doc.get("symbols", {})
+        if not isinstance(symbols, dict):
+            raise AdminError(400, "symbols must be an object of symbol -> {maker, taker}")
+        for symbol, rates in symbols.items():
+            if symbol not in SYMBOLS:
+                raise AdminError(400, f"unknown symbol {symbol!r}")
+            if rates is None:
+                overrides.pop(symbol, None)
+            elif isinstance(rates, dict) and set(rates) == {"maker", "taker"}:
+                overrides[symbol] = (_rate(rates, "maker"), _rate(rates, "taker"))
+            else:
+                raise AdminError(400, f"symbols.{symbol} must be {{maker, taker}} or null")
+        acct.maker_rate, acct.taker_rate, acct.symbol_rates = maker, taker, overrides
+        return _json(_fees(acct))
 
     async def post_custody(self, request: web.Request) -> web.Response:
         """Set up / update the account's Custodial Solution state (see custody.configure)."""
@@ -473,6 +526,7 @@ def add_routes(app: web.Application, ex: Exchange) -> None:
     app.router.add_post(
         "/sandbox/v1/accounts/{email}/trading-status", guarded(a.post_trading_status)
     )
+    app.router.add_post("/sandbox/v1/accounts/{email}/fees", guarded(a.post_fees))
     app.router.add_post("/sandbox/v1/accounts/{email}/custody", guarded(a.post_custody))
     app.router.add_post("/sandbox/v1/accounts/{email}/credit-line", guarded(a.post_credit_line))
     app.router.add_get("/sandbox/v1/limits", guarded(a.get_limits))

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from . import admin, errors
+from . import accounting, admin, errors
 from .auth import authenticate
 from .clock import Fault
 from .ctx import Ctx
@@ -20,9 +20,11 @@ from .ratelimit import Refusal
 from .rest import HANDLERS, VARIABLE_WEIGHTS
 from .state import Exchange
 from .streams import cancel_task
+from .symbols import SYMBOLS
 from .ws import WsHandlers
 
 EXCHANGE = web.AppKey("exchange", Exchange)
+ROUTES = {**HANDLERS, **accounting.HANDLERS}
 
 
 def json_response(doc: object, status: int = 200, headers: dict | None = None) -> web.Response:
@@ -86,7 +88,7 @@ async def rest(request: web.Request) -> web.Response:
             body,
             ex.clock.now_ms(),
         )
-        handler = HANDLERS.get((endpoint.method, endpoint.path))
+        handler = ROUTES.get((endpoint.method, endpoint.path))
         if handler is None:  # in the spec, not in the sandbox (yet)
             raise errors.unsupported(404)
         check_names(endpoint.method, endpoint.path, endpoint.security == "SIGNED", params.values)
@@ -156,6 +158,8 @@ def build_app(
 ) -> web.Application:
     app = web.Application(client_max_size=1 << 20)
     app[EXCHANGE] = ex
+    quotes = {s.symbol: s.quote for s in SYMBOLS.values()}
+    ex.engine.listener = accounting.VolumeTap(ex.engine.listener, ex.engine, quotes)
     app[TICK_MS] = tick_ms
     app.cleanup_ctx.append(_background)
     ws = WsHandlers(ex.hub, ws_ping_s, ws_max_age_s)

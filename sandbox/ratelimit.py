@@ -174,11 +174,32 @@ class RateLimiter:
     def order_counts(self, account_id: int) -> tuple[int, int]:
         return self.add_order(account_id, 0)
 
+    def order_limits(self, account_id: int) -> list[dict]:
+        """GET /api/v3/rateLimit/order: the ORDERS limiters with the account's counts."""
+        ten_s, day = self.order_counts(account_id)
+        limits = self.rate_limits()[1:]
+        return [
+            {**limit, "count": count} for limit, count in zip(limits, (ten_s, day), strict=True)
+        ]
+
+    def rate_limits(self) -> list[dict]:
+        """exchangeInfo's rateLimits: the limits in force (the spec's unless an admin changed
+        them)."""
+        return [
+            _limiter("REQUEST_WEIGHT", "MINUTE", 1, self.limits.weight_per_minute),
+            _limiter("ORDERS", "SECOND", 10, self.limits.orders_per_10s),
+            _limiter("ORDERS", "DAY", 1, self.limits.orders_per_day),
+        ]
+
     def reset(self) -> None:
         """Forget all counts, 429 windows and bans (admin)."""
         self._weight.clear()
         self._orders.clear()
         self._ips.clear()
+
+
+def _limiter(kind: str, interval: str, num: int, limit: int) -> dict:
+    return {"rateLimitType": kind, "interval": interval, "intervalNum": num, "limit": limit}
 
 
 def _banned(until_ms: int) -> errors.ApiError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from decimal import Decimal
 
 import pytest
 import redis
@@ -193,3 +194,25 @@ def test_it_validates_its_settings(r):
         bu.RedisWeightBudget(r, headroom=0)
     with pytest.raises(ValueError):
         bu.RedisWeightBudget(r, limit_per_minute=0)
+
+
+def test_it_opens_the_circuit_for_every_process_on_a_418_until_the_ban_ends(r, prefix):
+    fake_a, fake_b = FakeExchange(), FakeExchange()
+    client_a = make_client(fake_a, weight_budget=bu.RedisWeightBudget(r, key_prefix=prefix))
+    client_b = make_client(fake_b, weight_budget=bu.RedisWeightBudget(r, key_prefix=prefix))
+    until = int(time.time() * 1000) + 90_000
+    fake_a.reply(
+        "POST",
+        "/api/v3/order",
+        {"code": -1003, "msg": f"Way too many requests; IP banned until {until}."},
+        status=418,
+    )
+    with pytest.raises(bu.IPBanned) as banned:
+        client_a.new_order(symbol="BTCUSD", side="BUY", type="MARKET", quantity=Decimal("1"))
+    assert 80 < banned.value.retry_after <= 90
+    with pytest.raises(bu.IPBanned):  # the banned client itself sends nothing more
+        client_a.ping()
+    with pytest.raises(bu.WeightLimitExceeded) as refused:
+        client_b.ping()
+    assert refused.value.status == 418 and 80 < refused.value.retry_after <= 90
+    assert len(fake_a.requests) == 2 and fake_b.requests == []  # time sync + the order

@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desk.settings")
 app = Celery("desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Packages inside apps are not found by the default discovery (it looks at <app>.tasks).
+app.autodiscover_tasks(["trading.history"])

@@ -187,6 +187,15 @@ TRANSFER_LATE_SECONDS = env_int("TRANSFER_LATE_SECONDS", 120)  # later than this
 # Desk orders whose outcome is unknown (see trading.orders.reconcile).
 ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
 ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT
+# Account history (trading.history): how far back a new sync reaches, the share of the exchange's
+# weight limit history may use per minute (the rest stays for orders), the slice length and the
+# pause between forward syncs once backfill is done (live events cover the meantime).
+HISTORY_BACKFILL_DAYS = env_int("HISTORY_BACKFILL_DAYS", 365)
+HISTORY_WEIGHT_SHARE = float(env_str("HISTORY_WEIGHT_SHARE", "0.6"))
+HISTORY_SLICE_SECONDS = env_int("HISTORY_SLICE_SECONDS", 20)
+HISTORY_SLICE_REQUESTS = env_int("HISTORY_SLICE_REQUESTS", 50)
+HISTORY_FORWARD_SECONDS = env_int("HISTORY_FORWARD_SECONDS", 300)
+HISTORY_MAX_SYMBOLS = env_int("HISTORY_MAX_SYMBOLS", 12)
 CELERY_BEAT_SCHEDULE = {
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",
@@ -203,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
     "sync-transfer-history": {
         "task": "transfers.tasks.sync_transfer_history_all",
         "schedule": env_int("TRANSFER_HISTORY_SYNC_SECONDS", 60),
+    },
+    "sync-account-history": {
+        "task": "trading.history.tasks.sync_history_all",
+        "schedule": env_int("HISTORY_SYNC_SECONDS", 60),
     },
     "reconcile-orders": {
         "task": "trading.tasks.reconcile_orders",

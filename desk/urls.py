@@ -11,6 +11,7 @@ admin.site.login = login_required(admin.site.login)
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("connections/", include("accounts.urls")),
+    path("connections/", include("trading.history.urls")),
     path("audit/", include("accounts.urls_audit")),
     path("market/", include("trading.urls")),
     path("transfers/", include("transfers.urls")),

@@ -57,6 +57,7 @@ def _transfer_objects(owner) -> tuple[object, dict]:
 OBJECT_FACTORIES = {
     "accounts": _connection_objects,
     "transfers": _transfer_objects,
+    "history": _connection_objects,
     "ws/connections/": _connection_objects,
 }
 

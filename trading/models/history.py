@@ -17,7 +17,8 @@ class HistorySync(models.Model):
     Backfill walks backwards in time windows from ``started_at`` towards ``backfill_from``;
     ``backfilled_to`` is the oldest time fully stored, so progress is
     (started_at - backfilled_to) / (started_at - backfill_from). New rows after ``started_at``
-    are followed forward from ``cursor`` (the last exchange id seen)."""
+    are followed forward from ``cursor`` (the last exchange id seen). ``synced_at`` stays null
+    until a first slice has found where the account's history begins."""
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="history_syncs"
@@ -28,6 +29,15 @@ class HistorySync(models.Model):
     started_at = models.DateTimeField()
     backfilled_to = models.DateTimeField()
     cursor = models.BigIntegerField(null=True, blank=True)
+    # A backfill window with more rows than one page is read on by id from here (fromId /
+    # orderId paging); null between windows.
+    backfill_next_id = models.BigIntegerField(null=True, blank=True)
+    # Orders change after they are stored (filled, canceled): the exchange's windows over update
+    # time are read from ``updates_from`` on (paged by id from ``updates_next_id`` when full).
+    updates_from = models.DateTimeField(null=True, blank=True)
+    updates_next_id = models.BigIntegerField(null=True, blank=True)
+    # No slice before this: weight budget back-off, or the pause between forward syncs.
+    next_run_at = models.DateTimeField(null=True, blank=True)
     rows = models.PositiveIntegerField(default=0)
     done = models.BooleanField(default=False)
     synced_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,110 @@
+import itertools
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+import requests
+
+import binanceus
+from accounts import services
+from accounts.models import Environment, ExchangeConnection, KeyType
+from tests.factories import make_user
+
+_seq = itertools.count(1)
+HOUR_MS = 3_600_000
+
+
+@dataclass
+class Account:
+    """A sandbox account, its stored connection and its keys (for placing orders directly)."""
+
+    base: str
+    email: str
+    api_key: str
+    secret: str
+    connection: ExchangeConnection
+
+    def client(self) -> binanceus.Client:
+        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+
+    def bulk_history(self, *, orders: int, start_ms: int, end_ms: int, symbol="BTCUSD") -> dict:
+        """Filled orders with one trade each, spread evenly over [start_ms, end_ms]."""
+        resp = requests.post(
+            f"{self.base}/sandbox/v1/accounts/{self.email}/history",
+            json={"symbol": symbol, "orders": orders, "start": start_ms, "end": end_ms},
+            timeout=30,
+        )
+        resp.raise_for_status()
+        return resp.json()
+
+    def price(self, symbol: str = "BTCUSD") -> Decimal:
+        doc = requests.get(f"{self.base}/api/v3/avgPrice", params={"symbol": symbol}, timeout=5)
+        return Decimal(doc.json()["price"]).quantize(Decimal("0.01"))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@pytest.fixture
+def account(sandbox_account, sandbox_url) -> Account:
+    conn = services.connection_import(
+        user=make_user(),
+        label=f"History {next(_seq)}",
+        key_type=KeyType.EXCHANGE,
+        environment=Environment.SANDBOX,
+        api_key=sandbox_account["apiKey"],
+        api_secret=sandbox_account["secretKey"],
+    )
+    return Account(
+        sandbox_url,
+        sandbox_account["email"],
+        sandbox_account["apiKey"],
+        sandbox_account["secretKey"],
+        conn,
+    )
+
+
+@pytest.fixture
+def other_account(sandbox_url) -> Account:
+    """A second funded account (a counterparty for crossing orders)."""
+    email = f"counter-{time.monotonic_ns()}@example.test"
+    doc = requests.post(
+        f"{sandbox_url}/sandbox/v1/accounts",
+        json={"email": email, "balances": {"USD": "100000", "BTC": "5"}},
+        timeout=5,
+    ).json()
+    conn = services.connection_import(
+        user=make_user(),
+        label=f"Counter {next(_seq)}",
+        key_type=KeyType.EXCHANGE,
+        environment=Environment.SANDBOX,
+        api_key=doc["apiKey"],
+        api_secret=doc["secretKey"],
+    )
+    return Account(sandbox_url, email, doc["apiKey"], doc["secretKey"], conn)
+
+
+@pytest.fixture
+def exchange_requests(sandbox_url):
+    """Requests the sandbox has received for a path so far: call with the path."""
+
+    def count(path: str | None = None) -> int:
+        doc = requests.get(f"{sandbox_url}/sandbox/v1/requests", timeout=5).json()
+        return doc["total"] if path is None else doc["byPath"].get(path, 0)
+
+    return count
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budget(settings):
+    """Each test starts with an empty shared weight budget (the session's Redis is shared)."""
+    import redis
+
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    for key in r.scan_iter("desk:exchange-weight:*"):
+        r.delete(key)
+    for key in r.scan_iter("*desk:history:*"):
+        r.delete(key)
+    yield

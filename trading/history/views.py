@@ -1,0 +1,145 @@
+"""Account history pages. Every URL carries the connection's ``pk``, fetched through
+``get_connection_for_user`` (404 for strangers) before anything else; nothing here talks to the
+exchange except the symbol check of the "sync symbol" form (cached exchange symbols)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.audit import audit_record
+from accounts.models import KeyType
+from accounts.selectors import connection_list_for_user, get_connection_for_user
+from accounts.throttle import client_ip
+from trading.history import csv as history_csv
+from trading.history import selectors, services
+from trading.history.forms import HistoryFilterForm, SyncSymbolForm
+from trading.models import HistoryKind
+
+PAGE_SIZE = 100
+TABS = [
+    (HistoryKind.TRADES, "history:trades", "Trades"),
+    (HistoryKind.ORDERS, "history:orders", "Orders"),
+    (HistoryKind.ORDER_LISTS, "history:order-lists", "OCO lists"),
+    (HistoryKind.PREVENTED, "history:prevented", "Prevented matches"),
+]
+TAB_URLS = {url for _, url, _ in TABS}
+
+
+@login_required
+def history_index(request):
+    connections = connection_list_for_user(user=request.user).filter(key_type=KeyType.EXCHANGE)
+    if len(connections) == 1:
+        return redirect("history:trades", pk=connections[0].pk)
+    return render(request, "trading/history_index.html", {"connections": connections})
+
+
+def _filters(request, connection) -> HistoryFilterForm:
+    form = HistoryFilterForm(
+        request.GET or None, symbols=selectors.history_symbols(connection=connection)
+    )
+    form.is_valid()
+    return form
+
+
+def _active_filters(form: HistoryFilterForm) -> selectors.HistoryFilters:
+    return form.filters() if form.is_bound and form.is_valid() else selectors.HistoryFilters()
+
+
+@login_required
+def history_list(request, pk: int, kind: str):
+    connection = get_connection_for_user(request.user, pk)
+    form = _filters(request, connection)
+    rows = selectors.HISTORY_ROWS[kind](connection=connection, filters=_active_filters(form))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "trading/history.html",
+        {
+            "connection": connection,
+            "kind": kind,
+            "tabs": TABS,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "syncs": selectors.history_syncs(connection=connection),
+            "symbol_form": SyncSymbolForm(),
+        },
+    )
+
+
+@login_required
+def history_progress(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    return JsonResponse(selectors.history_progress_payload(connection=connection))
+
+
+@login_required
+@require_POST
+def history_sync_now(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    if not services.history_syncable(connection=connection):
+        messages.error(request, "Only an active exchange connection with working keys syncs.")
+    else:
+        if not connection.history_syncs.exists():
+            services.history_symbols_ensure(
+                connection=connection,
+                symbols=services.history_default_symbols(connection=connection),
+            )
+        services.history_request_sync(connection=connection)
+        messages.success(request, "History sync queued.")
+    tab = request.POST.get("tab")
+    return redirect(tab if tab in TAB_URLS else "history:trades", pk=connection.pk)
+
+
+@login_required
+@require_POST
+def history_symbol_add(request, pk: int):
+    connection = get_connection_for_user(request.user, pk)
+    form = SyncSymbolForm(request.POST, known=set(services.exchange_symbol_pairs()))
+    if form.is_valid():
+        symbol = form.cleaned_data["symbol"]
+        services.history_request_sync(connection=connection, symbols=[symbol])
+        messages.success(request, f"{symbol} history will be synced.")
+    else:
+        messages.error(request, "Symbol: " + "; ".join(form.errors.get("symbol", [])))
+    return redirect("history:trades", pk=connection.pk)
+
+
+def _export(request, pk: int, kind: str, lines, name: str):
+    connection = get_connection_for_user(request.user, pk)
+    form = _filters(request, connection)
+    filters = _active_filters(form)
+    rows = selectors.HISTORY_ROWS[kind](connection=connection, filters=filters)
+    audit_record(
+        user=request.user,
+        action="history.export",
+        connection=connection,
+        params={
+            "kind": kind,
+            "symbol": filters.symbol,
+            "since": filters.since.isoformat() if filters.since else "",
+            "until": filters.until.isoformat() if filters.until else "",
+            "side": filters.side,
+        },
+        ip=client_ip(request),
+    )
+    response = StreamingHttpResponse(lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{connection.pk}.csv"'
+    return response
+
+
+@login_required
+def trades_csv(request, pk: int):
+    return _export(request, pk, HistoryKind.TRADES, history_csv.trades_csv_lines, "trades")
+
+
+@login_required
+def orders_csv(request, pk: int):
+    return _export(request, pk, HistoryKind.ORDERS, history_csv.orders_csv_lines, "orders")

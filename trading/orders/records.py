@@ -123,6 +123,14 @@ def _save_state(
     return row
 
 
+def _is_working(order: binanceus.Order) -> bool | None:
+    """isWorking where the answer has it; else from workingTime (-1 while a stop waits)."""
+    if order.is_working is not None:
+        return order.is_working
+    working_time = order.raw.get("workingTime")
+    return None if working_time is None else int(working_time) >= 0
+
+
 def order_store(
     *, connection: ExchangeConnection, order: binanceus.Order, order_list: OrderList | None = None
 ) -> Order:
@@ -134,7 +142,7 @@ def order_store(
         "status": order.status or OrderStatus.NEW,
         "executed_qty": order.executed_qty or Decimal(0),
         "cummulative_quote_qty": order.cummulative_quote_qty or Decimal(0),
-        "is_working": order.is_working,
+        "is_working": _is_working(order),
     }
     created = {
         "client_order_id": client_ids[0],

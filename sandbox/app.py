@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from . import accounting, admin, errors
+from . import accounting, admin, errors, order_history
 from .auth import authenticate
 from .clock import Fault
 from .ctx import Ctx
@@ -165,6 +165,7 @@ def build_app(
     ws = WsHandlers(ex.hub, ws_ping_s, ws_max_age_s)
     app.on_shutdown.append(ws.close_all)
     admin.add_routes(app, ex)
+    order_history.add_routes(app, ex)
     app.router.add_get("/ws", ws.raw)
     app.router.add_get("/ws/{tail:.*}", ws.raw)
     app.router.add_get("/stream", ws.combined)

@@ -7,13 +7,21 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from . import creditline, custody, errors, subaccounts
+from . import (
+    cancel_replace,
+    creditline,
+    custody,
+    errors,
+    oco,
+    order_history,
+    orders,
+    subaccounts,
+)
 from .ctx import Ctx, Handler
 from .decimals import ZERO, fmt8
-from .engine import AggTrade, Order, PlaceResult, Trade
+from .engine import AggTrade, Trade
 from .events import percent
 from .klines import INTERVALS, MINUTE
-from .orders import cancel_order, new_order, order_fields, order_response
 from .params import Params
 from .symbols import ASSETS, SYMBOLS, SymbolSpec, exchange_info
 from .tape import Stats
@@ -389,70 +397,6 @@ def system_status(ctx: Ctx) -> object:
     return {"status": 0}
 
 
-# ---- orders ----------------------------------------------------------------------------------
-
-
-def post_order(ctx: Ctx) -> object:
-    ctx.ex.limits.check_orders(ctx.account.account_id)
-    result: PlaceResult
-    result, resp_type = new_order(ctx.ex, ctx.account, ctx.params, count=_count_order(ctx))
-    return order_response(result, resp_type)
-
-
-def _count_order(ctx: Ctx) -> Callable[[], None]:
-    def count() -> None:
-        ten_s, day = ctx.ex.limits.add_order(ctx.account.account_id)
-        ctx.headers["X-MBX-ORDER-COUNT-10S"] = str(ten_s)
-        ctx.headers["X-MBX-ORDER-COUNT-1D"] = str(day)
-
-    return count
-
-
-def get_order(ctx: Ctx) -> object:
-    order = _lookup(ctx)
-    if order is None:
-        raise errors.no_such_order()
-    return order_status(order)
-
-
-def _lookup(ctx: Ctx) -> Order | None:
-    p = ctx.params
-    spec = symbol_param(p)
-    order_id, client_id = p.integer("orderId"), p.get("origClientOrderId")
-    if order_id is None and client_id is None:
-        raise errors.either("orderId", "origClientOrderId")
-    return ctx.ex.engine.find(ctx.account, spec.symbol, order_id, client_id)
-
-
-def delete_order(ctx: Ctx) -> object:
-    return cancel_order(ctx.ex, ctx.account, ctx.params)
-
-
-def open_orders(ctx: Ctx) -> object:
-    symbol = ctx.params.get("symbol")
-    if symbol is not None:
-        spec_of(symbol)
-    return [order_status(o) for o in ctx.ex.engine.open_orders(ctx.account, symbol)]
-
-
-def order_status(o: Order) -> dict:
-    return {
-        "symbol": o.symbol,
-        "orderId": o.order_id,
-        "orderListId": -1,
-        "clientOrderId": o.client_order_id,
-        **order_fields(o),
-        "stopPrice": fmt8(ZERO),
-        "icebergQty": fmt8(ZERO),
-        "time": o.time,
-        "updateTime": o.update_time,
-        "isWorking": True,
-        "origQuoteOrderQty": fmt8(o.orig_quote_qty),
-        "workingTime": o.working_time,
-        "selfTradePreventionMode": o.stp_mode,
-    }
-
-
 # ---- user data stream ------------------------------------------------------------------------
 
 
@@ -490,16 +434,16 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("GET", "/api/v3/account"): account,
     ("GET", "/sapi/v3/accountStatus"): account_status,
     ("GET", "/sapi/v3/apiTradingStatus"): api_trading_status,
-    ("POST", "/api/v3/order"): post_order,
-    ("GET", "/api/v3/order"): get_order,
-    ("DELETE", "/api/v3/order"): delete_order,
-    ("GET", "/api/v3/openOrders"): open_orders,
     ("POST", "/api/v3/userDataStream"): start_stream,
     ("PUT", "/api/v3/userDataStream"): keepalive_stream,
     ("DELETE", "/api/v3/userDataStream"): close_stream,
     **subaccounts.HANDLERS,
     **custody.HANDLERS,
     **creditline.HANDLERS,
+    **orders.HANDLERS,
+    **oco.HANDLERS,
+    **cancel_replace.HANDLERS,
+    **order_history.HANDLERS,
 }
 
 
@@ -539,4 +483,5 @@ VARIABLE_WEIGHTS: dict[str, Callable[[Params], int]] = {
     "/api/v3/ticker/24hr": _ticker_24hr_weight,
     "/api/v3/ticker": _rolling_ticker_weight,
     "/api/v3/openOrders": lambda p: 3 if p.has("symbol") else 40,
+    "/api/v3/myPreventedMatches": order_history.prevented_weight,
 }

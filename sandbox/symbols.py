@@ -140,7 +140,8 @@ PERCENT_PRICE_BY_SIDE = {
 }
 AVG_PRICE_MINS = 5
 
-ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET"]
+# The spec's order types enum for Binance.US (STOP_LOSS / TAKE_PROFIT are not in it).
+ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]
 STP_MODES = ["EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH"]
 # Symbols with the spec's alternative filters (PERCENT_PRICE + NOTIONAL instead of
 # PERCENT_PRICE_BY_SIDE + MIN_NOTIONAL) and a MAX_POSITION, so clients meet both forms.
@@ -331,11 +332,11 @@ def symbol_info(spec: SymbolSpec) -> dict:
         "baseCommissionPrecision": 8,
         "quoteCommissionPrecision": 8,
         "orderTypes": list(ORDER_TYPES),
-        "icebergAllowed": False,
-        "ocoAllowed": False,
+        "icebergAllowed": True,
+        "ocoAllowed": True,
         "quoteOrderQtyMarketAllowed": True,
-        "allowTrailingStop": False,
-        "cancelReplaceAllowed": False,
+        "allowTrailingStop": True,
+        "cancelReplaceAllowed": True,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
         "filters": filters(spec),

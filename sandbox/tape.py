@@ -61,6 +61,10 @@ class Stats:
         return (self.first_id, self.last_id, self.count)
 
 
+def _trade_id(t: Trade) -> int:
+    return t.trade_id
+
+
 class Tape:
     def __init__(self, klines: KlineStore, keep: int = TRADES_KEPT) -> None:
         self.klines = klines
@@ -99,16 +103,14 @@ class Tape:
 
     def from_id(self, trade_id: int, limit: int) -> list[Trade]:
         """Trades with id >= trade_id (the oldest kept ones if it is older), oldest first."""
-        if not self.trades:
-            return []
-        i = max(0, trade_id - self.trades[0].trade_id)
+        i = bisect.bisect_left(self.trades, trade_id, key=_trade_id)
         return self.trades[i : i + limit]
 
     def by_id(self, trade_id: int) -> Trade | None:
-        if not self.trades:
-            return None
-        i = trade_id - self.trades[0].trade_id
-        return self.trades[i] if 0 <= i < len(self.trades) else None
+        # Ids can skip (an account's bulk history takes ids without public trades): bisect.
+        i = bisect.bisect_left(self.trades, trade_id, key=_trade_id)
+        found = self.trades[i] if i < len(self.trades) else None
+        return found if found is not None and found.trade_id == trade_id else None
 
     def since(self, t: int) -> list[Trade]:
         return self.trades[bisect.bisect_left(self._times, t) :]

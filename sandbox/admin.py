@@ -122,6 +122,10 @@ def _permissions(raw: object) -> tuple[bool, bool, bool]:
     return values  # type: ignore[return-value]
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _key_permissions(key: ApiKey) -> dict:
     return {"trade": key.can_trade, "withdraw": key.can_withdraw, "deposit": key.can_deposit}
 
@@ -448,15 +452,24 @@ class Admin:
         )
 
     async def post_clock(self, request: web.Request) -> web.Response:
-        """Skew the exchange clock: {"offsetMs": N} or {"serverTime": T} (0 offset = host)."""
+        """Skew the exchange clock: {"offsetMs": N}, {"serverTime": T} (0 offset = host) or
+        {"advanceMs": N} (jump N ms from where it is). Everything runs on this clock:
+        recvWindow checks, listenKey expiry, rate-limit windows, bans, history lags."""
         doc = await _body(request)
-        offset, server_time = doc.get("offsetMs"), doc.get("serverTime")
-        if isinstance(server_time, int) and not isinstance(server_time, bool):
-            offset = server_time - (self.ex.clock.now_ms() - self.ex.clock.offset_ms)
-        if not isinstance(offset, int) or isinstance(offset, bool):
-            raise AdminError(400, "send an integer offsetMs or serverTime")
-        self.ex.clock.offset_ms = offset
-        return _json(self.ex.clock.to_dict())
+        clock = self.ex.clock
+        offset, server_time, advance = (
+            doc.get("offsetMs"),
+            doc.get("serverTime"),
+            doc.get("advanceMs"),
+        )
+        if _is_int(server_time):
+            offset = server_time - (clock.now_ms() - clock.offset_ms)
+        elif _is_int(advance):
+            offset = clock.offset_ms + advance
+        if not _is_int(offset):
+            raise AdminError(400, "send an integer offsetMs, serverTime or advanceMs")
+        clock.offset_ms = offset
+        return _json(clock.to_dict())
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text=_page(), content_type="text/html")

@@ -868,7 +868,7 @@ class Engine:
         order = self.find(acct, symbol, order_id, client_id)
         if order is None or not order.is_open:
             raise errors.cancel_rejected("Unknown order sent.")
-        if order.order_list is not None:
+        if order.order_list is not None and order.order_list.is_open:
             return self.cancel_list(acct, order.order_list, cancel_client_id)
         order.cancel_client_id = cancel_client_id or self.new_client_id()
         now = self.clock.now_ms()

@@ -13,6 +13,7 @@ import orjson
 
 from . import errors
 from .accounts import Account
+from .clock import Faults
 from .decimals import ZERO, q8
 from .symbols import SYMBOLS
 
@@ -50,21 +51,28 @@ VOLUME_DAYS = 30
 USD_QUOTES = frozenset({"USD", "USDT"})
 
 
-class VolumeTap:
-    """An engine listener in front of another: tallies each real account's traded quote
-    volume (in USD, by UTC day) for GET /sapi/v1/asset/query/trading-volume, and passes
-    every event on unchanged."""
+class AccountTap:
+    """An engine listener in front of another that passes every event on unchanged, and for
+    real accounts tallies traded quote volume (in USD, by UTC day) for GET
+    /sapi/v1/asset/query/trading-volume and tells the faults about placed orders (for the
+    orderVisibility fault)."""
 
-    def __init__(self, inner: object, engine: object, quotes: dict[str, str]) -> None:
+    def __init__(
+        self, inner: object, engine: object, faults: Faults, quotes: dict[str, str]
+    ) -> None:
         self._inner = inner
         self._engine = engine
+        self._faults = faults
         self._quotes = quotes  # symbol -> quote asset
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
 
     def on_order(self, order: Any, exec_type: str, fill: Any, time: int) -> None:
-        if fill is not None and not order.account.internal:
+        acct = order.account
+        if exec_type == "NEW" and not acct.internal:
+            self._faults.note_placed(acct.account_id, order.symbol, order.order_id, time)
+        if fill is not None and not acct.internal:
             usd = self._usd(order.symbol, fill.trade.quote_qty)
             day = time // DAY_MS
             order.account.volume_by_day[day] = order.account.volume_by_day.get(day, ZERO) + usd

@@ -9,9 +9,14 @@ names (all or nothing: any bad entry answers 400 {"error": ...} and changes noth
 to null clears that fault; count 0 clears it too):
 
     {"transfer": {"mode": "execute_then_500" | "execute_then_timeout" | "unavailable_503",
-                  "count": 1, "holdSeconds": 30},        # POST /sapi/v3/sub-account/transfer
+                  "count": 1, "holdSeconds": 30,         # POST /sapi/v3/sub-account/transfer
+                  "probability": 1},
      "order": {... same as transfer ...},                # POST /api/v3/order
+     "cancel": {...},                                    # DELETE /api/v3/order, /openOrders
+     "cancelReplace": {...}, "oco": {...},               # POST /api/v3/order/cancelReplace, /oco
      "historyLagSeconds": 0,                             # transfer-history visibility lag
+     "orderVisibility": {"lagSeconds": 2, "count": 5},   # see below
+     "clockSkewMs": -3000,                               # exchange clock vs the host's
      "depthGap": {"symbol": "BTCUSD", "count": 1},
      "streamDelayMs": {"symbol": "BTCUSD", "ms": 300, "count": 10},
      "streamDuplicate": {"symbol": "BTCUSD", "count": 1}}
@@ -25,6 +30,17 @@ to null clears that fault; count 0 clears it too):
                    the next `count` events, or every event until cleared when no count.
   streamDuplicate  the next `count` (default 1) market-stream events (of `symbol`'s streams,
                    or any) are sent twice.
+  count            calls the fault applies to (default 1); null: every call until cleared.
+  probability      the share of calls it applies to (seeded rng, default 1): with
+                   {"count": 1000, "probability": 0.1} about every tenth call fails, until
+                   1000 have.
+  orderVisibility  each order placed (by a real account) while set is answered as unknown by
+                   GET /api/v3/order (-2013) and DELETE /api/v3/order (-2011 "Unknown order
+                   sent.") for lagSeconds of sandbox time, though it exists and trades; the
+                   next `count` placements, or all until cleared when count is null/absent.
+  clockSkewMs      the exchange's serverTime runs N ms off the host clock (the same setting
+                   as POST /clock offsetMs), so a client with a stale offset gets -1021.
+                   DELETE /faults resets it to 0.
   Stream-fault counts go down once per event sent to at least one subscriber. GET shows
   the stream faults only while set, in the shape they were posted.
 
@@ -52,6 +68,7 @@ from .subaccounts import record_deposit
 from .symbols import FILTERS, SYMBOLS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_SKEW_MS = 86_400_000
 
 
 class AdminError(Exception):
@@ -416,15 +433,28 @@ class Admin:
         return _json(self.ex.requests.to_dict())
 
     async def get_faults(self, request: web.Request) -> web.Response:
-        return _json(self.ex.faults.to_dict())
+        return _json(self._faults())
+
+    def _faults(self) -> dict:
+        doc = self.ex.faults.to_dict()
+        if self.ex.clock.offset_ms:
+            doc["clockSkewMs"] = self.ex.clock.offset_ms
+        return doc
 
     async def post_faults(self, request: web.Request) -> web.Response:
+        """The module docstring's fault keys, plus "clockSkewMs": N (the exchange clock N ms
+        off the host's, as POST /clock {"offsetMs": N})."""
         doc = await _body(request)
+        skew = doc.pop("clockSkewMs", None)
+        if skew is not None and (not _is_int(skew) or abs(skew) > MAX_SKEW_MS):
+            raise AdminError(400, f"clockSkewMs must be an integer within ±{MAX_SKEW_MS}")
         try:
             self.ex.faults.update(doc)
         except ValueError as exc:
             raise AdminError(400, str(exc)) from None
-        return _json(self.ex.faults.to_dict())
+        if skew is not None:
+            self.ex.clock.offset_ms = skew
+        return _json(self._faults())
 
     async def post_streams_drop(self, request: web.Request) -> web.Response:
         """{"symbol"?: "BTCUSD"} -> {"dropped": n}; see the module docstring."""
@@ -438,8 +468,10 @@ class Admin:
         return _json({"dropped": self.ex.hub.drop_market(symbol)})
 
     async def delete_faults(self, request: web.Request) -> web.Response:
+        """Clear every fault, clock skew included."""
         self.ex.faults.clear()
-        return _json(self.ex.faults.to_dict())
+        self.ex.clock.offset_ms = 0
+        return _json(self._faults())
 
     async def get_state(self, request: web.Request) -> web.Response:
         """Clock and faults as they are now (later issues add the endpoints that set them)."""

@@ -49,6 +49,10 @@ def _weight(endpoint: Endpoint, params: Params | None) -> int:
 FAULTED_ENDPOINTS = {
     ("POST", "/sapi/v3/sub-account/transfer"): "transfer",
     ("POST", "/api/v3/order"): "order",
+    ("DELETE", "/api/v3/order"): "cancel",
+    ("DELETE", "/api/v3/openOrders"): "cancel",
+    ("POST", "/api/v3/order/cancelReplace"): "cancelReplace",
+    ("POST", "/api/v3/order/oco"): "oco",
 }
 
 
@@ -159,7 +163,7 @@ def build_app(
     app = web.Application(client_max_size=1 << 20)
     app[EXCHANGE] = ex
     quotes = {s.symbol: s.quote for s in SYMBOLS.values()}
-    ex.engine.listener = accounting.VolumeTap(ex.engine.listener, ex.engine, quotes)
+    ex.engine.listener = accounting.AccountTap(ex.engine.listener, ex.engine, ex.faults, quotes)
     app[TICK_MS] = tick_ms
     app.cleanup_ctx.append(_background)
     ws = WsHandlers(ex.hub, ws_ping_s, ws_max_age_s)

@@ -6,6 +6,7 @@ exercise -1021 handling in clients) without touching the host clock.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 
@@ -31,21 +32,38 @@ class Clock:
 #   unavailable_503       answer HTTP 503 "Service Unavailable." without running it
 FAULT_MODES = ("execute_then_500", "execute_then_timeout", "unavailable_503")
 # Operations that can be faulted; app.FAULTED_ENDPOINTS maps endpoints onto them.
-FAULT_OPS = ("transfer", "order")
+FAULT_OPS = ("transfer", "order", "cancel", "cancelReplace", "oco")
 DEFAULT_HOLD_S = 30.0
 
 
 @dataclass(slots=True)
 class Fault:
     mode: str
-    count: int  # how many more calls it applies to; the fault clears at 0
+    count: int | None  # how many more calls it applies to (None: until cleared); clears at 0
     hold_s: float = DEFAULT_HOLD_S  # execute_then_timeout: how long to hold the response
+    probability: float = 1.0  # the share of calls it applies to (drawn from a seeded rng)
 
     def to_dict(self) -> dict:
         doc: dict = {"mode": self.mode, "count": self.count}
         if self.mode == "execute_then_timeout":
             doc["holdSeconds"] = self.hold_s
+        if self.probability < 1:
+            doc["probability"] = self.probability
         return doc
+
+
+@dataclass(slots=True)
+class OrderVisibility:
+    """orderVisibility fault: an order placed while it is set stays invisible to GET and
+    DELETE /api/v3/order for `lag_ms` (sandbox clock), as if read from a lagging replica;
+    for the next `count` placements (every one until cleared when None)."""
+
+    lag_ms: int
+    count: int | None
+
+    def to_dict(self) -> dict:
+        lag_s = self.lag_ms / 1000
+        return {"lagSeconds": int(lag_s) if lag_s.is_integer() else lag_s, "count": self.count}
 
 
 @dataclass(slots=True)
@@ -94,6 +112,32 @@ class Faults:
         self.ops: dict[str, Fault] = {}
         self.history_lag_ms = 0
         self.streams: dict[str, StreamFault] = {}
+        self.visibility: OrderVisibility | None = None
+        # (account id, symbol, orderId) -> visible at; an order placed under an
+        # orderVisibility fault stays hidden for its lag even if the fault is cleared meanwhile.
+        self.hidden: dict[tuple[int, str, int], int] = {}
+        self.rng = random.Random("faults")
+
+    def note_placed(self, account_id: int, symbol: str, order_id: int, now: int) -> None:
+        """A real account's order was placed: hide it if an orderVisibility fault is set."""
+        v = self.visibility
+        if v is None:
+            return
+        self.hidden[(account_id, symbol, order_id)] = now + v.lag_ms
+        if v.count is not None:
+            v.count -= 1
+            if v.count <= 0:
+                self.visibility = None
+
+    def is_hidden(self, account_id: int, symbol: str, order_id: int, now: int) -> bool:
+        key = (account_id, symbol, order_id)
+        visible_at = self.hidden.get(key)
+        if visible_at is None:
+            return False
+        if now >= visible_at:
+            del self.hidden[key]
+            return False
+        return True
 
     def take_stream(self, name: str, symbol: str | None) -> StreamFault | None:
         """The stream fault `name` if it applies to an event of `symbol`; consumes one use."""
@@ -105,12 +149,16 @@ class Faults:
         return fault
 
     def take(self, op: str) -> Fault | None:
+        """The fault for this call of `op`, if it applies (consuming one use)."""
         fault = self.ops.get(op)
         if fault is None:
             return None
-        fault.count -= 1
-        if fault.count <= 0:
-            del self.ops[op]
+        if fault.probability < 1 and self.rng.random() >= fault.probability:
+            return None
+        if fault.count is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                del self.ops[op]
         return fault
 
     def update(self, doc: dict) -> None:
@@ -119,8 +167,11 @@ class Faults:
         ops: dict[str, Fault | None] = {}
         streams: dict[str, StreamFault | None] = {}
         lag: int | None = None
+        visibility: list[OrderVisibility | None] = []
         for name, value in doc.items():
-            if name in STREAM_FAULTS:
+            if name == "orderVisibility":
+                visibility.append(None if value is None else _visibility(value))
+            elif name in STREAM_FAULTS:
                 streams[name] = None if value is None else _stream_fault(name, value)
             elif name == "historyLagSeconds":
                 if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
@@ -129,7 +180,9 @@ class Faults:
             elif name in FAULT_OPS:
                 ops[name] = None if value is None else _fault(name, value)
             else:
-                known = ", ".join(("historyLagSeconds", *FAULT_OPS, *STREAM_FAULTS))
+                known = ", ".join(
+                    ("historyLagSeconds", "orderVisibility", *FAULT_OPS, *STREAM_FAULTS)
+                )
                 raise ValueError(f"unknown fault {name!r} (known: {known})")
         for name, fault in ops.items():
             if fault is None:
@@ -143,11 +196,15 @@ class Faults:
                 self.streams[name] = stream_fault
         if lag is not None:
             self.history_lag_ms = lag
+        if visibility:
+            self.visibility = visibility[0]
 
     def clear(self) -> None:
         self.ops.clear()
         self.history_lag_ms = 0
         self.streams.clear()
+        self.visibility = None
+        self.hidden.clear()
 
     def to_dict(self) -> dict:
         doc: dict = {name: fault.to_dict() for name, fault in sorted(self.ops.items())}
@@ -155,23 +212,54 @@ class Faults:
         doc["historyLagSeconds"] = int(lag_s) if lag_s.is_integer() else lag_s
         for name, fault in sorted(self.streams.items()):
             doc[name] = fault.to_dict(with_ms=name == "streamDelayMs")
+        if self.visibility is not None:
+            doc["orderVisibility"] = self.visibility.to_dict()
         return doc
 
 
+def _is_count(value: object) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+
+
+def _is_number(value: object, low: float, high: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+
+
 def _fault(name: str, value: object) -> Fault | None:
+    """{"mode", "count"?: n | null (default 1; null: until cleared), "holdSeconds"?,
+    "probability"?: p in (0, 1] (default 1)}; None when count is 0."""
     if not isinstance(value, dict):
         raise ValueError(f"{name} must be an object {{mode, count}} or null")
+    if not set(value) <= {"mode", "count", "holdSeconds", "probability"}:
+        raise ValueError(f"{name} takes only mode, count, holdSeconds and probability")
     mode, count = value.get("mode"), value.get("count", 1)
     if mode not in FAULT_MODES:
         raise ValueError(f"{name}.mode must be one of {', '.join(FAULT_MODES)}")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise ValueError(f"{name}.count must be an integer >= 0")
+    if not _is_count(count):
+        raise ValueError(f"{name}.count must be an integer >= 0 or null")
     hold = value.get("holdSeconds", DEFAULT_HOLD_S)
-    if not isinstance(hold, int | float) or isinstance(hold, bool) or not 0 <= hold <= 600:
+    if not _is_number(hold, 0, 600):
         raise ValueError(f"{name}.holdSeconds must be a number in [0, 600]")
+    probability = value.get("probability", 1)
+    if not _is_number(probability, 0, 1) or probability == 0:
+        raise ValueError(f"{name}.probability must be a number in (0, 1]")
     if count == 0:
         return None
-    return Fault(mode, count, float(hold))
+    return Fault(mode, count, float(hold), float(probability))
+
+
+def _visibility(value: object) -> OrderVisibility | None:
+    """{"lagSeconds": s (0..3600), "count"?: n | null}; None when count is 0."""
+    if not isinstance(value, dict) or not set(value) <= {"lagSeconds", "count"}:
+        raise ValueError("orderVisibility must be {lagSeconds, count} or null")
+    lag, count = value.get("lagSeconds"), value.get("count")
+    if not _is_number(lag, 0, 3600):
+        raise ValueError("orderVisibility.lagSeconds must be a number in [0, 3600]")
+    if not _is_count(count):
+        raise ValueError("orderVisibility.count must be an integer >= 0 or null")
+    if count == 0:
+        return None
+    return OrderVisibility(int(lag * 1000), count)  # type: ignore[operator]
 
 
 def _stream_fault(name: str, value: object) -> StreamFault | None:

@@ -205,7 +205,12 @@ def lookup(ctx: Ctx, id_name: str = "orderId", cid_name: str = "origClientOrderI
     order_id, cid = p.integer(id_name), p.get(cid_name)
     if order_id is None and cid is None:
         raise errors.either(id_name, cid_name)
-    return ctx.ex.engine.find(ctx.account, spec.symbol, order_id, None if order_id else cid)
+    order = ctx.ex.engine.find(ctx.account, spec.symbol, order_id, None if order_id else cid)
+    if order is not None and ctx.ex.faults.is_hidden(
+        ctx.account.account_id, order.symbol, order.order_id, ctx.now()
+    ):
+        return None  # the orderVisibility fault: not visible yet
+    return order
 
 
 def is_archived(o: Order, now: int) -> bool:

@@ -53,16 +53,22 @@ class InMemoryWeightBudget:
     """Per-minute weight counter aligned to wall-clock minutes, like the exchange's limiter.
 
     ``spent`` is the larger of what this process spent locally and what the exchange last
-    reported in ``X-MBX-USED-WEIGHT-1M`` for the current minute.
+    reported in ``X-MBX-USED-WEIGHT-1M`` for the current minute. Calls are refused past
+    ``headroom`` (90 % by default) of ``limit_per_minute``, leaving room for what the
+    process cannot see (other processes of the host, the exchange's own rounding).
     """
 
     def __init__(
         self,
         limit_per_minute: int = 1200,
         *,
+        headroom: float = 0.9,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not 0 < headroom <= 1:
+            raise ValueError("headroom must be in (0, 1]")
         self.limit_per_minute = limit_per_minute
+        self.headroom = headroom
         self._clock = clock
         self._lock = threading.Lock()
         self._minute = -1
@@ -77,6 +83,10 @@ class InMemoryWeightBudget:
             self._reported = 0
 
     @property
+    def cap(self) -> int:
+        return int(self.limit_per_minute * self.headroom)
+
+    @property
     def spent(self) -> int:
         with self._lock:
             self._roll()
@@ -86,11 +96,11 @@ class InMemoryWeightBudget:
         with self._lock:
             self._roll()
             used = max(self._local, self._reported)
-            if used + weight > self.limit_per_minute:
+            if used + weight > self.cap:
                 retry_after = 60 - (self._clock() % 60)
                 raise WeightLimitExceeded(
-                    f"local weight budget exhausted: {used}+{weight} > {self.limit_per_minute}"
-                    " per minute",
+                    f"local weight budget exhausted: {used}+{weight} > {self.cap} per minute"
+                    f" ({self.headroom:g} of {self.limit_per_minute})",
                     retry_after=retry_after,
                 )
             self._local += weight

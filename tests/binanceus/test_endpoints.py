@@ -155,7 +155,7 @@ def test_it_resolves_variable_weights():
 
 def test_it_records_used_weight_headers_and_spends_local_weight(fake):
     now = [600.0]
-    budget = bu.InMemoryWeightBudget(limit_per_minute=20, clock=lambda: now[0])
+    budget = bu.InMemoryWeightBudget(limit_per_minute=20, headroom=1.0, clock=lambda: now[0])
     client = make_client(fake, weight_budget=budget)
     fake.reply(
         "GET",
@@ -190,6 +190,16 @@ def test_it_records_used_weight_headers_and_spends_local_weight(fake):
     now[0] += 60  # next minute: budget refills
     fake.reply("GET", "/api/v3/depth", DEPTH)
     client.depth("BTCUSD")
+
+
+def test_it_keeps_the_in_memory_budget_under_90_percent_by_default():
+    budget = bu.InMemoryWeightBudget(limit_per_minute=100, clock=lambda: 30.0)
+    budget.acquire(90)
+    with pytest.raises(bu.WeightLimitExceeded) as info:
+        budget.acquire(1)
+    assert "90+1 > 90" in str(info.value) and info.value.retry_after == 30
+    with pytest.raises(ValueError):
+        bu.InMemoryWeightBudget(headroom=1.5)
 
 
 def test_weight_budget_protocol_is_satisfied_by_the_in_memory_budget():

@@ -41,7 +41,14 @@ def _redis() -> redis.Redis:
 
 
 def _key_name(connection_id: int) -> str:
-    return f"desk:listen-key:{connection_id}"
+    # The API key's fingerprint is part of the name: a key rotated to another account (or a
+    # reused row id) never inherits a listen key that reads someone else's activity.
+    fingerprint = (
+        ExchangeConnection.objects.filter(pk=connection_id)
+        .values_list("key_fingerprint", flat=True)
+        .first()
+    )
+    return f"desk:listen-key:{connection_id}:{fingerprint}"
 
 
 def streamable_connections() -> list[ExchangeConnection]:

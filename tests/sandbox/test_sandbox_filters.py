@@ -304,3 +304,33 @@ def test_it_refuses_bad_filter_changes_and_changes_nothing(private_url: str, bad
     resp = admin(private_url, "POST", "/filters", bad)
     assert resp.status_code == 400 and resp.json()["error"]
     assert admin(private_url, "GET", "/filters").json() == before
+
+
+def test_it_limits_algo_and_iceberg_orders_and_checks_their_fields(private_url: str) -> None:
+    admin(
+        private_url,
+        "POST",
+        "/filters",
+        {
+            "BTCUSD": {
+                "MAX_NUM_ALGO_ORDERS": {"maxNumAlgoOrders": 1},
+                "MAX_NUM_ICEBERG_ORDERS": {"maxNumIcebergOrders": 1},
+            }
+        },
+    )
+    acct = new_account(private_url)
+    stop = {"type": "STOP_LOSS_LIMIT", "quantity": "0.001", "price": "70000", "stopPrice": "70000"}
+    assert rest_order(private_url, acct, **stop).status_code == 200
+    second = rest_order(private_url, acct, **stop)
+    assert second.json() == {"code": -1013, "msg": "Filter failure: MAX_ALGO_ORDERS"}
+    trailing = {"type": "STOP_LOSS_LIMIT", "quantity": "0.001", "price": "70000"}
+    too_tight = rest_order(private_url, new_account(private_url), trailingDelta="5", **trailing)
+    assert too_tight.json() == {"code": -1013, "msg": "Filter failure: TRAILING_DELTA"}
+    iceberg = {"quantity": "0.01", "price": "50000"}
+    parts = rest_order(private_url, acct, icebergQty="0.0005", **iceberg)
+    assert parts.json() == {"code": -1013, "msg": "Filter failure: ICEBERG_PARTS"}
+    assert rest_order(private_url, acct, icebergQty="0.002", **iceberg).status_code == 200
+    another = rest_order(private_url, acct, icebergQty="0.002", **iceberg)
+    assert another.json() == {"code": -1013, "msg": "Filter failure: MAX_NUM_ICEBERG_ORDERS"}
+    # Plain orders are not held back by the algo and iceberg limits.
+    assert rest_order(private_url, acct, **iceberg).status_code == 200

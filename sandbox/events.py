@@ -129,7 +129,7 @@ def execution_report(o: Order, exec_type: str, fill: Fill | None, now: int, seq:
             "T": t.time if t else o.update_time,
             "t": t.trade_id if t else -1,
             "I": seq,
-            "w": o.on_book,
+            "w": o.is_working,  # the order's isWorking (false while a stop waits)
             "m": fill.is_maker if fill else False,
             "M": False,
             "O": o.time,

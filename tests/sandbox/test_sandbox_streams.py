@@ -224,7 +224,7 @@ async def test_it_streams_user_data_after_orders_and_deposits(quiet_url: str) ->
             placed.json()["orderId"],
             "1.00000000",
             "2500.00000000",
-            False,
+            True,
         )
         position = await recv_until(ws, lambda m: m["e"] == "outboundAccountPosition")
         assert {"a": "USD", "f": "97500.00000000", "l": "2500.00000000"} in position["B"]

@@ -203,7 +203,7 @@ def generate(ex: Exchange, acct: Account, spec: SymbolSpec, n: int, start: int, 
     rng = random.Random(f"history:{acct.account_id}:{spec.symbol}:{n}:{start}")
     ticks = int(spec.start_mid / spec.tick)
     first_order, first_trade = book.next_order_id, book.next_trade_id
-    rate = acct.maker_rate
+    rate = acct.rate(spec.symbol, True)
     for i in range(n):
         t = start + (end - start) * i // max(1, n - 1)
         ticks += rng.randint(-3, 3)

@@ -4,10 +4,15 @@ order/test, self-trade prevention and the order endpoints' weights."""
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal as D
 
 import pytest
 
+from sandbox.accounts import Account, Registry
+from sandbox.clock import Clock
+from sandbox.engine import Engine, OrderRequest
+from sandbox.symbols import SYMBOLS
 from tests.sandbox.order_support import (
     RICH,
     call,
@@ -312,3 +317,51 @@ def test_it_weighs_the_order_queries_as_the_spec_says(private_url: str) -> None:
         weights.append(after - before)
     assert weights == [3, 40, 2]
     call(private_url, "DELETE", "/api/v3/openOrders", acct, symbol="BTCUSD")
+
+
+# ---- the trailing stop FAQ's scenarios, driven through the engine directly --------------------
+
+
+@pytest.fixture
+def engine_world() -> tuple[Engine, Account, Account, Account]:
+    reg = Registry(random.Random(1))
+    engine = Engine([SYMBOLS["BTCUSD"]], Clock(), random.Random(2))
+    funds = {"USD": D(10_000_000), "BTC": D(100)}
+    a, b, c = (reg.create_account(f"{n}@x", dict(funds)) for n in "abc")
+    return engine, a, b, c
+
+
+def _walk(engine: Engine, seller: Account, buyer: Account, prices: list[str]) -> None:
+    for price in prices:
+        engine.place(seller, OrderRequest("BTCUSD", "SELL", "LIMIT", "GTC", D(1), None, D(price)))
+        engine.place(buyer, OrderRequest("BTCUSD", "BUY", "LIMIT", "IOC", D(1), None, D(price)))
+
+
+def _stop(side: str, kind: str, stop: str, delta: int, price: str) -> OrderRequest:
+    return OrderRequest(
+        "BTCUSD", side, kind, "GTC", D(1), None, D(price), stop_price=D(stop), trailing_delta=delta
+    )
+
+
+def test_it_follows_faq_scenario_b_trailing_stop_loss_sell(engine_world) -> None:
+    engine, a, b, c = engine_world
+    _walk(engine, a, b, ["40000"])
+    o = engine.place(c, _stop("SELL", "STOP_LOSS_LIMIT", "39000", 1000, "38000")).order
+    _walk(engine, a, b, ["41500", "39000", "37000"])  # tracks from 39000; -5.1%: waits
+    assert (o.is_working, o.trailing_time >= 0, o.extreme) == (False, True, D("39000"))
+    _walk(engine, a, b, ["41000", "36901"])  # new high 41000; 36900 is its -10%
+    assert not o.is_working
+    _walk(engine, a, b, ["36900"])
+    assert (o.is_working, o.on_book, o.status) == (True, True, "NEW")
+
+
+def test_it_follows_faq_scenario_c_trailing_take_profit_buy(engine_world) -> None:
+    engine, a, b, c = engine_world
+    _walk(engine, a, b, ["40000"])
+    o = engine.place(c, _stop("BUY", "TAKE_PROFIT_LIMIT", "38000", 850, "38500")).order
+    _walk(engine, a, b, ["42000"])
+    assert o.trailing_time == -1  # not yet at the 38000 activation price
+    _walk(engine, a, b, ["38000", "37000", "39000", "38000", "40144"])
+    assert not o.is_working  # 40145 is 37000 + 8.5%
+    _walk(engine, a, b, ["40145"])
+    assert o.is_working and o.status in ("NEW", "PARTIALLY_FILLED", "FILLED")

@@ -118,8 +118,11 @@ class _Pacer:
         self.deadline = time.monotonic() + _slice_seconds()
         self.cap = int(budget.limit_per_minute * _weight_share())
 
-    def spend(self, weight: int = REQUEST_WEIGHT) -> None:
-        if time.monotonic() >= self.deadline or self.outcome.requests >= _slice_requests():
+    def spend(self, weight: int = REQUEST_WEIGHT, *, bounded: bool = True) -> None:
+        """``bounded=False``: a request that must follow the previous one in the same slice
+        (still within the weight share, which protects the exchange; the bounds protect time)."""
+        out_of_time = time.monotonic() >= self.deadline
+        if bounded and (out_of_time or self.outcome.requests >= _slice_requests()):
             raise _OutOfTime
         until = self.budget.blocked_until
         if until is not None:
@@ -335,27 +338,32 @@ def _save(sync: HistorySync, count: int, *fields: str) -> None:
 
 # --- orders, trades, OCO lists ------------------------------------------------------------------
 def _walk_slice(client, sync: HistorySync, src: _Source, pacer: _Pacer, outcome, now) -> bool:
-    """Begin if needed, follow new rows (and, for orders, changed ones), then backfill; True
-    once nothing is left to do."""
-    if sync.synced_at is None:
+    """Begin if needed, backfill, then follow new rows (and, for orders, changed ones); True
+    once nothing is left to do. Backfill goes first so that short slices still progress; the
+    rows it passes over meanwhile wait safely behind the cursor."""
+    began = sync.synced_at is None
+    if began:
         _begin(client, sync, src, pacer, outcome, now)
-    _forward(client, sync, src, pacer, outcome)
-    if sync.kind == HistoryKind.ORDERS:
-        _updates(client, sync, src, pacer, outcome, now)
     while not sync.done:
         _backfill_step(client, sync, src, pacer, outcome)
+    if not began:  # begin has just read the newest page
+        _forward(client, sync, src, pacer, outcome)
+    if sync.kind == HistoryKind.ORDERS:
+        _updates(client, sync, src, pacer, outcome, now)
     return True
 
 
-def _fetch(client, sync: HistorySync, src: _Source, pacer: _Pacer, q: _Query) -> Sequence:
-    pacer.spend()
+def _fetch(
+    client, sync: HistorySync, src: _Source, pacer: _Pacer, q: _Query, *, bounded: bool = True
+) -> Sequence:
+    pacer.spend(bounded=bounded)
     return src.fetch(client, sync.symbol, q)
 
 
 def _begin(client, sync: HistorySync, src: _Source, pacer, outcome, now: datetime) -> None:
     oldest = _fetch(client, sync, src, pacer, _Query(from_id=0, limit=1))
     first = src.row_time(oldest[0]) if oldest else None
-    newest = _fetch(client, sync, src, pacer, _Query()) if oldest else []
+    newest = _fetch(client, sync, src, pacer, _Query(), bounded=False) if oldest else []
     with transaction.atomic():
         src.store(sync.connection, newest)
         sync.started_at = sync.backfilled_to = sync.updates_from = now
@@ -492,7 +500,7 @@ def _unmatched_expired_orders(sync: HistorySync) -> list[int]:
 
 def _prevented_for_order(client, sync: HistorySync, pacer, order_id: int) -> list:
     rows: list = []
-    after: int | None = None
+    after = 0  # the spec allows limit only together with fromPreventedMatchId
     while True:
         pacer.spend()
         page = client.my_prevented_matches(

@@ -10,6 +10,7 @@ import binanceus
 from accounts import services
 from accounts.models import Environment, ExchangeConnection, KeyType
 from tests.factories import make_user
+from tests.support import start_sandbox, terminate
 
 _seq = itertools.count(1)
 HOUR_MS = 3_600_000
@@ -67,26 +68,6 @@ def account(sandbox_account, sandbox_url) -> Account:
 
 
 @pytest.fixture
-def other_account(sandbox_url) -> Account:
-    """A second funded account (a counterparty for crossing orders)."""
-    email = f"counter-{time.monotonic_ns()}@example.test"
-    doc = requests.post(
-        f"{sandbox_url}/sandbox/v1/accounts",
-        json={"email": email, "balances": {"USD": "100000", "BTC": "5"}},
-        timeout=5,
-    ).json()
-    conn = services.connection_import(
-        user=make_user(),
-        label=f"Counter {next(_seq)}",
-        key_type=KeyType.EXCHANGE,
-        environment=Environment.SANDBOX,
-        api_key=doc["apiKey"],
-        api_secret=doc["secretKey"],
-    )
-    return Account(sandbox_url, email, doc["apiKey"], doc["secretKey"], conn)
-
-
-@pytest.fixture
 def exchange_requests(sandbox_url):
     """Requests the sandbox has received for a path so far: call with the path."""
 
@@ -98,13 +79,54 @@ def exchange_requests(sandbox_url):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budget(settings):
-    """Each test starts with an empty shared weight budget (the session's Redis is shared)."""
+def _fresh_budget(settings, sandbox_url):
+    """Each test starts with an empty weight budget: the session's Redis and sandbox are shared,
+    and the sandbox reports the weight every test before this one used this minute."""
     import redis
 
+    requests.delete(f"{sandbox_url}/sandbox/v1/limits", timeout=5).raise_for_status()
     r = redis.Redis.from_url(settings.REDIS_URL)
     for key in r.scan_iter("desk:exchange-weight:*"):
         r.delete(key)
     for key in r.scan_iter("*desk:history:*"):
         r.delete(key)
     yield
+
+
+@pytest.fixture(scope="module")
+def quiet_url():
+    """A sandbox of the module's own without market flow: only the test's orders are on the
+    book, so two orders at one price meet each other."""
+    proc, base = start_sandbox("--tick-ms", "0", seed=5)
+    yield base
+    terminate(proc)
+
+
+def _new_account(base: str, prefix: str) -> Account:
+    email = f"{prefix}-{time.monotonic_ns()}@example.test"
+    doc = requests.post(
+        f"{base}/sandbox/v1/accounts",
+        json={"email": email, "balances": {"USD": "100000", "BTC": "5"}},
+        timeout=5,
+    ).json()
+    conn = services.connection_import(
+        user=make_user(),
+        label=f"{prefix} {next(_seq)}",
+        key_type=KeyType.EXCHANGE,
+        environment=Environment.SANDBOX,
+        api_key=doc["apiKey"],
+        api_secret=doc["secretKey"],
+    )
+    return Account(base, email, doc["apiKey"], doc["secretKey"], conn)
+
+
+@pytest.fixture
+def quiet(quiet_url, settings) -> tuple[Account, Account]:
+    """Two accounts on the quiet sandbox (the connections' environment points there)."""
+    settings.SANDBOX_REST_URL = quiet_url
+    accounts = _new_account(quiet_url, "maker"), _new_account(quiet_url, "taker")
+    yield accounts
+    for acct in accounts:  # leave no order on the book for the next test to meet
+        with acct.client() as c:
+            if c.open_orders(symbol="BTCUSD"):
+                c.cancel_open_orders(symbol="BTCUSD")

@@ -61,6 +61,15 @@ def check_permissions(key: ApiKey, endpoint: Endpoint) -> None:
         or (route in DEPOSIT_ROUTES and not key.can_deposit)
     ):
         raise errors.rejected_key()
+    if route in TRADE_ROUTES and key.account.trading_status.get("isLocked"):
+        # The account's API trading is locked (GET /sapi/v3/apiTradingStatus isLocked, set
+        # by the admin API): the spec's message for an account whose trading is disabled.
+        msg = "This account may not place or cancel orders."
+        raise (
+            errors.cancel_rejected(msg)
+            if endpoint.method == "DELETE"
+            else errors.new_order_rejected(msg)
+        )
 
 
 def sign(secret: str, total_params: str | bytes) -> str:

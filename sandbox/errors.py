@@ -111,6 +111,10 @@ def invalid_json(name: str) -> ApiError:
     return ApiError(-1135, f"JSON sent for parameter '{name}' is not valid")
 
 
+def invalid_cancel_restrictions() -> ApiError:
+    return ApiError(-1145, "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED.")
+
+
 def filter_failure(filter_type: str) -> ApiError:
     # The spec lists the messages but no code; -1013 is what the exchange sends with them.
     return ApiError(-1013, f"Filter failure: {filter_type}")

@@ -245,7 +245,7 @@ def cancel_restrictions(p: Params) -> str | None:
     return p.enum(
         "cancelRestrictions",
         ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"),
-        errors.ApiError(-1145, "Invalid cancelRestrictions"),
+        errors.invalid_cancel_restrictions(),
     )
 
 

@@ -71,27 +71,8 @@ def get_exchange_info(ctx: Ctx) -> object:
     if permissions is not None and "SPOT" not in permissions:
         specs = []
     doc = exchange_info(specs, ctx.ex.clock.now_ms())
-    limits = ctx.ex.limits.limits  # as configured (the spec's numbers unless an admin changed them)
-    doc["rateLimits"] = [
-        {
-            "rateLimitType": "REQUEST_WEIGHT",
-            "interval": "MINUTE",
-            "intervalNum": 1,
-            "limit": limits.weight_per_minute,
-        },
-        {
-            "rateLimitType": "ORDERS",
-            "interval": "SECOND",
-            "intervalNum": 10,
-            "limit": limits.orders_per_10s,
-        },
-        {
-            "rateLimitType": "ORDERS",
-            "interval": "DAY",
-            "intervalNum": 1,
-            "limit": limits.orders_per_day,
-        },
-    ]
+    # As configured: the spec's numbers unless an admin changed them.
+    doc["rateLimits"] = ctx.ex.limits.rate_limits()
     return doc
 
 

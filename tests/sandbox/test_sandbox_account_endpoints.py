@@ -191,3 +191,28 @@ def test_it_answers_the_status_endpoints_in_the_spec_shapes(private_url: str) ->
         "updateTime",
     ]
     assert status["status"]["triggerCondition"] == {"GCR": 150, "IFER": 150, "UFR": 300}
+
+
+def test_it_refuses_orders_and_cancels_while_api_trading_is_locked(private_url: str) -> None:
+    acct = new_account(private_url)
+    order = {
+        "symbol": "BTCUSD",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "0.001",
+        "price": "50000",
+    }
+    order_id = signed(private_url, "POST", "/api/v3/order", acct, order).json()["orderId"]
+    status = f"/accounts/{acct['email']}/trading-status"
+    admin(private_url, "POST", status, {"isLocked": True})
+    locked = "This account may not place or cancel orders."
+    placed = signed(private_url, "POST", "/api/v3/order", acct, order)
+    assert (placed.status_code, placed.json()) == (400, {"code": -2010, "msg": locked})
+    cancel = {"symbol": "BTCUSD", "orderId": order_id}
+    canceled = signed(private_url, "DELETE", "/api/v3/order", acct, cancel)
+    assert canceled.json() == {"code": -2011, "msg": locked}
+    # Reading still works; unlocking lets trading resume.
+    assert signed(private_url, "GET", "/api/v3/order", acct, cancel).json()["status"] == "NEW"
+    admin(private_url, "POST", status, {"isLocked": False})
+    assert signed(private_url, "DELETE", "/api/v3/order", acct, cancel).status_code == 200

@@ -136,7 +136,13 @@ def test_it_applies_cancel_restrictions(private_url: str) -> None:
         "msg": "Order was not canceled due to cancel restrictions.",
     }
     bad = replace(private_url, acct, "STOP_ON_FAILURE", cancelOrderId=1, cancelRestrictions="X")
-    assert bad == (400, {"code": -1145, "msg": "Invalid cancelRestrictions"})
+    assert bad == (
+        400,
+        {
+            "code": -1145,
+            "msg": "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED.",
+        },
+    )
     assert get_order(private_url, acct, old["orderId"])["status"] == "NEW"
     call(private_url, "DELETE", "/api/v3/openOrders", acct, symbol="BTCUSD")
 

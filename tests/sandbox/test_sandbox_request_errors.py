@@ -300,6 +300,15 @@ CASES = [
         "Unknown order sent.",
     ),
     (
+        "DELETE",
+        "/api/v3/order",
+        "symbol=BTCUSD&orderId=1&cancelRestrictions=ONLY_OLD",
+        {},
+        400,
+        -1145,
+        "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED.",
+    ),
+    (
         "PUT",
         "/api/v3/userDataStream",
         "listenKey=" + "x" * 60,

@@ -365,3 +365,28 @@ def test_it_follows_faq_scenario_c_trailing_take_profit_buy(engine_world) -> Non
     assert not o.is_working  # 40145 is 37000 + 8.5%
     _walk(engine, a, b, ["40145"])
     assert o.is_working and o.status in ("NEW", "PARTIALLY_FILLED", "FILLED")
+
+
+def test_it_runs_market_stops_and_expires_one_it_cannot_fund(engine_world) -> None:
+    """STOP_LOSS / TAKE_PROFIT work as MARKET once triggered (the engine supports them though
+    the sandbox's symbols, like Binance.US's, do not enable them)."""
+    engine, a, b, c = engine_world
+    _walk(engine, a, b, ["100"])
+    engine.place(a, OrderRequest("BTCUSD", "BUY", "LIMIT", "GTC", D(1), None, D(90)))
+    engine.place(a, OrderRequest("BTCUSD", "SELL", "LIMIT", "GTC", D(1), None, D(200)))
+    sell = OrderRequest("BTCUSD", "SELL", "STOP_LOSS", "GTC", D(1), None, stop_price=D(95))
+    stop_sell = engine.place(c, sell).order
+    assert (c.bal("BTC").locked, stop_sell.working_time) == (D(1), -1)
+    poor = Registry(random.Random(3)).create_account("poor@x", {"USD": D(50)})
+    buy = OrderRequest("BTCUSD", "BUY", "TAKE_PROFIT", "GTC", D(1), None, stop_price=D(95))
+    stop_buy = engine.place(poor, buy).order
+    assert poor.bal("USD").locked == 0  # a market BUY has no price to lock by
+    engine.place(a, OrderRequest("BTCUSD", "SELL", "LIMIT", "GTC", D(1), None, D(95)))
+    engine.place(b, OrderRequest("BTCUSD", "BUY", "LIMIT", "IOC", D(1), None, D(95)))
+    assert (stop_sell.status, stop_sell.executed_qty, stop_sell.cum_quote) == (
+        "FILLED",
+        D(1),
+        D(90),
+    )
+    assert (stop_buy.status, stop_buy.executed_qty) == ("EXPIRED", D(0))  # 200 > its 50 USD
+    assert engine.books["BTCUSD"].asks.totals == {D(200): D(1)}

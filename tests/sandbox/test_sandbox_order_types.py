@@ -390,3 +390,14 @@ def test_it_runs_market_stops_and_expires_one_it_cannot_fund(engine_world) -> No
     )
     assert (stop_buy.status, stop_buy.executed_qty) == ("EXPIRED", D(0))  # 200 > its 50 USD
     assert engine.books["BTCUSD"].asks.totals == {D(200): D(1)}
+
+
+def test_it_sells_by_quote_quantity_and_expires_when_the_book_runs_out(engine_world) -> None:
+    """Spec changelog: a reverse MARKET order that did not fully fill is EXPIRED."""
+    engine, a, b, _ = engine_world
+    engine.place(a, OrderRequest("BTCUSD", "BUY", "LIMIT", "GTC", D(1), None, D(100)))
+    full = engine.place(b, OrderRequest("BTCUSD", "SELL", "MARKET", "GTC", None, D(50))).order
+    assert (full.status, full.executed_qty, full.cum_quote) == ("FILLED", D("0.5"), D(50))
+    short = engine.place(b, OrderRequest("BTCUSD", "SELL", "MARKET", "GTC", None, D(80))).order
+    assert (short.status, short.executed_qty, short.cum_quote) == ("EXPIRED", D("0.5"), D(50))
+    assert b.bal("BTC").locked == 0

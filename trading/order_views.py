@@ -16,7 +16,13 @@ import binanceus
 from accounts.services import connection_request_sync
 from trading.models import TradingPreference
 from trading.orders import checks, selectors, services
-from trading.orders.forms import OcoForm, OrderTicketForm, PreferenceForm, ReplaceForm
+from trading.orders.forms import (
+    TYPE_FIELDS,
+    OcoForm,
+    OrderTicketForm,
+    PreferenceForm,
+    ReplaceForm,
+)
 from trading.orders.selectors import (
     get_order_for_user,
     get_order_list_for_user,
@@ -76,6 +82,8 @@ def ticket_context(request: HttpRequest, symbol: str) -> dict:
     opened = selectors.open_orders(connection=connection, symbol=symbol)
     return {
         **context,
+        "ticket_fields": {kind: sorted(names) for kind, names in TYPE_FIELDS.items()},
+        "ticket_assets": checks.symbol_assets(connection=connection, symbol=symbol),
         "ticket_form": OrderTicketForm(
             symbol=symbol, initial={"client_order_id": binanceus.generate_client_order_id()}
         ),
@@ -325,6 +333,13 @@ def oco_cancel(request, pk: int, list_pk: int):
         pk,
         {"ok": True, "orderList": order_list_payload(row), "message": "OCO canceled."},
     )
+
+
+@login_required
+def connections_json(request):
+    """The user's trading connections: every page listens to their fills (toasts.js)."""
+    rows = selectors.trading_connections_for_user(user=request.user)
+    return JsonResponse({"connections": [{"pk": c.pk, "label": c.label} for c in rows]})
 
 
 @login_required

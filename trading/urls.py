@@ -9,6 +9,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("health.json", views.health_json, name="health-json"),
     # Orders of one connection (pk); order_pk / list_pk are the desk's own row ids.
+    path("orders/connections.json", order_views.connections_json, name="trading-connections"),
     path("orders/<int:pk>/", order_views.orders_page, name="orders"),
     path("orders/<int:pk>/open.json", order_views.open_orders_json, name="open-orders-json"),
     path("orders/<int:pk>/check/", order_views.order_check, name="order-check"),

@@ -52,11 +52,38 @@ def _transfer_objects(owner) -> tuple[object, dict]:
     return schedule, {"pk": conn.pk, "sid": schedule.pk, "run_id": run.pk}
 
 
+def _order_objects(owner) -> tuple[object, dict]:
+    """A connection with one order and one OCO list: every id an orders URL can carry."""
+    from trading.models import Order, OrderList
+
+    conn = make_connection(owner)
+    order_list = OrderList.objects.create(
+        connection=conn,
+        symbol="BTCUSD",
+        order_list_id=1,
+        list_client_order_id="list-1",
+        origin="desk",
+        list_status_type="EXEC_STARTED",
+    )
+    order = Order.objects.create(
+        connection=conn,
+        symbol="BTCUSD",
+        order_id=1,
+        client_order_id="order-1",
+        origin="desk",
+        side="BUY",
+        type="LIMIT",
+        status="NEW",
+    )
+    return order, {"pk": conn.pk, "order_pk": order.pk, "list_pk": order_list.pk}
+
+
 # Which objects each namespace's (or socket path prefix's) ids refer to, and how to make them:
 # a factory returns (an object that must survive a stranger's visit, the URL kwargs).
 OBJECT_FACTORIES = {
     "accounts": _connection_objects,
     "transfers": _transfer_objects,
+    "trading": _order_objects,
     "history": _connection_objects,
     "ws/connections/": _connection_objects,
 }

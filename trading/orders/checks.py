@@ -48,6 +48,15 @@ def _rules_and_price(
     return rules, avg
 
 
+def symbol_assets(*, connection: ExchangeConnection, symbol: str) -> dict[str, str] | None:
+    """{"base": "BTC", "quote": "USD"} for the ticket's balance line; None if unknown now."""
+    try:
+        rules, _ = _rules_and_price(connection, symbol)
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable, KeyError):
+        return None
+    return {"base": rules.base_asset, "quote": rules.quote_asset}
+
+
 def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest) -> TicketCheck:
     """Every filter problem of the order, its notional, and why it needs confirming (if so)."""
     try:

@@ -1,0 +1,188 @@
+// Open orders and OCO lists of one connection, live from its socket (via toasts.js's hub):
+// cancel, amend (cancel-replace), cancel all for the symbol, place and cancel OCO lists.
+// Money stays decimal text from the server; nothing here does arithmetic on it.
+"use strict";
+(function () {
+  const root = document.getElementById("open-orders");
+  if (!root) return;
+  const pk = Number(root.dataset.connection);
+  const symbol = root.dataset.symbol || "";
+  const base = root.dataset.baseUrl; // /market/orders/<pk>/
+  const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  const orders = new Map();
+  const lists = new Map();
+  for (const o of JSON.parse(document.getElementById("open-orders-data").textContent)) orders.set(o.id, o);
+  for (const l of JSON.parse(document.getElementById("order-lists-data").textContent)) lists.set(l.id, l);
+
+  function trim(s) { return s && s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s; }
+  function cell(tr, text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text === null || text === undefined || text === "" ? "—" : text;
+    if (cls) td.className = cls;
+    tr.appendChild(td);
+    return td;
+  }
+  function button(label, cls, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function newId() { return "desk" + crypto.randomUUID().replace(/-/g, "").slice(0, 28); }
+
+  async function post(url, data) {
+    const body = new URLSearchParams(data);
+    try {
+      const resp = await fetch(url, {
+        method: "POST",
+        body,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+      });
+      return await resp.json();
+    } catch (err) {
+      return { ok: false, message: "No answer from the desk; check the order list before retrying." };
+    }
+  }
+  function say(el, doc) {
+    el.textContent = doc.message || (doc.ok ? "Done." : "Not done.");
+    el.className = "action-result " + (doc.ok ? "ok" : "error");
+  }
+  const result = document.getElementById("orders-result");
+
+  function statusText(o) {
+    let text = o.statusLabel;
+    if (o.isOpen && o.isWorking === false) text += " (not working: waiting for its trigger)";
+    if (o.errorMessage && o.isUnsettled) text += " — " + o.errorMessage;
+    return text;
+  }
+  function visible(o) { return (o.isOpen || o.isUnsettled) && (!symbol || o.symbol === symbol); }
+
+  function renderOrders() {
+    const rows = [...orders.values()].filter(visible).sort((a, b) => b.id - a.id);
+    const frag = document.createDocumentFragment();
+    for (const o of rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.orderId = o.id;
+      tr.dataset.clientOrderId = o.clientOrderId;
+      tr.className = "status-" + o.status.toLowerCase();
+      cell(tr, (o.updatedAt || "").replace("T", " ").substring(0, 19));
+      cell(tr, o.symbol);
+      cell(tr, o.side, "side-" + o.side.toLowerCase());
+      cell(tr, o.type);
+      cell(tr, trim(o.price), "num");
+      cell(tr, o.trailingDelta ? o.trailingDelta + " bips" : trim(o.stopPrice), "num");
+      cell(tr, o.origQty ? trim(o.origQty) : trim(o.origQuoteOrderQty), "num");
+      cell(tr, trim(o.executedQty), "num");
+      cell(tr, statusText(o), "status");
+      const actions = cell(tr, "", "actions");
+      actions.textContent = "";
+      if (o.orderId !== null && o.isOpen) {
+        actions.appendChild(button("Cancel", "small danger", () => cancel(o)));
+        if (o.price && !o.orderListId) actions.appendChild(button("Amend", "small secondary", () => amend(tr, o)));
+      }
+      frag.appendChild(tr);
+    }
+    document.getElementById("open-order-rows").replaceChildren(frag);
+    document.getElementById("open-orders-empty").hidden = rows.length > 0;
+  }
+
+  async function cancel(o) {
+    const doc = await post(`${base}${o.id}/cancel/`, {});
+    say(result, doc);
+    if (doc.order) upsert(doc.order);
+  }
+
+  function amend(tr, o) {
+    const next = tr.nextElementSibling;
+    if (next && next.classList.contains("amend-row")) { next.remove(); return; }
+    const row = document.createElement("tr");
+    row.className = "amend-row";
+    const td = document.createElement("td");
+    td.colSpan = 10;
+    const coid = newId(); // fixed for this form: a retried submit is the same intent
+    td.innerHTML = "<form class='inline amend-form'><label>New price <input name='price' inputmode='decimal'></label>" +
+      "<label>New quantity <input name='quantity' inputmode='decimal'></label><button type='submit'>Replace</button></form>";
+    td.querySelector("[name=price]").value = trim(o.price) || "";
+    td.querySelector("[name=quantity]").value = trim(o.origQty) || "";
+    td.querySelector("form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const data = Object.fromEntries(new FormData(ev.target));
+      const doc = await post(`${base}${o.id}/replace/`, { ...data, client_order_id: coid });
+      say(result, doc);
+      if (doc.order) upsert(doc.order);
+      if (doc.ok) row.remove();
+    });
+    row.appendChild(td);
+    tr.after(row);
+  }
+
+  function renderLists() {
+    const rows = [...lists.values()].filter((l) => !symbol || l.symbol === symbol).sort((a, b) => b.id - a.id);
+    const frag = document.createDocumentFragment();
+    for (const l of rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.listId = l.id;
+      cell(tr, l.symbol);
+      cell(tr, l.orderListId);
+      cell(tr, (l.listStatusType + (l.listOrderStatus ? " / " + l.listOrderStatus : "")).replace(/_/g, " ").toLowerCase() +
+        (l.errorMessage ? " — " + l.errorMessage : ""), "status");
+      cell(tr, [...orders.values()].filter((o) => o.orderListId === l.id).map((o) => `${o.type} ${o.statusLabel}`).join(", "));
+      const actions = cell(tr, "", "actions");
+      actions.textContent = "";
+      if (l.listStatusType === "EXEC_STARTED") {
+        actions.appendChild(button("Cancel OCO", "small danger", async () => {
+          const doc = await post(`${base}oco/${l.id}/cancel/`, {});
+          say(result, doc);
+          if (doc.orderList) upsertList(doc.orderList);
+        }));
+      }
+      frag.appendChild(tr);
+    }
+    document.getElementById("oco-rows").replaceChildren(frag);
+    document.getElementById("oco-empty").hidden = rows.length > 0;
+  }
+
+  function upsert(o) { orders.set(o.id, o); renderOrders(); renderLists(); }
+  function upsertList(l) { lists.set(l.id, l); renderLists(); }
+  window.deskOrders = { upsert, upsertList };
+
+  window.deskAccount && window.deskAccount.subscribe((msg, from) => {
+    if (from !== pk) return;
+    if (msg.type === "order") upsert(msg.order);
+    else if (msg.type === "orderList") upsertList(msg.orderList);
+  });
+
+  const cancelAll = document.getElementById("cancel-all-form");
+  if (cancelAll) {
+    cancelAll.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (!window.confirm(cancelAll.dataset.confirm)) return;
+      say(result, await post(cancelAll.action, Object.fromEntries(new FormData(cancelAll))));
+    });
+  }
+
+  const oco = document.getElementById("oco-form");
+  if (oco) {
+    oco.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const submit = document.getElementById("oco-submit");
+      submit.disabled = true;
+      const doc = await post(oco.action, Object.fromEntries(new FormData(oco)));
+      submit.disabled = false;
+      for (const el of oco.querySelectorAll("[data-error-for]")) el.textContent = "";
+      for (const [name, msgs] of Object.entries(doc.errors || {})) {
+        const el = oco.querySelector(`[data-error-for="${name}"]`) || document.getElementById("oco-result");
+        el.textContent = msgs.join(" ");
+      }
+      say(document.getElementById("oco-result"), doc);
+      if (doc.orderList) upsertList(doc.orderList);
+      if (doc.nextListClientOrderId) oco.querySelector("[name=list_client_order_id]").value = doc.nextListClientOrderId;
+    });
+  }
+
+  renderOrders();
+  renderLists();
+})();

@@ -1,0 +1,150 @@
+// The order ticket: shows the fields the chosen order type takes, checks the ticket against the
+// symbol's filters as you type (the server runs binanceus.check_order: one rule implementation),
+// asks the exchange for a test verdict, and places the order once. The client order id was
+// fixed when the ticket was rendered: a retried submit is the same intent, never a second order.
+"use strict";
+(function () {
+  const root = document.getElementById("ticket");
+  if (!root) return;
+  const form = document.getElementById("ticket-form");
+  const typeFields = JSON.parse(document.getElementById("ticket-fields").textContent);
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const resultEl = document.getElementById("ticket-result");
+  const ALWAYS = new Set(["type", "self_trade_prevention_mode"]);
+
+  const value = (name) => {
+    const el = form.elements[name];
+    return el ? (el.value !== undefined ? el.value : "") : "";
+  };
+
+  function shownFields() {
+    const type = value("type");
+    const names = new Set(typeFields[type] || []);
+    if (type === "MARKET") {
+      names.add("market_by");
+      names.delete(value("market_by") === "quote" ? "quantity" : "quote_order_qty");
+    }
+    if (type === "STOP_LOSS_LIMIT" || type === "TAKE_PROFIT_LIMIT") {
+      names.add("trigger");
+      names.delete(value("trigger") === "trailing_delta" ? "stop_price" : "trailing_delta");
+    }
+    return names;
+  }
+  function applyType() {
+    const names = shownFields();
+    for (const el of form.querySelectorAll(".field[data-field]")) {
+      const name = el.dataset.field;
+      el.hidden = !(ALWAYS.has(name) || names.has(name));
+    }
+  }
+
+  function payload(extra) {
+    const data = new URLSearchParams(new FormData(form));
+    // Only what the chosen type takes travels: hidden fields keep their text for later.
+    const names = shownFields();
+    for (const el of form.querySelectorAll(".field[data-field]")) {
+      if (el.hidden && !ALWAYS.has(el.dataset.field) && !names.has(el.dataset.field)) data.delete(el.dataset.field);
+    }
+    for (const [k, v] of Object.entries(extra || {})) data.set(k, v);
+    return data;
+  }
+  async function post(url, data) {
+    const resp = await fetch(url, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+    });
+    return resp.json();
+  }
+
+  function showErrors(errors) {
+    for (const el of form.querySelectorAll("[data-error-for]")) el.textContent = "";
+    for (const [name, msgs] of Object.entries(errors || {})) {
+      const el = form.querySelector(`[data-error-for="${name}"]`) || form.querySelector('[data-error-for="__all__"]');
+      el.textContent = (el.textContent ? el.textContent + " " : "") + msgs.join(" ");
+    }
+  }
+  function showConfirm(reason) {
+    const box = document.getElementById("ticket-confirm");
+    box.hidden = !reason;
+    document.getElementById("ticket-confirm-reason").textContent = reason || "";
+    if (!reason) document.getElementById("id_confirm_large").checked = false;
+  }
+  function say(text, ok) {
+    resultEl.textContent = text;
+    resultEl.className = "ticket-result " + (ok ? "ok" : "error");
+  }
+
+  // ---- live validation (debounced; stale answers are dropped) ----
+  let timer = null;
+  let seq = 0;
+  function scheduleCheck() {
+    clearTimeout(timer);
+    timer = setTimeout(check, 300);
+  }
+  async function check() {
+    const mine = ++seq;
+    let doc;
+    try { doc = await post(root.dataset.checkUrl, payload()); } catch (err) { return; }
+    if (mine !== seq) return;
+    showErrors(doc.errors);
+    showConfirm(doc.confirm);
+    const notional = document.getElementById("ticket-notional");
+    notional.textContent = doc.unavailable ? doc.unavailable
+      : doc.notional ? `Worth about ${doc.notional.replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "")} ${root.dataset.quote || ""}` : "";
+  }
+
+  form.addEventListener("input", scheduleCheck);
+  form.addEventListener("change", (ev) => {
+    if (["type", "market_by", "trigger"].includes(ev.target.name)) applyType();
+    scheduleCheck();
+  });
+
+  document.getElementById("ticket-test").addEventListener("click", async () => {
+    say("Asking the exchange…", true);
+    let doc;
+    try { doc = await post(root.dataset.testUrl, payload()); } catch (err) { say("No answer from the desk.", false); return; }
+    if (doc.errors) { showErrors(doc.errors); say("Fix the highlighted fields first.", false); return; }
+    say(doc.ok ? "Test order: the exchange would accept this order." : `Test order rejected: ${doc.code ?? ""} ${doc.message}`.replace("  ", " "), doc.ok);
+  });
+
+  let sending = false;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (sending) return; // one request per click; the client order id also guards the server
+    sending = true;
+    const submit = document.getElementById("ticket-submit");
+    submit.disabled = true;
+    say("Sending…", true);
+    let doc;
+    try {
+      doc = await post(form.action, payload());
+    } catch (err) {
+      // Unknown: keep the same client order id, so trying again cannot place it twice.
+      say("No answer from the desk. Submitting again is safe: it is the same order.", false);
+      sending = false;
+      submit.disabled = false;
+      return;
+    }
+    sending = false;
+    submit.disabled = false;
+    showErrors(doc.errors);
+    if (doc.confirm) showConfirm(doc.confirm);
+    say(doc.message || (doc.ok ? "Placed." : "Not placed: fix the highlighted fields."), doc.ok);
+    if (doc.order && window.deskOrders) window.deskOrders.upsert(doc.order);
+    if (doc.nextClientOrderId) {
+      form.elements.client_order_id.value = doc.nextClientOrderId;
+      showConfirm(null);
+    }
+  });
+
+  // ---- balances of the symbol's two assets, live ----
+  window.deskAccount && window.deskAccount.subscribe((msg, pk) => {
+    if (msg.type !== "balances" || pk !== Number(root.dataset.connection)) return;
+    const free = Object.fromEntries(msg.balances.map((b) => [b.asset, b.free]));
+    for (const el of root.querySelectorAll("[data-asset-free]")) el.textContent = free[el.dataset.assetFree] || "0";
+  });
+
+  applyType();
+})();

@@ -59,6 +59,7 @@ WINDOW = timedelta(hours=24)  # myTrades: "can't be longer than 24 hours"
 ONE_MS = timedelta(milliseconds=1)
 REQUEST_WEIGHT = 10  # allOrders / myTrades / allOrderList / myPreventedMatches by orderId
 ERROR_PAUSE = timedelta(seconds=60)
+ORDERS_WAIT = timedelta(seconds=30)  # prevented matches are found through the order history
 EMPTY_PREVENTED_TTL = 86_400  # an expired order the exchange lists no match for: ask daily
 SYMBOL_KINDS = (HistoryKind.ORDERS, HistoryKind.TRADES, HistoryKind.PREVENTED)
 
@@ -474,11 +475,13 @@ def _prevented_slice(client, sync: HistorySync, pacer, outcome) -> bool:
     ).first()
     if orders is None or orders.synced_at is None:
         _save(sync, _prevented_count(sync))
-        return False
+        raise _Pause(ORDERS_WAIT.total_seconds(), "waiting for the order history")
     sync.started_at, sync.backfill_from = orders.started_at, orders.backfill_from
     sync.backfilled_to, sync.done = orders.backfilled_to, orders.done
     _save(sync, _prevented_count(sync), "started_at", "backfill_from", "backfilled_to", "done")
-    return orders.done
+    if not orders.done:
+        raise _Pause(ORDERS_WAIT.total_seconds(), "waiting for the order history")
+    return True
 
 
 def _unmatched_expired_orders(sync: HistorySync) -> list[int]:

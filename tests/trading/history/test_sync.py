@@ -359,3 +359,15 @@ def test_it_never_runs_the_same_slice_twice_at_once(account, settings, exchange_
     finally:
         lock.release()
     assert outcome.skipped and outcome.requests == 0 and exchange_requests() == before
+
+
+def test_it_waits_for_the_order_history_before_looking_for_prevented_matches(
+    account, exchange_requests
+):
+    before = exchange_requests()
+    outcome = services.history_sync(
+        connection_id=account.connection.pk, kind=HistoryKind.PREVENTED, symbol="BTCUSD"
+    )
+    assert outcome.again and outcome.delay == 30 and outcome.requests == 0
+    assert outcome.notes == ["waiting for the order history"]
+    assert exchange_requests() == before

@@ -87,8 +87,11 @@ def ticket_context(request: HttpRequest, symbol: str) -> dict:
         "ticket_form": OrderTicketForm(
             symbol=symbol, initial={"client_order_id": binanceus.generate_client_order_id()}
         ),
+        # Its own ids: the ticket on the same page has fields of the same names.
         "oco_form": OcoForm(
-            symbol=symbol, initial={"list_client_order_id": binanceus.generate_client_order_id()}
+            symbol=symbol,
+            initial={"list_client_order_id": binanceus.generate_client_order_id()},
+            auto_id="oco_%s",
         ),
         "open_orders_data": [order_payload(o) for o in opened],
         "order_lists_data": [

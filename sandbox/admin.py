@@ -44,6 +44,19 @@ to null clears that fault; count 0 clears it too):
   Stream-fault counts go down once per event sent to at least one subscriber. GET shows
   the stream faults only while set, in the shape they were posted.
 
+Filters: `GET /sandbox/v1/filters` -> {"symbols": {symbol: [filter, ...]}, "exchange": [...]}
+(exactly what exchangeInfo advertises and orders are checked against); `POST` changes fields
+or removes filters, all or nothing: {"BTCUSD": {"MAX_NUM_ORDERS": {"limit": 3},
+"PERCENT_PRICE_BY_SIDE": null}, "exchange": {"EXCHANGE_MAX_NUM_ORDERS": {"maxNumOrders": 5}}};
+`DELETE` restores the defaults.
+
+Fees: `POST /sandbox/v1/accounts/{email}/fees` {"maker": "0.001", "taker": "0.002",
+"symbols": {"BTCUSD": {"maker": "0", "taker": "0.004"} | null}}.
+
+Clock: `POST /sandbox/v1/clock` {"offsetMs": N} | {"serverTime": T} | {"advanceMs": N}.
+
+Limits: `GET/POST/DELETE /sandbox/v1/limits` (see post_limits).
+
 `POST /sandbox/v1/streams/drop` {"symbol"?: "BTCUSD"} cuts (no close handshake) every
 WebSocket connection on a market stream, plus those with no subscription yet; with a symbol,
 only the connections subscribed to one of that symbol's streams. User-data-only connections

@@ -1,6 +1,7 @@
 """Unknown outcomes against the sandbox's faults: found by client order id, or declared not
 placed only after the grace period — and never sent a second time."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -123,3 +124,23 @@ def test_it_leaves_a_sending_order_alone_while_its_request_may_be_in_flight(trad
     }
     stale.refresh_from_db()
     assert stale.status == OrderStatus.FAILED
+
+
+def test_it_waits_out_the_exchanges_delayed_visibility_before_deciding(trader, settings):
+    conn, ex = trader
+    settings.ORDER_RECONCILE_GRACE_SECONDS = 60
+    ex.faults(
+        order={"mode": "execute_then_500", "count": 1},
+        orderVisibility={"lagSeconds": 2, "count": 1},
+    )
+    order = _place(conn, _request(ex.below()), "desk-unknown-lagging")
+    assert order.status == OrderStatus.UNKNOWN
+    # Placed, but "Order does not exist" for now: evidence, not proof.
+    assert reconcile.order_reconcile(order_pk=order.pk) == reconcile.WAITING
+    order.refresh_from_db()
+    assert order.status == OrderStatus.UNKNOWN
+    time.sleep(2.2)
+    assert reconcile.order_reconcile(order_pk=order.pk) == reconcile.FOUND
+    order.refresh_from_db()
+    assert order.status == OrderStatus.NEW
+    assert [o.client_order_id for o in ex.orders()] == ["desk-unknown-lagging"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -115,6 +115,10 @@ def history_symbol_add(request, pk: int):
 def _export(request, pk: int, kind: str, lines, name: str):
     connection = get_connection_for_user(request.user, pk)
     form = _filters(request, connection)
+    if form.is_bound and not form.is_valid():
+        # Never a wider export than asked for: a bad filter is refused, not dropped.
+        problems = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
+        return HttpResponseBadRequest(f"Filter not applied: {problems}", content_type="text/plain")
     filters = _active_filters(form)
     rows = selectors.HISTORY_ROWS[kind](connection=connection, filters=filters)
     audit_record(

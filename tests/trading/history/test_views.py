@@ -270,3 +270,10 @@ def test_it_lists_the_users_connections_on_the_index(client):
     text = resp.content.decode()
     assert first.label in text and second.label in text and "not mine" not in text
     assert client.get("/connections/history/").status_code == 200
+
+
+def test_it_refuses_an_export_with_a_bad_filter_instead_of_exporting_everything(owner):
+    client, conn = owner
+    resp = client.get(reverse("history:trades-csv", args=[conn.pk]), {"since": "not-a-date"})
+    assert resp.status_code == 400 and "since: Enter a valid date." in resp.content.decode()
+    assert not AuditRecord.objects.filter(action="history.export").exists()

@@ -23,6 +23,7 @@ from accounts.exchange import client_for_connection
 from accounts.models import AuditOutcome
 from trading.models import Order, OrderList, OrderStatus
 from trading.orders import records
+from trading.orders.services import REPLACES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def order_reconcile(*, order_pk: int, now: datetime | None = None) -> str:
     if found is not None:
         stored = records.order_store(connection=order.connection, order=found)
         _audit(order, AuditOutcome.OK, f"Found on the exchange: {stored.status}.", stored.order_id)
+        _replaced_refresh(order)
         return FOUND
     since = order.unknown_since or order.created_at
     if now - since > _grace():
@@ -77,8 +79,25 @@ def order_reconcile(*, order_pk: int, now: datetime | None = None) -> str:
         order.save(update_fields=["status", "error_message", "checked_at", "updated_at"])
         records.push_order(order)
         _audit(order, AuditOutcome.ERROR, order.error_message, None)
+        _replaced_refresh(order)
         return FAILED
     return _still_waiting(order, now, reason="not visible yet")
+
+
+def _replaced_refresh(order: Order) -> None:
+    """A cancel-replace whose answer was lost may have canceled the order it replaces whatever
+    became of the new one: once the new one is settled, store that order's state too."""
+    order_id = order.request.get(REPLACES_KEY)
+    if order_id is None:
+        return
+    try:
+        with client_for_connection(order.connection) as client:
+            replaced = client.get_order(symbol=order.symbol, order_id=order_id)
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+        # The stream or the next resync will tell; the new order is settled either way.
+        log.info("order %s: replaced order not refreshed (%s)", order.pk, type(exc).__name__)
+        return
+    records.order_store(connection=order.connection, order=replaced)
 
 
 def _still_waiting(order: Order, now: datetime, *, reason: str) -> str:
@@ -117,6 +136,7 @@ def order_list_reconcile(*, list_pk: int, now: datetime | None = None) -> str:
     try:
         with client_for_connection(row.connection) as client:
             found = client.get_order_list(orig_client_order_id=row.list_client_order_id)
+            legs = _legs(client, found)
     except binanceus.APIError as exc:
         if not _absent(exc):
             return WAITING
@@ -124,7 +144,9 @@ def order_list_reconcile(*, list_pk: int, now: datetime | None = None) -> str:
     except (binanceus.BinanceUSError, crypto.CredentialsUnavailable):
         return WAITING
     if found is not None:
-        records.order_list_store(connection=row.connection, order_list=found, row=row)
+        row = records.order_list_store(connection=row.connection, order_list=found, row=row)
+        for leg in legs:
+            records.order_store(connection=row.connection, order=leg, order_list=row)
         return FOUND
     if now - row.created_at > _grace():
         row.list_status_type = "FAILED"
@@ -136,6 +158,17 @@ def order_list_reconcile(*, list_pk: int, now: datetime | None = None) -> str:
         row.list_status_type = "UNKNOWN"
         row.save(update_fields=["list_status_type", "updated_at"])
     return WAITING
+
+
+def _legs(client: binanceus.Client, found: binanceus.OrderList) -> list[binanceus.Order]:
+    """GET orderList names its legs only: their states, as far as the exchange shows them."""
+    legs = []
+    for leg in found.orders:
+        try:
+            legs.append(client.get_order(symbol=leg.symbol, order_id=leg.order_id))
+        except binanceus.APIError:  # not visible yet: the stream or the next resync brings it
+            continue
+    return legs
 
 
 def orders_reconcile(*, now: datetime | None = None) -> dict[str, int]:

@@ -43,6 +43,10 @@ NOT_EXECUTED = (
 )
 
 
+# In an intent's ``request``: the orderId its cancel-replace cancels (settled with it).
+REPLACES_KEY = "cancelOrderId"
+
+
 class OrderActionFailed(Exception):
     """An action on an existing order or list did not happen; ``message`` says why."""
 
@@ -155,8 +159,14 @@ def _intent_create(
     client_order_id: str,
     request: OrderRequest,
     order_list: OrderList | None = None,
+    replaces: Order | None = None,
 ) -> tuple[Order, bool]:
-    """The committed intent, or the existing one for this client order id (created False)."""
+    """The committed intent, or the existing one for this client order id (created False).
+    ``replaces``: the order a cancel-replace cancels, kept with the intent so settling an
+    unknown outcome also looks at that order."""
+    sent = request.as_json()
+    if replaces is not None:
+        sent[REPLACES_KEY] = replaces.order_id
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -176,7 +186,7 @@ def _intent_create(
                 orig_quote_order_qty=request.quote_order_qty,
                 self_trade_prevention_mode=request.self_trade_prevention_mode or "",
                 status=OrderStatus.SENDING,
-                request=request.as_json(),
+                request=sent,
             )
     except IntegrityError:
         return Order.objects.get(
@@ -400,7 +410,10 @@ def order_replace(
         iceberg_qty=order.iceberg_qty,
     )
     new, created = _intent_create(
-        connection=order.connection, client_order_id=client_order_id, request=request
+        connection=order.connection,
+        client_order_id=client_order_id,
+        request=request,
+        replaces=order,
     )
     if not created:
         return ReplaceOutcome(canceled=False, new_order=new, message="Already sent.")

@@ -1,4 +1,5 @@
 import itertools
+import time
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ import binanceus
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import make_user
+from tests.support import start_sandbox, terminate
 
 _seq = itertools.count(1)
 
@@ -62,3 +64,44 @@ def trader(sandbox_account, sandbox_url):
     )
     yield conn, Exchange(sandbox_url, sandbox_account)
     requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
+
+
+@pytest.fixture(scope="module")
+def still_sandbox_url():
+    """A sandbox of the test module's own with the market flow off: the book holds only what
+    tests put there, and its clock can be moved without touching other tests' listen keys."""
+    proc, base = start_sandbox("--tick-ms", "0")
+    yield base
+    terminate(proc)
+
+
+@pytest.fixture
+def still_trader(still_sandbox_url, settings):
+    """Like ``trader``, on the module's still sandbox (the settings point the desk at it).
+    Its open orders are canceled afterwards, so the next test finds the initial book."""
+    settings.SANDBOX_REST_URL = still_sandbox_url
+    settings.SANDBOX_WS_URL = still_sandbox_url.replace("http://", "ws://")
+    resp = requests.post(
+        f"{still_sandbox_url}/sandbox/v1/accounts",
+        json={
+            "email": f"still-{time.monotonic_ns()}@example.test",
+            "balances": {"USD": "100000", "BTC": "5"},
+        },
+        timeout=5,
+    )
+    resp.raise_for_status()
+    account = resp.json()
+    conn = services.connection_import(
+        user=make_user(),
+        label=f"Still trader {next(_seq)}",
+        key_type=KeyType.EXCHANGE,
+        environment=Environment.SANDBOX,
+        api_key=account["apiKey"],
+        api_secret=account["secretKey"],
+    )
+    yield conn, Exchange(still_sandbox_url, account)
+    requests.delete(f"{still_sandbox_url}/sandbox/v1/faults", timeout=5)
+    requests.post(f"{still_sandbox_url}/sandbox/v1/clock", json={"offsetMs": 0}, timeout=5)
+    with binanceus.Client(account["apiKey"], account["secretKey"], base_url=still_sandbox_url) as c:
+        for symbol in {o.symbol for o in c.open_orders()}:
+            c.cancel_open_orders(symbol=symbol)

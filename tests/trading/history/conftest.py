@@ -48,8 +48,37 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+@pytest.fixture(scope="package")
+def history_url():
+    """A sandbox of the history tests' own: bulk history takes trade ids from the symbols'
+    public counters, which would leave gaps in the tape other tests check for contiguity."""
+    proc, base = start_sandbox(seed=13)
+    yield base
+    terminate(proc)
+
+
+@pytest.fixture(autouse=True)
+def _django_uses_history_sandbox(settings, history_url):
+    settings.SANDBOX_REST_URL = history_url
+    settings.SANDBOX_WS_URL = history_url.replace("http://", "ws://")
+
+
 @pytest.fixture
-def account(sandbox_account, sandbox_url) -> Account:
+def sandbox_account(history_url) -> dict:
+    resp = requests.post(
+        f"{history_url}/sandbox/v1/accounts",
+        json={
+            "email": f"user-{time.monotonic_ns()}@example.test",
+            "balances": {"USD": "100000", "USDT": "100000", "BTC": "5", "ETH": "50"},
+        },
+        timeout=5,
+    )
+    resp.raise_for_status()
+    return resp.json()
+
+
+@pytest.fixture
+def account(sandbox_account, history_url) -> Account:
     conn = services.connection_import(
         user=make_user(),
         label=f"History {next(_seq)}",
@@ -59,7 +88,7 @@ def account(sandbox_account, sandbox_url) -> Account:
         api_secret=sandbox_account["secretKey"],
     )
     return Account(
-        sandbox_url,
+        history_url,
         sandbox_account["email"],
         sandbox_account["apiKey"],
         sandbox_account["secretKey"],
@@ -68,23 +97,23 @@ def account(sandbox_account, sandbox_url) -> Account:
 
 
 @pytest.fixture
-def exchange_requests(sandbox_url):
+def exchange_requests(history_url):
     """Requests the sandbox has received for a path so far: call with the path."""
 
     def count(path: str | None = None) -> int:
-        doc = requests.get(f"{sandbox_url}/sandbox/v1/requests", timeout=5).json()
+        doc = requests.get(f"{history_url}/sandbox/v1/requests", timeout=5).json()
         return doc["total"] if path is None else doc["byPath"].get(path, 0)
 
     return count
 
 
 @pytest.fixture(autouse=True)
-def _fresh_budget(settings, sandbox_url):
+def _fresh_budget(settings, history_url):
     """Each test starts with an empty weight budget: the session's Redis and sandbox are shared,
     and the sandbox reports the weight every test before this one used this minute."""
     import redis
 
-    requests.delete(f"{sandbox_url}/sandbox/v1/limits", timeout=5).raise_for_status()
+    requests.delete(f"{history_url}/sandbox/v1/limits", timeout=5).raise_for_status()
     r = redis.Redis.from_url(settings.REDIS_URL)
     for key in r.scan_iter("desk:exchange-weight:*"):
         r.delete(key)

@@ -337,7 +337,7 @@ def test_it_waits_out_a_rate_limit_seen_by_another_process(account, exchange_req
     assert exchange_requests() == before
 
 
-def test_it_records_the_exchanges_refusal(sandbox_url):
+def test_it_records_the_exchanges_refusal(history_url):
     conn = make_connection(make_user())  # keys the exchange does not know
     outcome = services.history_sync(connection_id=conn.pk, kind=HistoryKind.ORDERS, symbol="BTCUSD")
     sync = sync_row(conn, HistoryKind.ORDERS)

@@ -241,13 +241,13 @@ def test_it_adds_a_symbol_to_follow_and_rejects_a_malformed_one(
 
 
 def test_it_gives_strangers_404_on_every_history_url_and_asks_the_exchange_nothing(
-    owner, sandbox_url
+    owner, history_url
 ):
     import requests
 
     client, conn = owner
     login(client, make_user())
-    before = requests.get(f"{sandbox_url}/sandbox/v1/requests", timeout=5).json()["total"]
+    before = requests.get(f"{history_url}/sandbox/v1/requests", timeout=5).json()["total"]
     for name in ("trades", "orders", "order-lists", "prevented", "progress"):
         assert client.get(reverse(f"history:{name}", args=[conn.pk])).status_code == 404
     for name in ("trades-csv", "orders-csv"):
@@ -255,7 +255,7 @@ def test_it_gives_strangers_404_on_every_history_url_and_asks_the_exchange_nothi
     for name in ("sync", "symbol-add"):
         resp = client.post(reverse(f"history:{name}", args=[conn.pk]), {"symbol": "BTCUSD"})
         assert resp.status_code == 404
-    after = requests.get(f"{sandbox_url}/sandbox/v1/requests", timeout=5).json()["total"]
+    after = requests.get(f"{history_url}/sandbox/v1/requests", timeout=5).json()["total"]
     assert after == before
     assert not AuditRecord.objects.filter(action="history.export").exists()
     assert not HistorySync.objects.filter(connection=conn).exists()

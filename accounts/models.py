@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from desk.fields import MoneyField
+
 
 class KeyType(models.TextChoices):
     EXCHANGE = "exchange", "Exchange"
@@ -85,8 +87,8 @@ class Balance(models.Model):
         ExchangeConnection, on_delete=models.CASCADE, related_name="balances"
     )
     asset = models.CharField(max_length=20)
-    free = models.DecimalField(max_digits=38, decimal_places=18)
-    locked = models.DecimalField(max_digits=38, decimal_places=18)
+    free = MoneyField()
+    locked = MoneyField()
     updated_at = models.DateTimeField()
 
     class Meta:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 
 from accounts.models import ExchangeConnection
+from desk.fields import MoneyField
 
 
 class AmountKind(models.TextChoices):
@@ -39,7 +40,7 @@ class TransferSchedule(models.Model):
     to_email = models.EmailField(blank=True)
     asset = models.CharField(max_length=20)
     amount_kind = models.CharField(max_length=10, choices=AmountKind.choices)
-    amount = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    amount = MoneyField(null=True, blank=True)
 
     recurrence = models.CharField(max_length=10, choices=RecurrenceKind.choices)
     timezone = models.CharField(max_length=64, default="UTC")
@@ -92,8 +93,8 @@ class TransferRun(models.Model):
     to_email = models.EmailField(blank=True)
     asset = models.CharField(max_length=20)
     amount_kind = models.CharField(max_length=10, choices=AmountKind.choices)
-    amount_param = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
-    amount = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    amount_param = MoneyField(null=True, blank=True)
+    amount = MoneyField(null=True, blank=True)
 
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PLANNED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -133,7 +134,7 @@ class TransferHistoryRecord(models.Model):
     from_email = models.EmailField()
     to_email = models.EmailField()
     asset = models.CharField(max_length=20)
-    qty = models.DecimalField(max_digits=38, decimal_places=18)
+    qty = MoneyField()
     time = models.DateTimeField(db_index=True)
     txn_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

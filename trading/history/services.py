@@ -557,7 +557,7 @@ def history_default_symbols(*, connection: ExchangeConnection) -> list[str]:
     seen |= set(Order.objects.filter(connection=connection).values_list("symbol", flat=True))
     held = set(
         Balance.objects.filter(connection=connection)
-        .filter(Q(free__gt=0) | Q(locked__gt=0))
+        .exclude(free=0, locked=0)  # MoneyField: compare money with zero by equality
         .values_list("asset", flat=True)
     )
     pairs = sorted(

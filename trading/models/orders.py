@@ -5,8 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import ExchangeConnection
-
-MONEY = {"max_digits": 38, "decimal_places": 18}
+from desk.fields import MoneyField
 
 
 class OrderStatus(models.TextChoices):
@@ -99,14 +98,14 @@ class Order(models.Model):
     side = models.CharField(max_length=4)
     type = models.CharField(max_length=20)
     time_in_force = models.CharField(max_length=3, blank=True)
-    price = models.DecimalField(**MONEY, null=True, blank=True)
-    stop_price = models.DecimalField(**MONEY, null=True, blank=True)
+    price = MoneyField(null=True, blank=True)
+    stop_price = MoneyField(null=True, blank=True)
     trailing_delta = models.IntegerField(null=True, blank=True)
-    iceberg_qty = models.DecimalField(**MONEY, null=True, blank=True)
-    orig_qty = models.DecimalField(**MONEY, null=True, blank=True)
-    orig_quote_order_qty = models.DecimalField(**MONEY, null=True, blank=True)
-    executed_qty = models.DecimalField(**MONEY, default=0)
-    cummulative_quote_qty = models.DecimalField(**MONEY, default=0)
+    iceberg_qty = MoneyField(null=True, blank=True)
+    orig_qty = MoneyField(null=True, blank=True)
+    orig_quote_order_qty = MoneyField(null=True, blank=True)
+    executed_qty = MoneyField(default=0)
+    cummulative_quote_qty = MoneyField(default=0)
     status = models.CharField(max_length=20, choices=OrderStatus.choices, db_index=True)
     self_trade_prevention_mode = models.CharField(max_length=20, blank=True)
     is_working = models.BooleanField(null=True)
@@ -164,10 +163,10 @@ class AccountTrade(models.Model):
     trade_id = models.BigIntegerField()
     order_id = models.BigIntegerField()
     order_list_id = models.BigIntegerField(null=True, blank=True)
-    price = models.DecimalField(**MONEY)
-    qty = models.DecimalField(**MONEY)
-    quote_qty = models.DecimalField(**MONEY)
-    commission = models.DecimalField(**MONEY)
+    price = MoneyField()
+    qty = MoneyField()
+    quote_qty = MoneyField()
+    commission = MoneyField()
     commission_asset = models.CharField(max_length=20)
     time = models.DateTimeField(db_index=True)
     is_buyer = models.BooleanField()
@@ -204,8 +203,8 @@ class PreventedMatch(models.Model):
     maker_order_id = models.BigIntegerField()
     trade_group_id = models.BigIntegerField()
     self_trade_prevention_mode = models.CharField(max_length=20)
-    price = models.DecimalField(**MONEY)
-    maker_prevented_quantity = models.DecimalField(**MONEY)
+    price = MoneyField()
+    maker_prevented_quantity = MoneyField()
     transact_time = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -228,7 +227,7 @@ class TradingPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trading_preference"
     )
     # An order worth more than this (in the symbol's quote asset) must be confirmed.
-    confirm_notional_over = models.DecimalField(**MONEY, default=Decimal("10000"))
+    confirm_notional_over = MoneyField(default=Decimal("10000"))
     # ... or one spending more than this percentage of the free balance it draws on.
     confirm_balance_percent_over = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("50")

@@ -213,6 +213,25 @@ def trade_store(*, connection: ExchangeConnection, symbol: str, trade_id: int, *
     return True
 
 
+def account_trade_store(*, connection: ExchangeConnection, trade: binanceus.AccountTrade) -> bool:
+    """One row of myTrades (a fill the stream did not bring); False if already stored."""
+    return trade_store(
+        connection=connection,
+        symbol=trade.symbol,
+        trade_id=trade.id,
+        order_id=trade.order_id,
+        order_list_id=trade.order_list_id if trade.order_list_id >= 0 else None,
+        price=trade.price,
+        qty=trade.qty,
+        quote_qty=trade.quote_qty,
+        commission=trade.commission,
+        commission_asset=trade.commission_asset or "",
+        time=trade.time,
+        is_buyer=trade.is_buyer,
+        is_maker=trade.is_maker,
+    )
+
+
 def execution_report_apply(
     *, connection: ExchangeConnection, report: binanceus.ExecutionReport
 ) -> Order:

@@ -21,17 +21,24 @@ log = logging.getLogger(__name__)
 
 # After a failed attempt to get a key or open a stream, wait this long before the next one.
 RETRY_SECONDS = 10.0
+# A socket down this long may be a dead listen key: the stream's own reconnects would retry
+# it forever (the exchange refuses an expired key without an event), so the key is checked.
+DOWN_SECONDS = 3.0
 
 
 @dataclass
 class _Follower:
     listen_key: str
-    task: asyncio.Task
+    task: asyncio.Task | None = None
+    stream: binanceus.UserStream | None = None
+    down_since: float | None = None
+    key_checked_at: float = 0.0
 
 
 class UserDataStreams:
-    def __init__(self, *, poll_seconds: float = 2.0):
+    def __init__(self, *, poll_seconds: float = 2.0, down_seconds: float = DOWN_SECONDS):
         self.poll_seconds = poll_seconds
+        self.down_seconds = down_seconds
         self.followers: dict[int, _Follower] = {}
         self.retry_at: dict[int, float] = {}
 
@@ -56,15 +63,35 @@ class UserDataStreams:
             if follower is not None and (follower.listen_key != key or follower.task.done()):
                 await self._stop(pk)
                 follower = None
-            if follower is not None or time.monotonic() < self.retry_at.get(pk, 0):
+            if follower is not None:
+                await self._check_key_if_down(pk, follower)
+                continue
+            if time.monotonic() < self.retry_at.get(pk, 0):
                 continue
             if key is None:
                 key = await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
                 if key is None:
                     self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
                     continue
-            task = asyncio.create_task(self._follow(pk, ws_url, key), name=f"user-stream-{pk}")
-            self.followers[pk] = _Follower(listen_key=key, task=task)
+            follower = self.followers[pk] = _Follower(listen_key=key)
+            follower.task = asyncio.create_task(
+                self._follow(pk, ws_url, follower), name=f"user-stream-{pk}"
+            )
+
+    async def _check_key_if_down(self, pk: int, follower: _Follower) -> None:
+        """Keep alive (or recreate) the key of a stream whose socket stays down; a new key is
+        in Redis for the next refresh, which then follows it (and resyncs)."""
+        now = time.monotonic()
+        if follower.stream is None or follower.stream.connected:
+            follower.down_since = None
+            return
+        follower.down_since = follower.down_since or now
+        if now - follower.down_since < self.down_seconds:
+            return
+        if now - follower.key_checked_at < RETRY_SECONDS:
+            return
+        follower.key_checked_at = now
+        await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
 
     async def _stop(self, pk: int) -> None:
         follower = self.followers.pop(pk, None)
@@ -74,9 +101,10 @@ class UserDataStreams:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await follower.task
 
-    async def _follow(self, pk: int, ws_url: str, key: str) -> None:
+    async def _follow(self, pk: int, ws_url: str, follower: _Follower) -> None:
         try:
-            async with binanceus.UserStream(ws_url, key) as stream:
+            async with binanceus.UserStream(ws_url, follower.listen_key) as stream:
+                follower.stream = stream
                 log.info("user data stream of connection %s: open", pk)
                 await asyncio.to_thread(userdata.connection_resync, connection_id=pk)
                 async for msg in stream:

@@ -111,14 +111,14 @@ def user_event_apply(*, connection_id: int, data: dict) -> str:
 
 
 def connection_resync(*, connection_id: int) -> int:
-    """Open orders and balances over REST after a stream gap; how many orders were stored."""
+    """Open orders, the fills they gained and balances over REST after a stream gap; how many
+    open orders the exchange listed."""
     connection = ExchangeConnection.objects.get(pk=connection_id)
     try:
         with client_for_connection(connection) as client:
             open_now = client.open_orders()
-            for order in open_now:
-                records.order_store(connection=connection, order=order)
-            _settle_vanished(client, connection, {(o.symbol, o.order_id) for o in open_now})
+            ended = _vanished(client, connection, {(o.symbol, o.order_id) for o in open_now})
+            _orders_resync(client, connection, [*open_now, *ended])
     except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
         log.warning("connection %s: resync failed (%s)", connection_id, type(exc).__name__)
         return 0
@@ -126,17 +126,34 @@ def connection_resync(*, connection_id: int) -> int:
     return len(open_now)
 
 
-def _settle_vanished(
+def _vanished(
     client: binanceus.Client, connection: ExchangeConnection, open_now: set[tuple[str, int]]
-) -> None:
+) -> list[binanceus.Order]:
     """Orders we hold as open that the exchange no longer lists ended while we were away."""
     held = Order.objects.filter(
         connection=connection, status__in=OPEN_STATUSES, order_id__isnull=False
     ).values_list("symbol", "order_id")
     gone = [k for k in held if k not in open_now][:MAX_CLOSED_LOOKUPS]
+    ended = []
     for symbol, order_id in gone:
         try:
-            order = client.get_order(symbol=symbol, order_id=order_id)
+            ended.append(client.get_order(symbol=symbol, order_id=order_id))
         except binanceus.APIError:
             continue
+    return ended
+
+
+def _orders_resync(
+    client: binanceus.Client, connection: ExchangeConnection, orders: list[binanceus.Order]
+) -> None:
+    """Store each order; one that filled further while we were away brings its fills too
+    (the events that would have carried them are lost)."""
+    rows = Order.objects.filter(
+        connection=connection, order_id__in=[o.order_id for o in orders]
+    ).values_list("symbol", "order_id", "executed_qty")
+    known = {(symbol, order_id): executed for symbol, order_id, executed in rows}
+    for order in orders:
         records.order_store(connection=connection, order=order)
+        if (order.executed_qty or 0) > known.get((order.symbol, order.order_id), 0):
+            for trade in client.my_trades(symbol=order.symbol, order_id=order.order_id):
+                records.account_trade_store(connection=connection, trade=trade)

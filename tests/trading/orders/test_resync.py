@@ -1,0 +1,71 @@
+"""The REST resync after a stream gap, on a still sandbox: an order that filled while the
+desk was not listening comes back with its fills, each stored once."""
+
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+
+import binanceus
+from trading.models import AccountTrade, Order, OrderStatus
+from trading.orders import userdata
+
+pytestmark = pytest.mark.django_db
+
+INSIDE_SPREAD = Decimal("60000.00")  # the still book: bids from 59999, asks from 60001
+
+
+def _seller(base: str) -> binanceus.Client:
+    resp = requests.post(
+        f"{base}/sandbox/v1/accounts",
+        json={"email": f"seller-{time.monotonic_ns()}@example.test", "balances": {"BTC": "1"}},
+        timeout=5,
+    )
+    resp.raise_for_status()
+    doc = resp.json()
+    return binanceus.Client(doc["apiKey"], doc["secretKey"], base_url=base)
+
+
+def _my_trades_calls(base: str) -> int:
+    doc = requests.get(f"{base}/sandbox/v1/requests", timeout=5).json()
+    return doc["byPath"].get("/api/v3/myTrades", 0)
+
+
+def _sell(seller: binanceus.Client, qty: str) -> None:
+    seller.new_order(symbol="BTCUSD", side="SELL", type="MARKET", quantity=Decimal(qty))
+
+
+def test_it_brings_back_the_fills_of_an_order_that_filled_while_away(still_trader):
+    conn, ex = still_trader
+    with binanceus.Client(ex.api_key, ex.secret, base_url=ex.base) as client:
+        bid = client.new_order(
+            symbol="BTCUSD",
+            side="BUY",
+            type="LIMIT",
+            time_in_force="GTC",
+            quantity=Decimal("0.01"),
+            price=INSIDE_SPREAD,
+            new_client_order_id="away-1",
+        )
+    calls = _my_trades_calls(ex.base)
+    assert userdata.connection_resync(connection_id=conn.pk) == 1
+    assert _my_trades_calls(ex.base) == calls  # nothing filled: no fills asked for
+    with _seller(ex.base) as seller:
+        _sell(seller, "0.004")
+        assert userdata.connection_resync(connection_id=conn.pk) == 1
+        row = Order.objects.get(connection=conn, order_id=bid.order_id)
+        assert (row.status, row.executed_qty) == (OrderStatus.PARTIALLY_FILLED, Decimal("0.004"))
+        _sell(seller, "0.006")
+    assert userdata.connection_resync(connection_id=conn.pk) == 0
+    row.refresh_from_db()
+    assert (row.status, row.executed_qty) == (OrderStatus.FILLED, Decimal("0.01"))
+    fills = AccountTrade.objects.filter(connection=conn, order_id=bid.order_id).order_by("time")
+    assert [(f.qty, f.price, f.is_maker) for f in fills] == [
+        (Decimal("0.004"), INSIDE_SPREAD, True),
+        (Decimal("0.006"), INSIDE_SPREAD, True),
+    ]
+    calls = _my_trades_calls(ex.base)
+    assert userdata.connection_resync(connection_id=conn.pk) == 0
+    assert _my_trades_calls(ex.base) == calls
+    assert AccountTrade.objects.filter(connection=conn).count() == 2

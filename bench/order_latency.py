@@ -1,0 +1,310 @@
+"""Order latency in the browser: an order submitted on the market page → its row rendered.
+
+    .venv/bin/python bench/order_latency.py [--orders 200] [--warmup 5] [--symbol BTCUSD]
+
+Starts the whole product as `make run` does — the sandbox with the demo bootstrap, daphne, a
+Celery worker and beat, the stream process and the fan-out server — over a private redis-server
+and SQLite file (the same start sequence as tests/e2e/conftest.py), logs Chromium in as the
+demo user on /market/<symbol>/, then for each order, inside the page:
+
+- posts a resting LIMIT BUY (``--below`` % under the average price, so it never fills) to the
+  ticket's own place URL with the page's fetch, the ticket's fields and CSRF token, timed with
+  performance.now(); the HTTP answer is deliberately *not* used to draw the row, so the row
+  that appears is the one the connection's live socket pushed (what every other open page of
+  the user sees);
+- a MutationObserver on the open-orders table notes when the row with that client order id
+  is in the DOM;
+- cancels the order through the page's cancel URL and waits for the row to go (so the table
+  stays the same size, and the sandbox's MAX_NUM_ORDERS is never reached).
+
+Prints p50 / p90 / p99 / max (ms) of: HTTP submit → row rendered; exchange transactTime → row
+rendered (both clocks are this host's: the sandbox runs with no skew); HTTP submit → HTTP
+answer; cancel submit → row removed. Exits 1 if an order was not placed, its row never
+appeared, or a cancel did not remove it; the p50 target (``--target-ms``) is reported, not
+enforced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login  # noqa: E402
+from tests.support import (  # noqa: E402
+    app_env,
+    free_port,
+    manage,
+    start_redis,
+    start_sandbox,
+    terminate,
+    wait_for,
+)
+
+# One order, timed inside the page. Resolves when the row is in the DOM (or after `wait` ms).
+PLACE = """
+async ({url, csrf, fields, coid, wait}) => {
+  const rows = document.getElementById("open-order-rows");
+  const find = () => rows.querySelector(`tr[data-client-order-id="${coid}"]`);
+  const seen = new Promise((resolve) => {
+    const obs = new MutationObserver(() => {
+      if (find()) { obs.disconnect(); resolve(performance.now()); }
+    });
+    obs.observe(rows, {childList: true, subtree: true});
+    setTimeout(() => { obs.disconnect(); resolve(null); }, wait);
+  });
+  const t0 = performance.now();
+  const resp = await fetch(url, {
+    method: "POST",
+    body: new URLSearchParams({...fields, client_order_id: coid}),
+    credentials: "same-origin",
+    headers: {"X-CSRFToken": csrf, Accept: "application/json"},
+  });
+  const answered = performance.now();
+  const doc = await resp.json();
+  const rendered = await seen;
+  return {origin: performance.timeOrigin, t0, answered, rendered, doc};
+}
+"""
+
+# Cancel one order (by the desk's row id) and resolve when its row has left the table.
+CANCEL = """
+async ({url, csrf, coid, wait}) => {
+  const rows = document.getElementById("open-order-rows");
+  const find = () => rows.querySelector(`tr[data-client-order-id="${coid}"]`);
+  const gone = new Promise((resolve) => {
+    const obs = new MutationObserver(() => {
+      if (!find()) { obs.disconnect(); resolve(performance.now()); }
+    });
+    obs.observe(rows, {childList: true, subtree: true});
+    setTimeout(() => { obs.disconnect(); resolve(null); }, wait);
+  });
+  const t0 = performance.now();
+  const resp = await fetch(url, {
+    method: "POST", body: new URLSearchParams({}), credentials: "same-origin",
+    headers: {"X-CSRFToken": csrf, Accept: "application/json"},
+  });
+  const doc = await resp.json();
+  const removed = find() ? await gone : performance.now();
+  return {t0, removed, doc};
+}
+"""
+
+
+class Stack:
+    """sandbox · daphne · worker · beat · stream process · fan-out, as tests/e2e starts them."""
+
+    def __init__(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="desk-latency-"))
+        self.procs: list[subprocess.Popen] = []
+        redis, redis_url = start_redis(self.tmp)
+        self.procs.append(redis)
+        self.env = app_env(
+            DESK_VAR_DIR=str(self.tmp),
+            DATABASE_URL=f"sqlite:///{self.tmp / 'desk.sqlite3'}",
+            REDIS_URL=redis_url,
+            CELERY_BROKER_URL=redis_url,
+            LOG_LEVEL="WARNING",
+        )
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        bootstrap = self.tmp / "sandbox-bootstrap.json"
+        manage(self.env, "migrate", "--noinput")
+        manage(self.env, "seed_demo", "--bootstrap", str(bootstrap))
+        sandbox, self.sandbox_url = start_sandbox("--bootstrap", str(bootstrap), seed=7)
+        self.procs.append(sandbox)
+        self.env["SANDBOX_REST_URL"] = self.sandbox_url
+        self.env["SANDBOX_WS_URL"] = self.sandbox_url.replace("http://", "ws://")
+        port, fanout_port = free_port(), free_port()
+        self.env["DESK_FANOUT_PORT"] = str(fanout_port)
+        self.url = f"http://127.0.0.1:{port}"
+        self._start(port, fanout_port)
+
+    def _start(self, port: int, fanout_port: int) -> None:
+        bin_dir = Path(sys.executable).parent
+        celery = [str(bin_dir / "celery"), "-A", "desk"]
+        commands = {
+            "web": [
+                str(bin_dir / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "desk.asgi:application",
+            ],
+            "worker": [
+                *celery,
+                "worker",
+                "--concurrency",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            "beat": [*celery, "beat"],
+            "stream": [sys.executable, "manage.py", "runstreams"],
+            "fanout": [sys.executable, "manage.py", "runfanout", "--port", str(fanout_port)],
+        }
+        for name, cmd in commands.items():
+            out = (self.tmp / f"{name}.log").open("w")
+            self.procs.append(
+                subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            )
+        wait_for(
+            lambda: requests.get(f"{self.url}/login/", timeout=1).ok, timeout=30, what="daphne"
+        )
+
+    def close(self) -> None:
+        for proc in reversed(self.procs):
+            terminate(proc)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@dataclass
+class Figures:
+    rendered: list[float] = field(default_factory=list)  # HTTP submit → row in the DOM
+    from_exchange: list[float] = field(default_factory=list)  # transactTime → row in the DOM
+    answered: list[float] = field(default_factory=list)  # HTTP submit → HTTP answer
+    removed: list[float] = field(default_factory=list)  # cancel submit → row gone
+    problems: list[str] = field(default_factory=list)
+
+
+def avg_price(stack: Stack, symbol: str) -> Decimal:
+    doc = requests.get(
+        f"{stack.sandbox_url}/api/v3/avgPrice", params={"symbol": symbol}, timeout=5
+    ).json()
+    return Decimal(doc["price"])
+
+
+def open_market(browser, stack: Stack, symbol: str):
+    context = browser.new_context(base_url=stack.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    login(page)
+    page.goto(f"/market/{symbol}/")
+    page.wait_for_selector("#ticket-form")
+    return page
+
+
+def page_setup(page) -> dict:
+    return page.evaluate(
+        """() => ({
+            place: document.getElementById("ticket-form").action,
+            base: document.getElementById("open-orders").dataset.baseUrl,
+            csrf: document.querySelector("#ticket-form input[name=csrfmiddlewaretoken]").value,
+        })"""
+    )
+
+
+def transact_ms(order: dict) -> float:
+    """The exchange's transactTime of a new order: its row's update time (ms precision)."""
+    return datetime.fromisoformat(order["updatedAt"]).timestamp() * 1000
+
+
+def one_order(page, ids: dict, fields: dict, coid: str, figures: Figures | None) -> None:
+    placed = page.evaluate(
+        PLACE,
+        {"url": ids["place"], "csrf": ids["csrf"], "fields": fields, "coid": coid, "wait": 10_000},
+    )
+    doc = placed["doc"]
+    if not doc.get("ok") or doc["order"]["status"] != "NEW":
+        raise SystemExit(f"order {coid} not placed: {doc.get('message') or doc.get('errors')}")
+    if placed["rendered"] is None and figures is not None:
+        figures.problems.append(f"{coid}: row never rendered")
+    elif figures is not None:
+        figures.rendered.append(placed["rendered"] - placed["t0"])
+        figures.answered.append(placed["answered"] - placed["t0"])
+        figures.from_exchange.append(
+            placed["origin"] + placed["rendered"] - transact_ms(doc["order"])
+        )
+    url = f"{ids['base']}{doc['order']['id']}/cancel/"
+    canceled = page.evaluate(
+        CANCEL, {"url": url, "csrf": ids["csrf"], "coid": coid, "wait": 10_000}
+    )
+    if not canceled["doc"].get("ok") or canceled["removed"] is None:
+        raise SystemExit(f"order {coid} not canceled: {canceled['doc'].get('message')}")
+    if figures is not None:
+        figures.removed.append(canceled["removed"] - canceled["t0"])
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def report(args, figures: Figures) -> None:
+    print(
+        f"orders: {len(figures.rendered)} of {args.orders} measured (after {args.warmup} warm-up) "
+        f"· {args.symbol} LIMIT BUY {args.quantity} at -{args.below}% · Chromium, loopback"
+    )
+    print(f"{'ms':<38}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'mean':>8}")
+    for label, values in (
+        ("HTTP submit → row rendered", figures.rendered),
+        ("exchange transactTime → row rendered", figures.from_exchange),
+        ("HTTP submit → HTTP answer", figures.answered),
+        ("cancel submit → row removed", figures.removed),
+    ):
+        if values:
+            cells = [percentile(values, p) for p in (50, 90, 99, 100)] + [statistics.fmean(values)]
+            print(f"{label:<38}" + "".join(f"{v:>8.1f}" for v in cells))
+    for problem in figures.problems:
+        print(f"PROBLEM: {problem}")
+    if figures.rendered:
+        p50 = percentile(figures.rendered, 50)
+        verdict = "met" if p50 <= args.target_ms else "NOT met"
+        print(f"target p50 ≤ {args.target_ms:g} ms (submit → rendered): {verdict} ({p50:.1f} ms)")
+    if figures.problems or len(figures.rendered) != args.orders:
+        sys.exit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--symbol", default="BTCUSD")
+    parser.add_argument("--quantity", default="0.001")
+    parser.add_argument("--below", type=int, default=10, help="percent under the average price")
+    parser.add_argument("--target-ms", type=float, default=50)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    stack = Stack()
+    figures = Figures()
+    try:
+        price = (avg_price(stack, args.symbol) * (100 - args.below) / 100).quantize(Decimal("0.01"))
+        fields = {
+            "symbol": args.symbol,
+            "side": "BUY",
+            "type": "LIMIT",
+            "time_in_force": "GTC",
+            "price": str(price),
+            "quantity": args.quantity,
+        }
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = open_market(browser, stack, args.symbol)
+            ids = page_setup(page)
+            for i in range(args.warmup + args.orders):
+                coid = f"bench-latency-{i:05d}"
+                one_order(page, ids, fields, coid, figures if i >= args.warmup else None)
+            browser.close()
+    finally:
+        stack.close()
+    report(args, figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The order benches run end to end with tiny sizes and report no correctness failure.
+
+All three run at once (each starts its own sandbox, redis-server and desk processes on free
+loopback ports), so the whole module takes about as long as the slowest one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.e2e  # the latency bench drives Chromium: run with the browser tests
+
+BENCHES = {
+    "order_latency": ["--orders", "3", "--warmup", "1"],
+    "order_chaos": [
+        "--orders", "24", "--rate", "24", "--switch", "0.25", "--lag", "1", "--timeout", "1",
+        "--stale", "3", "--grace", "4", "--sweep", "1", "--rejected", "0.25",
+    ],
+    "clock_and_limits": [
+        "--calls", "3", "--flips", "1", "--processes", "3", "--rounds", "1",
+        "--window-ms", "2500",
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bench_runs() -> dict[str, subprocess.CompletedProcess]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, f"bench/{name}.py", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name, args in BENCHES.items()
+    }
+    runs = {}
+    for name, proc in procs.items():
+        out, _ = proc.communicate(timeout=100)
+        runs[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out)
+    return runs
+
+
+def test_it_times_orders_from_submit_to_the_rendered_row(bench_runs):
+    run = bench_runs["order_latency"]
+    assert run.returncode == 0, run.stdout
+    assert "orders: 3 of 3 measured" in run.stdout
+    assert "HTTP submit → row rendered" in run.stdout
+    assert "exchange transactTime → row rendered" in run.stdout
+
+
+def test_it_finds_no_duplicate_lost_or_wrongly_failed_order_under_faults(bench_runs):
+    run = bench_runs["order_chaos"]
+    assert run.returncode == 0, run.stdout
+    assert "duplicates: 0 · wrongly failed: 0 · lost: 0" in run.stdout
+    assert "same set: yes" in run.stdout
+
+
+def test_it_keeps_minus_1021_and_requests_inside_retry_after_from_happening(bench_runs):
+    run = bench_runs["clock_and_limits"]
+    assert run.returncode == 0, run.stdout
+    assert "-1021 errors reaching the caller:  0" in run.stdout
+    assert "inside-window requests 0 (must be 0) · 418s 0 (must be 0)" in run.stdout

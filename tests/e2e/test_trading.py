@@ -1,11 +1,15 @@
 """Trading in Chromium against the whole stack: place each kind of order from the market page,
-see it in open orders, get filled by the sandbox's flow, see the fill toast and the balance
-change, cancel-replace one, place and cancel an OCO."""
+see it on the book and in open orders, get filled by the sandbox's flow, see the fill toast and
+the balance change, cancel-replace one, place and cancel an OCO, export the trades as CSV."""
 
+import csv
+import io
+import json
 from decimal import Decimal
 
 import pytest
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import login
 
@@ -14,6 +18,7 @@ pytestmark = pytest.mark.e2e
 SYMBOL = "BTCUSD"
 QTY = "0.001"
 BTC_FREE = "#ticket-balances [data-asset-free=BTC]"
+USD_FREE = "#ticket-balances [data-asset-free=USD]"
 
 
 def _avg(stack) -> Decimal:
@@ -24,6 +29,23 @@ def _avg(stack) -> Decimal:
 def _price(stack, percent: int) -> str:
     """The average price moved by ``percent`` (within PERCENT_PRICE), on the 0.01 tick."""
     return str((_avg(stack) * (100 + percent) / 100).quantize(Decimal("0.01")))
+
+
+def _book(stack) -> tuple[Decimal, Decimal, Decimal]:
+    """Best bid, best ask and the makers' level step, from the sandbox's own book."""
+    doc = requests.get(
+        f"{stack.sandbox_url}/api/v3/depth", params={"symbol": SYMBOL, "limit": 5}, timeout=5
+    ).json()
+    bids = [Decimal(p) for p, _ in doc["bids"]]
+    return bids[0], Decimal(doc["asks"][0][0]), bids[0] - bids[1]
+
+
+def _cents(price: Decimal) -> str:
+    return str(price.quantize(Decimal("0.01")))
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _ticket(page, *, side: str, type: str, **fields: str) -> None:
@@ -39,13 +61,23 @@ def _ticket(page, *, side: str, type: str, **fields: str) -> None:
 
 
 def _result(page, text: str) -> None:
-    page.wait_for_function(
-        "(t) => document.getElementById('ticket-result').textContent.includes(t)", arg=text
-    )
+    try:
+        page.wait_for_function(
+            "(t) => document.getElementById('ticket-result').textContent.includes(t)", arg=text
+        )
+    except PlaywrightTimeout:
+        shown = page.inner_text("#ticket-form")
+        raise AssertionError(f"ticket never said {text!r}; it shows:\n{shown}") from None
 
 
 def _free(page, asset: str) -> str:
     return page.inner_text(f"#ticket-balances [data-asset-free={asset}]")
+
+
+def _changes(page, selector: str, was: str) -> None:
+    page.wait_for_function(
+        "([sel, was]) => document.querySelector(sel).textContent !== was", arg=[selector, was]
+    )
 
 
 def test_it_trades_from_the_market_page(page, stack):
@@ -56,36 +88,87 @@ def test_it_trades_from_the_market_page(page, stack):
     rows = page.locator("#open-order-rows tr")
     before = rows.count()
 
-    # A LIMIT away from the market rests on the book: it shows as open.
-    _ticket(page, side="BUY", type="LIMIT", price=_price(stack, -5), quantity=QTY)
+    # A LIMIT between two of the makers' levels: a row of its own on the ladder, and open.
+    bid, ask, step = _book(stack)
+    on_book = _cents(bid - step * 2 - step / 2)
+    _ticket(page, side="BUY", type="LIMIT", price=on_book, quantity=QTY)
     _result(page, "BUY LIMIT BTCUSD: open.")
     page.wait_for_function(
         f"() => document.querySelectorAll('#open-order-rows tr').length > {before}"
+    )
+    page.wait_for_selector(f"#bids tr:has(td.price:text-is('{on_book}'))")
+    page.wait_for_selector(f"#open-order-rows tr:has-text('{_trim(on_book)}')")
+
+    # A LIMIT inside the spread is the best bid: the sandbox's takers sell into it.
+    bid, ask, step = _book(stack)
+    inside = _cents((bid + ask) / 2)
+    _ticket(page, side="BUY", type="LIMIT", price=inside, quantity=QTY)
+    page.wait_for_selector(
+        f".toast:has-text('Filled: BUY'):has-text('@ {_trim(inside)}')", timeout=60_000
     )
 
     # A MARKET order crosses the sandbox's book: a fill toast and a new BTC balance.
     btc = _free(page, "BTC")
     _ticket(page, side="BUY", type="MARKET", quantity=QTY)
-    page.wait_for_selector(".toast:has-text('Filled: BUY')")
-    page.wait_for_function(
-        f"(was) => document.querySelector('{BTC_FREE}').textContent !== was", arg=btc
-    )
+    _result(page, "BUY MARKET BTCUSD: filled.")
+    _changes(page, BTC_FREE, btc)
     assert Decimal(_free(page, "BTC")) > Decimal(btc)
 
-    # Amend the resting LIMIT: cancel-replace at a new price.
+    # MARKET by quote amount spends that much USD.
+    usd = _free(page, "USD")
+    _ticket(page, side="BUY", type="MARKET", market_by="quote", quote_order_qty="100")
+    _result(page, "BUY MARKET BTCUSD: filled.")
+    _changes(page, USD_FREE, usd)
+    spent = Decimal(usd) - Decimal(_free(page, "USD"))
+    assert Decimal("0") < spent <= Decimal("100")  # the quantity is rounded down to the step
+
+    # The resting types: LIMIT_MAKER, a take-profit, a trailing stop and an iceberg.
+    _ticket(page, side="BUY", type="LIMIT_MAKER", price=_cents(bid - step * 4), quantity=QTY)
+    _result(page, "BUY LIMIT_MAKER BTCUSD: open.")
+    _ticket(
+        page,
+        side="SELL",
+        type="TAKE_PROFIT_LIMIT",
+        trigger="stop_price",
+        stop_price=_price(stack, 3),
+        price=_price(stack, 3),
+        quantity=QTY,
+    )
+    _result(page, "SELL TAKE_PROFIT_LIMIT BTCUSD: open.")
+    _ticket(
+        page,
+        side="SELL",
+        type="STOP_LOSS_LIMIT",
+        trigger="trailing_delta",
+        trailing_delta="200",
+        price=_price(stack, -4),
+        quantity=QTY,
+    )
+    _result(page, "SELL STOP_LOSS_LIMIT BTCUSD: open.")
+    _ticket(
+        page, side="BUY", type="LIMIT", price=_price(stack, -4), quantity="0.004", iceberg_qty=QTY
+    )
+    _result(page, "BUY LIMIT BTCUSD: open.")
+    page.fill("#id_iceberg_qty", "")
+
+    # Amend a resting LIMIT far from the market: cancel-replace at a new price.
+    far = _price(stack, -5)
+    _ticket(page, side="BUY", type="LIMIT", price=far, quantity=QTY)
+    _result(page, "BUY LIMIT BTCUSD: open.")
     new_price = _price(stack, -6)
-    first = page.locator("#open-order-rows tr", has_text="LIMIT").first
+    first = page.locator("#open-order-rows tr", has_text=_trim(far)).first
     first.get_by_role("button", name="Amend").click()
     page.fill(".amend-form input[name=price]", new_price)
     page.click(".amend-form button[type=submit]")
     page.wait_for_selector("#orders-result.ok:has-text('Replaced')")
-    page.wait_for_selector(f"#open-order-rows tr:has-text('{new_price.rstrip('0').rstrip('.')}')")
+    page.wait_for_selector(f"#open-order-rows tr:has-text('{_trim(new_price)}')")
 
     # A stop-limit waits for its trigger: open, but not working.
     _ticket(
         page,
         side="SELL",
         type="STOP_LOSS_LIMIT",
+        trigger="stop_price",
         stop_price=_price(stack, -3),
         price=_price(stack, -4),
         quantity=QTY,
@@ -106,3 +189,15 @@ def test_it_trades_from_the_market_page(page, stack):
         "button", name="Cancel OCO"
     ).click()
     page.wait_for_selector("#oco-rows tr:has-text('all done')")
+
+    # The fills are in the trade history; its CSV export has them with exact decimals.
+    page.goto("/market/orders/connections.json")
+    pk = json.loads(page.inner_text("body"))["connections"][0]["pk"]
+    page.goto(f"/connections/{pk}/history/")
+    page.wait_for_selector("#history-export")
+    with page.expect_download() as download:
+        page.click("#history-export")
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    mine = [r for r in rows if r["symbol"] == SYMBOL and r["side"] == "BUY"]
+    assert any(Decimal(r["price"]) == Decimal(inside) for r in mine)
+    assert sum(Decimal(r["qty"]) for r in mine) >= Decimal(QTY) * 2

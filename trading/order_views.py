@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 import binanceus
 from accounts.services import connection_request_sync
+from desk.money import plain
 from trading.models import TradingPreference
 from trading.orders import checks, selectors, services
 from trading.orders.forms import (
@@ -126,9 +127,11 @@ def orders_page(request, pk: int):
 
 
 def _pref_initial(pref: TradingPreference) -> dict:
+    # Plain text: the stored 18 places would show as 10000.000000000000000000, and saving the
+    # form unchanged would then fail its own 8-place limit.
     return {
-        "confirm_notional_over": pref.confirm_notional_over,
-        "confirm_balance_percent_over": pref.confirm_balance_percent_over,
+        "confirm_notional_over": plain(pref.confirm_notional_over),
+        "confirm_balance_percent_over": plain(pref.confirm_balance_percent_over),
     }
 
 

@@ -145,7 +145,53 @@
     document.getElementById("oco-empty").hidden = rows.length > 0;
   }
 
-  function upsert(o) { orders.set(o.id, o); renderOrders(); renderLists(); }
+  // The orders page also lists recent finished orders and fills: an order that ends moves
+  // to the top of the first, a new fill to the top of the second (rows keyed as the server
+  // renders them, so a repeat replaces instead of doubling).
+  const recentOrders = document.querySelector("#recent-orders tbody");
+  const recentFills = document.querySelector("#recent-fills tbody");
+  const RECENT = 50;
+  function onTop(tbody, attr, key, tr) {
+    tr.setAttribute(attr, key);
+    const old = tbody.querySelector(`tr[${attr}="${key}"]`);
+    if (old) old.remove();
+    const empty = tbody.querySelector(".empty-row");
+    if (empty) empty.remove();
+    tbody.prepend(tr);
+    while (tbody.rows.length > RECENT) tbody.lastElementChild.remove();
+  }
+  function when(iso) { return (iso || "").replace("T", " ").substring(0, 19); }
+  function recentOrder(o) {
+    if (!recentOrders || o.isOpen || o.isUnsettled) return;
+    const tr = document.createElement("tr");
+    tr.className = "status-" + o.status.toLowerCase();
+    cell(tr, when(o.updatedAt));
+    cell(tr, o.symbol);
+    cell(tr, o.side, "side-" + o.side.toLowerCase());
+    cell(tr, o.type);
+    cell(tr, trim(o.price), "num");
+    cell(tr, o.origQty ? trim(o.origQty) : trim(o.origQuoteOrderQty), "num");
+    cell(tr, trim(o.executedQty), "num");
+    cell(tr, o.statusLabel);
+    const note = cell(tr, (o.errorCode !== null ? o.errorCode + ": " : "") + (o.errorMessage || ""));
+    if (note.textContent === "—") note.textContent = "";
+    onTop(recentOrders, "data-order-id", String(o.id), tr);
+  }
+  function recentFill(f) {
+    if (!recentFills) return;
+    const tr = document.createElement("tr");
+    cell(tr, when(f.time));
+    cell(tr, f.symbol);
+    cell(tr, f.side, "side-" + f.side.toLowerCase());
+    cell(tr, trim(f.price), "num");
+    cell(tr, trim(f.qty), "num");
+    cell(tr, trim(f.quoteQty), "num");
+    cell(tr, `${trim(f.commission)} ${f.commissionAsset}`, "num");
+    cell(tr, f.isMaker ? "maker" : "taker");
+    onTop(recentFills, "data-trade-id", `${f.symbol}-${f.tradeId}`, tr);
+  }
+
+  function upsert(o) { orders.set(o.id, o); renderOrders(); renderLists(); recentOrder(o); }
   function upsertList(l) { lists.set(l.id, l); renderLists(); }
   window.deskOrders = { upsert, upsertList };
 
@@ -153,6 +199,7 @@
     if (from !== pk) return;
     if (msg.type === "order") upsert(msg.order);
     else if (msg.type === "orderList") upsertList(msg.orderList);
+    else if (msg.type === "fill") recentFill(msg.fill);
   });
 
   const cancelAll = document.getElementById("cancel-all-form");

@@ -1,7 +1,9 @@
 """The order benches run end to end with tiny sizes and report no correctness failure.
 
-All three run at once (each starts its own sandbox, redis-server and desk processes on free
-loopback ports), so the whole module takes about as long as the slowest one."""
+Both run at once (each starts its own sandbox, redis-server and desk processes on free loopback
+ports), so the module takes about as long as the slower one. bench/order_latency.py is left
+out: starting its whole stack and Chromium alone takes ~20 s, and tests/e2e already checks
+that a placed order's row appears on the market page."""
 
 from __future__ import annotations
 
@@ -13,10 +15,7 @@ import pytest
 
 from tests.support import ROOT
 
-pytestmark = pytest.mark.e2e  # the latency bench drives Chromium: run with the browser tests
-
 BENCHES = {
-    "order_latency": ["--orders", "3", "--warmup", "1"],
     "order_chaos": [
         "--orders", "24", "--rate", "24", "--switch", "0.25", "--lag", "1", "--timeout", "1",
         "--stale", "3", "--grace", "4", "--sweep", "1", "--rejected", "0.25",
@@ -43,18 +42,16 @@ def bench_runs() -> dict[str, subprocess.CompletedProcess]:
         for name, args in BENCHES.items()
     }
     runs = {}
-    for name, proc in procs.items():
-        out, _ = proc.communicate(timeout=100)
-        runs[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out)
+    try:
+        for name, proc in procs.items():
+            out, _ = proc.communicate(timeout=100)
+            runs[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     return runs
-
-
-def test_it_times_orders_from_submit_to_the_rendered_row(bench_runs):
-    run = bench_runs["order_latency"]
-    assert run.returncode == 0, run.stdout
-    assert "orders: 3 of 3 measured" in run.stdout
-    assert "HTTP submit → row rendered" in run.stdout
-    assert "exchange transactTime → row rendered" in run.stdout
 
 
 def test_it_finds_no_duplicate_lost_or_wrongly_failed_order_under_faults(bench_runs):

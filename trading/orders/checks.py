@@ -63,7 +63,13 @@ def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest)
         rules, avg = _rules_and_price(connection, request.symbol)
     except (binanceus.BinanceUSError, crypto.CredentialsUnavailable, KeyError) as exc:
         log.info("ticket check unavailable: %s", type(exc).__name__)
-        return TicketCheck([], None, None, unavailable="The exchange's rules are unavailable.")
+        # Unchecked means its size is unchecked too: the confirmation gate must not open.
+        return TicketCheck(
+            [],
+            None,
+            "The exchange's rules could not be read, so this order was not checked.",
+            unavailable="The exchange's rules are unavailable.",
+        )
     problems = binanceus.check_order(
         rules,
         side=request.side,

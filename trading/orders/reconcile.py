@@ -47,8 +47,10 @@ def _stale() -> timedelta:
 def order_reconcile(*, order_pk: int, now: datetime | None = None) -> str:
     """Look one unsettled intent up by client order id; its status afterwards, in one word."""
     now = now or timezone.now()
-    order = Order.objects.select_related("connection", "connection__user").get(pk=order_pk)
-    if not order.is_unsettled:
+    order = (
+        Order.objects.select_related("connection", "connection__user").filter(pk=order_pk).first()
+    )
+    if order is None or not order.is_unsettled:  # gone with its connection, or settled
         return SETTLED
     if order.status == OrderStatus.SENDING and now - order.created_at < _stale():
         return WAITING
@@ -128,8 +130,12 @@ def _audit(order: Order, outcome: str, message: str, order_id: int | None) -> No
 def order_list_reconcile(*, list_pk: int, now: datetime | None = None) -> str:
     """The same for an OCO intent, by its list client order id."""
     now = now or timezone.now()
-    row = OrderList.objects.select_related("connection", "connection__user").get(pk=list_pk)
-    if row.list_status_type not in ("SENDING", "UNKNOWN"):
+    row = (
+        OrderList.objects.select_related("connection", "connection__user")
+        .filter(pk=list_pk)
+        .first()
+    )
+    if row is None or row.list_status_type not in ("SENDING", "UNKNOWN"):
         return SETTLED
     if row.list_status_type == "SENDING" and now - row.created_at < _stale():
         return WAITING

@@ -111,7 +111,8 @@ def _save_state(
     row.order_id, row.exchange_updated_at = order_id, at or row.exchange_updated_at
     row.error_code, row.error_message = None, ""
     for name, value in {**created, **state}.items():
-        if name == "client_order_id" or (value is None and name in created):
+        # What an answer lacks (an ACK carries ids only) never blanks what the row knows.
+        if name == "client_order_id" or (value in (None, "") and name in created):
             continue
         setattr(row, name, value)
         changed.append(name)

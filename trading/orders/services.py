@@ -406,8 +406,10 @@ def order_replace(
         price=price or order.price,
         stop_price=order.stop_price,
         trailing_delta=order.trailing_delta,
-        time_in_force=order.time_in_force or None,
+        # The exchange reports GTC for a LIMIT_MAKER but refuses it in a request (-1114).
+        time_in_force=None if order.type == "LIMIT_MAKER" else order.time_in_force or None,
         iceberg_qty=order.iceberg_qty,
+        self_trade_prevention_mode=order.self_trade_prevention_mode or None,
     )
     new, created = _intent_create(
         connection=order.connection,
@@ -425,6 +427,7 @@ def order_replace(
                 cancel_replace_mode="STOP_ON_FAILURE",
                 cancel_order_id=order.order_id,
                 new_client_order_id=client_order_id,
+                new_order_resp_type="FULL",  # else ACK for all but LIMIT/MARKET: no state
             )
     except binanceus.CancelReplaceFailed as exc:
         result = exc.result

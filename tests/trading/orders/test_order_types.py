@@ -282,3 +282,26 @@ def test_it_prevents_a_self_trade_in_each_mode(still_trader, mode, maker_after, 
     userdata.connection_resync(connection_id=conn.pk)
     got_maker = _assert_as_exchange_reports(ex, Order.objects.get(pk=maker.pk))
     assert got_maker.status == maker_after
+
+
+def test_it_keeps_the_self_trade_mode_and_type_through_a_replace(trader):
+    conn, ex = trader
+    order = _place(
+        conn,
+        "stp-replace-old",
+        side="BUY",
+        type="LIMIT_MAKER",
+        quantity=Decimal("0.01"),
+        price=ex.below(),
+        self_trade_prevention_mode="EXPIRE_BOTH",
+    )
+    outcome = services.order_replace(
+        user=conn.user,
+        order=order,
+        client_order_id="stp-replace-new",
+        price=ex.below(percent=6),
+        quantity=None,
+    )
+    assert outcome.canceled
+    got = _assert_as_exchange_reports(ex, outcome.new_order)
+    assert (got.type, got.self_trade_prevention_mode) == ("LIMIT_MAKER", "EXPIRE_BOTH")

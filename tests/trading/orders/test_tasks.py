@@ -188,3 +188,23 @@ def test_it_keeps_every_streamable_connections_listen_key(trader):
     userdata.listen_key_forget(connection_id=conn.pk)
     tasks.keep_listen_keys_alive.apply().get()
     assert userdata.listen_key_get(connection_id=conn.pk) is None
+
+
+def test_it_lets_a_recheck_of_a_deleted_connections_order_end_quietly(trader, queue):
+    conn, ex = trader
+    ex.faults(order={"mode": "execute_then_500", "count": 1})
+    order = services.order_place(
+        user=conn.user, connection=conn, client_order_id="task-deleted", request=_limit(ex)
+    )
+    row = OrderList.objects.create(
+        connection=conn,
+        symbol="BTCUSD",
+        list_client_order_id="task-deleted-list",
+        origin=OrderOrigin.DESK,
+        list_status_type="UNKNOWN",
+    )
+    conn.delete()  # the user removed the connection while a recheck was queued
+    before = ex.requests()
+    tasks.reconcile_order.apply(args=(order.pk,)).get()
+    tasks.reconcile_order_list.apply(args=(row.pk,)).get()
+    assert queued(queue) == [] and ex.requests() == before

@@ -17,6 +17,9 @@ demo user on /market/<symbol>/, then for each order, inside the page:
 - cancels the order through the page's cancel URL and waits for the row to go (so the table
   stays the same size, and the sandbox's MAX_NUM_ORDERS is never reached).
 
+``--without-stream`` leaves the stream process out: the row can then only come from the push
+the place view makes when it stores the exchange's answer, not from the executionReport.
+
 Prints p50 / p90 / p99 / max (ms) of: HTTP submit → row rendered; exchange transactTime → row
 rendered (both clocks are this host's: the sandbox runs with no skew); HTTP submit → HTTP
 answer; cancel submit → row removed. Exits 1 if an order was not placed, its row never
@@ -107,7 +110,8 @@ async ({url, csrf, coid, wait}) => {
 class Stack:
     """sandbox · daphne · worker · beat · stream process · fan-out, as tests/e2e starts them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stream: bool = True) -> None:
+        self.stream = stream
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-latency-"))
         self.procs: list[subprocess.Popen] = []
         redis, redis_url = start_redis(self.tmp)
@@ -156,6 +160,8 @@ class Stack:
             "stream": [sys.executable, "manage.py", "runstreams"],
             "fanout": [sys.executable, "manage.py", "runfanout", "--port", str(fanout_port)],
         }
+        if not self.stream:
+            del commands["stream"]
         for name, cmd in commands.items():
             out = (self.tmp / f"{name}.log").open("w")
             self.procs.append(
@@ -247,6 +253,7 @@ def report(args, figures: Figures) -> None:
     print(
         f"orders: {len(figures.rendered)} of {args.orders} measured (after {args.warmup} warm-up) "
         f"· {args.symbol} LIMIT BUY {args.quantity} at -{args.below}% · Chromium, loopback"
+        f"{' · no stream process' if args.without_stream else ''}"
     )
     print(f"{'ms':<38}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'mean':>8}")
     for label, values in (
@@ -276,12 +283,17 @@ def main() -> None:
     parser.add_argument("--quantity", default="0.001")
     parser.add_argument("--below", type=int, default=10, help="percent under the average price")
     parser.add_argument("--target-ms", type=float, default=50)
+    parser.add_argument(
+        "--without-stream",
+        action="store_true",
+        help="no stream process: rows come only from the place view's own push (compare)",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
-    stack = Stack()
+    stack = Stack(stream=not args.without_stream)
     figures = Figures()
     try:
         price = (avg_price(stack, args.symbol) * (100 - args.below) / 100).quantize(Decimal("0.01"))

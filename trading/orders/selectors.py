@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import Balance, ExchangeConnection, KeyType
@@ -85,7 +86,10 @@ def recent_orders(*, connection: ExchangeConnection, symbol: str | None = None) 
     )
     if symbol:
         qs = qs.filter(symbol=symbol)
-    return qs.order_by("-exchange_updated_at", "-created_at")[:RECENT_ORDERS]
+    # Latest change first, whoever made it: an intent that failed before reaching the exchange
+    # has no exchange time (and NULLs sort first or last depending on the database).
+    changed = Coalesce("exchange_updated_at", "updated_at")
+    return qs.order_by(changed.desc(), "-created_at")[:RECENT_ORDERS]
 
 
 def order_lists(*, connection: ExchangeConnection, open_only: bool = False) -> QuerySet[OrderList]:

@@ -170,3 +170,30 @@ def test_it_keeps_strangers_off_the_page_and_the_preferences(client):
     )
     assert resp.status_code == 404
     assert not TradingPreference.objects.exists()  # neither the owner's nor the stranger's
+
+
+def test_it_lists_recent_orders_latest_change_first_whoever_made_it(client):
+    user = make_user()
+    conn = make_connection(user)
+    now = datetime.now(UTC)
+
+    def order(coid: str, status: str, updated: datetime | None) -> None:
+        Order.objects.create(
+            connection=conn,
+            symbol="BTCUSD",
+            client_order_id=coid,
+            origin=OrderOrigin.DESK,
+            side="BUY",
+            type="LIMIT",
+            status=status,
+            exchange_updated_at=updated,
+        )
+
+    order("hour-ago", "FILLED", now - timedelta(hours=1))
+    order("not-placed", "FAILED", None)  # changed just now, on the desk's side only
+    order("in-a-minute", "CANCELED", now + timedelta(minutes=1))
+    login(client, user)
+    page = client.get(f"/market/orders/{conn.pk}/").content.decode()
+    recent = re.search(r'id="recent-orders".*?</table>', page, re.S).group(0)
+    rows = re.findall(r'<tr class="status-([a-z_]+)"', recent)
+    assert rows == ["canceled", "failed", "filled"]

@@ -152,7 +152,9 @@ class PreventedMatch:
     trade_group_id: int
     self_trade_prevention_mode: str
     price: Decimal
-    maker_prevented_quantity: Decimal
+    # Each appears only for the modes that expire that side (the spec's field notes).
+    maker_prevented_quantity: Decimal | None
+    taker_prevented_quantity: Decimal | None
     transact_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
@@ -166,7 +168,8 @@ class PreventedMatch:
             trade_group_id=int(data["tradeGroupId"]),
             self_trade_prevention_mode=data["selfTradePreventionMode"],
             price=to_decimal(data["price"]),
-            maker_prevented_quantity=to_decimal(data["makerPreventedQuantity"]),
+            maker_prevented_quantity=_dec_or_none(data.get("makerPreventedQuantity")),
+            taker_prevented_quantity=_dec_or_none(data.get("takerPreventedQuantity")),
             transact_time=from_ms(data["transactTime"]),
             raw=dict(data),
         )

@@ -495,3 +495,14 @@ def test_it_resyncs_the_clock_after_the_resync_interval():
     client.account()
     assert len(fake.calls("GET", "/api/v3/time")) == 2
     assert client.time_offset_ms == 250
+
+
+def test_it_reads_a_prevented_match_that_expired_the_taker(fake, client):
+    # The spec: makerPreventedQuantity only for EXPIRE_MAKER / EXPIRE_BOTH, and
+    # takerPreventedQuantity only for EXPIRE_TAKER / EXPIRE_BOTH.
+    row = {**PREVENTED_MATCHES[0], "selfTradePreventionMode": "EXPIRE_TAKER"}
+    del row["makerPreventedQuantity"]
+    fake.reply("GET", "/api/v3/myPreventedMatches", [{**row, "takerPreventedQuantity": "0.5"}])
+    (match,) = client.my_prevented_matches(symbol="BTCUSDT", prevented_match_id=1)
+    assert match.maker_prevented_quantity is None
+    assert match.taker_prevented_quantity == D("0.5")

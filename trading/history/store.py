@@ -191,6 +191,7 @@ def prevented_store(
                 self_trade_prevention_mode=m.self_trade_prevention_mode,
                 price=m.price,
                 maker_prevented_quantity=m.maker_prevented_quantity,
+                taker_prevented_quantity=m.taker_prevented_quantity,
                 transact_time=m.transact_time,
             )
             for m in matches

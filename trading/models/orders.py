@@ -204,7 +204,9 @@ class PreventedMatch(models.Model):
     trade_group_id = models.BigIntegerField()
     self_trade_prevention_mode = models.CharField(max_length=20)
     price = MoneyField()
-    maker_prevented_quantity = MoneyField()
+    # Each appears only for the STP modes that expire that side.
+    maker_prevented_quantity = MoneyField(null=True, blank=True)
+    taker_prevented_quantity = MoneyField(null=True, blank=True)
     transact_time = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -18,7 +18,9 @@ demo user on /market/<symbol>/, then for each order, inside the page:
   stays the same size, and the sandbox's MAX_NUM_ORDERS is never reached).
 
 ``--without-stream`` leaves the stream process out: the row can then only come from the push
-the place view makes when it stores the exchange's answer, not from the executionReport.
+the place view makes when it stores the exchange's answer, not from the executionReport — and
+the page gets no live book or trades either (the same process carries market data), so the
+difference between the two runs is not the executionReport's alone.
 
 Prints p50 / p90 / p99 / max (ms) of: HTTP submit → row rendered; exchange transactTime → row
 rendered (both clocks are this host's: the sandbox runs with no skew); HTTP submit → HTTP
@@ -286,7 +288,8 @@ def main() -> None:
     parser.add_argument(
         "--without-stream",
         action="store_true",
-        help="no stream process: rows come only from the place view's own push (compare)",
+        help="no stream process (no executionReports, no live market data): rows come only "
+        "from the place view's own push",
     )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright

@@ -180,7 +180,7 @@ from ._streams import (
     StreamStats,
     UserStream,
 )
-from ._time import from_ms, to_ms
+from ._time import ServerClock, from_ms, to_ms
 from ._trading import generate_client_order_id
 from ._trading_models import (
     AccountTrade,
@@ -282,6 +282,7 @@ __all__ = [
     "RedisWeightBudget",
     "SendBudget",
     "SequenceGap",
+    "ServerClock",
     "ServerError",
     "ServiceUnavailable",
     "SocketStats",

@@ -173,6 +173,7 @@ class Client(TradingMethods):
     the documented not-executed 503 "Service Unavailable". The server
     clock offset is measured before the first signed call and again every
     ``time_resync_interval`` seconds; a ``-1021`` answer triggers one resync and one retry.
+    Pass one ``server_clock`` to several clients to share the measurement.
     ``exchange_info`` answers are cached per symbol for ``exchange_info_ttl`` seconds
     (:meth:`symbol_rules`), which turns on local filter checks for placed orders.
     """
@@ -193,6 +194,7 @@ class Client(TradingMethods):
         retry_jitter: float = 0.25,
         time_resync_interval: float = 300.0,
         exchange_info_ttl: float = 300.0,
+        server_clock: ServerClock | None = None,
     ) -> None:
         if not 0 < recv_window <= 60_000:
             raise ValueError("recv_window must be in (0, 60000]")
@@ -207,7 +209,9 @@ class Client(TradingMethods):
             weight_budget if weight_budget is not None else InMemoryWeightBudget()
         )
         self.retry_backoff = tuple(retry_backoff)
-        self._clock = ServerClock(local_clock_ms)
+        # Clients of one process talking to one exchange may share a clock (the offset is the
+        # host's, not the key's), so a short-lived client need not measure it again.
+        self._clock = server_clock if server_clock is not None else ServerClock(local_clock_ms)
         self._sleep = sleep
         self._used_weight: dict[str, int] = {}
         self._lock = threading.Lock()

@@ -16,6 +16,7 @@ SENDING row the sweep settles (see ``trading.orders.reconcile``). Nothing is eve
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
@@ -118,7 +119,7 @@ def _describe(exc: Exception) -> tuple[int | None, str]:
     if isinstance(exc, binanceus.TransportError):
         return None, "Could not reach the exchange; nothing was sent."
     if isinstance(exc, binanceus.WeightLimitExceeded):
-        return None, f"Not sent: request-weight limit; try again in {exc.retry_after:.0f} s."
+        return None, f"Not sent: request-weight limit; try again in {math.ceil(exc.retry_after)} s."
     if isinstance(exc, crypto.CredentialsUnavailable):
         return None, "The connection's keys cannot be read; add them again."
     problems = getattr(exc, "problems", None)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import app_env, manage, start_redis, start_sandbox, terminate  # noqa: E402
+from tests.support import (  # noqa: E402
+    app_env,
+    manage,
+    private_database_url,
+    start_redis,
+    start_sandbox,
+    terminate,
+)
 
 SETUP = """
 import json, sys
@@ -113,7 +119,7 @@ def main() -> None:
     sandbox, base = start_sandbox("--tick-ms", "0", "--enforce-limits", seed=3)
     env = {
         **app_env(),
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'history.sqlite3'}",
+        "DATABASE_URL": private_database_url(tmp, "history"),
         "REDIS_URL": redis_url,
         "SANDBOX_REST_URL": base,
         "SANDBOX_WS_URL": base.replace("http", "ws"),

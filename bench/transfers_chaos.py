@@ -35,7 +35,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import app_env, manage, start_redis, start_sandbox, terminate  # noqa: E402
+from tests.support import (  # noqa: E402
+    app_env,
+    manage,
+    private_database_url,
+    start_redis,
+    start_sandbox,
+    terminate,
+)
 
 SETUP = """
 import json, sys
@@ -77,8 +84,7 @@ class Stack:
         self.sandbox, self.sandbox_url = start_sandbox("--tick-ms", "0", seed=args.seed)
         self.env = {
             **app_env(),
-            "DATABASE_URL": os.environ.get("DATABASE_URL")
-            or f"sqlite:///{self.tmp / 'chaos.sqlite3'}",
+            "DATABASE_URL": private_database_url(self.tmp, "chaos"),
             "REDIS_URL": redis_url,
             "SANDBOX_REST_URL": self.sandbox_url,
             "SANDBOX_WS_URL": self.sandbox_url.replace("http", "ws"),

@@ -118,6 +118,23 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
+def private_database_url(directory: Path, name: str) -> str:
+    """A fresh database for a stack or bench of its own: a SQLite file in ``directory``, or,
+    when the suite runs on PostgreSQL (``DATABASE_URL``), ``<database>_<name>`` created anew on
+    that server (never the database ``DATABASE_URL`` names: it may hold a developer's data)."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{directory / f'{name}.sqlite3'}"
+    import psycopg
+
+    server, _, database = base.rpartition("/")
+    private = f"{database.split('?')[0]}_{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{private}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{private}"')
+    return f"{server}/{private}"
+
+
 def app_env(**overrides: str) -> dict[str, str]:
     """The environment for app processes a test or bench starts: fresh secrets, DEBUG on."""
     from cryptography.fernet import Fernet

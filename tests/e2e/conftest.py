@@ -6,7 +6,6 @@ private Redis database and a file database of their own, so nothing is shared wi
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import ROOT, app_env, free_port, manage, start_sandbox, terminate, wait_for
+from tests.support import (
+    ROOT,
+    app_env,
+    free_port,
+    manage,
+    private_database_url,
+    start_sandbox,
+    terminate,
+    wait_for,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,27 +51,12 @@ class Stack:
         return manage(self.env, *args)
 
 
-def _database_url(var: Path) -> str:
-    """A database for the stack alone: a SQLite file, or `<name>_e2e` on the suite's PostgreSQL."""
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{var / 'desk.sqlite3'}"
-    import psycopg
-
-    server, _, name = base.rpartition("/")
-    e2e_name = f"{name.split('?')[0]}_e2e"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{e2e_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{e2e_name}"')
-    return f"{server}/{e2e_name}"
-
-
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
     var = tmp_path_factory.mktemp("stack-var")
     logs = var / "logs"
     logs.mkdir()
-    database_url = _database_url(var)
+    database_url = private_database_url(var, "e2e")
     env = app_env(
         DESK_VAR_DIR=str(var),
         DATABASE_URL=database_url,

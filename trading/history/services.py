@@ -85,6 +85,10 @@ def _forward_pause() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "HISTORY_FORWARD_SECONDS", 300)))
 
 
+def _updates_overlap() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "HISTORY_UPDATES_OVERLAP_SECONDS", 60)))
+
+
 # --- outcome and pacing ---------------------------------------------------------------------------
 @dataclass
 class SliceOutcome:
@@ -347,8 +351,9 @@ def _walk_slice(client, sync: HistorySync, src: _Source, pacer: _Pacer, outcome,
         _begin(client, sync, src, pacer, outcome, now)
     while not sync.done:
         _backfill_step(client, sync, src, pacer, outcome)
-    if not began:  # begin has just read the newest page
-        _forward(client, sync, src, pacer, outcome)
+    if began:  # begin has just read the newest page; the backfill, everything older
+        return True
+    _forward(client, sync, src, pacer, outcome)
     if sync.kind == HistoryKind.ORDERS:
         _updates(client, sync, src, pacer, outcome, now)
     return True
@@ -367,7 +372,8 @@ def _begin(client, sync: HistorySync, src: _Source, pacer, outcome, now: datetim
     newest = _fetch(client, sync, src, pacer, _Query(), bounded=False) if oldest else []
     with transaction.atomic():
         src.store(sync.connection, newest)
-        sync.started_at = sync.backfilled_to = sync.updates_from = now
+        sync.started_at = sync.backfilled_to = now
+        sync.updates_from = now - _updates_overlap()  # see _updates
         sync.backfill_next_id = sync.updates_next_id = None
         sync.cursor = max((src.row_id(r) for r in newest), default=None)
         if first is None:
@@ -442,20 +448,32 @@ def _backfill_step(client, sync: HistorySync, src: _Source, pacer, outcome) -> N
 
 def _updates(client, sync: HistorySync, src: _Source, pacer, outcome, now: datetime) -> None:
     """Orders changed since ``updates_from`` (allOrders windows are over update time): an order
-    stored while open is seen again once filled or canceled, whatever its id."""
-    while sync.updates_from is not None and sync.updates_from < now:
+    stored while open is seen again once filled or canceled, whatever its id.
+
+    The last window takes in ``now``'s own millisecond (a fill stamped there has already
+    happened), yet ``updates_from`` only moves on to ``now`` less an overlap, which the next
+    pass reads again: update times are stamped by the exchange's clock, which may run behind
+    ours, allOrders reads a database that may lag the matching engine, and a later update
+    can still be stamped with ``now``'s millisecond. Re-read orders cost nothing: the store
+    keeps each order's newest state."""
+    edge = now + ONE_MS  # windows are [start, end): this one ends after now's millisecond
+    settled = now - _updates_overlap()
+    while sync.updates_from is not None and sync.updates_from < edge:
         start = sync.updates_from
-        end = min(start + WINDOW, now)
+        end = min(start + WINDOW, edge)
         rows, done, next_id = _window_page(
             client, sync, src, pacer, start, end, sync.updates_next_id
         )
+        last = done and end == edge
         with transaction.atomic():
             src.store(sync.connection, rows)
             sync.updates_next_id = next_id
             if done:
-                sync.updates_from = end
+                sync.updates_from = max(start, settled) if last else end
             _save(sync, src.count(sync.connection, sync.symbol), "updates_from", "updates_next_id")
         outcome.stored += len(rows)
+        if last:
+            return
 
 
 # --- prevented matches ----------------------------------------------------------------------------

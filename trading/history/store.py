@@ -1,8 +1,9 @@
 """Idempotent upserts of exchange history rows, keyed by the exchange's ids.
 
 The live executionReport path writes the same tables, so a history row never replaces a newer
-live state: an order is only updated when its exchange update time is newer than the stored one,
-and an order list only while it is not final. Trades and prevented matches never change once
+live state: an order is only updated when its exchange update time is newer than the stored one
+(or, stamped with the same millisecond, further along: an order never goes back), and an order
+list only while it is not final. Trades and prevented matches never change once
 made, so re-seen ones are ignored.
 """
 
@@ -16,10 +17,25 @@ from django.utils import timezone
 
 import binanceus
 from accounts.models import ExchangeConnection
-from trading.models import AccountTrade, Order, OrderList, OrderOrigin, PreventedMatch
+from trading.models import (
+    AccountTrade,
+    Order,
+    OrderList,
+    OrderOrigin,
+    OrderStatus,
+    PreventedMatch,
+)
 
 CHUNK = 500  # ids per IN (...) clause; well under SQLite's variable limit
 FINAL_LIST_STATUSES = ("ALL_DONE", "REJECT")
+# How far along an order is, as the live path ranks it; any other (final) status comes last.
+PROGRESS = (
+    (OrderStatus.SENDING, OrderStatus.UNKNOWN, OrderStatus.FAILED),
+    (OrderStatus.PENDING_NEW,),
+    (OrderStatus.NEW,),
+    (OrderStatus.PARTIALLY_FILLED,),
+    (OrderStatus.PENDING_CANCEL,),
+)
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -135,8 +151,17 @@ def _update_if_newer(connection, symbol, o: binanceus.Order, lists, now) -> None
     if updated is None:
         return
     Order.objects.filter(connection=connection, symbol=symbol, order_id=o.order_id).filter(
-        Q(exchange_updated_at__isnull=True) | Q(exchange_updated_at__lt=updated)
+        Q(exchange_updated_at__isnull=True)
+        | Q(exchange_updated_at__lt=updated)
+        | Q(exchange_updated_at=updated, status__in=_behind(o.status or ""))
     ).update(order_list_id=lists.get(o.order_list_id), updated_at=now, **_order_fields(o))
+
+
+def _behind(status: str) -> list[str]:
+    """Stored statuses that ``status`` replaces when both are stamped with the same millisecond
+    (placed and filled at once, or read between two changes within one millisecond)."""
+    rank = next((i for i, group in enumerate(PROGRESS) if status in group), len(PROGRESS))
+    return [s for group in PROGRESS[:rank] for s in group]
 
 
 def _order_list_pks(connection, list_ids: set[int | None]) -> dict[int, int]:

@@ -1,6 +1,6 @@
 """History slices against the real sandbox: backfill, forward, resumption, pacing, errors."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,10 +27,10 @@ DAY_MS = 24 * HOUR_MS
 QTY = Decimal("0.01")
 
 
-def run_until_done(conn, kind, symbol="BTCUSD", *, max_slices=300) -> list:
+def run_until_done(conn, kind, symbol="BTCUSD", *, max_slices=300, now=None) -> list:
     outcomes = []
     for _ in range(max_slices):
-        outcome = services.history_sync(connection_id=conn.pk, kind=kind, symbol=symbol)
+        outcome = services.history_sync(connection_id=conn.pk, kind=kind, symbol=symbol, now=now)
         outcomes.append(outcome)
         assert not outcome.error, outcome.error
         if not outcome.again:
@@ -191,6 +191,78 @@ def test_it_updates_an_order_stored_open_once_it_fills(quiet):
     row.refresh_from_db()
     assert row.status == OrderStatus.FILLED and row.executed_qty == QTY
     assert Order.objects.filter(connection=maker.connection).count() == 1
+
+
+def _rest_sell(maker) -> binanceus.Order:
+    with maker.client() as m:
+        return m.new_order(
+            symbol="BTCUSD",
+            side="SELL",
+            type="LIMIT",
+            time_in_force="GTC",
+            quantity=QTY,
+            price=maker.price(),
+            validate=False,
+        )
+
+
+def _market_buy(taker) -> None:
+    with taker.client() as t:
+        t.new_order(symbol="BTCUSD", side="BUY", type="MARKET", quantity=QTY, validate=False)
+
+
+def _exchange_updated_at(account, order_id: int) -> datetime:
+    with account.client() as c:
+        return c.get_order(symbol="BTCUSD", order_id=order_id).update_time
+
+
+def test_it_sees_a_fill_stamped_in_the_millisecond_its_pass_begins(quiet):
+    # As in the flaky run that found it: the taker's answer came back and the next pass began
+    # within the millisecond the exchange stamped the fill with.
+    maker, taker = quiet
+    sell = _rest_sell(maker)
+    run_until_done(maker.connection, HistoryKind.ORDERS)
+    _market_buy(taker)
+    filled_at = _exchange_updated_at(maker, sell.order_id)
+    within = filled_at + timedelta(microseconds=500)
+    run_until_done(maker.connection, HistoryKind.ORDERS, now=within)
+    row = Order.objects.get(connection=maker.connection, order_id=sell.order_id)
+    assert row.status == OrderStatus.FILLED and row.exchange_updated_at == filled_at
+
+
+def test_it_sees_a_fill_stamped_before_its_last_pass_by_an_exchange_clock_running_behind(quiet):
+    maker, taker = quiet
+    behind = timedelta(seconds=5)  # the exchange's clock, against ours
+    sell = _rest_sell(maker)
+    passed_at = timezone.now() + behind
+    run_until_done(maker.connection, HistoryKind.ORDERS, now=passed_at)
+    _market_buy(taker)
+    filled_at = _exchange_updated_at(maker, sell.order_id)
+    assert filled_at < passed_at  # happened after that pass, stamped as if before it
+    run_until_done(maker.connection, HistoryKind.ORDERS, now=timezone.now() + behind)
+    row = Order.objects.get(connection=maker.connection, order_id=sell.order_id)
+    assert row.status == OrderStatus.FILLED and row.executed_qty == QTY
+
+
+def test_it_takes_a_fill_stamped_with_the_same_millisecond_as_the_stored_open_state(quiet):
+    maker, taker = quiet
+    sell = _rest_sell(maker)
+    _market_buy(taker)
+    filled_at = _exchange_updated_at(maker, sell.order_id)
+    Order.objects.create(
+        connection=maker.connection,
+        symbol="BTCUSD",
+        order_id=sell.order_id,
+        client_order_id=sell.client_order_id,
+        origin=OrderOrigin.EXCHANGE,
+        side="SELL",
+        type="LIMIT",
+        status=OrderStatus.NEW,  # as a live report of that same millisecond said
+        exchange_updated_at=filled_at,
+    )
+    run_until_done(maker.connection, HistoryKind.ORDERS)
+    row = Order.objects.get(connection=maker.connection, order_id=sell.order_id)
+    assert row.status == OrderStatus.FILLED and row.executed_qty == QTY
 
 
 def test_it_never_replaces_a_newer_live_state_with_an_older_history_row(quiet):

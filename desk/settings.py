@@ -196,6 +196,9 @@ HISTORY_SLICE_SECONDS = env_int("HISTORY_SLICE_SECONDS", 20)
 HISTORY_SLICE_REQUESTS = env_int("HISTORY_SLICE_REQUESTS", 50)
 HISTORY_FORWARD_SECONDS = env_int("HISTORY_FORWARD_SECONDS", 300)
 HISTORY_MAX_SYMBOLS = env_int("HISTORY_MAX_SYMBOLS", 12)
+# Each pass re-reads the orders changed in this last stretch: the exchange's clock may run behind
+# ours and allOrders reads a database that can lag the matching engine.
+HISTORY_UPDATES_OVERLAP_SECONDS = env_int("HISTORY_UPDATES_OVERLAP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",

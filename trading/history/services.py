@@ -86,7 +86,7 @@ def _forward_pause() -> timedelta:
 
 
 def _updates_overlap() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "HISTORY_UPDATES_OVERLAP_SECONDS", 60)))
+    return timedelta(seconds=settings.HISTORY_UPDATES_OVERLAP_SECONDS)
 
 
 # --- outcome and pacing ---------------------------------------------------------------------------

@@ -68,7 +68,8 @@ def test_it_adds_a_second_connection_verified_by_the_sandbox(page, stack):
 def _database_bytes(stack) -> bytes:
     """Everything the stack's database holds, as an attacker with the disk or a dump sees it."""
     if stack.database_url.startswith("sqlite"):
-        files = list(Path(stack.var).glob("desk.sqlite3*"))
+        database = Path(stack.database_url.removeprefix("sqlite:///"))
+        files = list(database.parent.glob(database.name + "*"))  # with -wal / -shm
         assert files
         return b"".join(path.read_bytes() for path in files)
     import psycopg

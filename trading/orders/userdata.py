@@ -20,7 +20,7 @@ from accounts import crypto
 from accounts.exchange import client_for_connection
 from accounts.models import ExchangeConnection, KeyType
 from accounts.services.balances import connection_sync_balances
-from trading.models import Order
+from trading.models import Order, OrderList
 from trading.models.orders import OPEN_STATUSES
 from trading.orders import records
 
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 LISTEN_KEY_TTL_SECONDS = 60 * 60
 # Orders we hold as open but the exchange no longer lists: looked up one by one on resync.
 MAX_CLOSED_LOOKUPS = 50
+# listStatusType values of a list that is still working on the exchange.
+RUNNING_LIST_STATUSES = ("RESPONSE", "EXEC_STARTED")
 
 
 @functools.cache
@@ -111,19 +113,39 @@ def user_event_apply(*, connection_id: int, data: dict) -> str:
 
 
 def connection_resync(*, connection_id: int) -> int:
-    """Open orders, the fills they gained and balances over REST after a stream gap; how many
-    open orders the exchange listed."""
+    """Open orders, the fills they gained, OCO lists and balances over REST after a stream gap;
+    how many open orders the exchange listed."""
     connection = ExchangeConnection.objects.get(pk=connection_id)
     try:
         with client_for_connection(connection) as client:
             open_now = client.open_orders()
             ended = _vanished(client, connection, {(o.symbol, o.order_id) for o in open_now})
             _orders_resync(client, connection, [*open_now, *ended])
+            _lists_resync(client, connection)
     except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
         log.warning("connection %s: resync failed (%s)", connection_id, type(exc).__name__)
         return 0
     connection_sync_balances(connection_id=connection_id)
     return len(open_now)
+
+
+def _lists_resync(client: binanceus.Client, connection: ExchangeConnection) -> None:
+    """OCO lists we hold as still running that the exchange no longer lists as open ended while
+    we were away (their listStatus event is lost): read each once and store its final state."""
+    held = OrderList.objects.filter(
+        connection=connection,
+        list_status_type__in=RUNNING_LIST_STATUSES,
+        order_list_id__isnull=False,
+    )
+    if not held.exists():
+        return
+    open_ids = {ol.order_list_id for ol in client.open_order_lists()}
+    for row in held.exclude(order_list_id__in=open_ids)[:MAX_CLOSED_LOOKUPS]:
+        try:
+            ended = client.get_order_list(order_list_id=row.order_list_id)
+        except binanceus.APIError:
+            continue
+        records.order_list_store(connection=connection, order_list=ended, row=row)
 
 
 def _vanished(

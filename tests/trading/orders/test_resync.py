@@ -9,7 +9,7 @@ import requests
 
 import binanceus
 from trading.models import AccountTrade, Order, OrderStatus
-from trading.orders import userdata
+from trading.orders import records, userdata
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +69,29 @@ def test_it_brings_back_the_fills_of_an_order_that_filled_while_away(still_trade
     assert userdata.connection_resync(connection_id=conn.pk) == 0
     assert _my_trades_calls(ex.base) == calls
     assert AccountTrade.objects.filter(connection=conn).count() == 2
+
+
+def test_it_settles_an_oco_list_that_ended_while_away(still_trader):
+    conn, ex = still_trader
+    with binanceus.Client(ex.api_key, ex.secret, base_url=ex.base) as client:
+        placed = client.new_oco(
+            symbol="BTCUSD",
+            side="SELL",
+            quantity=Decimal("0.01"),
+            price=Decimal("61000.00"),
+            stop_price=Decimal("59000.00"),
+            stop_limit_price=Decimal("58900.00"),
+            stop_limit_time_in_force="GTC",
+        )
+        row = records.order_list_store(connection=conn, order_list=placed)
+        assert row.list_status_type == "EXEC_STARTED"
+        assert userdata.connection_resync(connection_id=conn.pk) == 2  # both legs still open
+        row.refresh_from_db()
+        assert row.list_status_type == "EXEC_STARTED"
+        # Canceled behind the desk's back, with no stream to bring the listStatus event.
+        client.cancel_order_list(symbol="BTCUSD", order_list_id=placed.order_list_id)
+    assert userdata.connection_resync(connection_id=conn.pk) == 0
+    row.refresh_from_db()
+    assert (row.list_status_type, row.list_order_status) == ("ALL_DONE", "ALL_DONE")
+    legs = Order.objects.filter(connection=conn, order_list=row)
+    assert sorted(leg.status for leg in legs) == [OrderStatus.CANCELED, OrderStatus.CANCELED]

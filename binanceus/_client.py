@@ -72,7 +72,8 @@ from ._models import (
     to_decimal,
 )
 from ._signing import ParamValue, Secret, encode_params
-from ._time import ServerClock, from_ms, now_ms, to_ms
+from ._time import ServerClock, from_ms, now_ms
+from ._time import to_ms_or_none as _ms
 from ._trading import TradingMethods, generate_client_order_id
 from ._trading_models import CancelReplaceResult
 from ._weights import InMemoryWeightBudget, WeightBudget, parse_rate_headers
@@ -108,10 +109,6 @@ def _nothing_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", exc.args[0])
         return isinstance(reason, NewConnectionError | ConnectTimeoutError)
     return False
-
-
-def _ms(dt: datetime | None) -> int | None:
-    return None if dt is None else to_ms(dt)
 
 
 def _amount(value: Decimal | int) -> Decimal:
@@ -518,8 +515,8 @@ class Client(TradingMethods):
             {
                 "symbol": symbol,
                 "interval": interval,
-                "startTime": None if start_time is None else to_ms(start_time),
-                "endTime": None if end_time is None else to_ms(end_time),
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
                 "limit": limit,
             },
         )
@@ -554,8 +551,8 @@ class Client(TradingMethods):
             {
                 "symbol": symbol,
                 "fromId": from_id,
-                "startTime": None if start_time is None else to_ms(start_time),
-                "endTime": None if end_time is None else to_ms(end_time),
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
                 "limit": limit,
             },
         )

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-__all__ = ["ServerClock", "from_ms", "from_ms_or_none", "now_ms", "to_ms"]
+__all__ = ["ServerClock", "from_ms", "from_ms_or_none", "now_ms", "to_ms", "to_ms_or_none"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -35,6 +35,11 @@ def to_ms(dt: datetime) -> int:
         raise ValueError("naive datetime: pass a timezone-aware datetime (e.g. tzinfo=UTC)")
     delta = dt - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def to_ms_or_none(dt: datetime | None) -> int | None:
+    """Like :func:`to_ms`; ``None`` (an optional time parameter left out) stays ``None``."""
+    return None if dt is None else to_ms(dt)
 
 
 class ServerClock:

@@ -10,17 +10,17 @@ breaks a filter raises :class:`~binanceus.OrderRejectedLocally` before anything 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ._endpoints import endpoint
 from ._errors import OrderRejectedLocally
-from ._filters import SymbolRules, check_oco, check_order
+from ._filters import FilterProblem, SymbolRules, check_oco, check_order
 from ._models import Order
 from ._signing import ParamValue
-from ._time import to_ms
+from ._time import to_ms_or_none as _ms
 from ._trading_models import (
     AccountTrade,
     CancelReplaceResult,
@@ -37,10 +37,6 @@ __all__ = ["TradingMethods", "generate_client_order_id"]
 def generate_client_order_id() -> str:
     """A fresh client order id (32 hex chars; the exchange allows up to 36)."""
     return uuid.uuid4().hex
-
-
-def _ms(dt: datetime | None) -> int | None:
-    return None if dt is None else to_ms(dt)
 
 
 def _upper(value: str | None) -> str | None:
@@ -99,11 +95,12 @@ class TradingMethods:
 
         def cached_symbol_rules(self, symbol: str) -> SymbolRules | None: ...
 
-    def _validate(self, symbol: str, **order: Any) -> None:
+    def _check_locally(
+        self, symbol: str, check: Callable[[SymbolRules], list[FilterProblem]]
+    ) -> None:
+        """Run ``check`` against the symbol's cached rules (none cached: nothing to check)."""
         rules = self.cached_symbol_rules(symbol)
-        if rules is None:
-            return
-        problems = check_order(rules, **order)
+        problems = check(rules) if rules is not None else []
         if problems:
             raise OrderRejectedLocally(symbol, problems)
 
@@ -154,16 +151,19 @@ class TradingMethods:
         return Order.from_api(self._call("POST /api/v3/order", params, client_order_id=coid))
 
     def _validate_fields(self, symbol: str, fields: Mapping[str, Any]) -> None:
-        self._validate(
+        self._check_locally(
             symbol,
-            side=fields["side"],
-            type=fields["type"],
-            quantity=fields["quantity"],
-            quote_order_qty=fields["quoteOrderQty"],
-            price=fields["price"],
-            stop_price=fields["stopPrice"],
-            trailing_delta=fields["trailingDelta"],
-            iceberg_qty=fields["icebergQty"],
+            lambda rules: check_order(
+                rules,
+                side=fields["side"],
+                type=fields["type"],
+                quantity=fields["quantity"],
+                quote_order_qty=fields["quoteOrderQty"],
+                price=fields["price"],
+                stop_price=fields["stopPrice"],
+                trailing_delta=fields["trailingDelta"],
+                iceberg_qty=fields["icebergQty"],
+            ),
         )
 
     @endpoint("POST /api/v3/order/test")
@@ -309,11 +309,9 @@ class TradingMethods:
         if (stop_limit_price is None) != (stop_limit_time_in_force is None):
             raise ValueError("stop_limit_price and stop_limit_time_in_force go together")
         if validate:
-            rules = self.cached_symbol_rules(symbol)
-            problems = (
-                []
-                if rules is None
-                else check_oco(
+            self._check_locally(
+                symbol,
+                lambda rules: check_oco(
                     rules,
                     side=side,
                     quantity=quantity,
@@ -323,10 +321,8 @@ class TradingMethods:
                     limit_iceberg_qty=limit_iceberg_qty,
                     stop_iceberg_qty=stop_iceberg_qty,
                     trailing_delta=trailing_delta,
-                )
+                ),
             )
-            if problems:
-                raise OrderRejectedLocally(symbol, problems)
         list_id = list_client_order_id or generate_client_order_id()
         params: dict[str, ParamValue | None] = {
             "symbol": symbol,

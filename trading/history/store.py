@@ -10,7 +10,6 @@ made, so re-seen ones are ignored.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
@@ -22,20 +21,12 @@ from trading.models import (
     Order,
     OrderList,
     OrderOrigin,
-    OrderStatus,
     PreventedMatch,
 )
+from trading.orders.records import order_updated_at, statuses_behind
 
 CHUNK = 500  # ids per IN (...) clause; well under SQLite's variable limit
 FINAL_LIST_STATUSES = ("ALL_DONE", "REJECT")
-# How far along an order is, as the live path ranks it; any other (final) status comes last.
-PROGRESS = (
-    (OrderStatus.SENDING, OrderStatus.UNKNOWN, OrderStatus.FAILED),
-    (OrderStatus.PENDING_NEW,),
-    (OrderStatus.NEW,),
-    (OrderStatus.PARTIALLY_FILLED,),
-    (OrderStatus.PENDING_CANCEL,),
-)
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -62,12 +53,8 @@ def _order_fields(o: binanceus.Order) -> dict:
         "self_trade_prevention_mode": o.self_trade_prevention_mode or "",
         "is_working": o.is_working,
         "exchange_created_at": o.time,
-        "exchange_updated_at": _updated(o),
+        "exchange_updated_at": order_updated_at(o),
     }
-
-
-def _updated(o: binanceus.Order) -> datetime | None:
-    return o.update_time or o.transact_time or o.time
 
 
 def orders_store(*, connection: ExchangeConnection, orders: Sequence[binanceus.Order]) -> None:
@@ -147,21 +134,14 @@ def _attach_desk_intents(connection, symbol, orders, lists, now) -> list[binance
 
 def _update_if_newer(connection, symbol, o: binanceus.Order, lists, now) -> None:
     # One conditional UPDATE: a newer state written meanwhile by the live path wins.
-    updated = _updated(o)
+    updated = order_updated_at(o)
     if updated is None:
         return
     Order.objects.filter(connection=connection, symbol=symbol, order_id=o.order_id).filter(
         Q(exchange_updated_at__isnull=True)
         | Q(exchange_updated_at__lt=updated)
-        | Q(exchange_updated_at=updated, status__in=_behind(o.status or ""))
+        | Q(exchange_updated_at=updated, status__in=statuses_behind(o.status or ""))
     ).update(order_list_id=lists.get(o.order_list_id), updated_at=now, **_order_fields(o))
-
-
-def _behind(status: str) -> list[str]:
-    """Stored statuses that ``status`` replaces when both are stamped with the same millisecond
-    (placed and filled at once, or read between two changes within one millisecond)."""
-    rank = next((i for i, group in enumerate(PROGRESS) if status in group), len(PROGRESS))
-    return [s for group in PROGRESS[:rank] for s in group]
 
 
 def _order_list_pks(connection, list_ids: set[int | None]) -> dict[int, int]:

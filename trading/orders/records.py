@@ -40,6 +40,16 @@ def _rank(status: str) -> int:
     return _RANK.get(status, _TERMINAL_RANK)
 
 
+def statuses_behind(status: str) -> list[str]:
+    """Stored statuses that ``status`` replaces when both carry the same exchange time."""
+    return [s for s, rank in _RANK.items() if rank < _rank(status)]
+
+
+def order_updated_at(order: binanceus.Order) -> datetime | None:
+    """When the exchange last changed the order, from whichever time the answer carries."""
+    return order.update_time or order.transact_time or order.time
+
+
 def _nonzero(value: Decimal | None) -> Decimal | None:
     return value if value else None
 
@@ -160,7 +170,7 @@ def order_store(
         "exchange_created_at": order.time or order.transact_time,
         "order_list": order_list,
     }
-    at = order.update_time or order.transact_time or order.time
+    at = order_updated_at(order)
     with transaction.atomic():
         row = _save_state(
             connection,

@@ -219,7 +219,7 @@ def order_place(
                 new_order_resp_type="FULL",
             )
     except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
-        return _order_failed(user, order, exc, ip=ip)
+        return _order_settled(user, order, OrderStatus.FAILED, exc, ip=ip)
     except binanceus.BinanceUSError as exc:  # ExecutionUnknown, or an answer we cannot read
         return order_mark_unknown(user=user, order=order, exc=exc, ip=ip)
     stored = records.order_store(connection=connection, order=answer)
@@ -235,52 +235,37 @@ def order_place(
     return stored
 
 
-def _order_failed(user, order: Order, exc: Exception, *, ip: str | None) -> Order:
-    code, message = _describe(exc)
-    with transaction.atomic():
-        order.status, order.error_code, order.error_message = (
-            OrderStatus.FAILED,
-            code,
-            message[:300],
-        )
-        order.save(update_fields=["status", "error_code", "error_message", "updated_at"])
-        _audit(
-            user=user,
-            connection=order.connection,
-            action="order.place",
-            outcome=AuditOutcome.ERROR,
-            params={**order.request, "clientOrderId": order.client_order_id},
-            code=code,
-            message=message,
-            ip=ip,
-        )
-        records.push_order(order)
-    return order
-
-
 def order_mark_unknown(*, user, order: Order, exc: Exception, ip: str | None = None) -> Order:
     """The request may have executed: check by client order id, never send it again."""
+    return _order_settled(user, order, OrderStatus.UNKNOWN, exc, ip=ip)
+
+
+def _order_settled(user, order: Order, status: str, exc: Exception, *, ip: str | None) -> Order:
+    """An intent the exchange refused (FAILED) or did not answer (UNKNOWN: queued for a check)."""
     from trading.tasks import reconcile_order  # tasks import services
 
+    unknown = status == OrderStatus.UNKNOWN
     code, message = _describe(exc)
     with transaction.atomic():
-        order.status, order.unknown_since = OrderStatus.UNKNOWN, timezone.now()
-        order.error_code, order.error_message = code, message[:300]
-        order.save(
-            update_fields=["status", "unknown_since", "error_code", "error_message", "updated_at"]
-        )
+        order.status, order.error_code, order.error_message = status, code, message[:300]
+        changed = ["status", "error_code", "error_message", "updated_at"]
+        if unknown:
+            order.unknown_since = timezone.now()
+            changed.append("unknown_since")
+        order.save(update_fields=changed)
         _audit(
             user=user,
             connection=order.connection,
             action="order.place",
-            outcome=AuditOutcome.UNKNOWN,
+            outcome=AuditOutcome.UNKNOWN if unknown else AuditOutcome.ERROR,
             params={**order.request, "clientOrderId": order.client_order_id},
             code=code,
             message=message,
             ip=ip,
         )
         records.push_order(order)
-        transaction.on_commit(lambda: _queue(reconcile_order, order.pk, countdown=1))
+        if unknown:
+            transaction.on_commit(lambda: _queue(reconcile_order, order.pk, countdown=1))
     return order
 
 
@@ -433,7 +418,7 @@ def order_replace(
     except binanceus.CancelReplaceFailed as exc:
         result = exc.result
     except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
-        _order_failed(user, new, exc, ip=ip)
+        _order_settled(user, new, OrderStatus.FAILED, exc, ip=ip)
         _action_failed(user, order.connection, "order.replace", params, exc, ip=ip)
     except binanceus.BinanceUSError as exc:
         new = order_mark_unknown(user=user, order=new, exc=exc, ip=ip)

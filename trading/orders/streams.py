@@ -130,7 +130,6 @@ class UserDataStreams:
 
 def _wanted() -> dict[int, tuple[str, str | None]]:
     """{connection id: (its WebSocket base URL, its listen key or None)}."""
-    return {
-        c.pk: (c.ws_url, userdata.listen_key_get(connection_id=c.pk))
-        for c in userdata.streamable_connections()
-    }
+    connections = userdata.streamable_connections()
+    keys = userdata.listen_keys_of(connections)
+    return {c.pk: (c.ws_url, keys[c.pk]) for c in connections}

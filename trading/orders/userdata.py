@@ -43,13 +43,17 @@ def _redis() -> redis.Redis:
 
 
 def _key_name(connection_id: int) -> str:
-    # The API key's fingerprint is part of the name: a key rotated to another account (or a
-    # reused row id) never inherits a listen key that reads someone else's activity.
     fingerprint = (
         ExchangeConnection.objects.filter(pk=connection_id)
         .values_list("key_fingerprint", flat=True)
         .first()
     )
+    return _key_name_of(connection_id, fingerprint)
+
+
+def _key_name_of(connection_id: int, fingerprint: str | None) -> str:
+    # The API key's fingerprint is part of the name: a key rotated to another account (or a
+    # reused row id) never inherits a listen key that reads someone else's activity.
     return f"desk:listen-key:{connection_id}:{fingerprint}"
 
 
@@ -63,6 +67,15 @@ def streamable_connections() -> list[ExchangeConnection]:
 
 def listen_key_get(*, connection_id: int) -> str | None:
     return _redis().get(_key_name(connection_id))
+
+
+def listen_keys_of(connections: list[ExchangeConnection]) -> dict[int, str | None]:
+    """{connection id: its listen key or None}, in one Redis round trip (the stream process
+    asks every few seconds)."""
+    if not connections:
+        return {}
+    names = [_key_name_of(c.pk, c.key_fingerprint) for c in connections]
+    return dict(zip((c.pk for c in connections), _redis().mget(names), strict=True))
 
 
 def listen_key_ensure(*, connection_id: int) -> str | None:

@@ -50,8 +50,12 @@ def terminate(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def start_sandbox(*extra: str, seed: int = 1) -> tuple[subprocess.Popen, str]:
+def start_sandbox(
+    *extra: str, seed: int = 1, log: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``log``: a file for the sandbox's output (default: inherit the test run's)."""
     port = free_port()
+    out = log.open("w") if log else None
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -67,7 +71,11 @@ def start_sandbox(*extra: str, seed: int = 1) -> tuple[subprocess.Popen, str]:
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=out,
+        stderr=subprocess.STDOUT if out else None,
     )
+    if out:
+        out.close()  # the child holds its own descriptor
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:

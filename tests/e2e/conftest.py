@@ -70,7 +70,9 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
     stack.manage("migrate", "--noinput")
     stack.manage("seed_demo", "--bootstrap", str(bootstrap))
 
-    sandbox, sandbox_url = start_sandbox("--bootstrap", str(bootstrap), seed=7)
+    sandbox, sandbox_url = start_sandbox(
+        "--bootstrap", str(bootstrap), seed=7, log=logs / "sandbox.log"
+    )
     env["SANDBOX_REST_URL"] = sandbox_url
     env["SANDBOX_WS_URL"] = sandbox_url.replace("http://", "ws://")
     port, fanout_port = free_port(), free_port()
@@ -111,6 +113,21 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
     yield stack
     for proc in reversed(procs):
         terminate(proc)
+    _fail_on_tracebacks(logs)
+
+
+def _fail_on_tracebacks(logs: Path) -> None:
+    """Whatever the browser did, no process of the stack may have logged a traceback: an
+    exception that only reaches a log is a defect the page never shows."""
+    found = []
+    for log in sorted(logs.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback (most recent call last)"):
+                tail = next((t for t in lines[i + 1 :] if t and not t.startswith(" ")), "?")
+                found.append(f"{log.name}:{i + 1}: {tail}")
+    if found:
+        pytest.fail("tracebacks in the stack's logs:\n" + "\n".join(found), pytrace=False)
 
 
 # Package scope: Playwright's sync API keeps an event loop running in this thread until it

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
 from django import forms
 from django.utils import timezone
 
+from desk.fields import MONEY_DIGITS, MONEY_PLACES
 from desk.money import plain
 from transfers.models import AmountKind, CatchUp, RecurrenceKind, TransferSchedule
-from transfers.recurrence import RecurrenceError
-from transfers.scheduling import schedule_first_run
-from transfers.selectors import MASTER, WEEKDAY_NAMES, party_email
+from transfers.recurrence import MAX_EVERY, MAX_YEARS_AHEAD, RecurrenceError
+from transfers.scheduling import schedule_check
+from transfers.selectors import (
+    MASTER,
+    WEEKDAY_NAMES,
+    HistoryFilters,
+    party_email,
+    schedule_zone_name,
+)
 
 MAX_DECIMALS = 8  # the exchange's precision for transfer amounts
+MAX_WHOLE_DIGITS = MONEY_DIGITS - MONEY_PLACES  # what the money columns hold before the point
+# Plain digits only: no exponent (1e400), NaN/Infinity, digit grouping or non-ASCII digits.
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @cache
@@ -25,14 +39,48 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-def _amount_field(label: str = "Amount") -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        max_digits=38,
-        decimal_places=MAX_DECIMALS,
-        error_messages={"max_decimal_places": f"at most {MAX_DECIMALS} decimal places"},
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+class AmountField(forms.DecimalField):
+    """An amount as the exchange and our money columns take it, typed as plain digits."""
+
+    def __init__(self, **kwargs):
+        size = f"at most {MAX_WHOLE_DIGITS} digits before the point and {MAX_DECIMALS} after"
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        )
+        super().__init__(
+            max_digits=MAX_WHOLE_DIGITS + MAX_DECIMALS,
+            decimal_places=MAX_DECIMALS,
+            error_messages={
+                "invalid": "enter a number in plain digits, like 12.5",
+                "max_digits": size,
+                "max_whole_digits": size,
+                "max_decimal_places": f"at most {MAX_DECIMALS} decimal places",
+            },
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if value and not PLAIN_DECIMAL.match(value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class WholeNumberField(forms.IntegerField):
+    """An integer typed as ASCII digits (``int()`` would take "١٢" or "1_000" too)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if value and not PLAIN_INTEGER.match(value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def _no_control_characters(value: str) -> None:
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise forms.ValidationError("no control characters (line breaks, tabs…)")
 
 
 class _PartiesMixin:
@@ -54,8 +102,9 @@ class TransferForm(_PartiesMixin, forms.Form):
     from_party = forms.ChoiceField(label="From")
     to_party = forms.ChoiceField(label="To")
     asset = forms.ChoiceField()
-    amount = _amount_field()
-    request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    amount = AmountField(label="Amount")
+    # Checked in clean(): a hidden field's own error would not be shown to anyone.
+    request_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, parties, assets, balances: dict[str, dict[str, Decimal]], **kwargs):
         kwargs.setdefault("initial", {}).setdefault("request_key", uuid.uuid4().hex)
@@ -74,14 +123,12 @@ class TransferForm(_PartiesMixin, forms.Form):
             raise forms.ValidationError("must be more than zero")
         return amount
 
-    def clean_request_key(self) -> str:
-        try:
-            return uuid.UUID(self.cleaned_data["request_key"]).hex
-        except ValueError:
-            raise forms.ValidationError("reload the form and try again") from None
-
     def clean(self):
         cleaned = super().clean()
+        try:
+            cleaned["request_key"] = uuid.UUID(cleaned.get("request_key") or "").hex
+        except ValueError:
+            self.add_error(None, "This form is out of date or damaged: reload the page.")
         self._check_parties(cleaned)
         src, asset, amount = cleaned.get("from_party"), cleaned.get("asset"), cleaned.get("amount")
         if src and asset and amount is not None and "amount" not in self.errors:
@@ -113,12 +160,12 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class ScheduleForm(_PartiesMixin, forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, validators=[_no_control_characters])
     from_party = forms.ChoiceField(label="From")
     to_party = forms.ChoiceField(label="To")
     asset = forms.ChoiceField()
     amount_kind = forms.ChoiceField(label="Amount kind", choices=AmountKind.choices)
-    amount = _amount_field("Amount / floor / target")
+    amount = AmountField(label="Amount / floor / target")
     recurrence = forms.ChoiceField(choices=RecurrenceKind.choices)
     starts_at = LocalDateTimeField(
         label="Starts at (in the time zone below)",
@@ -128,14 +175,16 @@ class ScheduleForm(_PartiesMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
     )
-    every = forms.IntegerField(label="Every N (hours or days)", min_value=1, initial=1)
+    every = WholeNumberField(
+        label="Every N (hours or days)", min_value=1, max_value=max(MAX_EVERY.values()), initial=1
+    )
     weekdays = forms.TypedMultipleChoiceField(
         required=False,
         coerce=int,
         choices=list(enumerate(WEEKDAY_NAMES)),
         widget=forms.CheckboxSelectMultiple,
     )
-    monthday = forms.IntegerField(label="Day of month", required=False, min_value=1, max_value=31)
+    monthday = WholeNumberField(label="Day of month", required=False, min_value=1, max_value=31)
     cron = forms.CharField(
         required=False, max_length=100, help_text="minute hour day month weekday"
     )
@@ -143,6 +192,15 @@ class ScheduleForm(_PartiesMixin, forms.Form):
     catch_up = forms.ChoiceField(
         label="After an outage", choices=CatchUp.choices, initial=CatchUp.RUN_ONCE
     )
+
+    # Where a rule's own error is shown, by recurrence kind (else on "starts at").
+    RULE_FIELDS = {
+        "hourly": "every",
+        "daily": "every",
+        "weekly": "weekdays",
+        "monthly": "monthday",
+        "cron": "cron",
+    }
 
     def __init__(self, *args, parties, assets, now: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,7 +212,7 @@ class ScheduleForm(_PartiesMixin, forms.Form):
 
     @classmethod
     def initial_for(cls, schedule: TransferSchedule) -> dict:
-        tz = zoneinfo.ZoneInfo(schedule.timezone)
+        tz = zoneinfo.ZoneInfo(schedule_zone_name(schedule))
         return {
             "name": schedule.name,
             "from_party": schedule.from_email or MASTER,
@@ -171,6 +229,12 @@ class ScheduleForm(_PartiesMixin, forms.Form):
             "timezone": schedule.timezone,
             "catch_up": schedule.catch_up,
         }
+
+    def clean_cron(self) -> str:
+        cron = self.cleaned_data["cron"]
+        if not cron.isascii():
+            raise forms.ValidationError("use digits 0–9 and * , - / only")
+        return cron
 
     def clean(self):
         cleaned = super().clean()
@@ -201,6 +265,17 @@ class ScheduleForm(_PartiesMixin, forms.Form):
         else:
             # fold=0: a wall time inside a DST gap resolves like the recurrence rules do.
             starts_at = local.replace(tzinfo=tz)
+            try:
+                in_utc = starts_at.astimezone(UTC)
+            except OverflowError:  # 9999-12-31 in New York is in year 10000 in UTC
+                in_utc = None
+            latest = now + timedelta(days=365 * MAX_YEARS_AHEAD)
+            if in_utc is None or not EARLIEST_START <= in_utc <= latest:
+                self.add_error(
+                    "starts_at",
+                    f"choose a time from 1970 to {MAX_YEARS_AHEAD} years from now",
+                )
+                return
         cleaned["starts_at"] = starts_at
         if kind == RecurrenceKind.WEEKLY and not cleaned.get("weekdays"):
             self.add_error("weekdays", "choose at least one weekday")
@@ -213,10 +288,11 @@ class ScheduleForm(_PartiesMixin, forms.Form):
             return
         probe = TransferSchedule(**self._model_fields(cleaned))
         try:
-            first = schedule_first_run(probe, now=now)
+            # The run after the first too: a rule that fires once and then cannot be planned
+            # would fail at every planning tick instead of here.
+            first = schedule_check(probe, now=now)
         except RecurrenceError as exc:
-            field = {"cron": "cron", "weekly": "weekdays", "monthly": "monthday"}.get(kind)
-            self.add_error(field, str(exc))
+            self.add_error(self.RULE_FIELDS.get(kind, "starts_at"), str(exc))
             return
         if first is None:
             self.add_error("starts_at", "that time has already passed")
@@ -249,17 +325,72 @@ class ScheduleForm(_PartiesMixin, forms.Form):
 class AccountEmailForm(forms.Form):
     account_email = forms.EmailField(
         label="Master account email",
+        max_length=254,  # the column's length
         help_text="The email the exchange knows the master account by.",
     )
 
 
+def _date_filter(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "enter a real date as YYYY-MM-DD"},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 class HistoryFilterForm(forms.Form):
-    email = forms.ChoiceField(label="Sub-account", required=False)
-    asset = forms.ChoiceField(required=False)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    """A bad filter is an error to show, never a filter silently dropped (which would list, or
+    export, every record)."""
+
+    email = forms.ChoiceField(
+        label="Sub-account",
+        required=False,
+        error_messages={"invalid_choice": "not a sub-account of this connection"},
+    )
+    asset = forms.ChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "no stored transfers of that asset: pick one listed"},
+    )
+    since = _date_filter("From (UTC)")
+    until = _date_filter("To (UTC)")
 
     def __init__(self, *args, emails: list[str], assets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].choices = [("", "All sub-accounts"), *[(e, e) for e in emails]]
         self.fields["asset"].choices = [("", "All assets"), *[(a, a) for a in assets]]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "must be on or after the “from” date")
+        return cleaned
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:  # each widget points at its message (the page's alert)
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"errors-{name}"}
+                )
+
+    def problems(self) -> str:
+        """The errors in one line, each with its field's label (for the CSV export's 400)."""
+        return "; ".join(
+            f"{self[name].label if name in self.fields else 'Filter'}: {' '.join(errors)}"
+            for name, errors in self.errors.items()
+        )
+
+    def filters(self) -> HistoryFilters:
+        """The filters asked for (none for an unbound form); only for a valid form."""
+        if not self.is_bound:
+            return HistoryFilters()
+        d = self.cleaned_data
+        return HistoryFilters(
+            email=d.get("email") or "",
+            asset=d.get("asset") or "",
+            since=d.get("since"),
+            until=d.get("until"),
+        )

@@ -28,11 +28,20 @@ OVERLAP = timedelta(minutes=5)
 
 def transfer_history_sync(*, connection_id: int, now: datetime | None = None) -> int:
     """Fetch new history rows for every sub-account of the connection; returns how many were
-    stored. On an exchange error nothing moves the cursor, so the next sync retries the span."""
+    stored. On an error nothing moves the cursor, so the next sync retries the span; the error
+    is kept on the cursor for the history page."""
     connection = ExchangeConnection.objects.get(pk=connection_id)
     cursor, _ = TransferHistoryCursor.objects.get_or_create(connection=connection)
     if not connection.is_active or connection.key_type != KeyType.EXCHANGE:
         return 0
+    try:
+        return _sync(connection, cursor, now=now or timezone.now())
+    except Exception as exc:
+        log.exception("connection %s: transfer history sync failed", connection_id)
+        return _fail(cursor, f"Sync failed ({type(exc).__name__}); it will be tried again.")
+
+
+def _sync(connection: ExchangeConnection, cursor: TransferHistoryCursor, *, now) -> int:
     emails = list(SubAccount.objects.filter(connection=connection).values_list("email", flat=True))
     start = cursor.newest_time - OVERLAP if cursor.newest_time else None
     try:
@@ -45,9 +54,9 @@ def transfer_history_sync(*, connection_id: int, now: datetime | None = None) ->
             for email in emails:
                 rows += _fetch(client, email=email, start=start)
     except binanceus.BinanceUSError as exc:
-        log.info("connection %s: transfer history unavailable: %s", connection_id, exc)
+        log.info("connection %s: transfer history unavailable: %s", connection.pk, exc)
         return _fail(cursor, describe_error(exc))
-    return _store(connection, cursor, rows, now=now or timezone.now())
+    return _store(connection, cursor, rows, now=now)
 
 
 def _fetch(client: binanceus.Client, *, email: str, start: datetime | None):

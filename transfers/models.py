@@ -52,6 +52,8 @@ class TransferSchedule(models.Model):
     catch_up = models.CharField(max_length=10, choices=CatchUp.choices, default=CatchUp.RUN_ONCE)
 
     is_paused = models.BooleanField(default=False)
+    # Why the desk paused it (its rule failed while planning); blank when the owner paused it.
+    paused_reason = models.CharField(max_length=300, blank=True)
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

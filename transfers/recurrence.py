@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MAX_YEARS_AHEAD = 5
+# "Every N hours / days" fires at least once in the horizon the other rules are searched over.
+MAX_EVERY = {"hourly": 24 * 365 * MAX_YEARS_AHEAD, "daily": 365 * MAX_YEARS_AHEAD}
 
 
 class RecurrenceError(ValueError):
@@ -33,6 +35,16 @@ class Rule:
     @property
     def time_of_day(self) -> time:
         return self.starts_at.astimezone(self.tz).time().replace(second=0, microsecond=0)
+
+
+def rule_check(rule: Rule) -> None:
+    """Refuse a step longer than the horizon: the run after the first could not be found."""
+    limit = MAX_EVERY.get(rule.kind)
+    if limit is not None and not 1 <= rule.every <= limit:
+        unit = "hours" if rule.kind == "hourly" else "days"
+        raise RecurrenceError(
+            f"every N {unit}: N must be 1–{limit} ({MAX_YEARS_AHEAD} years at most)"
+        )
 
 
 def wall_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import ExchangeConnection
+from desk.money import plain
 from transfers.models import AmountKind, RunStatus, TransferRun, TransferSchedule
-from transfers.scheduling import schedule_first_run
+from transfers.scheduling import schedule_check
 
 SCHEDULE_FIELDS = (
     "name",
@@ -38,7 +39,8 @@ SCHEDULE_FIELDS = (
 
 
 class TransferRequestConflict(Exception):
-    """The request key belongs to another connection's transfer (a forged or reused form)."""
+    """The request key already names a different transfer: another connection's (a forged or
+    reused form), or the same form submitted again with other content (a second tab)."""
 
 
 def connection_set_account_email(
@@ -74,7 +76,9 @@ def transfer_request(
     """A run for a "transfer now" form, queued for the worker once the row is committed.
 
     ``request_key`` comes from the form, so a double submit (or a reload of the POST) finds the
-    run the first submit made instead of creating a second one.
+    run the first submit made instead of creating a second one. The same key with different
+    content (the form open in two tabs) raises ``TransferRequestConflict``: never merged into
+    the first run, never sent.
     """
     defaults = {
         "connection": connection,
@@ -85,16 +89,19 @@ def transfer_request(
         "amount_kind": amount_kind,
         "amount_param": amount,
     }
-    try:
-        with transaction.atomic():
-            run, created = TransferRun.objects.get_or_create(
-                request_key=request_key, defaults=defaults
-            )
-    except IntegrityError:  # a concurrent submit of the same form inserted it first
-        run, created = TransferRun.objects.get(request_key=request_key), False
-    if run.connection_id != connection.pk:
-        raise TransferRequestConflict("This form was already used for another connection.")
-    if created:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run, created = TransferRun.objects.get_or_create(
+                    request_key=request_key, defaults=defaults
+                )
+        except IntegrityError:  # a concurrent submit of the same form inserted it first
+            run, created = TransferRun.objects.get(request_key=request_key), False
+        if run.connection_id != connection.pk:
+            raise TransferRequestConflict("This form was already used for another connection.")
+        if not created:
+            _check_same_request(run, defaults)
+            return run
         audit_record(
             user=user,
             action="transfer.request",
@@ -111,6 +118,30 @@ def transfer_request(
         )
         _queue(run.pk)
     return run
+
+
+_REQUEST_PARTS = {
+    "amount_param": "amount",
+    "asset": "asset",
+    "from_email": "source",
+    "to_email": "destination",
+    "amount_kind": "amount kind",
+}
+
+
+def _check_same_request(run: TransferRun, asked: dict[str, Any]) -> None:
+    """A resubmitted form must ask for exactly what its first submit asked for."""
+    differ = [label for f, label in _REQUEST_PARTS.items() if getattr(run, f) != asked[f]]
+    if not differ:
+        return
+    what = " and ".join(differ)
+    amount = plain(run.amount_param) if run.amount_param is not None else "?"
+    raise TransferRequestConflict(
+        f"This form was already submitted with a different {what} "
+        f"({amount} {run.asset} from {run.from_email or 'master'} to "
+        f"{run.to_email or 'master'}); nothing new was sent. Reload the page to make a new "
+        "transfer."
+    )
 
 
 def transfer_retry(*, run: TransferRun, user, ip: str | None = None) -> TransferRun:
@@ -139,7 +170,8 @@ def _queue(run_id: int) -> None:
 
 # --- schedules ----------------------------------------------------------------------------------
 def _next_run(schedule: TransferSchedule, now: datetime | None) -> datetime | None:
-    return schedule_first_run(schedule, now=now or timezone.now())
+    """Raises ``RecurrenceError`` for a rule that cannot keep firing."""
+    return schedule_check(schedule, now=now or timezone.now())
 
 
 def _params(schedule: TransferSchedule) -> dict[str, Any]:
@@ -197,12 +229,14 @@ def schedule_set_paused(
     *, schedule: TransferSchedule, paused: bool, user, ip: str | None = None, now=None
 ) -> TransferSchedule:
     """Pausing stops planning. Resuming starts again from now: the ticks missed while paused
-    were skipped on purpose, so they must not come back as a catch-up run."""
-    schedule.is_paused = paused
-    fields = ["is_paused", "updated_at"]
+    were skipped on purpose, so they must not come back as a catch-up run. Resuming a rule that
+    cannot keep firing raises ``RecurrenceError`` and changes nothing; either way the desk's
+    reason for an automatic pause is cleared, since the owner has now acted."""
+    fields = ["is_paused", "paused_reason", "updated_at"]
     if not paused:
         schedule.next_run_at = _next_run(schedule, now)
         fields.append("next_run_at")
+    schedule.is_paused, schedule.paused_reason = paused, ""
     with transaction.atomic():
         schedule.save(update_fields=fields)
         audit_record(

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -226,11 +227,14 @@ def schedule_runs(*, schedule: TransferSchedule, limit: int = 100) -> QuerySet[T
 def schedule_upcoming(
     *, schedule: TransferSchedule, count: int = 5, now: datetime | None = None
 ) -> list[datetime]:
-    """The next ``count`` firing times from now (paused schedules still show their rule)."""
-    rule = schedule_rule(schedule)
+    """The next ``count`` firing times from now (paused schedules still show their rule).
+
+    A rule that cannot be computed shows the times found so far: the page of a schedule the
+    planner paused for that very reason must still open."""
     out: list[datetime] = []
     at = (now or timezone.now()) - timedelta(microseconds=1)
     try:
+        rule = schedule_rule(schedule)
         while len(out) < count:
             nxt = next_after(rule, at)
             if nxt is None:
@@ -239,14 +243,31 @@ def schedule_upcoming(
             at = nxt
     except RecurrenceError:
         pass
+    except Exception:
+        log.exception("schedule %s: upcoming runs cannot be computed", schedule.pk)
     return out
+
+
+def schedule_zone_name(schedule: TransferSchedule) -> str:
+    """The zone to show the schedule's times in: its own, or UTC if the stored name is not a
+    zone this machine knows (the planner pauses such a schedule; its pages still open)."""
+    try:
+        ZoneInfo(schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return "UTC"
+    return schedule.timezone
 
 
 def schedule_describe(schedule: TransferSchedule) -> str:
     """The rule in words, with times in the schedule's own time zone."""
-    from zoneinfo import ZoneInfo
+    try:
+        return _describe(schedule)
+    except (TypeError, ValueError, IndexError, OverflowError):  # fields no form would save
+        return f"{schedule.recurrence} rule that cannot be read"
 
-    local = schedule.starts_at.astimezone(ZoneInfo(schedule.timezone))
+
+def _describe(schedule: TransferSchedule) -> str:
+    local = schedule.starts_at.astimezone(ZoneInfo(schedule_zone_name(schedule)))
     at = f"{local:%H:%M} {schedule.timezone}"
     n = schedule.every
     kind = schedule.recurrence

@@ -238,11 +238,21 @@ def runs_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.TRANSFER_STALE_SECONDS)
     counts = {"requeued": _requeue_dead_claims(stale), "executed": 0, "failed": 0, "waiting": 0}
+    counts["errors"] = 0
     pending = TransferRun.objects.filter(
         Q(status=RunStatus.UNKNOWN) | Q(status=RunStatus.SENDING, sent_at__lt=stale)
-    ).select_related("connection", "connection__user")
-    for run in pending:
-        counts[_reconcile_one(run, now)] += 1
+    ).values_list("pk", flat=True)
+    for run_id in pending:
+        # One run at a time, loaded on its own: a run that cannot be settled (or even read)
+        # is logged and left for the next pass, and never keeps the others unsettled.
+        try:
+            run = TransferRun.objects.select_related("connection", "connection__user").get(
+                pk=run_id
+            )
+            counts[_reconcile_one(run, now)] += 1
+        except Exception:
+            log.exception("run %s: reconciliation failed; will retry", run_id)
+            counts["errors"] += 1
     return counts
 
 

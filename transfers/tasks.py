@@ -14,7 +14,7 @@ def execute_run(run_id: int) -> None:
 def plan_transfers() -> None:
     # New runs, and planned runs whose message was lost (a worker killed with it in hand):
     # sending either twice is harmless, since only one claim can succeed.
-    for run_id in [*scheduling.schedules_plan_due(), *scheduling.runs_stranded()]:
+    for run_id in scheduling.runs_to_send():
         execute_run.delay(run_id)
 
 

@@ -9,7 +9,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -162,7 +162,12 @@ def _schedule_form(connection, data=None, *, initial=None, extra_asset="", now=N
 def schedule_list(request, pk: int):
     connection = get_connection_for_user(request.user, pk)
     rows = [
-        (s, selectors.schedule_describe(s), selectors.amount_describe(s))
+        (
+            s,
+            selectors.schedule_describe(s),
+            selectors.amount_describe(s),
+            selectors.schedule_zone_name(s),
+        )
         for s in selectors.schedule_list(connection=connection)
     ]
     return render(request, "transfers/schedule_list.html", {"connection": connection, "rows": rows})
@@ -239,6 +244,7 @@ def schedule_detail(request, pk: int, sid: int):
         {
             "connection": connection,
             "schedule": schedule,
+            "zone": selectors.schedule_zone_name(schedule),
             "rule": selectors.schedule_describe(schedule),
             "amount_text": selectors.amount_describe(schedule),
             "upcoming": selectors.schedule_upcoming(schedule=schedule),
@@ -252,10 +258,17 @@ def schedule_detail(request, pk: int, sid: int):
 def schedule_pause(request, pk: int, sid: int):
     connection = get_connection_for_user(request.user, pk)
     schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
-    schedules.schedule_set_paused(
-        schedule=schedule, paused=not schedule.is_paused, user=request.user, ip=client_ip(request)
-    )
-    messages.success(request, "Schedule paused." if schedule.is_paused else "Schedule resumed.")
+    try:
+        schedules.schedule_set_paused(
+            schedule=schedule,
+            paused=not schedule.is_paused,
+            user=request.user,
+            ip=client_ip(request),
+        )
+    except RecurrenceError as exc:
+        messages.error(request, f"Not resumed: {exc}. Edit the schedule first.")
+    else:
+        messages.success(request, "Schedule paused." if schedule.is_paused else "Schedule resumed.")
     return redirect("transfers:schedule", pk=connection.pk, sid=schedule.pk)
 
 
@@ -270,7 +283,7 @@ def schedule_delete(request, pk: int, sid: int):
 
 
 # --- history ------------------------------------------------------------------------------------
-def _history_filters(request, connection) -> tuple[HistoryFilterForm, selectors.HistoryFilters]:
+def _history_filters(request, connection) -> HistoryFilterForm:
     form = HistoryFilterForm(
         request.GET or None,
         emails=list(
@@ -278,19 +291,23 @@ def _history_filters(request, connection) -> tuple[HistoryFilterForm, selectors.
         ),
         assets=selectors.history_assets(connection=connection),
     )
-    if not form.is_valid():
-        return form, selectors.HistoryFilters()
-    d = form.cleaned_data
-    return form, selectors.HistoryFilters(
-        email=d["email"], asset=d["asset"], since=d["since"], until=d["until"]
-    )
+    form.is_valid()
+    return form
+
+
+def _filters_refused(form: HistoryFilterForm) -> bool:
+    return form.is_bound and not form.is_valid()
 
 
 @login_required
 def history_list(request, pk: int):
     connection = get_connection_for_user(request.user, pk)
-    form, filters = _history_filters(request, connection)
-    records = selectors.history_records(connection=connection, filters=filters)
+    form = _history_filters(request, connection)
+    refused = _filters_refused(form)
+    # Refused, not dropped: a dropped filter would list every record as if it were the answer.
+    records = (
+        [] if refused else selectors.history_records(connection=connection, filters=form.filters())
+    )
     page = Paginator(records, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -300,6 +317,7 @@ def history_list(request, pk: int):
         {
             "connection": connection,
             "form": form,
+            "refused": refused,
             "page": page,
             "query": query.urlencode(),
             "cursor": selectors.history_cursor(connection=connection),
@@ -315,8 +333,13 @@ class _Echo:
 @login_required
 def history_csv(request, pk: int):
     connection = get_connection_for_user(request.user, pk)
-    _, filters = _history_filters(request, connection)
-    records = selectors.history_records(connection=connection, filters=filters).iterator()
+    form = _history_filters(request, connection)
+    if _filters_refused(form):
+        # Never a wider export than asked for: a bad filter is refused, not dropped.
+        return HttpResponseBadRequest(
+            f"Filter not applied: {form.problems()}", content_type="text/plain; charset=utf-8"
+        )
+    records = selectors.history_records(connection=connection, filters=form.filters()).iterator()
     writer = csv.writer(_Echo())
 
     def rows():

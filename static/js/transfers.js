@@ -30,6 +30,13 @@
     } catch (e) { /* keep the server's default */ }
   }
 
+  // --- forms that ask before doing something that cannot be undone (no inline handlers: CSP) ---
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (event) {
+      if (!window.confirm(f.dataset.confirm)) event.preventDefault();
+    });
+  });
+
   // --- run page: poll the run every 2 s until it is executed, failed or skipped -----------------
   const run = document.getElementById("run");
   if (run && run.dataset.final === "0") {

@@ -9,12 +9,20 @@ def _ascii_token(value: str, name: str) -> str:
     return value
 
 
+class _KeyInput(forms.TextInput):
+    """Visible while typed, but never written back into the page: after a failed submit the
+    key is entered again, like the secret (the app renders no credential)."""
+
+    def format_value(self, value):
+        return None
+
+
 class KeyPairForm(forms.Form):
     api_key = forms.CharField(
         label="API key",
         max_length=128,
         strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=_KeyInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     # render_value=False: a secret is never written back into the page, even on a failed submit.
     api_secret = forms.CharField(
@@ -43,22 +51,24 @@ class ConnectionCreateForm(KeyPairForm):
     )
     field_order = ["label", "key_type", "environment", "rail", "api_key", "api_secret"]
 
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_label(self) -> str:
-        label = self.cleaned_data["label"].strip()
-        if self.user is not None and self.user.connections.filter(label=label).exists():
-            raise forms.ValidationError("You already have a connection with this label.")
-        return label
+    # A label already in use and a key already stored are the service's rules
+    # (accounts.services.connections): every entry point gets them, with the database's own
+    # notion of "the same label".
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("key_type") == KeyType.CUSTODIAL and not cleaned.get("rail"):
-            self.add_error("rail", "Custodial Solution keys need the custodian's rail.")
-        elif cleaned.get("key_type") != KeyType.CUSTODIAL:
-            cleaned["rail"] = ""
+        if cleaned.get("key_type") != KeyType.CUSTODIAL:
+            cleaned["rail"] = ""  # other key types have no rail: whatever was typed is unused
+            self.errors.pop("rail", None)
+        elif "rail" not in self.errors:  # else the field's own error (too long…) says it
+            rail = cleaned.get("rail")
+            if not rail:
+                self.add_error("rail", "Custodial Solution keys need the custodian's rail.")
+            elif not (rail.isascii() and rail.isalnum()):
+                self.add_error("rail", "Custodian (rail) must contain only letters and digits.")
+            else:
+                # The exchange names partners in upper case (the client upper-cases it too).
+                cleaned["rail"] = rail.upper()
         return cleaned
 
 
@@ -72,8 +82,12 @@ class AuditFilterForm(forms.Form):
         required=False, choices=[("", "any outcome"), *AuditOutcome.choices]
     )
     connection = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, actions: list[str], connections, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,3 +96,10 @@ class AuditFilterForm(forms.Form):
             ("", "any connection"),
             *((c.pk, c.label) for c in connections),
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned

@@ -21,7 +21,8 @@ class ExchangeConnection(models.Model):
     """One Binance.US API key pair belonging to one user.
 
     The key and secret are stored only as Fernet tokens (see ``accounts.crypto``); nothing in the
-    app renders them. ``key_fingerprint`` is what people see.
+    app renders them. ``key_fingerprint`` is what people see; ``api_key_lookup`` (a keyed HMAC of
+    the key, never shown) is how a key already stored in another connection is recognised.
     """
 
     user = models.ForeignKey(
@@ -35,6 +36,7 @@ class ExchangeConnection(models.Model):
     api_key_encrypted = models.TextField(editable=False)
     api_secret_encrypted = models.TextField(editable=False)
     key_fingerprint = models.CharField(max_length=16, editable=False)
+    api_key_lookup = models.CharField(max_length=64, blank=True, editable=False)
 
     is_active = models.BooleanField(default=True)
     needs_new_keys = models.BooleanField(default=False)

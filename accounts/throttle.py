@@ -7,12 +7,17 @@ until the window passes: a locked-out attacker learns nothing from further guess
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 
 
 def _keys(*, scope: str, username: str, ip: str | None) -> list[str]:
-    keys = [f"desk:throttle:{scope}:user:{username.strip().lower()}"]
+    # Hashed: the username is whatever was typed (10,000 characters, spaces, control
+    # characters), and a cache key must stay short and plain.
+    user = hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+    keys = [f"desk:throttle:{scope}:user:{user}"]
     if ip:
         keys.append(f"desk:throttle:{scope}:ip:{ip}")
     return keys

@@ -8,18 +8,25 @@ from trading.market.keys import SYMBOL_RE
 from trading.selectors import default_symbol, market_symbols
 
 
+def _connection_pk(raw: str | None) -> int | None:
+    """The ``connection`` parameter as an id; empty means the first connection. ASCII digits
+    only ("²" is a digit to str.isdigit() but not to int()), and no more than an id can have."""
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise Http404("No such connection.")
+    return int(raw)
+
+
 @login_required
 def home(request):
-    connection_pk = request.GET.get("connection")
-    if connection_pk is not None and not connection_pk.isdigit():
-        raise Http404("No such connection.")
     data = dashboard_data(
-        user=request.user, connection_pk=int(connection_pk) if connection_pk else None
+        user=request.user, connection_pk=_connection_pk(request.GET.get("connection"))
     )
     if data.connection:
         connection_request_sync(connection=data.connection)
-    symbol = request.GET.get("symbol", default_symbol()).upper()
-    if not SYMBOL_RE.match(symbol):
+    symbol = (request.GET.get("symbol") or default_symbol()).upper()
+    if not SYMBOL_RE.fullmatch(symbol):  # match() would let a trailing newline through
         raise Http404("No such symbol.")
     return render(
         request,

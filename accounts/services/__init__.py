@@ -2,6 +2,7 @@
 
 from accounts.services.balances import connection_request_sync, connection_sync_balances
 from accounts.services.connections import (
+    ConnectionInputError,
     ConnectionVerificationError,
     connection_create,
     connection_delete,
@@ -14,6 +15,7 @@ from accounts.services.connections import (
 from accounts.services.subaccounts import subaccounts_request_sync, subaccounts_sync
 
 __all__ = [
+    "ConnectionInputError",
     "ConnectionVerificationError",
     "connection_create",
     "connection_delete",

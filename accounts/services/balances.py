@@ -53,10 +53,12 @@ def balances_store(
 def connection_sync_balances(*, connection_id: int) -> None:
     """Fetch the account from the exchange and store its balances; push them to open pages.
 
-    An undecryptable key marks the connection as needing new keys and sends nothing.
+    An undecryptable key marks the connection as needing new keys and sends nothing; an
+    exchange error is kept on the row for its page; a row deleted since the sync was queued is
+    nothing to do. None of them is an error of the task: the sweep queues every row on its own.
     """
-    connection = ExchangeConnection.objects.get(pk=connection_id)
-    if not connection.is_active or connection.key_type != KeyType.EXCHANGE:
+    connection = ExchangeConnection.objects.filter(pk=connection_id).first()
+    if connection is None or not connection.is_active or connection.key_type != KeyType.EXCHANGE:
         return
     try:
         client = client_for_connection(connection)

@@ -2,17 +2,22 @@
 
 Exchange calls happen outside database transactions; rows are written only after the exchange
 has answered, so a failed verification leaves nothing behind. Every action is audited.
+
+A user's labels are unique (the database says so too), and so are their API keys per
+environment: a key stored twice would be synced, traded and audited twice under two names.
+Both are checked before the exchange is asked, and again when the row is written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -24,6 +29,86 @@ from accounts.models import AuditOutcome, ExchangeConnection, KeyType
 from accounts.services.balances import balances_store
 
 log = logging.getLogger(__name__)
+
+
+class ConnectionInputError(Exception):
+    """The input is refused before anything was sent or saved, e.g. it conflicts with the
+    user's other connections. ``errors`` maps form field names to their messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+LABEL_IN_USE = "You already have a connection with this label."
+LABEL_MAX_LENGTH = ExchangeConnection._meta.get_field("label").max_length
+
+
+def _label_clean(label: str) -> str:
+    label = label.strip()
+    if not label:
+        raise ConnectionInputError({"label": "Enter a label."})
+    if len(label) > LABEL_MAX_LENGTH:
+        raise ConnectionInputError({"label": f"At most {LABEL_MAX_LENGTH} characters."})
+    return label
+
+
+def _label_taken(*, user, label: str, exclude_pk: int | None) -> bool:
+    """Exactly the database's rule (``unique_label_per_user``) on the stripped label: one
+    differing in case or inner spacing is another label."""
+    return ExchangeConnection.objects.filter(user=user, label=label).exclude(pk=exclude_pk).exists()
+
+
+@sensitive_variables("api_key")
+def _label_holding_key(
+    *, user, environment: str, api_key: str, exclude_pk: int | None
+) -> str | None:
+    """The label of the user's other connection in ``environment`` that stores ``api_key``.
+    Compared by keyed fingerprint: Fernet tokens are not comparable, and no key is decrypted."""
+    return (
+        ExchangeConnection.objects.filter(
+            user=user, environment=environment, api_key_lookup__in=crypto.key_lookups(api_key)
+        )
+        .exclude(pk=exclude_pk)
+        .values_list("label", flat=True)
+        .first()
+    )
+
+
+@sensitive_variables("api_key")
+def _conflicts_check(
+    *,
+    user,
+    environment: str,
+    label: str | None = None,
+    api_key: str | None = None,
+    exclude_pk: int | None = None,
+) -> None:
+    """Refuse a label the user already uses, or an API key they already store in another
+    connection of the same environment (it would be synced, traded and audited twice)."""
+    errors = {}
+    if label is not None and _label_taken(user=user, label=label, exclude_pk=exclude_pk):
+        errors["label"] = LABEL_IN_USE
+    if api_key is not None:
+        holder = _label_holding_key(
+            user=user, environment=environment, api_key=api_key, exclude_pk=exclude_pk
+        )
+        if holder is not None:
+            errors["api_key"] = f"This API key is already stored in your connection “{holder}”."
+    if errors:
+        raise ConnectionInputError(errors)
+
+
+@contextlib.contextmanager
+def _label_race_as_input_error(*, user, label: str, exclude_pk: int | None = None):
+    """Around a transaction: the database's label constraint, hit by a concurrent request
+    between check and write, becomes the same field error the check gives."""
+    try:
+        yield
+    except IntegrityError:
+        if _label_taken(user=user, label=label, exclude_pk=exclude_pk):
+            raise ConnectionInputError({"label": LABEL_IN_USE}) from None
+        raise
 
 
 class ConnectionVerificationError(Exception):
@@ -101,6 +186,8 @@ def connection_create(
     rail: str = "",
     ip: str | None = None,
 ) -> ExchangeConnection:
+    label = _label_clean(label)
+    _conflicts_check(user=user, environment=environment, label=label, api_key=api_key)
     params = {"label": label, "key_type": key_type, "environment": environment, "rail": rail}
     try:
         verification = credentials_verify(
@@ -113,17 +200,17 @@ def connection_create(
     except ConnectionVerificationError as exc:
         _audit_failure(user=user, action="connection.create", exc=exc, params=params, ip=ip)
         raise
-    with transaction.atomic():
+    with _label_race_as_input_error(user=user, label=label), transaction.atomic():
+        # Again: another request may have stored the label or key while the exchange answered.
+        _conflicts_check(user=user, environment=environment, label=label, api_key=api_key)
         connection = ExchangeConnection(
             user=user,
             label=label,
             key_type=key_type,
             environment=environment,
             custodian_rail=rail,
-            api_key_encrypted=crypto.encrypt(api_key),
-            api_secret_encrypted=crypto.encrypt(api_secret),
-            key_fingerprint=crypto.fingerprint(api_key),
         )
+        _store_keys(connection, api_key=api_key, api_secret=api_secret)
         _apply_verification(connection, verification)
         connection.save()
         if key_type == KeyType.EXCHANGE:
@@ -137,6 +224,14 @@ def connection_create(
         )
         _after_verified(connection)
     return connection
+
+
+@sensitive_variables("api_key", "api_secret")
+def _store_keys(connection: ExchangeConnection, *, api_key: str, api_secret: str) -> None:
+    connection.api_key_encrypted = crypto.encrypt(api_key)
+    connection.api_secret_encrypted = crypto.encrypt(api_secret)
+    connection.key_fingerprint = crypto.fingerprint(api_key)
+    connection.api_key_lookup = crypto.key_lookup(api_key)
 
 
 def _after_verified(connection: ExchangeConnection) -> None:
@@ -153,6 +248,12 @@ def connection_replace_keys(
     *, connection: ExchangeConnection, api_key: str, api_secret: str, ip: str | None = None
 ) -> ExchangeConnection:
     """Swap in a new key pair for the same connection after the exchange accepts it."""
+    _conflicts_check(
+        user=connection.user,
+        environment=connection.environment,
+        api_key=api_key,
+        exclude_pk=connection.pk,
+    )
     try:
         verification = credentials_verify(
             key_type=connection.key_type,
@@ -171,9 +272,13 @@ def connection_replace_keys(
         )
         raise
     with transaction.atomic():
-        connection.api_key_encrypted = crypto.encrypt(api_key)
-        connection.api_secret_encrypted = crypto.encrypt(api_secret)
-        connection.key_fingerprint = crypto.fingerprint(api_key)
+        _conflicts_check(
+            user=connection.user,
+            environment=connection.environment,
+            api_key=api_key,
+            exclude_pk=connection.pk,
+        )
+        _store_keys(connection, api_key=api_key, api_secret=api_secret)
         _apply_verification(connection, verification)
         connection.save()
         audit_record(
@@ -192,31 +297,45 @@ def connection_import(
 ) -> ExchangeConnection:
     """Store credentials without asking the exchange (demo seeding, before the sandbox runs).
     The first balance sync fills in what the exchange says about the key."""
-    return ExchangeConnection.objects.create(
-        user=user,
-        label=label,
-        key_type=key_type,
-        environment=environment,
-        api_key_encrypted=crypto.encrypt(api_key),
-        api_secret_encrypted=crypto.encrypt(api_secret),
-        key_fingerprint=crypto.fingerprint(api_key),
-    )
+    label = _label_clean(label)
+    with _label_race_as_input_error(user=user, label=label), transaction.atomic():
+        _conflicts_check(user=user, environment=environment, label=label, api_key=api_key)
+        connection = ExchangeConnection(
+            user=user, label=label, key_type=key_type, environment=environment
+        )
+        _store_keys(connection, api_key=api_key, api_secret=api_secret)
+        connection.save()
+    return connection
 
 
-@transaction.atomic
 def connection_rename(
     *, connection: ExchangeConnection, label: str, ip: str | None = None
 ) -> ExchangeConnection:
-    old = connection.label
-    connection.label = label
-    connection.save(update_fields=["label", "updated_at"])
-    audit_record(
+    label = _label_clean(label)
+    _conflicts_check(
         user=connection.user,
-        action="connection.rename",
-        connection=connection,
-        params={"from": old, "to": label},
-        ip=ip,
+        environment=connection.environment,
+        label=label,
+        exclude_pk=connection.pk,
     )
+    old = connection.label
+    try:
+        with (
+            _label_race_as_input_error(user=connection.user, label=label, exclude_pk=connection.pk),
+            transaction.atomic(),
+        ):
+            connection.label = label
+            connection.save(update_fields=["label", "updated_at"])
+            audit_record(
+                user=connection.user,
+                action="connection.rename",
+                connection=connection,
+                params={"from": old, "to": label},
+                ip=ip,
+            )
+    except ConnectionInputError:
+        connection.label = old
+        raise
     return connection
 
 

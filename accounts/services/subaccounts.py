@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 def subaccounts_sync(*, connection_id: int) -> int:
     """List the connection's sub-accounts with their status and assets; returns how many.
 
-    A key that is not a master's simply lists none.
+    A key that is not a master's simply lists none; nor does a row deleted since the sync was
+    queued, or one whose key cannot be decrypted.
     """
-    connection = ExchangeConnection.objects.get(pk=connection_id)
-    if not connection.is_active or connection.key_type != KeyType.EXCHANGE:
+    connection = ExchangeConnection.objects.filter(pk=connection_id).first()
+    if connection is None or not connection.is_active or connection.key_type != KeyType.EXCHANGE:
         return 0
     try:
         client = client_for_connection(connection)

@@ -26,14 +26,18 @@ CSV_COLUMNS = [
 ]
 
 
-def _filters(request) -> tuple[AuditFilterForm, AuditFilters]:
+def _filters(request) -> tuple[AuditFilterForm, AuditFilters | None]:
+    """The filters from the query string; None (and the form's field errors) when any is
+    invalid: a filter that cannot be applied must not quietly widen what is shown."""
     form = AuditFilterForm(
         request.GET or None,
         actions=audit_actions_for_user(user=request.user),
         connections=connection_list_for_user(user=request.user),
     )
-    if not form.is_valid():
+    if not form.is_bound:
         return form, AuditFilters()
+    if not form.is_valid():
+        return form, None
     d = form.cleaned_data
     return form, AuditFilters(
         action=d["action"],
@@ -44,10 +48,7 @@ def _filters(request) -> tuple[AuditFilterForm, AuditFilters]:
     )
 
 
-@login_required
-def audit_list(request):
-    form, filters = _filters(request)
-    records = audit_records_for_user(user=request.user, filters=filters)
+def _list_page(request, form, records, *, status=200):
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -55,7 +56,16 @@ def audit_list(request):
         request,
         "accounts/audit_list.html",
         {"form": form, "page": page, "query": query.urlencode()},
+        status=status,
     )
+
+
+@login_required
+def audit_list(request):
+    form, filters = _filters(request)
+    if filters is None:
+        return _list_page(request, form, [], status=400)
+    return _list_page(request, form, audit_records_for_user(user=request.user, filters=filters))
 
 
 class _Echo:
@@ -65,7 +75,9 @@ class _Echo:
 
 @login_required
 def audit_export(request):
-    _, filters = _filters(request)
+    form, filters = _filters(request)
+    if filters is None:  # the filter form with its errors, not a file
+        return _list_page(request, form, [], status=400)
     records = audit_records_for_user(user=request.user, filters=filters).iterator()
     writer = csv.writer(_Echo())
 

@@ -23,8 +23,15 @@ from accounts.forms_auth import (
 
 
 def _next_url(request, default: str = "/") -> str:
+    """Where to go after the check: a path of this site, or a URL of it (a stale POST's
+    referer). Anything else, such as "-1" (which ``redirect()`` would take for a view name) or a
+    control character, is the default."""
     target = request.POST.get("next") or request.GET.get("next") or default
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    if (
+        target.startswith(("/", "http://", "https://"))
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    ):
         return target
     return default
 

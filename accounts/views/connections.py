@@ -28,12 +28,14 @@ def connection_list(request):
 @recent_auth_required
 @sensitive_post_parameters(*SECRET_FIELDS)
 def connection_create(request):
-    form = ConnectionCreateForm(request.POST or None, user=request.user)
+    form = ConnectionCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             connection = services.connection_create(
                 user=request.user, ip=client_ip(request), **form.cleaned_data
             )
+        except services.ConnectionInputError as exc:
+            _add_errors(form, exc)
         except services.ConnectionVerificationError as exc:
             form.add_error(None, str(exc))
         else:
@@ -42,9 +44,12 @@ def connection_create(request):
     return render(request, "accounts/connection_form.html", {"form": form})
 
 
-@login_required
-def connection_detail(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+def _add_errors(form, exc: services.ConnectionInputError) -> None:
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
+def _detail_page(request, connection, *, rename_form=None, status=200):
     return render(
         request,
         "accounts/connection_detail.html",
@@ -52,9 +57,15 @@ def connection_detail(request, pk: int):
             "connection": connection,
             "balances": balance_list(connection=connection),
             "subaccounts": subaccount_list(connection=connection),
-            "rename_form": ConnectionRenameForm(initial={"label": connection.label}),
+            "rename_form": rename_form or ConnectionRenameForm(initial={"label": connection.label}),
         },
+        status=status,
     )
+
+
+@login_required
+def connection_detail(request, pk: int):
+    return _detail_page(request, get_connection_for_user(request.user, pk))
 
 
 @login_required
@@ -63,13 +74,17 @@ def connection_rename(request, pk: int):
     connection = get_connection_for_user(request.user, pk)
     form = ConnectionRenameForm(request.POST)
     if form.is_valid():
-        services.connection_rename(
-            connection=connection, label=form.cleaned_data["label"], ip=client_ip(request)
-        )
-        messages.success(request, "Connection renamed.")
-    else:
-        messages.error(request, "Label: " + "; ".join(form.errors.get("label", [])))
-    return redirect("accounts:detail", pk=connection.pk)
+        try:
+            services.connection_rename(
+                connection=connection, label=form.cleaned_data["label"], ip=client_ip(request)
+            )
+        except services.ConnectionInputError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Connection renamed.")
+            return redirect("accounts:detail", pk=connection.pk)
+    # The page again, with the label as typed and what is wrong with it next to the field.
+    return _detail_page(request, connection, rename_form=form, status=400)
 
 
 @login_required
@@ -83,6 +98,8 @@ def connection_replace_keys(request, pk: int):
             services.connection_replace_keys(
                 connection=connection, ip=client_ip(request), **form.cleaned_data
             )
+        except services.ConnectionInputError as exc:
+            _add_errors(form, exc)
         except services.ConnectionVerificationError as exc:
             form.add_error(None, str(exc))
         else:

@@ -13,7 +13,7 @@ from django.conf import settings
 from accounts.exchange import market_client, market_ws_url
 from trading.market import watchers
 from trading.market.hub import MarketHub
-from trading.market.keys import book_cache_key, market_group
+from trading.market.keys import book_cache_key, cache_key, cached_keys, market_group
 from trading.market.watchers import WATCHED_KEY, redis_client, watch_key
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
@@ -224,3 +224,126 @@ async def test_it_sends_at_most_ten_books_a_second_without_delaying_a_steady_fee
                 await layer.receive(channel)
                 received += 1
     assert received == 19
+
+
+# --- pages opening and closing while the hub publishes -------------------------------------------
+# The hub's tasks share its dicts and take turns at every await. These tests run the exact
+# interleaving the stream process met (issue 17, item 12): another task's work lands while
+# `publish` awaits a send, driven through the hub's own API instead of left to timing.
+
+TICKER_EVENT = {
+    "e": "24hrTicker",
+    "E": 1_700_000_000_000,
+    "c": "101.5",
+    "p": "1.5",
+    "P": "1.5",
+    "o": "100",
+    "h": "102",
+    "l": "99",
+    "v": "12",
+    "q": "1218",
+}
+KLINE_EVENT = {
+    "e": "kline",
+    "E": 1_700_000_000_000,
+    "k": {
+        "i": "1m",
+        "t": 1_699_999_980_000,
+        "o": "100",
+        "h": "102",
+        "l": "99",
+        "c": "101.5",
+        "v": "12",
+        "x": False,
+    },
+}
+
+
+class _LayerWithATurnBetween:
+    """The real channel layer, except that the first send of ``event_type`` to ``group``
+    first lets ``meanwhile`` run: what the hub's other tasks may do whenever ``publish``
+    awaits a send."""
+
+    def __init__(self, layer, *, group, event_type, meanwhile):
+        self.layer, self.group, self.event_type = layer, group, event_type
+        self.meanwhile = meanwhile
+
+    async def group_send(self, group, message):
+        if (group, message["type"]) == (self.group, self.event_type) and self.meanwhile:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()
+        await self.layer.group_send(group, message)
+
+
+@contextlib.asynccontextmanager
+async def watched_hub(pages: dict[str, str]):
+    """A hub whose watchers ({symbol: page}) and upstream subscriptions are real, with nothing
+    consuming the upstream: the test feeds it events through ``dispatch`` and publishes."""
+    import binanceus
+
+    redis = redis_client()
+    await _forget_watchers(redis)
+    for symbol, page in pages.items():
+        await watchers.watch(symbol, page, redis=redis)
+    hub = MarketHub(
+        ws_url=market_ws_url(), fetch_snapshot=None, redis=redis, channel_layer=get_channel_layer()
+    )
+    try:
+        async with binanceus.MarketStreamPool(market_ws_url()) as pool:
+            hub.stream = pool
+            await hub.reconcile()
+            yield hub, redis
+    finally:
+        await _forget_watchers(redis)
+
+
+async def _receive_types(layer, channel, n: int) -> list[str]:
+    async with asyncio.timeout(10):
+        return [orjson.loads((await layer.receive(channel))["text"])["type"] for _ in range(n)]
+
+
+async def test_it_publishes_while_a_just_opened_feed_gets_its_first_kline(use_sandbox):
+    """A page has just opened: its ticker is pending, and the first kline arrives while
+    publish is sending that ticker. That grew the dict publish was iterating."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(market_group("BTCUSD"), channel)
+    async with watched_hub({"BTCUSD": "page-1"}) as (hub, _redis):
+        await hub.dispatch("btcusd@ticker", TICKER_EVENT)
+
+        async def kline_arrives():
+            await hub.dispatch("btcusd@kline_1m", KLINE_EVENT)
+
+        hub.layer = _LayerWithATurnBetween(
+            layer, group=market_group("BTCUSD"), event_type="market.ticker", meanwhile=kline_arrives
+        )
+        await hub.publish()  # was: RuntimeError: dictionary changed size during iteration
+        await hub.publish()
+        sent = await _receive_types(layer, channel, 3)
+    assert sorted(sent) == ["book", "kline", "ticker"]  # the kline is not lost either
+
+
+@pytest.mark.parametrize("closing", ["the-next-feed", "the-feed-being-sent"])
+async def test_it_leaves_no_cache_for_a_page_closed_while_publishing(use_sandbox, closing):
+    """Two pages are open; one closes while publish is sending the first feed's book (the
+    next feed in the loop, or that very feed). The closed symbol's cache stays empty: a page
+    opening later must not be shown its last messages as live."""
+    layer = get_channel_layer()
+    pages = {"BTCUSD": "page-1", "ETHUSD": "page-2"}
+    async with watched_hub(pages) as (hub, redis):
+        first, second = list(hub.feeds)
+        for symbol in (first, second):
+            await hub.dispatch(f"{symbol.lower()}@ticker", TICKER_EVENT)
+        closed, kept = (second, first) if closing == "the-next-feed" else (first, second)
+
+        async def page_closes():
+            await watchers.unwatch(closed, pages[closed], redis=redis)
+            await hub.reconcile()
+
+        hub.layer = _LayerWithATurnBetween(
+            layer, group=market_group(first), event_type="market.book", meanwhile=page_closes
+        )
+        await hub.publish()
+        assert set(hub.feeds) == {kept}
+        assert await redis.exists(*cached_keys(closed)) == 0
+        assert await redis.exists(cache_key(kept, "ticker")) == 1

@@ -235,7 +235,9 @@ class MarketHub:
         if kind.startswith("depth"):
             feed.last_exchange_time = data.get("E", 0)
             before = feed.book.state
-            changed = await feed.book.feed(data)
+            changed = await feed.book.feed(data)  # may await a snapshot: pages come and go
+            if self.feeds.get(feed.symbol) is not feed:
+                return  # dropped meanwhile; its cached messages are already deleted
             if changed or feed.book.state != before:
                 feed.book_dirty = True
                 await self._send_book_if_due(feed)
@@ -256,7 +258,12 @@ class MarketHub:
 
     # --- fan-out ------------------------------------------------------------------------------
     async def publish(self) -> None:
+        # Every await below lets the other tasks run: the consumer adds to a feed's pending
+        # messages, reconcile adds and drops feeds as pages open and close. So this loops over
+        # snapshots only, and skips a feed dropped (or replaced) since the snapshot was taken.
         for feed in list(self.feeds.values()):
+            if self.feeds.get(feed.symbol) is not feed:
+                continue
             await self._send_book_if_due(feed)
             if feed.pending_trades:
                 # The group gets only the new trades, newest first; the cache holds the whole
@@ -277,14 +284,19 @@ class MarketHub:
                     cache_key=keys.trades_cache_key(feed.symbol),
                     cache=tape,
                 )
-            for kind, message in feed.pending.items():
+            # Taken, not cleared afterwards: what arrives during the sends waits for the next
+            # round instead of changing the dict under the loop (or being cleared unsent).
+            pending, feed.pending = feed.pending, {}
+            for kind, message in pending.items():
                 await self._send(
                     keys.market_group(feed.symbol),
                     f"market.{kind}",
                     message,
                     cache_key=keys.cache_key(feed.symbol, kind),
                 )
-            feed.pending.clear()
+            if self.feeds.get(feed.symbol) is not feed:
+                # Dropped while its own messages went out: what they cached is not kept current.
+                await self.redis.delete(*keys.cached_keys(feed.symbol))
         if self.pending_minis:
             changed = {
                 "type": "miniTickers",

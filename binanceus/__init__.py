@@ -57,6 +57,11 @@ Exceptions::
     │                               (.endpoint, .client_order_id, .params);
     │                               alias ExecutionUnknownError
     ├── StreamError                 websocket connect failure / rejected control message
+    │   ├── RequestRejected         the server answered a websocket request with an error
+    │   │                           (.code, .msg)
+    │   ├── RequestTimeout          (also TimeoutError) no answer within the timeout
+    │   └── ConnectionLost          (also ConnectionError) the connection dropped before
+    │                               the answer
     ├── OrderBookError
     │   ├── SequenceGap             depth diff does not continue the sequence
     │   └── BookNotSynced           diff applied without a snapshot
@@ -117,6 +122,7 @@ from ._errors import (
     CancelReplaceFailed,
     CancelReplaceRejected,
     ClientError,
+    ConnectionLost,
     ExecutionUnknown,
     ExecutionUnknownError,
     InsufficientBalance,
@@ -128,8 +134,11 @@ from ._errors import (
     OrderNotFound,
     OrderRejectedLocally,
     RateLimited,
+    RequestRejected,
+    RequestTimeout,
     ServerError,
     ServiceUnavailable,
+    StreamError,
     TransportError,
     WeightLimitExceeded,
 )
@@ -175,7 +184,6 @@ from ._streams import (
     Reconnected,
     SendBudget,
     SocketStats,
-    StreamError,
     StreamMessage,
     StreamStats,
     UserStream,
@@ -223,6 +231,7 @@ __all__ = [
     "ClientError",
     "CommissionRate",
     "CommissionRates",
+    "ConnectionLost",
     "Coverage",
     "CreditLineAccount",
     "CreditLineAlert",
@@ -280,6 +289,8 @@ __all__ = [
     "RateLimited",
     "Reconnected",
     "RedisWeightBudget",
+    "RequestRejected",
+    "RequestTimeout",
     "SendBudget",
     "SequenceGap",
     "ServerClock",

@@ -47,7 +47,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._filters import FilterProblem
+    from ._symbol_rules import FilterProblem
     from ._trading_models import CancelReplaceResult
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "CancelReplaceFailed",
     "CancelReplaceRejected",
     "ClientError",
+    "ConnectionLost",
     "ExecutionUnknown",
     "ExecutionUnknownError",
     "IPBanned",
@@ -68,8 +69,11 @@ __all__ = [
     "OrderNotFound",
     "OrderRejectedLocally",
     "RateLimited",
+    "RequestRejected",
+    "RequestTimeout",
     "ServerError",
     "ServiceUnavailable",
+    "StreamError",
     "TransportError",
     "WeightLimitExceeded",
     "error_for",
@@ -78,6 +82,27 @@ __all__ = [
 
 class BinanceUSError(Exception):
     """Base class of every exception raised by this package."""
+
+
+class StreamError(BinanceUSError):
+    """A stream could not connect, or the server rejected a control message."""
+
+
+class RequestRejected(StreamError):
+    """The server answered a websocket request with an error (``.code``, ``.msg``)."""
+
+    def __init__(self, message: str, *, code: int | None = None, msg: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.msg = msg
+
+
+class RequestTimeout(StreamError, TimeoutError):
+    """No answer to a websocket request within its timeout."""
+
+
+class ConnectionLost(StreamError, ConnectionError):
+    """The websocket connection dropped before a request was answered (or sent)."""
 
 
 class TransportError(BinanceUSError):

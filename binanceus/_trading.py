@@ -30,6 +30,7 @@ from ._trading_models import (
     RateLimitUsage,
     order_or_list,
 )
+from ._transport import Transport
 
 __all__ = ["TradingMethods", "generate_client_order_id"]
 
@@ -80,18 +81,12 @@ def _need_one(what: str, *values: object) -> None:
         raise ValueError(f"pass {what}")
 
 
-class TradingMethods:
-    """The trading endpoints; needs the host class's ``_call`` and rules cache."""
+class TradingMethods(Transport):
+    """The trading endpoints; the symbol rules cache comes from the market methods."""
+
+    areas = ("trading",)
 
     if TYPE_CHECKING:
-
-        def _call(
-            self,
-            key: str,
-            params: Mapping[str, ParamValue | None] | None = None,
-            *,
-            client_order_id: str | None = None,
-        ) -> Any: ...
 
         def cached_symbol_rules(self, symbol: str) -> SymbolRules | None: ...
 

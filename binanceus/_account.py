@@ -1,0 +1,175 @@
+"""Account-area methods (``account`` and ``user_stream`` areas), and key verification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ._account_models import (
+    AssetDistribution,
+    CreditLineAccount,
+    CustodianBalance,
+    KeyType,
+    KeyVerification,
+    TradeFee,
+)
+from ._custody import DEFAULT_CUSTODIAL_RAIL
+from ._endpoints import endpoint
+from ._models import (
+    Account,
+    AccountStatus,
+    ApiTradingStatus,
+    to_decimal,
+)
+from ._signing import ParamValue
+from ._time import to_ms_or_none as _ms
+from ._transport import Transport
+
+
+class AccountMethods(Transport):
+    """The account area, the user data stream's listen keys and :meth:`verify`."""
+
+    areas = ("account", "user_stream")
+
+    # -- account ----------------------------------------------------------------------------
+
+    @endpoint("GET /api/v3/account")
+    def account(self) -> Account:
+        return Account.from_api(self._call("GET /api/v3/account"))
+
+    @endpoint("GET /sapi/v3/accountStatus")
+    def account_status(self) -> AccountStatus:
+        return AccountStatus.from_api(self._call("GET /sapi/v3/accountStatus"))
+
+    @endpoint("GET /sapi/v3/apiTradingStatus")
+    def api_trading_status(self) -> ApiTradingStatus:
+        return ApiTradingStatus.from_api(self._call("GET /sapi/v3/apiTradingStatus"))
+
+    @endpoint("GET /sapi/v1/asset/query/trading-fee")
+    def trade_fee(self, *, symbol: str | None = None) -> list[TradeFee]:
+        """Maker / taker fee rates for one symbol, or for all when ``symbol`` is None."""
+        data = self._call("GET /sapi/v1/asset/query/trading-fee", {"symbol": symbol})
+        rows = [data] if isinstance(data, dict) else data
+        return [TradeFee.from_api(r) for r in rows]
+
+    @endpoint("GET /sapi/v1/asset/query/trading-volume")
+    def trading_volume(self) -> Decimal:
+        """Total trade volume of the past 30 days (USD)."""
+        data = self._call("GET /sapi/v1/asset/query/trading-volume")
+        return to_decimal(data["past30DaysTradingVolume"])
+
+    @endpoint("GET /sapi/v1/asset/assetDistributionHistory")
+    def asset_distribution_history(
+        self,
+        *,
+        asset: str | None = None,
+        category: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AssetDistribution]:
+        data = self._call(
+            "GET /sapi/v1/asset/assetDistributionHistory",
+            {
+                "asset": asset,
+                "category": category,
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+            },
+        )
+        return [AssetDistribution.from_api(r) for r in data.get("rows", []) or []]
+
+    # -- key verification -------------------------------------------------------------------
+
+    def verify(self, key_type: KeyType = "exchange", *, rail: str | None = None) -> KeyVerification:
+        """Check this client's key against the endpoints its key type may call.
+
+        - ``"exchange"``: ``GET /api/v3/account`` + ``/sapi/v3/accountStatus`` +
+          ``/sapi/v3/apiTradingStatus``.
+        - ``"custodial"``: ``GET /sapi/v1/custodian/balance`` for ``rail``. Every custodial
+          endpoint requires a rail, so without one the spec's example partner
+          (:data:`DEFAULT_CUSTODIAL_RAIL`, ``"ANCHORAGE"``) is used.
+        - ``"credit_line"``: ``GET /sapi/v2/cl/account``.
+
+        Rejections propagate as the typed exceptions (:class:`AuthenticationError`, ...).
+        """
+        raw: dict[str, Any] = {}
+
+        def fetch(key: str, params: Mapping[str, ParamValue | None] | None = None) -> Any:
+            raw[key] = self._call(key, params)
+            return raw[key]
+
+        if key_type == "exchange":
+            account = Account.from_api(fetch("GET /api/v3/account"))
+            status = AccountStatus.from_api(fetch("GET /sapi/v3/accountStatus"))
+            trading = ApiTradingStatus.from_api(fetch("GET /sapi/v3/apiTradingStatus"))
+            return KeyVerification(
+                key_type="exchange",
+                can_trade=account.can_trade,
+                can_withdraw=account.can_withdraw,
+                can_deposit=account.can_deposit,
+                permissions=list(account.permissions),
+                account_status=status.status,
+                trading_locked=trading.is_locked,
+                trading_indicators={k: list(v) for k, v in trading.indicators.items()},
+                balances=list(account.balances),
+                raw=raw,
+                account=account,
+                status=status,
+                trading_status=trading,
+            )
+        if key_type == "custodial":
+            rail = (rail or DEFAULT_CUSTODIAL_RAIL).upper()
+            balance = CustodianBalance.from_api(
+                fetch("GET /sapi/v1/custodian/balance", {"rail": rail})
+            )
+            return KeyVerification(
+                key_type="custodial",
+                can_trade=None,
+                can_withdraw=None,
+                can_deposit=None,
+                permissions=[],
+                account_status=None,
+                trading_locked=None,
+                trading_indicators={},
+                balances=[b.as_balance() for b in balance.exchange_wallet_balance],
+                raw=raw,
+                rail=rail,
+                custodial_balances=[b.as_balance() for b in balance.custodial_account_balance],
+                custodian_balance=balance,
+            )
+        if key_type == "credit_line":
+            cl = CreditLineAccount.from_api(fetch("GET /sapi/v2/cl/account"))
+            return KeyVerification(
+                key_type="credit_line",
+                can_trade=cl.can_trade,
+                can_withdraw=None,
+                can_deposit=None,
+                permissions=[],
+                account_status=None,
+                trading_locked=None,
+                trading_indicators={},
+                balances=list(cl.balances),
+                raw=raw,
+                credit_line_account=cl,
+            )
+        raise ValueError(
+            f"key_type must be 'exchange', 'custodial' or 'credit_line', not {key_type!r}"
+        )
+
+    # -- user data stream -------------------------------------------------------------------
+
+    @endpoint("POST /api/v3/userDataStream")
+    def create_listen_key(self) -> str:
+        return str(self._call("POST /api/v3/userDataStream")["listenKey"])
+
+    @endpoint("PUT /api/v3/userDataStream")
+    def keepalive_listen_key(self, listen_key: str) -> None:
+        self._call("PUT /api/v3/userDataStream", {"listenKey": listen_key})
+
+    @endpoint("DELETE /api/v3/userDataStream")
+    def close_listen_key(self, listen_key: str) -> None:
+        self._call("DELETE /api/v3/userDataStream", {"listenKey": listen_key})

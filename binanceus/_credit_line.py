@@ -1,0 +1,89 @@
+"""Credit Line methods (``credit_line`` area; credit-line API keys only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from ._account_models import (
+    CreditLineAccount,
+    CreditLineAlert,
+    CreditLineTransfer,
+    CreditLineTransferRecord,
+)
+from ._endpoints import endpoint
+from ._time import to_ms_or_none as _ms
+from ._transport import Transport, as_amount, list_rows
+
+
+class CreditLineMethods(Transport):
+    """Credit Line account, alerts and transfers (credit-line keys only)."""
+
+    areas = ("credit_line",)
+
+    # -- credit line (credit-line API keys only) --------------------------------------------
+
+    @endpoint("GET /sapi/v2/cl/account")
+    def credit_line_account(self) -> CreditLineAccount:
+        return CreditLineAccount.from_api(self._call("GET /sapi/v2/cl/account"))
+
+    @endpoint("GET /sapi/v2/cl/alertHistory")
+    def credit_line_alert_history(
+        self,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        alert_type: str | None = None,
+    ) -> list[CreditLineAlert]:
+        """Margin-call / liquidation alerts (``alert_type``: ``MARGIN_CALL``,
+        ``LIQUIDATION_CALL``)."""
+        data = self._call(
+            "GET /sapi/v2/cl/alertHistory",
+            {
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+                "alertType": alert_type,
+            },
+        )
+        return [CreditLineAlert.from_api(r) for r in list_rows(data, "data")]
+
+    @endpoint("GET /sapi/v1/cl/transferHistory")
+    def credit_line_transfer_history(
+        self,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int | None = None,
+        transfer_type: str | None = None,
+        asset: str | None = None,
+    ) -> list[CreditLineTransferRecord]:
+        data = self._call(
+            "GET /sapi/v1/cl/transferHistory",
+            {
+                "startTime": _ms(start_time),
+                "endTime": _ms(end_time),
+                "limit": limit,
+                "transferType": transfer_type,
+                "asset": asset,
+            },
+        )
+        return [CreditLineTransferRecord.from_api(r) for r in list_rows(data, "data")]
+
+    @endpoint("POST /sapi/v1/cl/transfer")
+    def credit_line_transfer(
+        self, *, transfer_type: str, transfer_asset_type: str, quantity: Decimal
+    ) -> CreditLineTransfer:
+        """Transfer in / out of the credit line account (``transfer_type``: ``TRANSFER_IN`` /
+        ``TRANSFER_OUT``). :class:`ExecutionUnknown` carries the parameters in ``params``."""
+        return CreditLineTransfer.from_api(
+            self._call(
+                "POST /sapi/v1/cl/transfer",
+                {
+                    "transferType": transfer_type,
+                    "transferAssetType": transfer_asset_type,
+                    "quantity": as_amount(quantity),
+                },
+            )
+        )

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -23,6 +23,8 @@ from trading.orders.forms import (
     OrderTicketForm,
     PreferenceForm,
     ReplaceForm,
+    SymbolForm,
+    ticket_data_of,
 )
 from trading.orders.selectors import (
     get_order_for_user,
@@ -42,29 +44,66 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _back(request: HttpRequest, pk: int) -> str:
+    """Where the form was: ``next`` or the referrer if it is a page of this site (a path or a
+    URL of this host; never a view name, which ``redirect`` would try to reverse), else the
+    connection's orders page."""
     target = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    looks_like_url = target.startswith("/") or target.startswith(("http://", "https://"))
+    if looks_like_url and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return target
     return reverse("trading:orders", args=[pk])
 
 
-def _reply(request, pk: int, payload: dict, *, status: int = 200) -> HttpResponse:
+def _reply(
+    request, pk: int, payload: dict, *, status: int = 200, labels: dict | None = None
+) -> HttpResponse:
+    """JSON for the page's scripts. A form the browser posted itself gets its errors on a page
+    of their own, each tied to its field (``labels``: field name -> label); any other answer
+    is a message on the page it came from."""
     if _wants_json(request):
         return JsonResponse(payload, status=status)
+    if payload.get("errors"):
+        context = {
+            "message": payload.get("message") or "Not done.",
+            "errors": _labeled(payload["errors"], labels or {}),
+            "back": _back(request, pk),
+        }
+        return render(request, "trading/refused.html", context, status=status)
     level = messages.SUCCESS if status < 400 else messages.ERROR
-    messages.add_message(request, level, payload.get("message") or "Done.")
-    return redirect(_back(request, pk))
+    text = payload.get("message") or ("Done." if status < 400 else "Not done.")
+    messages.add_message(request, level, text)
+    return HttpResponseRedirect(_back(request, pk))
 
 
 def _form_errors(form) -> dict[str, list[str]]:
     return {name: [str(e) for e in errs] for name, errs in form.errors.items()}
 
 
-def _problem_errors(problems: list[binanceus.FilterProblem]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for p in problems:
-        errors.setdefault(p.field or "__all__", []).append(p.message)
-    return errors
+def _labels(form_or_class) -> dict[str, str]:
+    """Field name -> the label a person sees (hidden fields have none)."""
+    fields = getattr(form_or_class, "fields", None) or form_or_class.base_fields
+    return {n: str(f.label) for n, f in fields.items() if f.label and not f.widget.is_hidden}
+
+
+def _labeled(errors: dict[str, list[str]], labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(field name, its errors in one line led by its label unless they already name it)."""
+    out = []
+    for name, texts in errors.items():
+        label = labels.get(name, "")
+        text = " ".join(texts)
+        out.append((name, f"{label}: {text}" if label and label not in text else text))
+    return out
+
+
+def _invalid(request, pk: int, form, what: str, errors: dict | None = None, **extra):
+    """``what`` did not happen and nothing was sent: every field's error, and one line saying so."""
+    errors = _form_errors(form) if errors is None else errors
+    labels = _labels(form)
+    summary = "; ".join(text for _, text in _labeled(errors, labels))
+    payload = {"ok": False, "errors": errors, "message": f"{what}: {summary}", **extra}
+    return _reply(request, pk, payload, status=400, labels=labels)
 
 
 def ticket_context(request: HttpRequest, symbol: str) -> dict:
@@ -86,12 +125,14 @@ def ticket_context(request: HttpRequest, symbol: str) -> dict:
         "ticket_fields": {kind: sorted(names) for kind, names in TYPE_FIELDS.items()},
         "ticket_assets": checks.symbol_assets(connection=connection, symbol=symbol),
         "ticket_form": OrderTicketForm(
-            symbol=symbol, initial={"client_order_id": binanceus.generate_client_order_id()}
+            initial={"symbol": symbol, "client_order_id": binanceus.generate_client_order_id()}
         ),
         # Its own ids: the ticket on the same page has fields of the same names.
         "oco_form": OcoForm(
-            symbol=symbol,
-            initial={"list_client_order_id": binanceus.generate_client_order_id()},
+            initial={
+                "symbol": symbol,
+                "list_client_order_id": binanceus.generate_client_order_id(),
+            },
             auto_id="oco_%s",
         ),
         "open_orders_data": [order_payload(o) for o in opened],
@@ -106,6 +147,11 @@ def ticket_context(request: HttpRequest, symbol: str) -> dict:
 def orders_page(request, pk: int):
     connection = get_trading_connection_for_user(request.user, pk)
     connection_request_sync(connection=connection)
+    form = PreferenceForm(initial=_pref_initial(selectors.trading_preference(user=request.user)))
+    return _orders_page(request, connection, form)
+
+
+def _orders_page(request, connection, preference_form, *, status: int = 200) -> HttpResponse:
     return render(
         request,
         "trading/orders.html",
@@ -119,10 +165,9 @@ def orders_page(request, pk: int):
                 order_list_payload(x) for x in selectors.order_lists(connection=connection)
             ],
             "trades": selectors.recent_trades(connection=connection),
-            "preference_form": PreferenceForm(
-                initial=_pref_initial(selectors.trading_preference(user=request.user))
-            ),
+            "preference_form": preference_form,
         },
+        status=status,
     )
 
 
@@ -138,16 +183,20 @@ def _pref_initial(pref: TradingPreference) -> dict:
 @login_required
 @require_POST
 def preferences_save(request, pk: int):
-    get_trading_connection_for_user(request.user, pk)
+    connection = get_trading_connection_for_user(request.user, pk)
     form = PreferenceForm(request.POST)
     if not form.is_valid():
-        return _reply(request, pk, {"ok": False, "errors": _form_errors(form)}, status=400)
+        if _wants_json(request):
+            return _invalid(request, pk, form, "Not saved")
+        # The page again, its form showing each field's error (a redirect would lose them).
+        summary = "; ".join(text for _, text in _labeled(_form_errors(form), _labels(form)))
+        messages.error(request, "Not saved: " + summary)
+        return _orders_page(request, connection, form, status=400)
     TradingPreference.objects.update_or_create(user=request.user, defaults=form.cleaned_data)
     return _reply(request, pk, {"ok": True, "message": "Confirmation thresholds saved."})
 
 
-def _symbol(request: HttpRequest) -> str:
-    return (request.POST.get("symbol") or "").upper()
+TICKET_FIELDS = frozenset(OrderTicketForm.base_fields)
 
 
 @login_required
@@ -155,7 +204,7 @@ def _symbol(request: HttpRequest) -> str:
 def order_check(request, pk: int):
     """The ticket's live validation: form rules, then the symbol's filters (debounced JS)."""
     connection = get_trading_connection_for_user(request.user, pk)
-    form = OrderTicketForm(request.POST, symbol=_symbol(request))
+    form = OrderTicketForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"ok": False, "errors": _form_errors(form), "confirm": None})
     result = checks.ticket_check(
@@ -164,7 +213,7 @@ def order_check(request, pk: int):
     return JsonResponse(
         {
             "ok": not result.problems,
-            "errors": _problem_errors(result.problems),
+            "errors": checks.problem_errors(result.problems, TICKET_FIELDS),
             "notional": None if result.notional is None else str(result.notional),
             "confirm": result.confirm_reason,
             "unavailable": result.unavailable,
@@ -176,9 +225,9 @@ def order_check(request, pk: int):
 @require_POST
 def order_test(request, pk: int):
     connection = get_trading_connection_for_user(request.user, pk)
-    form = OrderTicketForm(request.POST, symbol=_symbol(request))
+    form = OrderTicketForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"ok": False, "errors": _form_errors(form)}, status=400)
+        return _invalid(request, pk, form, "Not tested")
     verdict = services.order_test(
         user=request.user, connection=connection, request=form.to_request()
     )
@@ -189,18 +238,24 @@ def order_test(request, pk: int):
 @require_POST
 def order_place(request, pk: int):
     connection = get_trading_connection_for_user(request.user, pk)
-    form = OrderTicketForm(request.POST, symbol=_symbol(request))
+    form = OrderTicketForm(request.POST)
     if not form.is_valid():
-        return _reply(request, pk, {"ok": False, "errors": _form_errors(form)}, status=400)
+        return _invalid(request, pk, form, "Not placed")
     order_request = form.to_request()
     result = checks.ticket_check(user=request.user, connection=connection, request=order_request)
     if result.problems:
-        errors = _problem_errors(result.problems)
-        return _reply(request, pk, {"ok": False, "errors": errors}, status=400)
+        errors = checks.problem_errors(result.problems, TICKET_FIELDS)
+        return _invalid(request, pk, form, "Not placed", errors)
     if result.confirm_reason and not form.cleaned_data["confirm_large"]:
         errors = {"confirm_large": [result.confirm_reason + " Tick the box to confirm."]}
-        payload = {"ok": False, "errors": errors, "confirm": result.confirm_reason}
-        return _reply(request, pk, payload, status=400)
+        message = f"Not placed yet: {result.confirm_reason} Tick “I confirm this large order”."
+        payload = {
+            "ok": False,
+            "errors": errors,
+            "confirm": result.confirm_reason,
+            "message": message,
+        }
+        return _reply(request, pk, payload, status=400, labels=_labels(form))
     order = services.order_place(
         user=request.user,
         connection=connection,
@@ -246,7 +301,11 @@ def order_cancel(request, pk: int, order_pk: int):
     )
 
 
-def _failed(request, pk: int, exc: services.OrderActionFailed) -> HttpResponse:
+def _failed(request, pk: int, exc: services.OrderActionFailed, form=None) -> HttpResponse:
+    if isinstance(exc, services.OrderNotSent):
+        payload = {"ok": False, "errors": exc.errors, "message": exc.message}
+        labels = _labels(form) if form is not None else None
+        return _reply(request, pk, payload, status=400, labels=labels)
     where = f"The exchange answered {exc.code}: " if exc.code is not None else ""
     return _reply(
         request, pk, {"ok": False, "code": exc.code, "message": where + exc.message}, status=400
@@ -257,9 +316,10 @@ def _failed(request, pk: int, exc: services.OrderActionFailed) -> HttpResponse:
 @require_POST
 def orders_cancel_all(request, pk: int):
     connection = get_trading_connection_for_user(request.user, pk)
-    symbol = _symbol(request)
-    if not symbol:
-        return _reply(request, pk, {"ok": False, "message": "Which symbol?"}, status=400)
+    form = SymbolForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, pk, form, "Nothing canceled")
+    symbol = form.cleaned_data["symbol"]
     try:
         count = services.orders_cancel_all(
             user=request.user, connection=connection, symbol=symbol, ip=_ip(request)
@@ -275,7 +335,7 @@ def order_replace(request, pk: int, order_pk: int):
     order = get_order_for_user(request.user, pk, order_pk)
     form = ReplaceForm(request.POST)
     if not form.is_valid():
-        return _reply(request, pk, {"ok": False, "errors": _form_errors(form)}, status=400)
+        return _invalid(request, pk, form, "Not replaced, nothing was sent")
     try:
         outcome = services.order_replace(
             user=request.user,
@@ -286,14 +346,28 @@ def order_replace(request, pk: int, order_pk: int):
             ip=_ip(request),
         )
     except services.OrderActionFailed as exc:
-        return _failed(request, pk, exc)
+        return _failed(request, pk, exc, form)
     ok = outcome.canceled and outcome.new_order.status != "FAILED"
+    if ok:
+        message = "Replaced: " + outcome.message
+    elif outcome.original_lost:  # says so itself, plainly
+        message = outcome.message
+    else:
+        message = "Not replaced: " + outcome.message
     payload = {
         "ok": ok,
         "canceled": outcome.canceled,
         "order": order_payload(outcome.new_order),
-        "message": ("Replaced: " if ok else "Not replaced: ") + outcome.message,
+        "message": message,
     }
+    if outcome.original_lost:  # offer it back: the ticket's own route, a new client order id
+        order.refresh_from_db()
+        payload["replaced"] = order_payload(order)
+        payload["placeAgain"] = {
+            "url": reverse("trading:order-place", args=[pk]),
+            "label": f"Place it again: {order.side} {order.type} {order.symbol}",
+            "fields": ticket_data_of(order, client_order_id=binanceus.generate_client_order_id()),
+        }
     return _reply(request, pk, payload, status=200 if ok else 400)
 
 
@@ -301,16 +375,19 @@ def order_replace(request, pk: int, order_pk: int):
 @require_POST
 def oco_place(request, pk: int):
     connection = get_trading_connection_for_user(request.user, pk)
-    form = OcoForm(request.POST, symbol=_symbol(request))
+    form = OcoForm(request.POST)
     if not form.is_valid():
-        return _reply(request, pk, {"ok": False, "errors": _form_errors(form)}, status=400)
-    row = services.oco_place(
-        user=request.user,
-        connection=connection,
-        list_client_order_id=form.cleaned_data["list_client_order_id"],
-        request=form.to_request(),
-        ip=_ip(request),
-    )
+        return _invalid(request, pk, form, "OCO not placed")
+    try:
+        row = services.oco_place(
+            user=request.user,
+            connection=connection,
+            list_client_order_id=form.cleaned_data["list_client_order_id"],
+            request=form.to_request(),
+            ip=_ip(request),
+        )
+    except services.OrderActionFailed as exc:
+        return _failed(request, pk, exc, form)
     ok = row.list_status_type != "FAILED"
     message = (
         f"OCO {row.symbol}: {row.list_status_type.lower().replace('_', ' ')}."
@@ -351,6 +428,8 @@ def connections_json(request):
 @login_required
 def open_orders_json(request, pk: int):
     connection = get_trading_connection_for_user(request.user, pk)
-    symbol = (request.GET.get("symbol") or "").upper() or None
-    rows = selectors.open_orders(connection=connection, symbol=symbol)
+    form = SymbolForm(request.GET, required=False)
+    if not form.is_valid():
+        return JsonResponse({"ok": False, "errors": _form_errors(form)}, status=400)
+    rows = selectors.open_orders(connection=connection, symbol=form.cleaned_data["symbol"] or None)
     return JsonResponse({"orders": [order_payload(o) for o in rows]})

@@ -52,6 +52,43 @@
   }
   const result = document.getElementById("orders-result");
 
+  // Each error next to its field, which is marked invalid; the rest on the form's general line
+  // (its [data-error-for=__all__]). Returns how many fields were marked.
+  function showFieldErrors(formEl, errors) {
+    for (const el of formEl.querySelectorAll("[data-error-for]")) el.textContent = "";
+    for (const el of formEl.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    const general = [];
+    let marked = 0;
+    for (const [name, msgs] of Object.entries(errors || {})) {
+      const slot = formEl.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+      const input = formEl.elements[name];
+      if (slot && name !== "__all__" && input instanceof HTMLElement && input.type !== "hidden") {
+        slot.textContent = msgs.join(" ");
+        input.setAttribute("aria-invalid", "true");
+        marked += 1;
+      } else {
+        general.push(...msgs);
+      }
+    }
+    const all = formEl.querySelector('[data-error-for="__all__"]');
+    if (all) all.textContent = general.join(" ");
+    return marked;
+  }
+
+  // The exchange canceled an order and refused its replacement: offer it back as it was, through
+  // the ticket's own route (its checks, a client order id of its own: a second click is the
+  // same order, never a second one).
+  function offerPlaceAgain(offer) {
+    const again = button(offer.label, "small", async () => {
+      again.disabled = true;
+      const doc = await post(offer.url, offer.fields);
+      say(result, doc);
+      if (doc.order) upsert(doc.order);
+      if (!doc.ok) offerPlaceAgain(offer);
+    });
+    result.append(" ", again);
+  }
+
   function statusText(o) {
     let text = o.statusLabel;
     if (o.isOpen && o.isWorking === false) text += " (not working: waiting for its trigger)";
@@ -95,6 +132,22 @@
     if (doc.order) upsert(doc.order);
   }
 
+  function amendField(form, id, name, label, value) {
+    const wrap = document.createElement("label");
+    const input = document.createElement("input");
+    input.name = name;
+    input.inputMode = "decimal";
+    input.value = value || "";
+    input.setAttribute("aria-describedby", `${id}-${name}-error`);
+    wrap.append(label + " ", input);
+    const error = document.createElement("p");
+    error.className = "field-error";
+    error.id = `${id}-${name}-error`;
+    error.dataset.errorFor = name;
+    error.setAttribute("role", "alert");
+    form.append(wrap, error);
+  }
+
   function amend(tr, o) {
     const next = tr.nextElementSibling;
     if (next && next.classList.contains("amend-row")) { next.remove(); return; }
@@ -103,18 +156,32 @@
     const td = document.createElement("td");
     td.colSpan = 10;
     const coid = newId(); // fixed for this form: a retried submit is the same intent
-    td.innerHTML = "<form class='inline amend-form'><label>New price <input name='price' inputmode='decimal'></label>" +
-      "<label>New quantity <input name='quantity' inputmode='decimal'></label><button type='submit'>Replace</button></form>";
-    td.querySelector("[name=price]").value = trim(o.price) || "";
-    td.querySelector("[name=quantity]").value = trim(o.origQty) || "";
-    td.querySelector("form").addEventListener("submit", async (ev) => {
+    const form = document.createElement("form");
+    form.className = "inline amend-form";
+    form.noValidate = true;
+    const id = `amend-${o.id}`;
+    amendField(form, id, "price", "New price", trim(o.price));
+    amendField(form, id, "quantity", "New quantity", trim(o.origQty));
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = "Replace";
+    const general = document.createElement("p");
+    general.className = "field-error";
+    general.dataset.errorFor = "__all__";
+    general.setAttribute("role", "alert");
+    form.append(submit, general);
+    form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      const data = Object.fromEntries(new FormData(ev.target));
+      const data = Object.fromEntries(new FormData(form));
       const doc = await post(`${base}${o.id}/replace/`, { ...data, client_order_id: coid });
+      showFieldErrors(form, doc.errors);
       say(result, doc);
+      if (doc.replaced) upsert(doc.replaced); // canceled: out of the open orders
       if (doc.order) upsert(doc.order);
-      if (doc.ok) row.remove();
+      if (doc.placeAgain) offerPlaceAgain(doc.placeAgain);
+      if (doc.ok || doc.placeAgain) row.remove();
     });
+    td.appendChild(form);
     row.appendChild(td);
     tr.after(row);
   }
@@ -219,11 +286,7 @@
       submit.disabled = true;
       const doc = await post(oco.action, Object.fromEntries(new FormData(oco)));
       submit.disabled = false;
-      for (const el of oco.querySelectorAll("[data-error-for]")) el.textContent = "";
-      for (const [name, msgs] of Object.entries(doc.errors || {})) {
-        const el = oco.querySelector(`[data-error-for="${name}"]`) || document.getElementById("oco-result");
-        el.textContent = msgs.join(" ");
-      }
+      showFieldErrors(oco, doc.errors);
       say(document.getElementById("oco-result"), doc);
       if (doc.orderList) upsertList(doc.orderList);
       if (doc.nextListClientOrderId) oco.querySelector("[name=list_client_order_id]").value = doc.nextListClientOrderId;

@@ -58,12 +58,34 @@
     return resp.json();
   }
 
+  // Each error next to its field, which is marked invalid (the field's aria-describedby names
+  // the error's element); an error with no field shown for it (the symbol, a count limit, a
+  // field the chosen type does not take) goes to the ticket's general line. The confirmation's
+  // own error stays in its box. Returns how many fields were marked.
   function showErrors(errors) {
     for (const el of form.querySelectorAll("[data-error-for]")) el.textContent = "";
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    const general = [];
+    let marked = 0;
     for (const [name, msgs] of Object.entries(errors || {})) {
-      const el = form.querySelector(`[data-error-for="${name}"]`) || form.querySelector('[data-error-for="__all__"]');
-      el.textContent = (el.textContent ? el.textContent + " " : "") + msgs.join(" ");
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+      const box = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
+      const input = form.elements[name];
+      if (name === "confirm_large" && slot) {
+        slot.textContent = msgs.join(" ");
+      } else if (slot && box && !box.hidden && input instanceof HTMLElement) {
+        slot.textContent = msgs.join(" ");
+        input.setAttribute("aria-invalid", "true");
+        marked += 1;
+      } else {
+        general.push(...msgs);
+      }
     }
+    form.querySelector('[data-error-for="__all__"]').textContent = general.join(" ");
+    return marked;
+  }
+  function fixFields(marked, what) {
+    return `${what}: fix the highlighted field${marked > 1 ? "s" : ""}.`;
   }
   function showConfirm(reason) {
     const box = document.getElementById("ticket-confirm");
@@ -105,7 +127,11 @@
     say("Asking the exchange…", true);
     let doc;
     try { doc = await post(root.dataset.testUrl, payload()); } catch (err) { say("No answer from the desk.", false); return; }
-    if (doc.errors) { showErrors(doc.errors); say("Fix the highlighted fields first.", false); return; }
+    if (doc.errors) {
+      const marked = showErrors(doc.errors);
+      say(marked ? fixFields(marked, "Not tested") : doc.message || "Not tested.", false);
+      return;
+    }
     say(doc.ok ? "Test order: the exchange would accept this order." : `Test order rejected: ${doc.code ?? ""} ${doc.message}`.replace("  ", " "), doc.ok);
   });
 
@@ -129,9 +155,12 @@
     }
     sending = false;
     submit.disabled = false;
-    showErrors(doc.errors);
+    const marked = showErrors(doc.errors);
     if (doc.confirm) showConfirm(doc.confirm);
-    say(doc.message || (doc.ok ? "Placed." : "Not placed: fix the highlighted fields."), doc.ok);
+    // "Highlighted" only when a field is: otherwise the server's message says what happened
+    // (a large order to confirm, the exchange's answer, a problem of the ticket as a whole).
+    if (doc.ok) say(doc.message || "Placed.", true);
+    else say(marked ? fixFields(marked, "Not placed") : doc.message || "Not placed.", false);
     if (doc.order && window.deskOrders) window.deskOrders.upsert(doc.order);
     if (doc.nextClientOrderId) {
       form.elements.client_order_id.value = doc.nextClientOrderId;

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -51,6 +52,7 @@ from trading.models import (
     OrderStatus,
     PreventedMatch,
 )
+from trading.periodic import each_row, failure
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +311,12 @@ def _run_slice(connection_id: int, kind: str, symbol: str, now: datetime) -> Sli
     except binanceus.BinanceUSError as exc:
         log.info("history %s/%s/%s failed: %s", connection_id, kind, symbol, exc)
         return _fail(sync, outcome, describe_error(exc), now)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:  # e.g. keys the client cannot send: this row waits, not the beat's
+        log.error("history %s/%s/%s failed: %s", connection_id, kind, symbol, failure(exc))
+        why = f"The sync failed ({type(exc).__name__}); it is tried again in a minute."
+        return _fail(sync, outcome, why, now)
     if caught_up:
         _schedule(sync, next_run_at=now + _forward_pause())
         return outcome
@@ -613,11 +621,14 @@ def exchange_symbol_pairs() -> dict[str, tuple[str, str]]:
 def history_plan(*, now: datetime | None = None) -> list[tuple[int, str, str]]:
     """(connection id, kind, symbol) of every slice due now, creating rows for new symbols."""
     now = now or timezone.now()
-    for pk in history_connections():
+
+    def ensure(pk: int) -> None:
         connection = ExchangeConnection.objects.get(pk=pk)
         history_symbols_ensure(
             connection=connection, symbols=history_default_symbols(connection=connection), now=now
         )
+
+    each_row("history rows of connection", history_connections(), ensure)
     return list(
         HistorySync.objects.filter(
             connection__is_active=True,

@@ -53,9 +53,16 @@ def _active_filters(form: HistoryFilterForm) -> selectors.HistoryFilters:
 @login_required
 def history_list(request, pk: int, kind: str):
     connection = get_connection_for_user(request.user, pk)
+    return _history_page(request, connection, kind)
+
+
+def _history_page(request, connection, kind: str, *, symbol_form=None, status: int = 200):
+    """One tab of the history. A filter that is not valid shows its field's error and no rows
+    (400): never more rows than asked for, as if the filter had been applied."""
     form = _filters(request, connection)
+    refused = form.is_bound and not form.is_valid()
     rows = selectors.HISTORY_ROWS[kind](connection=connection, filters=_active_filters(form))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows.none() if refused else rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -69,8 +76,9 @@ def history_list(request, pk: int, kind: str):
             "page": page,
             "query": query.urlencode(),
             "syncs": selectors.history_syncs(connection=connection),
-            "symbol_form": SyncSymbolForm(),
+            "symbol_form": symbol_form or SyncSymbolForm(),
         },
+        status=400 if refused else status,
     )
 
 
@@ -103,12 +111,13 @@ def history_sync_now(request, pk: int):
 def history_symbol_add(request, pk: int):
     connection = get_connection_for_user(request.user, pk)
     form = SyncSymbolForm(request.POST, known=set(services.exchange_symbol_pairs()))
-    if form.is_valid():
-        symbol = form.cleaned_data["symbol"]
-        services.history_request_sync(connection=connection, symbols=[symbol])
-        messages.success(request, f"{symbol} history will be synced.")
-    else:
-        messages.error(request, "Symbol: " + "; ".join(form.errors.get("symbol", [])))
+    if not form.is_valid():
+        # The page again with the form showing why (a redirect would lose the field's error).
+        messages.error(request, "Symbol: " + " ".join(form.errors.get("symbol", [])))
+        return _history_page(request, connection, HistoryKind.TRADES, symbol_form=form, status=400)
+    symbol = form.cleaned_data["symbol"]
+    services.history_request_sync(connection=connection, symbols=[symbol])
+    messages.success(request, f"{symbol} history will be synced.")
     return redirect("history:trades", pk=connection.pk)
 
 

@@ -1,11 +1,14 @@
-"""Checking a ticket before anything is sent: the symbol's filters (one implementation,
-``binanceus.check_order``) and whether the order is large enough to need a confirmation."""
+"""Checking an order before anything is sent: the symbol's filters (one implementation,
+``binanceus.check_order`` / ``check_oco``), whether the free balance covers it, and whether it
+is large enough to need a confirmation. The ticket, the amend form and the OCO form all come
+through here, so an order the desk can tell will fail is never sent."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.core.cache import cache
 
@@ -14,13 +17,17 @@ from accounts import crypto
 from accounts.exchange import client_for_connection
 from accounts.models import ExchangeConnection
 from desk.money import plain
+from trading.models import Order
 from trading.orders.selectors import free_balance, trading_preference
-from trading.orders.services import OrderRequest
+from trading.orders.services import OcoRequest, OrderRequest
 
 log = logging.getLogger(__name__)
 
 RULES_SECONDS = 300  # exchangeInfo changes rarely
 AVG_PRICE_SECONDS = 5
+# Why the exchange cannot be asked for a symbol's rules right now.
+UNREADABLE = (binanceus.BinanceUSError, crypto.CredentialsUnavailable, KeyError)
+SHOWN_PLACES = Decimal("1E-8")  # amounts in messages: enough for every asset the desk shows
 
 
 @dataclass(frozen=True)
@@ -52,16 +59,17 @@ def symbol_assets(*, connection: ExchangeConnection, symbol: str) -> dict[str, s
     """{"base": "BTC", "quote": "USD"} for the ticket's balance line; None if unknown now."""
     try:
         rules, _ = _rules_and_price(connection, symbol)
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable, KeyError):
+    except UNREADABLE:
         return None
     return {"base": rules.base_asset, "quote": rules.quote_asset}
 
 
 def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest) -> TicketCheck:
-    """Every filter problem of the order, its notional, and why it needs confirming (if so)."""
+    """Every filter problem of the order (and a shortfall of the free balance it draws on), its
+    notional, and why it needs confirming (if so: only asked once nothing else is wrong)."""
     try:
         rules, avg = _rules_and_price(connection, request.symbol)
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable, KeyError) as exc:
+    except UNREADABLE as exc:
         log.info("ticket check unavailable: %s", type(exc).__name__)
         # Unchecked means its size is unchecked too: the confirmation gate must not open.
         return TicketCheck(
@@ -70,7 +78,19 @@ def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest)
             "The exchange's rules could not be read, so this order was not checked.",
             unavailable="The exchange's rules are unavailable.",
         )
-    problems = binanceus.check_order(
+    problems = _order_problems(rules, request, avg)
+    short = funds_problem(connection=connection, rules=rules, request=request, avg=avg)
+    if short is not None and short.field not in {p.field for p in problems}:
+        problems.append(short)
+    notional = order_notional(request, avg)
+    reason = None if problems else _confirm_reason(user, connection, request, rules, notional, avg)
+    return TicketCheck(problems, notional, reason)
+
+
+def _order_problems(
+    rules: binanceus.SymbolRules, request: OrderRequest, avg: Decimal | None
+) -> list[binanceus.FilterProblem]:
+    return binanceus.check_order(
         rules,
         side=request.side,
         type=request.type,
@@ -82,9 +102,140 @@ def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest)
         iceberg_qty=request.iceberg_qty,
         avg_price=avg,
     )
-    notional = order_notional(request, avg)
-    reason = _confirm_reason(user, connection, request, rules, notional, avg)
-    return TicketCheck(problems, notional, reason)
+
+
+def replace_check(*, order: Order, request: OrderRequest) -> list[binanceus.FilterProblem]:
+    """Problems of ``request``, the amended copy of ``order``: the symbol's filters, and the free
+    balance plus what canceling ``order`` releases. Nothing is known (and nothing found) while
+    the exchange's rules cannot be read: the exchange then has the last word, as always."""
+    try:
+        rules, avg = _rules_and_price(order.connection, order.symbol)
+    except UNREADABLE as exc:
+        log.info("replace check unavailable: %s", type(exc).__name__)
+        return []
+    problems = _order_problems(rules, request, avg)
+    short = funds_problem(
+        connection=order.connection,
+        rules=rules,
+        request=request,
+        avg=avg,
+        released=released_by_cancel(order),
+    )
+    if short is not None and short.field not in {p.field for p in problems}:
+        problems.append(short)
+    return problems
+
+
+def oco_check(
+    *, connection: ExchangeConnection, request: OcoRequest
+) -> list[binanceus.FilterProblem]:
+    """Problems of an OCO: both legs' filters and the price order its side needs."""
+    try:
+        rules, avg = _rules_and_price(connection, request.symbol)
+    except UNREADABLE as exc:
+        log.info("OCO check unavailable: %s", type(exc).__name__)
+        return []
+    problems = binanceus.check_oco(
+        rules,
+        side=request.side,
+        quantity=request.quantity,
+        price=request.price,
+        stop_price=request.stop_price,
+        stop_limit_price=request.stop_limit_price,
+        avg_price=avg,
+    )
+    short = _oco_funds_problem(connection, rules, request)
+    if short is not None and short.field not in {p.field for p in problems}:
+        problems.append(short)
+    return problems
+
+
+def _oco_funds_problem(
+    connection: ExchangeConnection, rules: binanceus.SymbolRules, request: OcoRequest
+) -> binanceus.FilterProblem | None:
+    """One lock covers both legs: a SELL its quantity of the base asset, a BUY the dearer leg
+    in the quote asset (as the exchange locks it)."""
+    if request.side == "SELL":
+        return _shortfall(connection, rules.base_asset, request.quantity, "quantity")
+    dearest = max(request.price, request.stop_limit_price or request.stop_price)
+    return _shortfall(connection, rules.quote_asset, request.quantity * dearest, "quantity")
+
+
+def released_by_cancel(order: Order) -> Decimal:
+    """What canceling ``order`` gives back to the free balance: the quote a BUY holds for its
+    unfilled part, the base a SELL holds."""
+    if not order.is_open or order.orig_qty is None:
+        return Decimal(0)
+    left = max(order.orig_qty - (order.executed_qty or Decimal(0)), Decimal(0))
+    if order.side == "BUY":
+        return left * (order.price or Decimal(0))
+    return left
+
+
+def funds_problem(
+    *,
+    connection: ExchangeConnection,
+    rules: binanceus.SymbolRules,
+    request: OrderRequest,
+    avg: Decimal | None,
+    released: Decimal = Decimal(0),
+) -> binanceus.FilterProblem | None:
+    """The order needs more than the free balance it draws on (a BUY the quote asset, a SELL
+    the base asset), plus ``released``; None when it does not, or the balance is unknown. A
+    market order's need is estimated at the average price."""
+    by_quote = request.quote_order_qty is not None
+    if request.side == "BUY":
+        asset, need = rules.quote_asset, order_notional(request, avg)
+        estimated = request.type == "MARKET" and not by_quote
+    else:
+        asset, need = rules.base_asset, request.quantity
+        estimated = by_quote
+        if by_quote:
+            need = _base(request.quote_order_qty, avg)
+    field = "quote_order_qty" if by_quote else "quantity"
+    return _shortfall(connection, asset, need, field, released=released, estimated=estimated)
+
+
+def _shortfall(
+    connection: ExchangeConnection,
+    asset: str,
+    need: Decimal | None,
+    field: str,
+    *,
+    released: Decimal = Decimal(0),
+    estimated: bool = False,
+) -> binanceus.FilterProblem | None:
+    free = free_balance(connection=connection, asset=asset)
+    if need is None or free is None or need <= free + released:
+        return None
+    about = "about " if estimated else ""
+    held = f" and canceling the order gives back {_shown(released)} {asset}" if released else ""
+    message = (
+        f"Not enough {asset}: this order needs {about}{_shown(need)} {asset}; "
+        f"{_shown(free)} {asset} is free{held}."
+    )
+    return binanceus.FilterProblem(field, "BALANCE", message)
+
+
+def _shown(amount: Decimal) -> str:
+    if amount.as_tuple().exponent < SHOWN_PLACES.as_tuple().exponent:
+        amount = amount.quantize(SHOWN_PLACES, rounding=ROUND_CEILING)
+    return plain(amount)
+
+
+def problem_errors(
+    problems: Iterable[binanceus.FilterProblem], fields: Collection[str]
+) -> dict[str, list[str]]:
+    """One message per form field (the first problem found: the exchange checks in the same
+    order); a problem with no field of its own on the form goes under ``__all__``."""
+    errors: dict[str, list[str]] = {}
+    for p in problems:
+        text = p.message[:1].upper() + p.message[1:]
+        if p.field in fields:
+            errors.setdefault(p.field, [text])
+        elif text not in errors.setdefault("__all__", []):
+            errors["__all__"].append(text)
+    return errors
 
 
 def order_notional(request: OrderRequest, avg_price: Decimal | None) -> Decimal | None:

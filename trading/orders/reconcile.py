@@ -24,6 +24,8 @@ from accounts.models import AuditOutcome
 from trading.models import Order, OrderList, OrderStatus
 from trading.orders import records
 from trading.orders.services import REPLACES_KEY
+from trading.periodic import ERROR as ROW_ERROR
+from trading.periodic import each_row
 
 log = logging.getLogger(__name__)
 
@@ -178,18 +180,33 @@ def _legs(client: binanceus.Client, found: binanceus.OrderList) -> list[binanceu
 
 
 def orders_reconcile(*, now: datetime | None = None) -> dict[str, int]:
-    """The sweep: every unknown intent, and every SENDING one a dead worker left behind."""
+    """The sweep: every unknown intent, and every SENDING one a dead worker left behind; how
+    many ended how (``ROW_ERROR``: the look-up itself failed, logged; tried again next sweep)."""
     now = now or timezone.now()
     stale = now - _stale()
-    counts = {WAITING: 0, FOUND: 0, FAILED: 0, SETTLED: 0}
-    orders = Order.objects.filter(
-        Q(status=OrderStatus.UNKNOWN) | Q(status=OrderStatus.SENDING, created_at__lt=stale)
-    ).values_list("pk", flat=True)
-    for pk in orders:
-        counts[order_reconcile(order_pk=pk, now=now)] += 1
-    lists = OrderList.objects.filter(
-        Q(list_status_type="UNKNOWN") | Q(list_status_type="SENDING", created_at__lt=stale)
-    ).values_list("pk", flat=True)
-    for pk in lists:
-        counts[order_list_reconcile(list_pk=pk, now=now)] += 1
-    return counts
+    orders = (
+        Order.objects.filter(
+            Q(status=OrderStatus.UNKNOWN) | Q(status=OrderStatus.SENDING, created_at__lt=stale)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    lists = (
+        OrderList.objects.filter(
+            Q(list_status_type="UNKNOWN") | Q(list_status_type="SENDING", created_at__lt=stale)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # One row that cannot be looked up (unusable keys, a bug) never holds up the others.
+    results = [
+        *each_row(
+            "reconcile order", list(orders), lambda pk: order_reconcile(order_pk=pk, now=now)
+        ),
+        *each_row(
+            "reconcile order list",
+            list(lists),
+            lambda pk: order_list_reconcile(list_pk=pk, now=now),
+        ),
+    ]
+    return {kind: results.count(kind) for kind in (WAITING, FOUND, FAILED, SETTLED, ROW_ERROR)}

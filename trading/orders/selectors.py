@@ -47,9 +47,17 @@ def ticket_connection(*, user, session, wanted: str | None) -> ExchangeConnectio
     choices = trading_connections_for_user(user=user)
     by_pk = {c.pk: c for c in choices}
     for candidate in (wanted, session.get(SESSION_KEY)):
-        if candidate is not None and str(candidate).isdigit() and int(candidate) in by_pk:
-            return by_pk[int(candidate)]
+        pk = _pk(candidate)
+        if pk in by_pk:
+            return by_pk[pk]
     return choices[0] if choices else None
+
+
+def _pk(value) -> int | None:
+    """A row id from a query string: ASCII digits only ("²" and "١" are digits to Python, and
+    int() refuses "²"), and short enough for int() to accept."""
+    text = str(value) if value is not None else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def get_order_for_user(user, pk: int, order_pk: int) -> Order:

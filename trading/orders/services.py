@@ -11,6 +11,9 @@ The life of a desk order::
 The row exists before the request leaves, and the client order id travels with it: a double
 submit of the same ticket finds the row and sends nothing; a crash mid-request leaves a
 SENDING row the sweep settles (see ``trading.orders.reconcile``). Nothing is ever re-sent.
+
+An amended order or an OCO the desk can tell will fail (``trading.orders.checks``) raises
+:class:`OrderNotSent` before any row is written or request sent.
 """
 
 from __future__ import annotations
@@ -54,6 +57,21 @@ class OrderActionFailed(Exception):
     def __init__(self, message: str, *, code: int | None = None):
         super().__init__(message)
         self.message, self.code = message, code
+
+
+class OrderNotSent(OrderActionFailed):
+    """Refused by the desk's own checks: nothing was stored or sent. ``errors``: one message per
+    form field (``__all__`` for the form as a whole)."""
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]]):
+        super().__init__(message)
+        self.errors = errors
+
+
+# The amend form's fields, and the OCO form's: where a problem of each is shown.
+REPLACE_FIELDS = ("price", "quantity")
+OCO_FIELDS = ("side", "quantity", "price", "stop_price", "stop_limit_price")
+NOTHING_TO_CHANGE = "Nothing to change: give a new price or a new quantity."
 
 
 @dataclass(frozen=True)
@@ -370,6 +388,38 @@ class ReplaceOutcome:
     canceled: bool
     new_order: Order
     message: str
+    # The exchange canceled the order and refused its replacement: the order is gone.
+    original_lost: bool = False
+
+
+def _amended(order: Order, price: Decimal | None, quantity: Decimal | None) -> OrderRequest:
+    """``order`` with a new price and/or quantity: None keeps the order's own. Zero or less is a
+    value like any other (refused by the checks), never "keep"."""
+    if (price is None and quantity is None) or (
+        (price is None or price == order.price) and (quantity is None or quantity == order.orig_qty)
+    ):
+        raise OrderNotSent(NOTHING_TO_CHANGE, errors={"__all__": [NOTHING_TO_CHANGE]})
+    return OrderRequest(
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        quantity=order.orig_qty if quantity is None else quantity,
+        price=order.price if price is None else price,
+        stop_price=order.stop_price,
+        trailing_delta=order.trailing_delta,
+        # The exchange reports GTC for a LIMIT_MAKER but refuses it in a request (-1114).
+        time_in_force=None if order.type == "LIMIT_MAKER" else order.time_in_force or None,
+        iceberg_qty=order.iceberg_qty,
+        self_trade_prevention_mode=order.self_trade_prevention_mode or None,
+    )
+
+
+def _refused_here(problems: list[binanceus.FilterProblem], fields, what: str) -> OrderNotSent:
+    from trading.orders.checks import problem_errors  # checks import services
+
+    errors = problem_errors(problems, fields)
+    first = next(iter(errors.values()))[0]
+    return OrderNotSent(f"{what}, nothing was sent: {first}", errors=errors)
 
 
 def order_replace(
@@ -382,21 +432,23 @@ def order_replace(
     ip: str | None = None,
 ) -> ReplaceOutcome:
     """Cancel ``order`` and place its amended copy in one request (STOP_ON_FAILURE: if the
-    cancel fails nothing new is placed). The new order is an intent like any other."""
+    cancel fails nothing new is placed). The new order is an intent like any other.
+
+    Checked first like a ticket (filters; free balance plus what the cancel releases): an
+    amendment that changes nothing, or that the exchange would refuse after canceling the
+    order, raises :class:`OrderNotSent` and the order stays as it is."""
+    from trading.orders.checks import replace_check  # checks import services
+
     _exchange_order(order)
-    request = OrderRequest(
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        quantity=quantity or order.orig_qty,
-        price=price or order.price,
-        stop_price=order.stop_price,
-        trailing_delta=order.trailing_delta,
-        # The exchange reports GTC for a LIMIT_MAKER but refuses it in a request (-1114).
-        time_in_force=None if order.type == "LIMIT_MAKER" else order.time_in_force or None,
-        iceberg_qty=order.iceberg_qty,
-        self_trade_prevention_mode=order.self_trade_prevention_mode or None,
-    )
+    sent = Order.objects.filter(
+        connection=order.connection, client_order_id=client_order_id, origin=OrderOrigin.DESK
+    ).first()
+    if sent is not None:  # a repeat of this very form: its outcome, nothing sent again
+        return ReplaceOutcome(canceled=False, new_order=sent, message="Already sent.")
+    request = _amended(order, price, quantity)
+    problems = replace_check(order=order, request=request)
+    if problems:
+        raise _refused_here(problems, REPLACE_FIELDS, "Not replaced")
     new, created = _intent_create(
         connection=order.connection,
         client_order_id=client_order_id,
@@ -467,7 +519,15 @@ def _replace_recorded(user, old: Order, new: Order, result, params: dict, *, ip)
         ids={"canceledOrderId": old.order_id, "orderId": new.order_id},
         ip=ip,
     )
-    return ReplaceOutcome(canceled=canceled, new_order=new, message=message)
+    lost = canceled and not placed
+    if lost:
+        error = result.new_order_error
+        why = f" ({error.code}: {error.msg})" if error else ""
+        message = (
+            f"The original order was canceled and not replaced: the exchange refused the new "
+            f"order{why}. You can place the original order again as it was."
+        )
+    return ReplaceOutcome(canceled=canceled, new_order=new, message=message, original_lost=lost)
 
 
 # --- OCO ------------------------------------------------------------------------------------
@@ -479,7 +539,13 @@ def oco_place(
     request: OcoRequest,
     ip: str | None = None,
 ) -> OrderList:
-    """Commit the OCO intent, send it once (POST /api/v3/order/oco), record the answer."""
+    """Check it (both legs' filters, the price order), commit the OCO intent, send it once
+    (POST /api/v3/order/oco), record the answer. :class:`OrderNotSent` if the check fails."""
+    from trading.orders.checks import oco_check  # checks import services
+
+    problems = oco_check(connection=connection, request=request)
+    if problems:
+        raise _refused_here(problems, OCO_FIELDS, "OCO not placed")
     try:
         with transaction.atomic():
             row = OrderList.objects.create(

@@ -23,6 +23,7 @@ from accounts.services.balances import connection_sync_balances
 from trading.models import Order, OrderList
 from trading.models.orders import OPEN_STATUSES
 from trading.orders import records
+from trading.periodic import ERROR, each_row
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def streamable_connections() -> list[ExchangeConnection]:
     return list(
         ExchangeConnection.objects.filter(
             is_active=True, needs_new_keys=False, key_type=KeyType.EXCHANGE
-        )
+        ).order_by("pk")
     )
 
 
@@ -104,8 +105,14 @@ def listen_key_forget(*, connection_id: int) -> None:
 
 
 def listen_keys_keepalive() -> int:
-    """Every streamable connection's key kept alive (or recreated); how many are good."""
-    return sum(listen_key_ensure(connection_id=c.pk) is not None for c in streamable_connections())
+    """Every streamable connection's key kept alive (or recreated); how many are good. A
+    connection whose keys cannot be used at all is logged and skipped, never the others."""
+    keys = each_row(
+        "listen key of connection",
+        [c.pk for c in streamable_connections()],
+        lambda pk: listen_key_ensure(connection_id=pk),
+    )
+    return sum(key not in (None, ERROR) for key in keys)
 
 
 def user_event_apply(*, connection_id: int, data: dict) -> str:

@@ -9,6 +9,8 @@ import redis
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.models import Environment, KeyType
+from tests.factories import make_user
 from tests.trading.history.conftest import HOUR_MS, now_ms
 from trading.history import services, tasks
 from trading.models import HistoryKind, HistorySync
@@ -87,3 +89,41 @@ def test_it_queues_every_due_slice_from_the_beat(account, queue):
         ("prevented", "BTCUSD"),
         ("trades", "BTCUSD"),
     }
+
+
+def _unsendable_connection():
+    """A connection whose key decrypts to text no HTTP header can carry (Cyrillic look-alikes
+    pasted in): every request it would make fails before leaving."""
+    return account_services.connection_import(
+        user=make_user(),
+        label="Poisoned",
+        key_type=KeyType.EXCHANGE,
+        environment=Environment.SANDBOX,
+        api_key="ключ" * 16,
+        api_secret="секрет" * 10,
+    )
+
+
+def test_it_plans_and_syncs_every_other_history_past_a_poisoned_connection(account, queue, caplog):
+    poisoned = _unsendable_connection()
+    services.history_symbols_ensure(connection=poisoned, symbols=["BTCUSD", "NOSUCHUSD"])
+    services.history_symbols_ensure(connection=account.connection, symbols=["BTCUSD"])
+    account.bulk_history(orders=5, start_ms=now_ms() - 2 * HOUR_MS, end_ms=now_ms() - HOUR_MS)
+
+    tasks.sync_history_all()
+    planned = [args for _, args in queued(queue)]
+    mine = {(k, s) for pk, k, s in planned if pk == account.connection.pk}
+    assert ("trades", "BTCUSD") in mine
+    # The poisoned connection's slices run first; each ends on its own row, the others go on.
+    for pk, kind, symbol in sorted(planned, key=lambda a: a[0] != poisoned.pk):
+        queue.delete("celery")
+        tasks.sync_history_slice(pk, kind, symbol)
+
+    for sync in HistorySync.objects.filter(connection=poisoned).exclude(kind="prevented"):
+        assert sync.last_error.startswith("The sync failed (UnicodeEncodeError)"), sync
+        assert sync.next_run_at > timezone.now()  # paused, not queued again at once
+    trades = HistorySync.objects.get(
+        connection=account.connection, kind=HistoryKind.TRADES, symbol="BTCUSD"
+    )
+    assert trades.rows == 5 and trades.last_error == ""
+    assert "ключ" not in caplog.text  # the failure is logged without the key it quotes

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import AuditRecord
 from tests.factories import login, make_connection, make_user
+from tests.trading.bad_values import BAD_DATES, BAD_TEXT
 from trading.models import AccountTrade, HistoryKind, HistorySync, Order, OrderOrigin
 
 pytestmark = pytest.mark.django_db
@@ -182,8 +184,10 @@ def test_it_explains_a_date_range_that_ends_before_it_starts(owner):
     resp = client.get(
         reverse("history:trades", args=[conn.pk]), {"since": "2026-03-16", "until": "2026-03-14"}
     )
-    assert "Must be on or after" in resp.content.decode()
-    assert len(resp.context["page"]) == 4  # the bad filter is not applied half-way
+    assert resp.status_code == 400 and "Must be on or after" in resp.content.decode()
+    # Neither half-way nor dropped: no rows rather than more rows than asked for.
+    assert len(resp.context["page"]) == 0
+    assert "Filter not applied" in resp.content.decode()
 
 
 def test_it_reports_progress_as_json(owner):
@@ -277,3 +281,68 @@ def test_it_refuses_an_export_with_a_bad_filter_instead_of_exporting_everything(
     resp = client.get(reverse("history:trades-csv", args=[conn.pk]), {"since": "not-a-date"})
     assert resp.status_code == 400 and "since: Enter a valid date." in resp.content.decode()
     assert not AuditRecord.objects.filter(action="history.export").exists()
+
+
+def _tied_error(page: str, name: str) -> str:
+    """The error the page ties to field ``name`` through the widget's aria-describedby."""
+    widget = re.search(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in widget, widget
+    described = re.search(r'aria-describedby="([^"]+)"', widget).group(1)
+    return re.search(rf'id="{described}"[^>]*>([^<]*)<', page).group(1)
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+def test_it_refuses_a_bad_date_filter_on_its_field_on_every_tab_and_export(owner, field):
+    client, conn = owner
+    lists = ("trades", "orders", "order-lists", "prevented")
+    for kind, value in BAD_DATES.items():
+        for name in lists:
+            resp = client.get(reverse(f"history:{name}", args=[conn.pk]), {field: value})
+            assert resp.status_code == 400, (name, kind)
+            assert len(resp.context["page"]) == 0
+            error = _tied_error(resp.content.decode(), field)
+            assert "date" in error, (kind, error)
+        for name in ("trades-csv", "orders-csv"):
+            resp = client.get(reverse(f"history:{name}", args=[conn.pk]), {field: value})
+            assert resp.status_code == 400, (name, kind)
+            assert resp.content.decode().startswith(f"Filter not applied: {field}: ")
+    assert not AuditRecord.objects.filter(action="history.export").exists()
+
+
+def test_it_takes_the_widest_dates_it_allows(owner):
+    client, conn = owner
+    wide = {"since": "2000-01-01", "until": "2099-12-31"}
+    resp = client.get(reverse("history:trades", args=[conn.pk]), wide)
+    assert resp.status_code == 200 and len(resp.context["page"]) == 4
+    assert client.get(reverse("history:trades-csv", args=[conn.pk]), wide).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["symbol", "side"])
+def test_it_refuses_a_bad_symbol_or_side_filter_without_repeating_it(owner, field):
+    client, conn = owner
+    for kind, value in {**BAD_TEXT, "unknown": "NOPEUSD"}.items():
+        if kind in ("empty", "whitespace"):
+            continue  # no filter
+        resp = client.get(reverse("history:orders", args=[conn.pk]), {field: value})
+        assert resp.status_code == 400, kind
+        error = _tied_error(resp.content.decode(), field)
+        assert len(error) < 120 and value not in error, error
+
+
+def test_it_refuses_a_bad_symbol_to_follow_on_its_field_and_adds_nothing(owner):
+    client, conn = owner
+    url = reverse("history:symbol-add", args=[conn.pk])
+    for kind, value in {**BAD_TEXT, "unknown": "NOPEUSD"}.items():
+        resp = client.post(url, {"symbol": value})
+        assert resp.status_code == 400, kind
+        form = re.search(r'<form[^>]*id="symbol-form".*?</form>', resp.content.decode(), re.S)
+        error = _tied_error(form.group(0), "symbol")
+        assert error and len(error) < 120, (kind, error)
+    assert not HistorySync.objects.filter(connection=conn).exists()
+
+
+def test_it_ignores_a_bad_page_number(owner):
+    client, conn = owner
+    for page in ("0", "-1", "1e400", "🙂", "9" * 10_000):
+        resp = client.get(reverse("history:trades", args=[conn.pk]), {"page": page})
+        assert resp.status_code == 200 and len(resp.context["page"]) == 4

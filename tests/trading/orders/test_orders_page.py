@@ -197,3 +197,40 @@ def test_it_lists_recent_orders_latest_change_first_whoever_made_it(client):
     recent = re.search(r'id="recent-orders".*?</table>', page, re.S).group(0)
     rows = re.findall(r'<tr class="status-([a-z_]+)"', recent)
     assert rows == ["canceled", "failed", "filled"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("confirm_notional_over", "-1", "greater than or equal to 0"),
+        ("confirm_notional_over", "NaN", "Enter a number"),
+        ("confirm_notional_over", "1e400", "no more than 30 digits"),
+        ("confirm_notional_over", "0.123456789", "no more than 8 decimal places"),
+        ("confirm_notional_over", "", "This field is required"),
+        ("confirm_balance_percent_over", "101", "less than or equal to 100"),
+        ("confirm_balance_percent_over", "x" * 10_000, "Enter a number"),
+    ],
+)
+def test_it_shows_a_bad_threshold_next_to_its_field_when_the_page_posts_it(
+    client, field, value, why
+):
+    user = make_user()
+    conn = make_connection(user)
+    TradingPreference.objects.create(user=user, confirm_notional_over=Decimal("700"))
+    login(client, user)
+    form = {"confirm_notional_over": "700", "confirm_balance_percent_over": "50", field: value}
+    resp = client.post(f"/market/orders/{conn.pk}/preferences/", form)  # no script: the form
+    page = resp.content.decode()
+    assert resp.status_code == 400  # the page again, not a redirect that loses the error
+    widget = re.search(rf'<[^>]*name="{field}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in widget
+    described = re.search(r'aria-describedby="([^"]+)"', widget).group(1)
+    error = re.search(rf'<p[^>]*id="{described}"[^>]*>([^<]*)</p>', page).group(1)
+    assert why in error
+    flash = re.search(r'class="flash flash-error"[^>]*>([^<]*)<', page).group(1)
+    assert flash.startswith("Not saved: ") and why in flash and "Done." not in page
+    pref = TradingPreference.objects.get(user=user)
+    assert (pref.confirm_notional_over, pref.confirm_balance_percent_over) == (
+        Decimal("700"),
+        Decimal("50"),
+    )

@@ -121,6 +121,7 @@ def test_it_leaves_a_sending_order_alone_while_its_request_may_be_in_flight(trad
         "found": 0,
         "failed": 1,
         "settled": 0,
+        "error": 0,
     }
     stale.refresh_from_db()
     assert stale.status == OrderStatus.FAILED

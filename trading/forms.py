@@ -1,0 +1,41 @@
+"""What every trading form shares: one clear message per field (the first problem found: a
+value "-1e3" is both negative and too long, and two messages about it confuse); a field with an
+error is marked invalid (``aria-invalid``) and described by the element showing it
+(``aria-describedby``); a bad choice is told without echoing what was sent (it may be 10,000
+characters)."""
+
+from __future__ import annotations
+
+from django import forms
+
+DJANGO_INVALID_CHOICE = forms.ChoiceField.default_error_messages["invalid_choice"]
+
+
+def error_id(field: forms.BoundField) -> str:
+    """The id of the element that shows ``field``'s error (``trading/_field.html`` uses it)."""
+    return f"{field.auto_id}-error"
+
+
+class FieldErrorsForm(forms.Form):
+    # Whether the page always has each field's error element (a script fills it in), or
+    # renders it only when there is an error.
+    error_elements_always = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            messages = field.error_messages
+            if messages.get("invalid_choice") == DJANGO_INVALID_CHOICE:
+                label = field.label or name.replace("_", " ").capitalize()
+                messages["invalid_choice"] = f"{label}: choose one of the options."
+            if self.error_elements_always and not field.widget.is_hidden:
+                field.widget.attrs["aria-describedby"] = error_id(self[name])
+
+    def full_clean(self):
+        super().full_clean()
+        for name, errors in self.errors.items():
+            if name in self.fields:
+                del errors[1:]
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = error_id(self[name])

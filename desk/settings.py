@@ -61,12 +61,12 @@ INSTALLED_APPS = [
     "accounts",
     "transfers",
     "trading",
-    "custody",
     "dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "desk.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,10 +180,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Balances older than this are refreshed when someone opens a page that shows them.
 DESK_BALANCE_STALE_SECONDS = env_int("DESK_BALANCE_STALE_SECONDS", 60)
-# Sub-account transfers (see transfers.services for the run life cycle).
+# Sub-account transfers (see transfers.runs for the run life cycle).
 TRANSFER_STALE_SECONDS = env_int("TRANSFER_STALE_SECONDS", 120)  # > the execute task's time limit
 TRANSFER_RECONCILE_GRACE_SECONDS = env_int("TRANSFER_RECONCILE_GRACE_SECONDS", 600)
 TRANSFER_LATE_SECONDS = env_int("TRANSFER_LATE_SECONDS", 120)  # later than this = "missed"
+# A scheduled run confirmed absent after the grace period is planned again this many times.
+TRANSFER_REPLAN_ABSENT = env_int("TRANSFER_REPLAN_ABSENT", 1)
 # Desk orders whose outcome is unknown (see trading.orders.reconcile).
 ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
 ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT

@@ -1,4 +1,4 @@
-"""Reads. Every owned object is fetched through a helper that checks ownership."""
+"""Reads. A connection by id is fetched through ``accounts.access.connection_get_for_user``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from accounts.models import AuditRecord, Balance, ExchangeConnection, SubAccount
 from desk.money import plain
@@ -14,14 +13,6 @@ from desk.money import plain
 
 def connection_list_for_user(*, user) -> QuerySet[ExchangeConnection]:
     return ExchangeConnection.objects.filter(user=user)
-
-
-def get_connection_for_user(user, pk: int) -> ExchangeConnection:
-    """The user's connection ``pk``, or 404 — for strangers exactly as for missing rows."""
-    try:
-        return ExchangeConnection.objects.get(pk=pk, user=user)
-    except (ExchangeConnection.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such connection.") from None
 
 
 def connection_owned_by(*, user, pk: int) -> bool:

@@ -3,7 +3,8 @@
 from celery import shared_task
 
 from accounts import services
-from accounts.models import ExchangeConnection, KeyType
+from accounts.access import BALANCES, key_types_with
+from accounts.models import ExchangeConnection
 
 
 @shared_task(soft_time_limit=30, time_limit=45, ignore_result=True)
@@ -19,7 +20,7 @@ def sync_subaccounts(connection_id: int) -> None:
 @shared_task(soft_time_limit=20, time_limit=30, ignore_result=True)
 def sync_all_balances() -> None:
     rows = ExchangeConnection.objects.filter(
-        is_active=True, needs_new_keys=False, key_type=KeyType.EXCHANGE
+        is_active=True, needs_new_keys=False, key_type__in=key_types_with(BALANCES)
     ).values_list("pk", "subaccounts_synced_at")
     for pk, subaccounts_synced_at in rows:
         sync_balances.delay(pk)

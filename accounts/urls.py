@@ -1,6 +1,9 @@
 from django.urls import path
 
 from accounts.views import connections as views
+from trading import order_views
+from trading import views as trading_views
+from transfers import views as transfer_views
 
 app_name = "accounts"
 
@@ -17,4 +20,9 @@ urlpatterns = [
         name="refresh-subaccounts",
     ),
     path("<int:pk>/delete/", views.connection_delete, name="delete"),
+    # The connection page's tabs (accounts.tabs), each the area's own view for this connection;
+    # History lives at <pk>/history/ (trading.history.urls). The areas' older URLs stay.
+    path("<int:pk>/trade/", trading_views.connection_trade, name="trade"),
+    path("<int:pk>/orders/", order_views.orders_page, name="orders"),
+    path("<int:pk>/transfers/", transfer_views.subaccount_list, name="transfers"),
 ]

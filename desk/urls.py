@@ -8,6 +8,9 @@ from accounts.views import auth
 # The admin signs in through our login page: one throttled door, with 2FA behind it.
 admin.site.login = login_required(admin.site.login)
 
+# A key that cannot do what its page is for is a 404 that says why (accounts.access).
+handler404 = "accounts.views.errors.page_not_found"
+
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("connections/", include("accounts.urls")),

@@ -13,10 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 import binanceus
+from accounts.access import TRADE, connection_get_for_user
 from accounts.services import connection_request_sync
 from desk.money import plain
 from trading.models import TradingPreference
-from trading.orders import checks, selectors, services
+from trading.orders import checks, gate, selectors, services
 from trading.orders.forms import (
     TYPE_FIELDS,
     OcoForm,
@@ -29,7 +30,6 @@ from trading.orders.forms import (
 from trading.orders.selectors import (
     get_order_for_user,
     get_order_list_for_user,
-    get_trading_connection_for_user,
     order_list_payload,
     order_payload,
 )
@@ -106,9 +106,10 @@ def _invalid(request, pk: int, form, what: str, errors: dict | None = None, **ex
     return _reply(request, pk, payload, status=400, labels=labels)
 
 
-def ticket_context(request: HttpRequest, symbol: str) -> dict:
-    """What the market page needs for its order ticket, open orders and OCO form."""
-    connection = selectors.ticket_connection(
+def ticket_context(request: HttpRequest, symbol: str, *, connection=None) -> dict:
+    """What the market page needs for its order ticket, open orders and OCO form: for
+    ``connection`` (already fetched for this user and able to trade) or the one the user picks."""
+    connection = connection or selectors.ticket_connection(
         user=request.user, session=request.session, wanted=request.GET.get("connection")
     )
     context = {
@@ -145,7 +146,7 @@ def ticket_context(request: HttpRequest, symbol: str) -> dict:
 
 @login_required
 def orders_page(request, pk: int):
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     connection_request_sync(connection=connection)
     form = PreferenceForm(initial=_pref_initial(selectors.trading_preference(user=request.user)))
     return _orders_page(request, connection, form)
@@ -183,7 +184,7 @@ def _pref_initial(pref: TradingPreference) -> dict:
 @login_required
 @require_POST
 def preferences_save(request, pk: int):
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = PreferenceForm(request.POST)
     if not form.is_valid():
         if _wants_json(request):
@@ -192,7 +193,7 @@ def preferences_save(request, pk: int):
         summary = "; ".join(text for _, text in _labeled(_form_errors(form), _labels(form)))
         messages.error(request, "Not saved: " + summary)
         return _orders_page(request, connection, form, status=400)
-    TradingPreference.objects.update_or_create(user=request.user, defaults=form.cleaned_data)
+    gate.trading_preference_save(user=request.user, **form.cleaned_data)
     return _reply(request, pk, {"ok": True, "message": "Confirmation thresholds saved."})
 
 
@@ -203,7 +204,7 @@ TICKET_FIELDS = frozenset(OrderTicketForm.base_fields)
 @require_POST
 def order_check(request, pk: int):
     """The ticket's live validation: form rules, then the symbol's filters (debounced JS)."""
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = OrderTicketForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"ok": False, "errors": _form_errors(form), "confirm": None})
@@ -224,7 +225,7 @@ def order_check(request, pk: int):
 @login_required
 @require_POST
 def order_test(request, pk: int):
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = OrderTicketForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form, "Not tested")
@@ -237,32 +238,30 @@ def order_test(request, pk: int):
 @login_required
 @require_POST
 def order_place(request, pk: int):
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = OrderTicketForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form, "Not placed")
-    order_request = form.to_request()
-    result = checks.ticket_check(user=request.user, connection=connection, request=order_request)
-    if result.problems:
-        errors = checks.problem_errors(result.problems, TICKET_FIELDS)
+    try:
+        order = gate.order_place(
+            user=request.user,
+            connection=connection,
+            client_order_id=form.cleaned_data["client_order_id"],
+            request=form.to_request(),
+            confirmed=form.cleaned_data["confirm_large"],
+            ip=_ip(request),
+        )
+    except gate.OrderProblems as exc:
+        errors = checks.problem_errors(exc.problems, TICKET_FIELDS)
         return _invalid(request, pk, form, "Not placed", errors)
-    if result.confirm_reason and not form.cleaned_data["confirm_large"]:
-        errors = {"confirm_large": [result.confirm_reason + " Tick the box to confirm."]}
-        message = f"Not placed yet: {result.confirm_reason} Tick “I confirm this large order”."
+    except gate.ConfirmationNeeded as exc:
         payload = {
             "ok": False,
-            "errors": errors,
-            "confirm": result.confirm_reason,
-            "message": message,
+            "errors": {"confirm_large": [exc.reason + " Tick the box to confirm."]},
+            "confirm": exc.reason,
+            "message": f"Not placed yet: {exc.reason} Tick “I confirm this large order”.",
         }
         return _reply(request, pk, payload, status=400, labels=_labels(form))
-    order = services.order_place(
-        user=request.user,
-        connection=connection,
-        client_order_id=form.cleaned_data["client_order_id"],
-        request=order_request,
-        ip=_ip(request),
-    )
     return _order_reply(request, pk, order)
 
 
@@ -289,7 +288,7 @@ def _order_message(order) -> str:
 @login_required
 @require_POST
 def order_cancel(request, pk: int, order_pk: int):
-    order = get_order_for_user(request.user, pk, order_pk)
+    order = get_order_for_user(user=request.user, pk=pk, order_pk=order_pk)
     try:
         order = services.order_cancel(user=request.user, order=order, ip=_ip(request))
     except services.OrderActionFailed as exc:
@@ -315,7 +314,7 @@ def _failed(request, pk: int, exc: services.OrderActionFailed, form=None) -> Htt
 @login_required
 @require_POST
 def orders_cancel_all(request, pk: int):
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = SymbolForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form, "Nothing canceled")
@@ -332,7 +331,7 @@ def orders_cancel_all(request, pk: int):
 @login_required
 @require_POST
 def order_replace(request, pk: int, order_pk: int):
-    order = get_order_for_user(request.user, pk, order_pk)
+    order = get_order_for_user(user=request.user, pk=pk, order_pk=order_pk)
     form = ReplaceForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form, "Not replaced, nothing was sent")
@@ -374,7 +373,7 @@ def order_replace(request, pk: int, order_pk: int):
 @login_required
 @require_POST
 def oco_place(request, pk: int):
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = OcoForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form, "OCO not placed")
@@ -406,7 +405,7 @@ def oco_place(request, pk: int):
 @login_required
 @require_POST
 def oco_cancel(request, pk: int, list_pk: int):
-    order_list = get_order_list_for_user(request.user, pk, list_pk)
+    order_list = get_order_list_for_user(user=request.user, pk=pk, list_pk=list_pk)
     try:
         row = services.oco_cancel(user=request.user, order_list=order_list, ip=_ip(request))
     except services.OrderActionFailed as exc:
@@ -427,7 +426,7 @@ def connections_json(request):
 
 @login_required
 def open_orders_json(request, pk: int):
-    connection = get_trading_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = SymbolForm(request.GET, required=False)
     if not form.is_valid():
         return JsonResponse({"ok": False, "errors": _form_errors(form)}, status=400)

@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from accounts.access import TRADE, connection_get_for_user
 from trading import order_views, selectors
 from trading.market.keys import SYMBOL_RE
 
@@ -11,7 +14,7 @@ KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
 def _symbol_or_404(symbol: str) -> str:
     symbol = symbol.upper()
     symbols = selectors.market_symbols()
-    if not SYMBOL_RE.match(symbol) or (symbols and symbol not in symbols):
+    if not SYMBOL_RE.fullmatch(symbol) or (symbols and symbol not in symbols):
         raise Http404("No such symbol.")
     return symbol
 
@@ -28,14 +31,30 @@ def overview(request):
 
 @login_required
 def market(request, symbol: str):
-    symbol = _symbol_or_404(symbol)
+    return _market_page(request, _symbol_or_404(symbol))
+
+
+@login_required
+def connection_trade(request, pk: int):
+    """The market page trading on connection ``pk`` (its Trade tab); ``?symbol=`` picks the
+    market, the desk's default symbol otherwise."""
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
+    symbol = _symbol_or_404(request.GET.get("symbol") or selectors.default_symbol())
+    other = request.GET.get("connection")
+    if other and other != str(pk):  # the ticket's connection picker: the market page picks
+        query = urlencode({"connection": other})
+        return redirect(f"{reverse('trading:market', args=[symbol])}?{query}")
+    return _market_page(request, symbol, connection=connection)
+
+
+def _market_page(request, symbol: str, *, connection=None):
     return render(
         request,
         "trading/market.html",
         {
             "symbol": symbol,
             "symbols": selectors.market_symbols(),
-            **order_views.ticket_context(request, symbol),
+            **order_views.ticket_context(request, symbol, connection=connection),
         },
     )
 

@@ -1,5 +1,5 @@
 """Reads for the transfer pages. Every object is reached through its connection, which the
-views fetch with ``accounts.selectors.get_connection_for_user`` (404 for strangers)."""
+views fetch with ``accounts.access.connection_get_for_user`` (404 for strangers)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from django.utils import timezone
 
 import binanceus
 from accounts import crypto
+from accounts.access import TRANSFER, connection_list_with
 from accounts.exchange import client_for_connection, describe_error
-from accounts.models import Balance, ExchangeConnection, KeyType, SubAccount
+from accounts.models import Balance, ExchangeConnection, SubAccount
 from desk.money import plain
 from transfers.models import (
     TERMINAL,
@@ -40,9 +41,9 @@ WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # --- connections and balances --------------------------------------------------------------------
 def transfer_connections_for_user(*, user) -> QuerySet[ExchangeConnection]:
-    """The user's exchange keys, those with sub-accounts first (only a master can transfer)."""
+    """The user's keys that can transfer, those with sub-accounts first (only a master can)."""
     return (
-        ExchangeConnection.objects.filter(user=user, key_type=KeyType.EXCHANGE)
+        connection_list_with(user=user, capability=TRANSFER)
         .annotate(subaccount_count=Count("subaccounts"))
         .order_by("-subaccount_count", "label", "pk")
     )

@@ -1,6 +1,7 @@
 """Sub-account transfer pages. Every URL is scoped by the master connection's ``pk``, fetched
-through ``get_connection_for_user`` (404 for strangers) before anything else happens; runs and
-schedules are then looked up *within* that connection, so a foreign id is a 404 too."""
+through ``connection_get_for_user`` (404 for strangers, refused for keys that cannot transfer)
+before anything else happens; runs and schedules are then looked up *within* that connection, so
+a foreign id is a 404 too."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.access import TRANSFER, connection_get_for_user
 from accounts.decorators import recent_auth_required
-from accounts.selectors import get_connection_for_user
 from accounts.throttle import client_ip
 from desk.money import plain
 from transfers import history, schedules, selectors
@@ -33,7 +34,7 @@ def transfer_index(request):
 
 @login_required
 def subaccount_list(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     return render(
         request,
         "transfers/subaccounts.html",
@@ -51,7 +52,7 @@ def subaccount_list(request, pk: int):
 @login_required
 @require_POST
 def account_email_set(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     form = AccountEmailForm(request.POST)
     if form.is_valid():
         schedules.connection_set_account_email(
@@ -80,7 +81,7 @@ def _transfer_form(connection, data=None) -> TransferForm:
 @login_required
 @recent_auth_required
 def transfer_new(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     form = _transfer_form(connection, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not connection.account_email:
@@ -111,7 +112,7 @@ def transfer_new(request, pk: int):
 
 @login_required
 def run_detail(request, pk: int, run_id: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
     return render(
         request,
@@ -127,7 +128,7 @@ def run_detail(request, pk: int, run_id: int):
 
 @login_required
 def run_json(request, pk: int, run_id: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
     return JsonResponse(selectors.run_payload(run))
 
@@ -136,7 +137,7 @@ def run_json(request, pk: int, run_id: int):
 @recent_auth_required
 @require_POST
 def run_retry(request, pk: int, run_id: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
     if not selectors.run_can_retry(run):
         messages.error(request, "Only a failed transfer can be retried.")
@@ -160,7 +161,7 @@ def _schedule_form(connection, data=None, *, initial=None, extra_asset="", now=N
 
 @login_required
 def schedule_list(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     rows = [
         (
             s,
@@ -176,7 +177,7 @@ def schedule_list(request, pk: int):
 @login_required
 @recent_auth_required
 def schedule_create(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     now = timezone.now()  # one instant for the form's check and the stored next run
     form = _schedule_form(connection, request.POST if request.method == "POST" else None, now=now)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +204,7 @@ def schedule_create(request, pk: int):
 @login_required
 @recent_auth_required
 def schedule_edit(request, pk: int, sid: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
     now = timezone.now()
     form = _schedule_form(
@@ -236,7 +237,7 @@ def schedule_edit(request, pk: int, sid: int):
 
 @login_required
 def schedule_detail(request, pk: int, sid: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
     return render(
         request,
@@ -256,7 +257,7 @@ def schedule_detail(request, pk: int, sid: int):
 @login_required
 @require_POST
 def schedule_pause(request, pk: int, sid: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
     try:
         schedules.schedule_set_paused(
@@ -275,7 +276,7 @@ def schedule_pause(request, pk: int, sid: int):
 @login_required
 @require_POST
 def schedule_delete(request, pk: int, sid: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
     schedules.schedule_delete(schedule=schedule, user=request.user, ip=client_ip(request))
     messages.success(request, "Schedule deleted.")
@@ -301,7 +302,7 @@ def _filters_refused(form: HistoryFilterForm) -> bool:
 
 @login_required
 def history_list(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     form = _history_filters(request, connection)
     refused = _filters_refused(form)
     # Refused, not dropped: a dropped filter would list every record as if it were the answer.
@@ -332,7 +333,7 @@ class _Echo:
 
 @login_required
 def history_csv(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     form = _history_filters(request, connection)
     if _filters_refused(form):
         # Never a wider export than asked for: a bad filter is refused, not dropped.
@@ -359,7 +360,7 @@ def history_csv(request, pk: int):
 @login_required
 @require_POST
 def history_sync(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     history.transfer_history_request_sync(connection=connection)
     messages.success(request, "Transfer history is being synced.")
     return redirect("transfers:history", pk=connection.pk)

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 import binanceus
 from accounts import crypto, realtime
+from accounts.access import BALANCES, connection_can
 from accounts.exchange import client_for_connection, describe_error
-from accounts.models import Balance, ExchangeConnection, KeyType
+from accounts.models import Balance, ExchangeConnection
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def connection_sync_balances(*, connection_id: int) -> None:
     nothing to do. None of them is an error of the task: the sweep queues every row on its own.
     """
     connection = ExchangeConnection.objects.filter(pk=connection_id).first()
-    if connection is None or not connection.is_active or connection.key_type != KeyType.EXCHANGE:
+    if connection is None or not connection.is_active or not connection_can(connection, BALANCES):
         return
     try:
         client = client_for_connection(connection)
@@ -94,11 +95,8 @@ def connection_request_sync(*, connection: ExchangeConnection) -> bool:
     synced = connection.balances_synced_at
     if synced and (timezone.now() - synced).total_seconds() < settings.DESK_BALANCE_STALE_SECONDS:
         return False
-    if (
-        not connection.is_active
-        or connection.needs_new_keys
-        or connection.key_type != KeyType.EXCHANGE
-    ):
+    usable = connection.is_active and not connection.needs_new_keys
+    if not usable or not connection_can(connection, BALANCES):
         return False
     if not cache.add(f"desk:sync-requested:{connection.pk}", 1, timeout=10):
         return False

@@ -23,9 +23,10 @@ from django.views.decorators.debug import sensitive_variables
 
 import binanceus
 from accounts import crypto
+from accounts.access import BALANCES, TRANSFER, connection_can, key_type_can
 from accounts.audit import audit_record
 from accounts.exchange import client_for_credentials, describe_error
-from accounts.models import AuditOutcome, ExchangeConnection, KeyType
+from accounts.models import AuditOutcome, ExchangeConnection
 from accounts.services.balances import balances_store
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ def connection_create(
         _store_keys(connection, api_key=api_key, api_secret=api_secret)
         _apply_verification(connection, verification)
         connection.save()
-        if key_type == KeyType.EXCHANGE:
+        if key_type_can(key_type, BALANCES):
             balances_store(
                 connection=connection,
                 balances=verification.balances,
@@ -236,7 +237,7 @@ def _store_keys(connection: ExchangeConnection, *, api_key: str, api_secret: str
 
 def _after_verified(connection: ExchangeConnection) -> None:
     """Follow-up reads that need not hold up the page: a master key's sub-accounts."""
-    if connection.key_type == KeyType.EXCHANGE:
+    if connection_can(connection, TRANSFER):
         from accounts.tasks import sync_subaccounts  # tasks import services
 
         pk = connection.pk

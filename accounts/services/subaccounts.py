@@ -9,8 +9,9 @@ from django.utils import timezone
 
 import binanceus
 from accounts import crypto
+from accounts.access import TRANSFER, connection_can
 from accounts.exchange import client_for_connection, describe_error
-from accounts.models import ExchangeConnection, KeyType, SubAccount
+from accounts.models import ExchangeConnection, SubAccount
 from desk.money import plain
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def subaccounts_sync(*, connection_id: int) -> int:
     queued, or one whose key cannot be decrypted.
     """
     connection = ExchangeConnection.objects.filter(pk=connection_id).first()
-    if connection is None or not connection.is_active or connection.key_type != KeyType.EXCHANGE:
+    if connection is None or not connection.is_active or not connection_can(connection, TRANSFER):
         return 0
     try:
         client = client_for_connection(connection)

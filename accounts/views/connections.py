@@ -5,14 +5,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import services
+from accounts.access import TRANSFER, connection_get_for_user
 from accounts.decorators import recent_auth_required
 from accounts.forms import ConnectionCreateForm, ConnectionRenameForm, KeyPairForm
-from accounts.selectors import (
-    balance_list,
-    connection_list_for_user,
-    get_connection_for_user,
-    subaccount_list,
-)
+from accounts.selectors import balance_list, connection_list_for_user, subaccount_list
 from accounts.throttle import client_ip
 
 SECRET_FIELDS = ("api_key", "api_secret")
@@ -65,13 +61,13 @@ def _detail_page(request, connection, *, rename_form=None, status=200):
 
 @login_required
 def connection_detail(request, pk: int):
-    return _detail_page(request, get_connection_for_user(request.user, pk))
+    return _detail_page(request, connection_get_for_user(user=request.user, pk=pk))
 
 
 @login_required
 @require_POST
 def connection_rename(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk)
     form = ConnectionRenameForm(request.POST)
     if form.is_valid():
         try:
@@ -91,7 +87,7 @@ def connection_rename(request, pk: int):
 @recent_auth_required
 @sensitive_post_parameters(*SECRET_FIELDS)
 def connection_replace_keys(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk)
     form = KeyPairForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -113,7 +109,7 @@ def connection_replace_keys(request, pk: int):
 @login_required
 @require_POST
 def connection_toggle(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk)
     services.connection_set_active(
         connection=connection, active=not connection.is_active, ip=client_ip(request)
     )
@@ -124,7 +120,7 @@ def connection_toggle(request, pk: int):
 @login_required
 @require_POST
 def connection_refresh_subaccounts(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
     services.subaccounts_request_sync(connection=connection)
     messages.success(request, "Sub-accounts are being refreshed.")
     return redirect("accounts:detail", pk=connection.pk)
@@ -133,7 +129,7 @@ def connection_refresh_subaccounts(request, pk: int):
 @login_required
 @require_POST
 def connection_delete(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk)
     services.connection_delete(connection=connection, ip=client_ip(request))
     messages.success(request, "Connection deleted.")
     return redirect("accounts:list")

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 import requests
 from django.apps import apps
 
-DESK_APPS = ("accounts", "transfers", "trading", "custody", "dashboard")
+DESK_APPS = ("accounts", "transfers", "trading", "dashboard")
 
 
 def desk_models() -> list:

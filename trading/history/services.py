@@ -35,14 +35,14 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 import binanceus
-from accounts import crypto
+from accounts import access, crypto, realtime
 from accounts.exchange import client_for_connection, describe_error, weight_budget
-from accounts.models import Balance, ExchangeConnection, KeyType
-from trading.history import store
+from accounts.models import ExchangeConnection
+from desk.periodic import failure
+from trading.history import selectors, store
 from trading.models import (
     AccountTrade,
     HistoryKind,
@@ -52,7 +52,6 @@ from trading.models import (
     OrderStatus,
     PreventedMatch,
 )
-from trading.periodic import each_row, failure
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +267,9 @@ def history_sync(
     if not lock.acquire(blocking=False):
         return SliceOutcome(skipped=True)
     try:
-        return _run_slice(connection_id, kind, symbol, now or timezone.now())
+        outcome = _run_slice(connection_id, kind, symbol, now or timezone.now())
+        transaction.on_commit(lambda: _progress_push(connection_id))
+        return outcome
     finally:
         try:
             lock.release()
@@ -276,11 +277,18 @@ def history_sync(
             log.warning("history lock for %s/%s/%s expired first", connection_id, kind, symbol)
 
 
+def _progress_push(connection_id: int) -> None:
+    connection = ExchangeConnection.objects.filter(pk=connection_id).first()
+    if connection is not None:
+        payload = selectors.history_progress_payload(connection=connection)
+        realtime.history_progress_push(connection_id=connection_id, payload=payload)
+
+
 def history_syncable(*, connection: ExchangeConnection) -> bool:
     return (
         connection.is_active
         and not connection.needs_new_keys
-        and connection.key_type == KeyType.EXCHANGE
+        and access.connection_can(connection, access.HISTORY)
     )
 
 
@@ -560,101 +568,3 @@ def _lock(connection_id: int, kind: str, symbol: str):
     return _redis_for(settings.REDIS_URL).lock(
         f"desk:history:lock:{connection_id}:{kind}:{symbol or '*'}", timeout=150
     )
-
-
-# --- what to sync ---------------------------------------------------------------------------------
-def history_connections() -> list[int]:
-    return list(
-        ExchangeConnection.objects.filter(
-            is_active=True, needs_new_keys=False, key_type=KeyType.EXCHANGE
-        ).values_list("pk", flat=True)
-    )
-
-
-def history_default_symbols(*, connection: ExchangeConnection) -> list[str]:
-    """Symbols already followed or traded, then pairs of two held assets (BTC + USD → BTCUSD),
-    at most ``HISTORY_MAX_SYMBOLS``; users add others with the "sync symbol" form."""
-    limit = int(getattr(settings, "HISTORY_MAX_SYMBOLS", 12))
-    seen = set(
-        HistorySync.objects.filter(connection=connection)
-        .exclude(symbol="")
-        .values_list("symbol", flat=True)
-    )
-    seen |= set(Order.objects.filter(connection=connection).values_list("symbol", flat=True))
-    held = set(
-        Balance.objects.filter(connection=connection)
-        .exclude(free=0, locked=0)  # MoneyField: compare money with zero by equality
-        .values_list("asset", flat=True)
-    )
-    pairs = sorted(
-        s for s, (base, quote) in exchange_symbol_pairs().items() if base in held and quote in held
-    )
-    out = sorted(seen)
-    for s in pairs:
-        if len(out) >= limit:
-            break
-        if s not in seen:
-            out.append(s)
-    return out
-
-
-def exchange_symbol_pairs() -> dict[str, tuple[str, str]]:
-    """{symbol: (base, quote)} of every trading symbol; empty when the exchange is unreachable."""
-    key = "desk:history:symbol-pairs"
-    pairs = cache.get(key)
-    if pairs is None:
-        from accounts.exchange import market_client
-
-        try:
-            with market_client() as client:
-                info = client.exchange_info()
-        except binanceus.BinanceUSError as exc:
-            log.warning("exchangeInfo unavailable for history symbols: %s", type(exc).__name__)
-            return {}
-        pairs = {
-            s.symbol: (s.base_asset, s.quote_asset) for s in info.symbols if s.status == "TRADING"
-        }
-        cache.set(key, pairs, timeout=3600)
-    return pairs
-
-
-def history_plan(*, now: datetime | None = None) -> list[tuple[int, str, str]]:
-    """(connection id, kind, symbol) of every slice due now, creating rows for new symbols."""
-    now = now or timezone.now()
-
-    def ensure(pk: int) -> None:
-        connection = ExchangeConnection.objects.get(pk=pk)
-        history_symbols_ensure(
-            connection=connection, symbols=history_default_symbols(connection=connection), now=now
-        )
-
-    each_row("history rows of connection", history_connections(), ensure)
-    return list(
-        HistorySync.objects.filter(
-            connection__is_active=True,
-            connection__needs_new_keys=False,
-            connection__key_type=KeyType.EXCHANGE,
-        )
-        .filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now))
-        .values_list("connection_id", "kind", "symbol")
-    )
-
-
-def history_request_sync(*, connection: ExchangeConnection, symbols: Sequence[str] = ()) -> None:
-    """Sync now: every row of the connection (and of ``symbols``, created if new) is queued once
-    the current transaction commits; running slices are not doubled (they hold the lock)."""
-    from trading.history.tasks import sync_history_slice  # tasks import services
-
-    if symbols:
-        history_symbols_ensure(connection=connection, symbols=symbols)
-    rows = HistorySync.objects.filter(connection=connection)
-    if symbols:
-        rows = rows.filter(Q(symbol__in=symbols) | Q(kind=HistoryKind.ORDER_LISTS))
-    keys = list(rows.values_list("kind", "symbol"))
-    rows.update(next_run_at=None)
-
-    def enqueue() -> None:
-        for kind, symbol in keys:
-            sync_history_slice.delay(connection.pk, kind, symbol)
-
-    transaction.on_commit(enqueue)

@@ -3,7 +3,7 @@ holds a per-row lock and stores page and position together), so running one twic
 
 from celery import shared_task
 
-from trading.history import services
+from trading.history import planning, services
 
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True, acks_late=True)
@@ -15,5 +15,5 @@ def sync_history_slice(connection_id: int, kind: str, symbol: str) -> None:
 
 @shared_task(soft_time_limit=50, time_limit=60, ignore_result=True)
 def sync_history_all() -> None:
-    for connection_id, kind, symbol in services.history_plan():
+    for connection_id, kind, symbol in planning.history_plan():
         sync_history_slice.delay(connection_id, kind, symbol)

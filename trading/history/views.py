@@ -1,6 +1,7 @@
 """Account history pages. Every URL carries the connection's ``pk``, fetched through
-``get_connection_for_user`` (404 for strangers) before anything else; nothing here talks to the
-exchange except the symbol check of the "sync symbol" form (cached exchange symbols)."""
+``connection_get_for_user`` (404 for strangers, refused for keys without trade history) before
+anything else; nothing here talks to the exchange except the symbol check of the "sync symbol"
+form (cached exchange symbols)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpRespo
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.access import HISTORY, connection_get_for_user, connection_list_with
 from accounts.audit import audit_record
-from accounts.models import KeyType
-from accounts.selectors import connection_list_for_user, get_connection_for_user
 from accounts.throttle import client_ip
 from trading.history import csv as history_csv
-from trading.history import selectors, services
+from trading.history import planning, selectors, services
 from trading.history.forms import HistoryFilterForm, SyncSymbolForm
 from trading.models import HistoryKind
 
@@ -32,7 +32,7 @@ TAB_URLS = {url for _, url, _ in TABS}
 
 @login_required
 def history_index(request):
-    connections = connection_list_for_user(user=request.user).filter(key_type=KeyType.EXCHANGE)
+    connections = connection_list_with(user=request.user, capability=HISTORY)
     if len(connections) == 1:
         return redirect("history:trades", pk=connections[0].pk)
     return render(request, "trading/history_index.html", {"connections": connections})
@@ -52,7 +52,7 @@ def _active_filters(form: HistoryFilterForm) -> selectors.HistoryFilters:
 
 @login_required
 def history_list(request, pk: int, kind: str):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=HISTORY)
     return _history_page(request, connection, kind)
 
 
@@ -84,23 +84,23 @@ def _history_page(request, connection, kind: str, *, symbol_form=None, status: i
 
 @login_required
 def history_progress(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=HISTORY)
     return JsonResponse(selectors.history_progress_payload(connection=connection))
 
 
 @login_required
 @require_POST
 def history_sync_now(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=HISTORY)
     if not services.history_syncable(connection=connection):
         messages.error(request, "Only an active exchange connection with working keys syncs.")
     else:
         if not connection.history_syncs.exists():
             services.history_symbols_ensure(
                 connection=connection,
-                symbols=services.history_default_symbols(connection=connection),
+                symbols=planning.history_default_symbols(connection=connection),
             )
-        services.history_request_sync(connection=connection)
+        planning.history_request_sync(connection=connection)
         messages.success(request, "History sync queued.")
     tab = request.POST.get("tab")
     return redirect(tab if tab in TAB_URLS else "history:trades", pk=connection.pk)
@@ -109,20 +109,20 @@ def history_sync_now(request, pk: int):
 @login_required
 @require_POST
 def history_symbol_add(request, pk: int):
-    connection = get_connection_for_user(request.user, pk)
-    form = SyncSymbolForm(request.POST, known=set(services.exchange_symbol_pairs()))
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=HISTORY)
+    form = SyncSymbolForm(request.POST, known=set(planning.exchange_symbol_pairs()))
     if not form.is_valid():
         # The page again with the form showing why (a redirect would lose the field's error).
         messages.error(request, "Symbol: " + " ".join(form.errors.get("symbol", [])))
         return _history_page(request, connection, HistoryKind.TRADES, symbol_form=form, status=400)
     symbol = form.cleaned_data["symbol"]
-    services.history_request_sync(connection=connection, symbols=[symbol])
+    planning.history_request_sync(connection=connection, symbols=[symbol])
     messages.success(request, f"{symbol} history will be synced.")
     return redirect("history:trades", pk=connection.pk)
 
 
 def _export(request, pk: int, kind: str, lines, name: str):
-    connection = get_connection_for_user(request.user, pk)
+    connection = connection_get_for_user(user=request.user, pk=pk, capability=HISTORY)
     form = _filters(request, connection)
     if form.is_bound and not form.is_valid():
         # Never a wider export than asked for: a bad filter is refused, not dropped.

@@ -1,6 +1,7 @@
 """Reads for trading: which connections may trade, a user's orders and lists, wire payloads.
 
-Every object is reached through the user's own connections: a stranger's id is a 404."""
+Every object is reached through ``accounts.access.connection_get_for_user``: a stranger's id
+is a 404, a key that cannot trade is refused."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from accounts.models import Balance, ExchangeConnection, KeyType
-from accounts.selectors import get_connection_for_user
+from accounts.access import TRADE, connection_get_for_user, connection_list_with
+from accounts.models import Balance, ExchangeConnection
 from desk.money import plain
 from trading.models import AccountTrade, Order, OrderList, TradingPreference
 from trading.models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
@@ -21,24 +22,8 @@ RECENT_ORDERS = 50
 
 
 def trading_connections_for_user(*, user) -> list[ExchangeConnection]:
-    """Connections whose keys can place spot orders: exchange keys, active, usable."""
-    return list(
-        ExchangeConnection.objects.filter(
-            user=user, key_type=KeyType.EXCHANGE, is_active=True, needs_new_keys=False
-        ).order_by("label", "pk")
-    )
-
-
-def get_trading_connection_for_user(user, pk: int) -> ExchangeConnection:
-    """The user's connection ``pk`` if it can trade; 404 for strangers and unusable keys alike."""
-    connection = get_connection_for_user(user, pk)
-    if (
-        connection.key_type != KeyType.EXCHANGE
-        or not connection.is_active
-        or connection.needs_new_keys
-    ):
-        raise Http404("This connection cannot trade.")
-    return connection
+    """Connections whose keys can place spot orders now."""
+    return list(connection_list_with(user=user, capability=TRADE).order_by("label", "pk"))
 
 
 def ticket_connection(*, user, session, wanted: str | None) -> ExchangeConnection | None:
@@ -60,20 +45,19 @@ def _pk(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
-def get_order_for_user(user, pk: int, order_pk: int) -> Order:
+def get_order_for_user(*, user, pk: int, order_pk: int) -> Order:
+    """An order of the user's connection ``pk``, if that connection can trade; 404 otherwise."""
+    connection = connection_get_for_user(user=user, pk=pk, capability=TRADE)
     try:
-        return Order.objects.select_related("connection").get(
-            pk=order_pk, connection_id=pk, connection__user=user
-        )
+        return Order.objects.select_related("connection").get(pk=order_pk, connection=connection)
     except (Order.DoesNotExist, ValueError, TypeError):
         raise Http404("No such order.") from None
 
 
-def get_order_list_for_user(user, pk: int, list_pk: int) -> OrderList:
+def get_order_list_for_user(*, user, pk: int, list_pk: int) -> OrderList:
+    connection = connection_get_for_user(user=user, pk=pk, capability=TRADE)
     try:
-        return OrderList.objects.select_related("connection").get(
-            pk=list_pk, connection_id=pk, connection__user=user
-        )
+        return OrderList.objects.select_related("connection").get(pk=list_pk, connection=connection)
     except (OrderList.DoesNotExist, ValueError, TypeError):
         raise Http404("No such order list.") from None
 

@@ -443,3 +443,29 @@ def test_it_waits_for_the_order_history_before_looking_for_prevented_matches(
     assert outcome.again and outcome.delay == 30 and outcome.requests == 0
     assert outcome.notes == ["waiting for the order history"]
     assert exchange_requests() == before
+
+
+def test_it_pushes_the_progress_to_the_connection_socket_after_a_slice(
+    account, django_capture_on_commit_callbacks
+):
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from accounts import realtime
+
+    made = account.bulk_history(orders=40, start_ms=now_ms() - DAY_MS, end_ms=now_ms() - HOUR_MS)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(realtime.connection_group(account.connection.pk), channel)
+
+    async def receive():
+        return await asyncio.wait_for(layer.receive(channel), timeout=10)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        slices = run_until_done(account.connection, HistoryKind.ORDERS)
+    pushes = [async_to_sync(receive)() for _ in slices]  # one after each slice
+    assert {p["type"] for p in pushes} == {"history_progress.updated"}
+    [orders] = [s for s in pushes[-1]["payload"]["syncs"] if s["kind"] == HistoryKind.ORDERS]
+    assert orders["done"] and orders["rows"] == made["lastOrderId"] - made["firstOrderId"] + 1

@@ -12,7 +12,7 @@ from accounts import services as account_services
 from accounts.models import Environment, KeyType
 from tests.factories import make_user
 from tests.trading.history.conftest import HOUR_MS, now_ms
-from trading.history import services, tasks
+from trading.history import planning, services, tasks
 from trading.models import HistoryKind, HistorySync
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def queued(r) -> list[tuple[str, list]]:
 def test_it_plans_held_pairs_and_followed_symbols_and_skips_waiting_rows(account):
     conn = account.connection
     account_services.connection_sync_balances(connection_id=conn.pk)  # USD, USDT, BTC, ETH
-    planned = {(k, s) for pk, k, s in services.history_plan() if pk == conn.pk}
+    planned = {(k, s) for pk, k, s in planning.history_plan() if pk == conn.pk}
     for symbol in ("BTCUSD", "ETHUSD", "ETHBTC"):
         assert {("orders", symbol), ("trades", symbol), ("prevented", symbol)} <= planned
     assert ("order_lists", "") in planned
@@ -47,7 +47,7 @@ def test_it_plans_held_pairs_and_followed_symbols_and_skips_waiting_rows(account
     HistorySync.objects.filter(connection=conn, symbol="ETHUSD").update(
         next_run_at=timezone.now() + timedelta(minutes=5)
     )
-    planned = {(k, s) for pk, k, s in services.history_plan() if pk == conn.pk}
+    planned = {(k, s) for pk, k, s in planning.history_plan() if pk == conn.pk}
     assert not any(s == "ETHUSD" for _, s in planned)
 
 
@@ -56,7 +56,7 @@ def test_it_plans_nothing_for_a_disabled_connection(account):
     services.history_symbols_ensure(connection=conn, symbols=["BTCUSD"])
     conn.is_active = False
     conn.save(update_fields=["is_active"])
-    assert not [p for p in services.history_plan() if p[0] == conn.pk]
+    assert not [p for p in planning.history_plan() if p[0] == conn.pk]
 
 
 def test_it_queues_the_next_slice_until_backfill_is_done(account, queue, settings):

@@ -1,0 +1,48 @@
+"""The tabs of a connection's page: one per area under ``/connections/<pk>/<area>/``, shown only
+when the connection's key type can do what the area is for (``accounts.access``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from accounts.access import HISTORY, TRADE, TRANSFER, key_type_can
+from accounts.models import ExchangeConnection
+
+
+@dataclass(frozen=True)
+class Tab:
+    name: str
+    label: str
+    url_name: str
+    capability: str | None  # None: every key type has it
+
+
+TABS = (
+    Tab("overview", "Overview", "accounts:detail", None),
+    Tab("trade", "Trade", "accounts:trade", TRADE),
+    Tab("orders", "Orders", "accounts:orders", TRADE),
+    Tab("history", "History", "history:trades", HISTORY),
+    Tab("transfers", "Transfers", "accounts:transfers", TRANSFER),
+)
+
+
+@dataclass(frozen=True)
+class TabLink:
+    name: str
+    label: str
+    url: str
+    active: bool
+
+
+def connection_tabs(connection: ExchangeConnection, *, active: str = "") -> list[TabLink]:
+    """By key type, not by the connection's state: a disabled connection still shows its Trade
+    tab, whose page then says why it cannot trade."""
+    return [
+        TabLink(
+            tab.name, tab.label, reverse(tab.url_name, args=[connection.pk]), tab.name == active
+        )
+        for tab in TABS
+        if tab.capability is None or key_type_can(connection.key_type, tab.capability)
+    ]

@@ -44,3 +44,11 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
 
     async def order_list_updated(self, event):
         await self.send_json({"type": "orderList", "orderList": event["payload"]})
+
+    async def transfer_run_updated(self, event):
+        """A transfer run of the connection changed: its page follows it without polling."""
+        await self.send_json({"type": "transferRun", "run": event["payload"]})
+
+    async def history_progress_updated(self, event):
+        """A history sync of the connection stepped: the progress bars follow it."""
+        await self.send_json({"type": "historyProgress", **event["payload"]})

@@ -39,3 +39,13 @@ def fill_push(*, connection_id: int, payload: dict) -> None:
 
 def order_list_push(*, connection_id: int, payload: dict) -> None:
     _send(connection_id, "order_list.updated", payload)
+
+
+def transfer_run_push(*, connection_id: int, payload: dict) -> None:
+    """A transfer run of the connection changed: its page follows it without polling."""
+    _send(connection_id, "transfer_run.updated", payload)
+
+
+def history_progress_push(*, connection_id: int, payload: dict) -> None:
+    """A history sync of the connection stepped: the progress bars follow it."""
+    _send(connection_id, "history_progress.updated", payload)

@@ -1,13 +1,14 @@
 // Cumulative depth chart of the live book, drawn on a canvas. Listens to the "market:book"
 // events market.js emits on #market. Cumulative sizes are summed as decimal strings (BigInt
 // scaled integers); Number() is used only to turn them into pixel coordinates.
-"use strict";
-(function () {
-  const root = document.getElementById("market");
-  const box = document.getElementById("depth");
-  const canvas = document.getElementById("depth-canvas");
-  if (!root || !box || !canvas || !window.deskDec) return;
-  const D = window.deskDec;
+import * as D from "./lib/decimal.js";
+
+const root = document.getElementById("market");
+const box = document.getElementById("depth");
+const canvas = document.getElementById("depth-canvas");
+if (root && box && canvas) start();
+
+function start() {
   const ctx = canvas.getContext("2d");
   const css = getComputedStyle(document.documentElement);
   const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
@@ -172,4 +173,4 @@
   }
 
   schedule();
-})();
+}

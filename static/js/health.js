@@ -1,10 +1,14 @@
 // Stream health: polls health.json every 2 s and renders the upstream sockets and the per-symbol
-// book state. Rows are keyed (data-url / data-symbol) and updated in place.
-"use strict";
-(function () {
-  const root = document.getElementById("health");
-  if (!root) return;
-  const $ = (id) => document.getElementById(id);
+// book state. Rows are keyed (data-url / data-symbol) and updated in place. Polling, not a push:
+// the report is written by the stream process once a second and belongs to no connection, so
+// there is no socket of the page it could ride on.
+import { $ } from "./lib/dom.js";
+import { getJSON } from "./lib/http.js";
+
+const root = document.getElementById("health");
+if (root) start(root);
+
+function start(root) {
   const POLL_MS = 2000;
   const STALE_EVENT_MS = 15000;
 
@@ -99,9 +103,7 @@
   let failures = 0;
   async function poll() {
     try {
-      const res = await fetch(root.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" });
-      if (!res.ok) throw new Error("HTTP " + res.status);
-      const h = await res.json();
+      const h = await getJSON(root.dataset.url, { cache: "no-store" });
       render(h);
       failures = 0;
       stateEl.dataset.state = h.error ? "stale" : "live";
@@ -116,4 +118,4 @@
     }
   }
   poll();
-})();
+}

@@ -1,87 +1,18 @@
 // Live market data for one symbol: order book ladder, trades tape and sync badge (dashboard and
 // market page), plus the market page's 24h ticker strip and candlestick chart when present.
 //
-// Prices and quantities stay decimal STRINGS end to end. Arithmetic on them (grouping, sums,
-// spread, percentages) uses BigInt scaled integers — never floats. Number() appears only where a
-// chart needs coordinates (candle/volume series, depth-bar widths), and says so.
-"use strict";
+// Prices and quantities stay decimal STRINGS end to end (lib/decimal.js). Number() appears only
+// where a chart needs coordinates (candle/volume series, depth-bar widths), and says so.
+// The depth chart listens to the "market:book" / "market:state" events emitted on #market.
+import * as D from "./lib/decimal.js";
+import { getJSON } from "./lib/http.js";
+import { $, setText } from "./lib/dom.js";
+import { openSocket } from "./lib/socket.js";
 
-// ---- Decimal strings (shared: markets.js and depthchart.js use window.deskDec) ---------------
-window.deskDec = (function () {
-  // Decimals actually used by a decimal string ("1.2300" -> 2).
-  function decimalsOf(s) {
-    const i = s.indexOf(".");
-    return i < 0 ? 0 : s.slice(i + 1).replace(/0+$/, "").length;
-  }
-  // "12.34" at dp=4 -> 123400n. Digits beyond dp are cut (callers pick dp >= decimalsOf).
-  function toUnits(s, dp) {
-    s = String(s).trim();
-    const neg = s.startsWith("-");
-    if (neg || s.startsWith("+")) s = s.slice(1);
-    const [int, frac = ""] = s.split(".");
-    const u = BigInt((int || "0") + (frac + "0".repeat(dp)).slice(0, dp));
-    return neg ? -u : u;
-  }
-  function fromUnits(u, dp) {
-    const neg = u < 0n;
-    const digits = (neg ? -u : u).toString().padStart(dp + 1, "0");
-    const out = dp ? digits.slice(0, -dp) + "." + digits.slice(-dp) : digits;
-    return neg ? "-" + out : out;
-  }
-  const scale = (...xs) => Math.max(...xs.map(decimalsOf));
-  function add(a, b) { const dp = scale(a, b); return fromUnits(toUnits(a, dp) + toUnits(b, dp), dp); }
-  function sub(a, b) { const dp = scale(a, b); return fromUnits(toUnits(a, dp) - toUnits(b, dp), dp); }
-  function cmp(a, b) {
-    const dp = scale(a, b);
-    const x = toUnits(a, dp), y = toUnits(b, dp);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  const max = (a, b) => (cmp(a, b) >= 0 ? a : b);
-  const min = (a, b) => (cmp(a, b) <= 0 ? a : b);
-  // Integer division rounded half away from zero.
-  function divRound(n, d) {
-    const neg = (n < 0n) !== (d < 0n);
-    if (n < 0n) n = -n;
-    if (d < 0n) d = -d;
-    const q = (2n * n + d) / (2n * d);
-    return neg ? -q : q;
-  }
-  // Round a decimal string to dp decimals, half away from zero.
-  function round(s, dp) {
-    const have = Math.max(decimalsOf(s), dp);
-    return fromUnits(divRound(toUnits(s, have), 10n ** BigInt(have - dp)), dp);
-  }
-  // Pad or trim the exchange's text to dp decimals. Prices and quantities are multiples of the
-  // tick/step, so only zeros are cut; anything else must go through round().
-  function fix(s, dp) {
-    if (s === undefined || s === null) return "—";
-    if (dp === undefined || dp === null) return s;
-    const [int, frac = ""] = String(s).split(".");
-    return dp === 0 ? int : int + "." + (frac + "0".repeat(dp)).slice(0, dp);
-  }
-  // 100 * (a / b) as a string with dp decimals (a, b decimal strings; b nonzero).
-  function percentOf(a, b, dp) {
-    const s = scale(a, b);
-    const den = toUnits(b, s);
-    if (den === 0n) return null;
-    return fromUnits(divRound(toUnits(a, s) * 100n * 10n ** BigInt(dp), den), dp);
-  }
-  // Thousands separators in the integer part, for volumes.
-  function grouped(s) {
-    const [int, frac] = String(s).split(".");
-    const sign = int.startsWith("-") ? "-" : "";
-    const body = int.replace("-", "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return sign + body + (frac !== undefined ? "." + frac : "");
-  }
-  const isNeg = (s) => String(s).trim().startsWith("-") && toUnits(s, decimalsOf(s)) !== 0n;
-  return { decimalsOf, toUnits, fromUnits, add, sub, cmp, max, min, round, fix, percentOf, grouped, isNeg, divRound };
-})();
+const root = document.getElementById("market");
+if (root) start(root);
 
-(function () {
-  const root = document.getElementById("market");
-  if (!root) return;
-  const D = window.deskDec;
-  const $ = (id) => document.getElementById(id);
+function start(root) {
   const symbol = root.dataset.symbol;
   const stateEl = $("sync-state");
   // The server re-sends the book at least every ~10 s even when nothing changed (heartbeat), so
@@ -163,8 +94,6 @@ window.deskDec = (function () {
     tr.innerHTML = "<td class='num price'></td><td class='num qty'></td><td class='num total'></td>";
     return tr;
   }
-
-  function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
   function renderSide(tbody, rows, cls, maxCum, qdp) {
     while (tbody.children.length > rows.length) tbody.lastElementChild.remove();
@@ -304,7 +233,12 @@ window.deskDec = (function () {
     const up = color("--bid", "#2ebd85"), down = color("--ask", "#f6465d");
     const lc = LC.createChart(el, {
       autoSize: true,
-      layout: { background: { type: "solid", color: color("--card", "#182029") }, textColor: color("--muted", "#8a96a3"), fontSize: 11 },
+      // The library's logo injects a <style> element, which the CSP blocks: the attribution
+      // its licence asks for is the link under the chart instead.
+      layout: {
+        background: { type: "solid", color: color("--card", "#182029") }, textColor: color("--muted", "#8a96a3"), fontSize: 11,
+        attributionLogo: false,
+      },
       grid: { vertLines: { color: "#1e2832" }, horzLines: { color: "#1e2832" } },
       rightPriceScale: { borderColor: color("--line", "#26313d") },
       timeScale: { borderColor: color("--line", "#26313d"), timeVisible: true, secondsVisible: false },
@@ -338,12 +272,6 @@ window.deskDec = (function () {
       if (!precision || precision.price === pricePrecision) return;
       pricePrecision = precision.price;
       candles.applyOptions({ priceFormat: { type: "price", precision: pricePrecision, minMove: Number("1e-" + pricePrecision) } });
-    }
-
-    async function getJSON(url) {
-      const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!res.ok) throw new Error(url + ": HTTP " + res.status);
-      return res.json();
     }
 
     async function load(iv) {
@@ -384,7 +312,7 @@ window.deskDec = (function () {
         if (mySeq !== seq) return;
         loading = null;
         el.classList.add("chart-error");
-        console.warn("klines:", err);
+        console.warn("klines:", err.url || "", err.message);
       } finally {
         if (mySeq === seq) delete el.dataset.loading;
       }
@@ -422,7 +350,7 @@ window.deskDec = (function () {
 
   // ---- Socket ----------------------------------------------------------------------------
   let everOpened = false;
-  window.deskSocket(root.dataset.ws, {
+  openSocket(root.dataset.ws, {
     onMessage(msg) {
       if (msg.symbol && msg.symbol !== symbol) return;
       if (msg.type === "book") onBook(msg);
@@ -447,4 +375,4 @@ window.deskDec = (function () {
   renderBook();
   showState();
   setInterval(showState, 1000);
-})();
+}

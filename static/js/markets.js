@@ -1,11 +1,13 @@
 // Markets overview: every symbol's 24h statistics from /ws/markets/ (miniTickers), updated live,
 // changed cells flashing, sortable by clicking a header. Values stay decimal strings; the change
-// percentage and sorting use window.deskDec (BigInt scaled integers), never floats.
-"use strict";
-(function () {
-  const root = document.getElementById("markets");
-  if (!root) return;
-  const D = window.deskDec;
+// percentage and sorting use lib/decimal.js (BigInt scaled integers), never floats.
+import * as D from "./lib/decimal.js";
+import { openSocket } from "./lib/socket.js";
+
+const root = document.getElementById("markets");
+if (root) start(root);
+
+function start(root) {
   const tbody = document.getElementById("markets-rows");
   const stateEl = document.getElementById("markets-state");
   const STALE_MS = 15000;
@@ -21,15 +23,9 @@
 
   const priceDp = (sym) => (precisions[sym] ? precisions[sym].price : null);
   const qtyDp = (sym) => (precisions[sym] ? precisions[sym].qty : null);
-  // Without the symbol's precision, show the exchange's text without its trailing zeros.
-  function trim(s) {
-    if (!s.includes(".")) return s;
-    const t = s.replace(/0+$/, "");
-    return t.endsWith(".") ? t.slice(0, -1) : t;
-  }
   // Prices without a known precision: trailing zeros cut, but at least 2 decimals (60003.00).
   const showPrice = (sym, s) => D.fix(s, priceDp(sym) === null ? Math.max(2, D.decimalsOf(s)) : priceDp(sym));
-  const showQty = (sym, s) => D.grouped(qtyDp(sym) === null ? trim(s) : D.round(s, qtyDp(sym)));
+  const showQty = (sym, s) => D.grouped(qtyDp(sym) === null ? D.trim(s) : D.round(s, qtyDp(sym)));
 
   function rowFor(sym) {
     let tr = tbody.querySelector("tr[data-symbol='" + CSS.escape(sym) + "']");
@@ -121,7 +117,7 @@
   }
 
   let resortQueued = false;
-  window.deskSocket(root.dataset.ws, {
+  openSocket(root.dataset.ws, {
     onMessage(msg) {
       if (msg.type !== "miniTickers") return;
       lastMessageAt = Date.now();
@@ -141,4 +137,4 @@
   });
   showState();
   setInterval(showState, 1000);
-})();
+}

@@ -1,47 +1,32 @@
-// Open orders and OCO lists of one connection, live from its socket (via toasts.js's hub):
-// cancel, amend (cancel-replace), cancel all for the symbol, place and cancel OCO lists.
-// Money stays decimal text from the server; nothing here does arithmetic on it.
-"use strict";
-(function () {
-  const root = document.getElementById("open-orders");
-  if (!root) return;
+// Open orders and OCO lists of one connection, live from the connection's hub: cancel, amend
+// (cancel-replace), cancel all for the symbol, place and cancel OCO lists. Money stays decimal
+// text from the server; nothing here does arithmetic on it.
+import { trim } from "./lib/decimal.js";
+import { button, cell, showFieldErrors, when } from "./lib/dom.js";
+import { csrfToken, postForm } from "./lib/http.js";
+import { connectionHub } from "./lib/hub.js";
+
+// The ticket on the same page shows an order it placed at once, before its push arrives.
+export const deskOrders = { upsert() {}, upsertList() {} };
+
+const root = document.getElementById("open-orders");
+if (root) start(root);
+
+function start(root) {
   const pk = Number(root.dataset.connection);
   const symbol = root.dataset.symbol || "";
   const base = root.dataset.baseUrl; // /market/orders/<pk>/
-  const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  const csrf = csrfToken(root);
   const orders = new Map();
   const lists = new Map();
   for (const o of JSON.parse(document.getElementById("open-orders-data").textContent)) orders.set(o.id, o);
   for (const l of JSON.parse(document.getElementById("order-lists-data").textContent)) lists.set(l.id, l);
 
-  function trim(s) { return s && s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s; }
-  function cell(tr, text, cls) {
-    const td = document.createElement("td");
-    td.textContent = text === null || text === undefined || text === "" ? "—" : text;
-    if (cls) td.className = cls;
-    tr.appendChild(td);
-    return td;
-  }
-  function button(label, cls, onClick) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = cls;
-    b.textContent = label;
-    b.addEventListener("click", onClick);
-    return b;
-  }
   function newId() { return "desk" + crypto.randomUUID().replace(/-/g, "").slice(0, 28); }
 
   async function post(url, data) {
-    const body = new URLSearchParams(data);
     try {
-      const resp = await fetch(url, {
-        method: "POST",
-        body,
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf, Accept: "application/json" },
-      });
-      return await resp.json();
+      return await postForm(url, data, { csrf });
     } catch (err) {
       return { ok: false, message: "No answer from the desk; check the order list before retrying." };
     }
@@ -51,29 +36,6 @@
     el.className = "action-result " + (doc.ok ? "ok" : "error");
   }
   const result = document.getElementById("orders-result");
-
-  // Each error next to its field, which is marked invalid; the rest on the form's general line
-  // (its [data-error-for=__all__]). Returns how many fields were marked.
-  function showFieldErrors(formEl, errors) {
-    for (const el of formEl.querySelectorAll("[data-error-for]")) el.textContent = "";
-    for (const el of formEl.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
-    const general = [];
-    let marked = 0;
-    for (const [name, msgs] of Object.entries(errors || {})) {
-      const slot = formEl.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-      const input = formEl.elements[name];
-      if (slot && name !== "__all__" && input instanceof HTMLElement && input.type !== "hidden") {
-        slot.textContent = msgs.join(" ");
-        input.setAttribute("aria-invalid", "true");
-        marked += 1;
-      } else {
-        general.push(...msgs);
-      }
-    }
-    const all = formEl.querySelector('[data-error-for="__all__"]');
-    if (all) all.textContent = general.join(" ");
-    return marked;
-  }
 
   // The exchange canceled an order and refused its replacement: offer it back as it was, through
   // the ticket's own route (its checks, a client order id of its own: a second click is the
@@ -99,6 +61,10 @@
 
   function renderOrders() {
     const rows = [...orders.values()].filter(visible).sort((a, b) => b.id - a.id);
+    // An amend form being filled in outlives the re-render that any push of any order causes.
+    const amending = new Map(
+      [...document.querySelectorAll("#open-order-rows tr.amend-row")].map((r) => [r.dataset.amendFor, r]),
+    );
     const frag = document.createDocumentFragment();
     for (const o of rows) {
       const tr = document.createElement("tr");
@@ -121,6 +87,7 @@
         if (o.price && !o.orderListId) actions.appendChild(button("Amend", "small secondary", () => amend(tr, o)));
       }
       frag.appendChild(tr);
+      if (o.isOpen && amending.has(String(o.id))) frag.appendChild(amending.get(String(o.id)));
     }
     document.getElementById("open-order-rows").replaceChildren(frag);
     document.getElementById("open-orders-empty").hidden = rows.length > 0;
@@ -153,6 +120,7 @@
     if (next && next.classList.contains("amend-row")) { next.remove(); return; }
     const row = document.createElement("tr");
     row.className = "amend-row";
+    row.dataset.amendFor = o.id;
     const td = document.createElement("td");
     td.colSpan = 10;
     const coid = newId(); // fixed for this form: a retried submit is the same intent
@@ -227,7 +195,6 @@
     tbody.prepend(tr);
     while (tbody.rows.length > RECENT) tbody.lastElementChild.remove();
   }
-  function when(iso) { return (iso || "").replace("T", " ").substring(0, 19); }
   function recentOrder(o) {
     if (!recentOrders || o.isOpen || o.isUnsettled) return;
     const tr = document.createElement("tr");
@@ -260,14 +227,16 @@
 
   function upsert(o) { orders.set(o.id, o); renderOrders(); renderLists(); recentOrder(o); }
   function upsertList(l) { lists.set(l.id, l); renderLists(); }
-  window.deskOrders = { upsert, upsertList };
+  Object.assign(deskOrders, { upsert, upsertList });
 
-  window.deskAccount && window.deskAccount.subscribe((msg, from) => {
-    if (from !== pk) return;
+  const hub = connectionHub(pk);
+  hub.subscribe((msg) => {
     if (msg.type === "order") upsert(msg.order);
     else if (msg.type === "orderList") upsertList(msg.orderList);
     else if (msg.type === "fill") recentFill(msg.fill);
   });
+  // Whether the list is live: "open" once the connection's socket is up (tests wait for it).
+  hub.onState((state) => { root.dataset.live = state; });
 
   const cancelAll = document.getElementById("cancel-all-form");
   if (cancelAll) {
@@ -295,4 +264,4 @@
 
   renderOrders();
   renderLists();
-})();
+}

@@ -2,13 +2,19 @@
 // symbol's filters as you type (the server runs binanceus.check_order: one rule implementation),
 // asks the exchange for a test verdict, and places the order once. The client order id was
 // fixed when the ticket was rendered: a retried submit is the same intent, never a second order.
-"use strict";
-(function () {
-  const root = document.getElementById("ticket");
-  if (!root) return;
+import { trim } from "./lib/decimal.js";
+import { showFieldErrors } from "./lib/dom.js";
+import { csrfToken, postForm } from "./lib/http.js";
+import { connectionHub } from "./lib/hub.js";
+import { deskOrders } from "./orders.js";
+
+const root = document.getElementById("ticket");
+if (root) start(root);
+
+function start(root) {
   const form = document.getElementById("ticket-form");
   const typeFields = JSON.parse(document.getElementById("ticket-fields").textContent);
-  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const csrf = csrfToken(form);
   const resultEl = document.getElementById("ticket-result");
   const ALWAYS = new Set(["type", "self_trade_prevention_mode"]);
 
@@ -48,40 +54,21 @@
     for (const [k, v] of Object.entries(extra || {})) data.set(k, v);
     return data;
   }
-  async function post(url, data) {
-    const resp = await fetch(url, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, Accept: "application/json" },
-    });
-    return resp.json();
-  }
+  const post = (url, data) => postForm(url, data, { csrf });
 
   // Each error next to its field, which is marked invalid (the field's aria-describedby names
   // the error's element); an error with no field shown for it (the symbol, a count limit, a
   // field the chosen type does not take) goes to the ticket's general line. The confirmation's
   // own error stays in its box. Returns how many fields were marked.
   function showErrors(errors) {
-    for (const el of form.querySelectorAll("[data-error-for]")) el.textContent = "";
-    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
-    const general = [];
-    let marked = 0;
-    for (const [name, msgs] of Object.entries(errors || {})) {
-      const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    const rest = { ...(errors || {}) };
+    const confirm = rest.confirm_large;
+    delete rest.confirm_large;
+    const marked = showFieldErrors(form, rest, (name) => {
       const box = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
-      const input = form.elements[name];
-      if (name === "confirm_large" && slot) {
-        slot.textContent = msgs.join(" ");
-      } else if (slot && box && !box.hidden && input instanceof HTMLElement) {
-        slot.textContent = msgs.join(" ");
-        input.setAttribute("aria-invalid", "true");
-        marked += 1;
-      } else {
-        general.push(...msgs);
-      }
-    }
-    form.querySelector('[data-error-for="__all__"]').textContent = general.join(" ");
+      return box && !box.hidden;
+    });
+    if (confirm) form.querySelector('[data-error-for="confirm_large"]').textContent = confirm.join(" ");
     return marked;
   }
   function fixFields(marked, what) {
@@ -114,7 +101,7 @@
     showConfirm(doc.confirm);
     const notional = document.getElementById("ticket-notional");
     notional.textContent = doc.unavailable ? doc.unavailable
-      : doc.notional ? `Worth about ${doc.notional.replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "")} ${root.dataset.quote || ""}` : "";
+      : doc.notional ? `Worth about ${trim(doc.notional)} ${root.dataset.quote || ""}` : "";
   }
 
   form.addEventListener("input", scheduleCheck);
@@ -161,7 +148,7 @@
     // (a large order to confirm, the exchange's answer, a problem of the ticket as a whole).
     if (doc.ok) say(doc.message || "Placed.", true);
     else say(marked ? fixFields(marked, "Not placed") : doc.message || "Not placed.", false);
-    if (doc.order && window.deskOrders) window.deskOrders.upsert(doc.order);
+    if (doc.order) deskOrders.upsert(doc.order);
     if (doc.nextClientOrderId) {
       form.elements.client_order_id.value = doc.nextClientOrderId;
       showConfirm(null);
@@ -169,11 +156,11 @@
   });
 
   // ---- balances of the symbol's two assets, live ----
-  window.deskAccount && window.deskAccount.subscribe((msg, pk) => {
-    if (msg.type !== "balances" || pk !== Number(root.dataset.connection)) return;
+  connectionHub(root.dataset.connection).subscribe((msg) => {
+    if (msg.type !== "balances") return;
     const free = Object.fromEntries(msg.balances.map((b) => [b.asset, b.free]));
     for (const el of root.querySelectorAll("[data-asset-free]")) el.textContent = free[el.dataset.assetFree] || "0";
   });
 
   applyType();
-})();
+}

@@ -34,7 +34,7 @@ def test_it_shows_balances_with_their_sync_time(client):
     assert "<td>BTC</td>" in body
     assert ">1.5<" in body and ">0.25<" in body
     assert synced.strftime("%Y-%m-%d %H:%M:%S") in body
-    assert f'data-ws="/ws/connections/{conn.pk}/"' in body
+    assert f'data-connection="{conn.pk}"' in body  # the balances card follows its hub
 
 
 def test_it_will_not_show_a_strangers_connection(client):

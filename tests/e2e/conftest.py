@@ -146,11 +146,31 @@ def browser():
 
 @pytest.fixture
 def page(browser, stack):
+    """A page whose test fails on any console error or uncaught exception, in every tab of its
+    context. The stack sends its Content-Security-Policy enforced, and Chromium reports each
+    violation (an inline script, a handler attribute, a socket to an origin not allowed) as a
+    console error, so a page that breaks the policy fails the test that opened it."""
     context = browser.new_context(base_url=stack.url)
+    problems: list[str] = []
+    context.on("page", lambda p: _watch_console(p, problems))
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    if problems:
+        pytest.fail("the browser reported errors:\n" + "\n".join(problems), pytrace=False)
+
+
+def _watch_console(page, problems: list[str]) -> None:
+    def on_console(msg) -> None:
+        where = msg.location.get("url", "") if msg.location else ""
+        # Chromium asks for /favicon.ico by itself on documents that name no icon (a JSON or
+        # CSV answer opened in the tab): not the page's doing.
+        if msg.type == "error" and not where.endswith("/favicon.ico"):
+            problems.append(f"console error on {page.url}: {msg.text} ({where})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"uncaught on {page.url}: {exc}"))
 
 
 def login(page, username: str = DEMO_LOGIN[0], password: str = DEMO_LOGIN[1]) -> None:

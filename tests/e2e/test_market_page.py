@@ -83,8 +83,8 @@ def _symbol_health(page, symbol: str = SYMBOL) -> dict:
 
 def test_it_shows_a_live_book_tape_ticker_and_candles(page, stack):
     _open_market(page)
-    page.wait_for_function("document.querySelectorAll('#bids tr').length === 20")
-    page.wait_for_function("document.querySelectorAll('#asks tr').length === 20")
+    page.wait_for_function("() => document.querySelectorAll('#bids tr').length === 20")
+    page.wait_for_function("() => document.querySelectorAll('#asks tr').length === 20")
     _wait_for_ladder_change(page)
     page.wait_for_selector("#trades tr", timeout=15_000)
     _assert_ladder_consistent(page)
@@ -92,11 +92,11 @@ def test_it_shows_a_live_book_tape_ticker_and_candles(page, stack):
     # Candles: loaded from klines.json and drawn by lightweight-charts (it draws on canvases).
     page.wait_for_selector("#chart canvas")
     page.wait_for_function(
-        "Number(document.querySelector('#chart').dataset.bars || 0) > 0", timeout=15_000
+        "() => Number(document.querySelector('#chart').dataset.bars || 0) > 0", timeout=15_000
     )
     # The 24h ticker arrives on the market socket about once a second.
     page.wait_for_function(
-        "/^\\d+(\\.\\d+)?$/.test(document.querySelector('#tk-last').textContent)",
+        "() => /^\\d+(\\.\\d+)?$/.test(document.querySelector('#tk-last').textContent)",
         timeout=15_000,
     )
     assert Decimal(page.inner_text("#tk-last")) > 0
@@ -104,8 +104,8 @@ def test_it_shows_a_live_book_tape_ticker_and_candles(page, stack):
     # Another interval reloads the chart from klines.json.
     page.click("#intervals [data-interval='5m']")
     page.wait_for_function(
-        "(() => { const c = document.querySelector('#chart'); return c.dataset.interval === '5m' "
-        "&& !c.dataset.loading && Number(c.dataset.bars) > 0; })()"
+        "() => { const c = document.querySelector('#chart'); return c.dataset.interval === '5m' "
+        "&& !c.dataset.loading && Number(c.dataset.bars) > 0; }"
     )
     assert page.get_attribute("#intervals [data-interval='5m']", "aria-pressed") == "true"
 
@@ -113,18 +113,18 @@ def test_it_shows_a_live_book_tape_ticker_and_candles(page, stack):
     page.select_option("#levels", "50")
     for side in ("bids", "asks"):
         page.wait_for_function(
-            f"""(() => {{
+            f"""() => {{
                 const sent = Number(document.querySelector('#market').dataset.{side}Sent);
                 const rows = document.querySelectorAll('#{side} tr').length;
                 return sent > 20 && rows === Math.min(50, sent);
-            }})()"""
+            }}"""
         )
     _assert_ladder_consistent(page)
 
     # Grouping to 100 ticks: fewer, coarser levels, still a consistent ladder.
     page.select_option("#grouping", "100")
     page.wait_for_function(
-        "[...document.querySelectorAll('#bids td.price')]"
+        "() => [...document.querySelectorAll('#bids td.price')]"
         ".every((td) => /\\.00$/.test(td.textContent))"
     )
     _assert_ladder_consistent(page)
@@ -144,9 +144,9 @@ def test_it_resyncs_after_a_sequence_gap_without_a_reload(page, stack):
     )
     assert response.ok, response.text
 
-    page.wait_for_function("window.__states.includes('resyncing')", timeout=30_000)
+    page.wait_for_function("() => window.__states.includes('resyncing')", timeout=30_000)
     page.wait_for_function(
-        "window.__states.lastIndexOf('live') > window.__states.indexOf('resyncing')",
+        "() => window.__states.lastIndexOf('live') > window.__states.indexOf('resyncing')",
         timeout=30_000,
     )
     page.wait_for_selector("#sync-state[data-state='live']")
@@ -194,7 +194,7 @@ def test_it_lists_every_market_with_live_updates(page, stack):
     )
     assert symbols >= SANDBOX_SYMBOLS
     page.wait_for_function(
-        "[...document.querySelectorAll('#markets-rows td.last')]"
+        "() => [...document.querySelectorAll('#markets-rows td.last')]"
         ".every((td) => td.textContent !== '—')",
         timeout=15_000,
     )
@@ -224,4 +224,6 @@ def test_it_shows_stream_health(page, stack):
         f"#symbol-rows tr[data-symbol='{SYMBOL}'] .sync-state[data-state='live']", timeout=15_000
     )
     polls = int(page.get_attribute("#health", "data-polls"))
-    page.wait_for_function(f"Number(document.querySelector('#health').dataset.polls) > {polls}")
+    page.wait_for_function(
+        "(n) => Number(document.querySelector('#health').dataset.polls) > n", arg=polls
+    )

@@ -31,11 +31,9 @@ def test_it_shows_new_fills_and_ended_orders_live(page, stack):
     page.goto("/market/BTCUSD/")
     base = page.get_attribute("#open-orders", "data-base-url")  # /market/orders/<pk>/
     page.goto(base)
-    # Listen as the page's scripts do, to know the connection's socket is up.
-    page.evaluate(
-        "() => { window.seen = []; window.deskAccount.subscribe((m) => seen.push(m.type)); }"
-    )
-    page.wait_for_function("() => window.seen.includes('balances')")
+    # The open orders follow the connection's socket: wait until it is up.
+    page.evaluate("() => { window.seen = true; }")
+    page.wait_for_selector("#open-orders[data-live='open']")
     fills = page.locator("#recent-fills tbody tr[data-trade-id]")
     fills_before = fills.count()
 

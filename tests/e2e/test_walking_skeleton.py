@@ -24,8 +24,8 @@ def test_it_shows_synced_balances_and_a_moving_live_book(page, stack):
 
     # The book comes from the stream process through Redis and the consumer.
     page.wait_for_selector("#sync-state[data-state='live']", timeout=30_000)
-    page.wait_for_function("document.querySelectorAll('#bids tr').length === 20")
-    page.wait_for_function("document.querySelectorAll('#asks tr').length === 20")
+    page.wait_for_function("() => document.querySelectorAll('#bids tr').length === 20")
+    page.wait_for_function("() => document.querySelectorAll('#asks tr').length === 20")
     first = _ladder_snapshot(page)
     page.wait_for_function(
         "(before) => document.querySelector('#bids').innerText + '|' + "

@@ -1,17 +1,17 @@
-// A WebSocket to our own server that reconnects with jittered backoff.
-// onState receives "open" / "closed" so pages can show "reconnecting" honestly.
-// `port`: market data may come from the fan-out server on another port of the same host
-// (the session cookie is sent there too: cookies are per host, not per port).
-"use strict";
-window.deskSocket = function (path, { onMessage, onState, port }) {
+// A WebSocket to our own server that reconnects with jittered backoff. onState receives "open" /
+// "closed" (with the close code) so pages can show "reconnecting" honestly. `port`: market data
+// may come from the fan-out server on another port of the same host (the session cookie is sent
+// there too: cookies are per host, not per port).
+export function openSocket(path, { onMessage, onState, port } = {}) {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
   const host = port ? location.hostname + ":" + port : location.host;
   let delay = 500;
   let stopped = false;
+  let ws = null;
   function connect() {
-    const ws = new WebSocket(scheme + host + path);
+    ws = new WebSocket(scheme + host + path);
     ws.onopen = () => { delay = 500; onState && onState("open"); };
-    ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+    ws.onmessage = (ev) => onMessage && onMessage(JSON.parse(ev.data));
     ws.onclose = (ev) => {
       onState && onState("closed", ev.code);
       // 44xx: the server refused us (not logged in, not ours): retrying will not help.
@@ -21,5 +21,5 @@ window.deskSocket = function (path, { onMessage, onState, port }) {
     };
   }
   connect();
-  return { stop() { stopped = true; } };
-};
+  return { stop() { stopped = true; if (ws) ws.close(); } };
+}

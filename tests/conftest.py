@@ -61,12 +61,7 @@ def _django_uses_test_services(request) -> Iterator[None]:
 
     Only for Django-aware runs: sandbox/client tests can run with `-p no:django`.
     """
-    if not request.config.pluginmanager.hasplugin("django"):
-        yield
-        return
-    from django.conf import settings
-
-    if not settings.configured:
+    if not _django_configured(request):
         yield
         return
     from django.test import override_settings
@@ -93,6 +88,59 @@ def _django_uses_test_services(request) -> Iterator[None]:
             }
         },
     ):
+        yield
+
+
+def _django_configured(request) -> bool:
+    if not request.config.pluginmanager.hasplugin("django"):
+        return False
+    from django.conf import settings
+
+    return settings.configured
+
+
+_cache_prefixes: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _caches_of_this_test_only(request) -> Iterator[None]:
+    """Each test module starts with an empty Django cache and measures the exchange's clock
+    afresh.
+
+    Cached exchange rules, average prices and "sync requested" markers would otherwise leak
+    into the next test: the rules and prices are keyed by environment, not by sandbox, and on
+    SQLite a connection often gets the primary key of one the previous test rolled back. A key
+    prefix of its own per test, rather than ``cache.clear()``: that flushes the whole Redis
+    database, channel layer included.
+
+    The tests of one module share a prefix: the exchange's weight limit (1200 a minute per IP)
+    is shared by the whole suite, and reading the symbol rules again for every test (or every
+    case of the bad-input matrix) spends it faster than the suite can run.
+
+    Listen keys, kept in Redis by connection id and key fingerprint, go too: sandboxes started
+    with the same seed hand out the same API keys, so a test's connection could otherwise
+    follow a listen key an earlier test got from another sandbox (refused at the handshake).
+    """
+    if not _django_configured(request):
+        yield
+        return
+    from django.conf import settings
+    from django.test import override_settings
+
+    from accounts import exchange
+    from trading.orders import userdata
+
+    redis = userdata._redis()
+    stale = list(redis.scan_iter("desk:listen-key:*"))
+    if stale:
+        redis.delete(*stale)
+    test = request.node.nodeid.partition("::")[0]
+    if test not in _cache_prefixes:
+        _cache_prefixes[test] = f"desk-test-{len(_cache_prefixes) + 1}"
+        # An offset measured while an earlier test had moved a sandbox's clock is wrong now.
+        exchange._clock_for.cache_clear()
+    default = {**settings.CACHES["default"], "KEY_PREFIX": _cache_prefixes[test]}
+    with override_settings(CACHES={**settings.CACHES, "default": default}):
         yield
 
 

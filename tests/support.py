@@ -1,14 +1,24 @@
-"""Helpers shared by fixtures: ports, waiting, subprocess lifecycle."""
+"""Helpers shared by tests and fixtures: waiting for an outcome, ports, subprocess lifecycle.
+
+Wait for what a test expects with ``until`` (or ``until_async`` inside a coroutine), never with
+a fixed sleep: a sleep is either too short on a loaded machine or longer than needed elsewhere.
+When the exchange's clock decides (listen-key expiry, history lag, visibility lag), move the
+sandbox's clock instead (``POST /sandbox/v1/clock {"advanceMs": N}``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -22,22 +32,84 @@ def free_port() -> int:
 
 
 class GiveUp(Exception):
-    """Raised by a wait_for predicate when waiting longer cannot help (the process died)."""
+    """Raised by a condition when waiting longer cannot help (the process died): ``until``
+    passes it on at once, whatever it ignores."""
+
+
+class WaitTimeout(AssertionError, TimeoutError):
+    """The outcome never came: a failed assertion to a test, a ``TimeoutError`` to the code
+    that starts processes and catches that."""
+
+
+def until(
+    condition: Callable[[], Any],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str = "",
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> Any:
+    """Call ``condition`` until it returns something truthy, and return that.
+
+    ``message`` names what is awaited, for the failure. Exceptions in ``ignoring`` count as
+    "not yet" (a server still starting); any other propagates at once, so a broken condition
+    fails fast instead of timing out. The condition runs at least once, and once more at the
+    deadline.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value, error = condition(), None
+        except GiveUp:
+            raise
+        except ignoring as exc:
+            value, error = None, exc
+        if value:
+            return value
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _timed_out(message, timeout, value, error)
+        time.sleep(min(interval, left))
+
+
+async def until_async(
+    condition: Callable[[], Any],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str = "",
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> Any:
+    """``until`` for coroutines: sleeps without blocking the event loop, and awaits the
+    condition's result when it is awaitable (an ``async def``, or ``sync_to_async(f)`` for a
+    condition that reads the database)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value, error = condition(), None
+            if inspect.isawaitable(value):
+                value = await value
+        except GiveUp:
+            raise
+        except ignoring as exc:
+            value, error = None, exc
+        if value:
+            return value
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _timed_out(message, timeout, value, error)
+        await asyncio.sleep(min(interval, left))
+
+
+def _timed_out(message: str, timeout: float, value: Any, error: BaseException | None):
+    last = f"it last raised {error!r}" if error is not None else f"it last returned {value!r:.200}"
+    return WaitTimeout(f"{message or 'the condition'} did not happen within {timeout:g} s; {last}")
 
 
 def wait_for(predicate, *, timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    last_exc: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except GiveUp:
-            raise
-        except Exception as exc:
-            last_exc = exc
-        time.sleep(0.05)
-    raise TimeoutError(f"timed out waiting for {what}: {last_exc!r}")
+    """``until`` as the process-starting code of ``tests/e2e`` and ``bench/`` calls it: every
+    error of the probe means "not up yet"."""
+    until(predicate, timeout=timeout, message=what, ignoring=(Exception,))
 
 
 def terminate(proc: subprocess.Popen) -> None:
@@ -84,7 +156,7 @@ def start_sandbox(
         return requests.get(f"{base}/api/v3/ping", timeout=1).ok
 
     try:
-        wait_for(ready, what="sandbox")
+        until(ready, timeout=15, message="the sandbox to answer", ignoring=(Exception,))
     except (TimeoutError, GiveUp):
         terminate(proc)
         raise
@@ -122,7 +194,7 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
 
-    wait_for(ready, what="redis-server")
+    until(ready, timeout=15, message="redis-server to answer", ignoring=(Exception,))
     return proc, f"redis://127.0.0.1:{port}/0"
 
 

@@ -143,7 +143,7 @@ async def test_it_receives_execution_reports_on_the_user_stream(sandbox_url, san
     key = client.create_listen_key()
     client.keepalive_listen_key(key)
     async with bu.UserStream(ws_url(sandbox_url), key) as events:
-        await asyncio.sleep(0.2)
+        # The sandbox subscribes a socket in the same step as it answers the handshake: no wait.
         bid = client.depth("BTCUSD", limit=5).bids[0][0]
         price = (bid * Decimal("0.7")).quantize(Decimal("0.01"))
         order = await asyncio.to_thread(

@@ -116,7 +116,7 @@ async def test_stream_event_models_parse_sandbox_kline_ticker_and_mini_ticker_ev
     names = ["btcusd@kline_1m", "btcusd@ticker", "btcusd@miniTicker", "btcusd@aggTrade"]
     seen: dict[str, dict] = {}
     async with bu.MarketStream(ws_url(sandbox_url), streams=names) as stream:
-        await asyncio.sleep(0.2)
+        # The sandbox subscribes a socket in the same step as it answers the handshake: no wait.
         await asyncio.to_thread(trade_a_little, trader)
         deadline = time.monotonic() + 10
         while len(seen) < len(names) and time.monotonic() < deadline:

@@ -86,7 +86,7 @@ def test_it_reads_the_commission_rates_of_the_account(trader):
 async def test_it_types_the_sandbox_user_stream_events(sandbox_url, trader):
     key = trader.create_listen_key()
     async with bu.UserStream(ws_url(sandbox_url), key) as events:
-        await asyncio.sleep(0.2)
+        # The sandbox subscribes a socket in the same step as it answers the handshake: no wait.
         order = await asyncio.to_thread(rest_buy, trader, far_bid(trader))
         seen: dict[type, object] = {}
         while bu.ExecutionReport not in seen or bu.AccountPosition not in seen:

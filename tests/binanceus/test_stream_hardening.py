@@ -25,6 +25,7 @@ from binanceus import (
     StreamMessage,
     StreamStats,
 )
+from tests.support import until_async
 
 pytestmark = pytest.mark.asyncio
 
@@ -104,6 +105,14 @@ async def next_item(stream, timeout=3.0):
     return await asyncio.wait_for(stream.__anext__(), timeout)
 
 
+async def accepted(exchange: Exchange, connections: int = 1) -> None:
+    """The client's handshake ends before the server's handler has run: wait for it."""
+    await until_async(
+        lambda: len(exchange.conns) >= connections,
+        message=f"the server to take connection {connections}",
+    )
+
+
 def max_per_window(times: list[float], window: float = 1.0) -> int:
     times = sorted(times)
     best, j = 0, 0
@@ -119,7 +128,7 @@ def max_per_window(times: list[float], window: float = 1.0) -> int:
 
 async def test_it_keeps_control_messages_pings_and_pongs_within_5_per_second(exchange):
     async with MarketStream(exchange.url, ping_interval=0.2, ping_timeout=5) as s:
-        await asyncio.sleep(0.05)
+        await accepted(exchange)
         server_side = exchange.conns[-1]
 
         async def server_pings():
@@ -131,8 +140,11 @@ async def test_it_keeps_control_messages_pings_and_pongs_within_5_per_second(exc
 
         pinger = asyncio.create_task(server_pings())
         await asyncio.gather(*(s.subscribe([f"sym{i}usd@trade"]) for i in range(8)))
-        await asyncio.sleep(0.5)
         await pinger
+        await until_async(
+            lambda: [op for _, op in server_side.frames].count(Opcode.PING) >= 3,
+            message="three keepalive pings of the client's own",
+        )
         frames = server_side.frames
     kinds = [op for _, op in frames]
     assert kinds.count(Opcode.TEXT) == 8
@@ -181,17 +193,18 @@ async def test_it_rolls_over_before_max_age_without_gap_duplicates_or_marker(exc
     ) as s:
         feed = asyncio.create_task(run_feed(exchange, stop, counters))
         got: dict[str, list[int]] = {name: [] for name in streams}
-        deadline = time.monotonic() + 2.2
-        while time.monotonic() < deadline:
-            item = await next_item(s)
-            assert not isinstance(item, Reconnected), item
-            key = {"trade": "t", "depthUpdate": "u", "kline": "E"}[item.data["e"]]
-            got[item.stream].append(item.data[key])
+        async with asyncio.timeout(15):
+            while s.rollovers < 2 or len(got["btcusd@kline_1m"]) < 15:
+                item = await next_item(s)
+                assert not isinstance(item, Reconnected), item
+                key = {"trade": "t", "depthUpdate": "u", "kline": "E"}[item.data["e"]]
+                got[item.stream].append(item.data[key])
         stop.set()
         await feed
         stats = s.stats()
-        await asyncio.sleep(0.05)
-        assert len(exchange.open_conns()) == 1  # the old connections were closed
+        await until_async(
+            lambda: len(exchange.open_conns()) == 1, message="the old connections to close"
+        )
     assert s.rollovers >= 2 and s.reconnects == 0
     assert len(exchange.conns) == s.rollovers + 1
     for name in ("btcusd@trade", "btcusd@depth@100ms"):
@@ -212,11 +225,11 @@ async def test_a_server_close_before_rollover_yields_reconnected(exchange):
         min_backoff=0.01,
         max_backoff=0.05,
     ) as s:
-        await asyncio.sleep(0.05)
+        await accepted(exchange)
         await exchange.conns[-1].close(1000, "24h")
         marker = await next_item(s)
         assert isinstance(marker, Reconnected) and marker.streams == ("btcusd@trade",)
-        await asyncio.sleep(0.05)
+        await accepted(exchange, 2)  # the event goes out on the new connection
         await exchange.emit("btcusd@trade", {"e": "trade", "t": 1})
         assert (await next_item(s)).data["t"] == 1
         assert s.reconnects == 1 and s.rollovers == 0
@@ -230,11 +243,11 @@ async def test_a_server_close_during_the_overlap_finishes_the_rollover(exchange)
         rollover_after=timedelta(seconds=0.3),
         overlap_timeout=5,
     ) as s:
-        first = None
-        while len(exchange.conns) < 2:
-            await asyncio.sleep(0.01)
+        await accepted(exchange, 2)
+        await until_async(
+            lambda: s.stats().sockets[0].rolling_over, message="the rollover's overlap to begin"
+        )
         first = exchange.conns[0]
-        await asyncio.sleep(0.05)
         feed = asyncio.create_task(run_feed(exchange, stop, counters))
         ids = []
         for _ in range(20):
@@ -297,7 +310,7 @@ async def test_it_reports_stats_per_socket_and_totals(exchange):
     async with MarketStream(
         exchange.url, streams=["btcusd@trade", "ethusd@trade"], min_backoff=0.01, max_backoff=0.02
     ) as s:
-        await asyncio.sleep(0.05)
+        await accepted(exchange)
         stats = s.stats()
         assert isinstance(stats, StreamStats) and len(stats.sockets) == 1
         sock = stats.sockets[0]

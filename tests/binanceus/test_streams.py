@@ -11,6 +11,7 @@ import pytest_asyncio
 from websockets.asyncio.server import serve
 
 from binanceus import MarketStream, Reconnected, StreamError, StreamMessage, UserStream
+from tests.support import until_async
 
 
 class FakeStreamServer:
@@ -71,11 +72,19 @@ async def next_item(stream, timeout=3.0):
     return await asyncio.wait_for(stream.__anext__(), timeout)
 
 
+async def accepted(server: FakeStreamServer, connections: int = 1) -> None:
+    """The client's handshake ends before the server's handler has run: wait for it."""
+    await until_async(
+        lambda: len(server.conns) >= connections,
+        message=f"the server to take connection {connections}",
+    )
+
+
 @pytest.mark.asyncio
 async def test_it_connects_combined_and_yields_stream_messages(server):
     async with MarketStream(server.url, streams=["btcusd@trade", "btcusd@depth@100ms"]) as s:
         assert s.subscriptions == {"btcusd@trade", "btcusd@depth@100ms"}
-        await asyncio.sleep(0.05)
+        await accepted(server)
         assert server.paths == ["/stream?streams=btcusd@trade/btcusd@depth@100ms"]
         await server.push("btcusd@trade", {"e": "trade", "p": "0.0010", "q": "100", "t": 5})
         msg = await next_item(s)
@@ -88,7 +97,7 @@ async def test_it_connects_combined_and_yields_stream_messages(server):
 @pytest.mark.asyncio
 async def test_it_subscribes_at_runtime_with_ids_and_throttles_control_messages(server):
     async with MarketStream(server.url) as s:
-        await asyncio.sleep(0.05)
+        await accepted(server)
         assert server.paths == ["/ws"]
         await s.subscribe(["btcusd@depth@100ms", "btcusd@trade"])
         await s.subscribe(["ethusd@trade"])
@@ -126,7 +135,7 @@ async def test_it_reconnects_resubscribes_everything_and_yields_a_marker(server)
     async with MarketStream(
         server.url, streams=["btcusd@trade"], min_backoff=0.01, max_backoff=0.05
     ) as s:
-        await asyncio.sleep(0.05)
+        await accepted(server)
         await s.subscribe(["ethusd@depth@100ms"])
         await server.conns[-1].close()
         marker = await next_item(s)
@@ -147,7 +156,7 @@ async def test_it_fails_fast_when_the_first_connect_fails():
 @pytest.mark.asyncio
 async def test_it_streams_user_data_events_and_reconnects(server):
     async with UserStream(server.url, "listen-key-123", min_backoff=0.01, max_backoff=0.05) as u:
-        await asyncio.sleep(0.05)
+        await accepted(server)
         assert server.paths == ["/ws/listen-key-123"]
         assert "listen-key-123" not in repr(u)
         report = {"e": "executionReport", "s": "BTCUSD", "c": "abc", "X": "NEW", "q": "1.0"}
@@ -155,6 +164,7 @@ async def test_it_streams_user_data_events_and_reconnects(server):
         assert await next_item(u) == report
         await server.conns[-1].close()
         assert isinstance(await next_item(u), Reconnected)
+        await accepted(server, 2)  # pushed on the new connection, not the closed one
         await server.push("", {"e": "outboundAccountPosition", "B": []}, combined=False)
         assert (await next_item(u))["e"] == "outboundAccountPosition"
     with pytest.raises(StopAsyncIteration):
@@ -164,7 +174,7 @@ async def test_it_streams_user_data_events_and_reconnects(server):
 @pytest.mark.asyncio
 async def test_it_names_raw_array_payloads_like_a_combined_connection(server):
     async with MarketStream(server.url) as s:
-        await asyncio.sleep(0.05)
+        await accepted(server)
         await s.subscribe(["!miniTicker@arr", "btcusd@trade"])
         rows = [{"e": "24hrMiniTicker", "E": 1, "s": "BTCUSD", "c": "1"}]
         ws = server.conns[-1]

@@ -57,12 +57,15 @@ async def aget(base: str, path: str, **params) -> requests.Response:
 
 
 def market_buy(base: str, acct: dict, symbol: str, qty: str) -> dict:
+    # Signed at the exchange's time, as a client synced to it would: a test may move its clock.
+    server_ms = get(base, "/api/v3/time").json()["serverTime"]
     resp = signed(
         base,
         "POST",
         "/api/v3/order",
         acct,
         {"symbol": symbol, "side": "BUY", "type": "MARKET", "quantity": qty},
+        timestamp=server_ms,
     )
     assert resp.status_code == 200, resp.text
     return resp.json()
@@ -88,42 +91,44 @@ async def test_it_streams_klines_that_match_rest_klines(quiet_url: str) -> None:
     """Trades of our own in a quiet market; the open bar over the stream, then (with the clock
     moved to just before the minute's end) the closed bar, equal to GET /api/v3/klines."""
     acct = new_account(quiet_url)
-    # Trade early in a minute, so there is time left to move the clock to just before its end.
-    server_ms = (await aget(quiet_url, "/api/v3/time")).json()["serverTime"]
-    if server_ms % 60_000 > 50_000:
-        await asyncio.sleep((60_000 - server_ms % 60_000) / 1000 + 0.1)
-    async with connect(ws_url(quiet_url, "/ws/solusd@kline_1m")) as ws:
-        for qty in ("1", "2.5"):
-            await asyncio.to_thread(market_buy, quiet_url, acct, "SOLUSD", qty)
-        event = await recv_until(ws, lambda m: m["k"]["n"] >= 2, timeout=4)
-        assert list(event) == ["e", "E", "s", "k"] and list(event["k"]) == KLINE_FIELDS
-        k = event["k"]
-        assert (event["e"], event["s"], k["s"], k["i"], k["x"]) == (
-            "kline",
-            "SOLUSD",
-            "SOLUSD",
-            "1m",
-            False,
-        )
-        assert k["T"] == k["t"] + 59_999 and k["L"] - k["f"] + 1 == k["n"]
-        assert Decimal(k["v"]) == Decimal("3.5") and k["V"] == k["v"]
-        rows = (await aget(quiet_url, "/api/v3/klines", symbol="SOLUSD", interval="1m")).json()
-        row = next(r for r in rows if r[0] == k["t"])
-        as_row = [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"]]
-        assert row[:9] == as_row and row[9:11] == [k["V"], k["Q"]]
-        # Move the exchange clock to 1.2 s before this bar's end: the next events close it.
-        now = (await aget(quiet_url, "/api/v3/time")).json()["serverTime"]
-        offset = k["T"] - 1200 - now
-        assert offset > 0, "the bar closed before the test could close it"
-        await asyncio.to_thread(admin, quiet_url, "POST", "/clock", {"offsetMs": offset})
-        try:
+    try:
+        # Trade early in a minute, so there is time left to move the clock to just before its
+        # end: late in one, move the clock into the next instead of waiting for it.
+        server_ms = (await aget(quiet_url, "/api/v3/time")).json()["serverTime"]
+        if server_ms % 60_000 > 50_000:
+            into_next = 60_000 - server_ms % 60_000 + 100
+            await asyncio.to_thread(admin, quiet_url, "POST", "/clock", {"advanceMs": into_next})
+        async with connect(ws_url(quiet_url, "/ws/solusd@kline_1m")) as ws:
+            for qty in ("1", "2.5"):
+                await asyncio.to_thread(market_buy, quiet_url, acct, "SOLUSD", qty)
+            event = await recv_until(ws, lambda m: m["k"]["n"] >= 2, timeout=4)
+            assert list(event) == ["e", "E", "s", "k"] and list(event["k"]) == KLINE_FIELDS
+            k = event["k"]
+            assert (event["e"], event["s"], k["s"], k["i"], k["x"]) == (
+                "kline",
+                "SOLUSD",
+                "SOLUSD",
+                "1m",
+                False,
+            )
+            assert k["T"] == k["t"] + 59_999 and k["L"] - k["f"] + 1 == k["n"]
+            assert Decimal(k["v"]) == Decimal("3.5") and k["V"] == k["v"]
+            rows = (await aget(quiet_url, "/api/v3/klines", symbol="SOLUSD", interval="1m")).json()
+            row = next(r for r in rows if r[0] == k["t"])
+            as_row = [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"]]
+            assert row[:9] == as_row and row[9:11] == [k["V"], k["Q"]]
+            # Move the exchange clock to 1.2 s before this bar's end: the next events close it.
+            now = (await aget(quiet_url, "/api/v3/time")).json()["serverTime"]
+            ahead = k["T"] - 1200 - now
+            assert ahead > 0, "the bar closed before the test could close it"
+            await asyncio.to_thread(admin, quiet_url, "POST", "/clock", {"advanceMs": ahead})
             closed = await recv_until(ws, lambda m: m["k"]["x"], timeout=5)
             assert {**closed["k"], "x": False} == {**k, "x": False}
             after = await recv_until(ws, lambda m: not m["k"]["x"], timeout=3)
             assert after["k"]["t"] == k["t"] + 60_000 and after["k"]["n"] == 0
             assert after["k"]["o"] == after["k"]["c"] == k["c"]
-        finally:
-            await asyncio.to_thread(admin, quiet_url, "POST", "/clock", {"offsetMs": 0})
+    finally:
+        await asyncio.to_thread(admin, quiet_url, "POST", "/clock", {"offsetMs": 0})
 
 
 @pytest.mark.asyncio

@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import make_user
-from tests.support import free_port
+from tests.support import free_port, until_async
 from tests.websockets import session_cookie_for
 from trading.fanout import origin_allowed, route, serve_fanout
 from trading.market import keys
@@ -29,13 +29,13 @@ async def fanout_server():
             host="127.0.0.1", port=port, channel_layer=get_channel_layer(), redis=redis_client()
         )
     )
-    for _ in range(100):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            break
-        except OSError:
-            await asyncio.sleep(0.02)
+
+    async def listening() -> bool:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
+        return True
+
+    await until_async(listening, message="the fan-out server to listen", ignoring=(OSError,))
     try:
         yield f"ws://127.0.0.1:{port}"
     finally:
@@ -80,23 +80,26 @@ async def test_it_broadcasts_one_encoded_message_to_every_local_socket():
             _connect(base, "/ws/market/SOLUSD/", session=session) as a,
             _connect(base, "/ws/market/SOLUSD/", session=session) as b,
         ):
-            for _ in range(50):  # both joined and registered as watchers
-                if await redis.zcard(watch_key("SOLUSD")) == 2:
-                    break
-                await asyncio.sleep(0.02)
-            assert await redis.zcard(watch_key("SOLUSD")) == 2
-            await asyncio.sleep(0.2)  # the group subscription is in place
-            text = orjson.dumps({"type": "book", "symbol": "SOLUSD"}).decode()
-            await get_channel_layer().group_send(
-                keys.market_group("SOLUSD"), {"type": "market.book", "text": text}
+            await until_async(
+                lambda: _watchers_are(redis, 2), message="both sockets registered as watchers"
             )
-            assert await asyncio.wait_for(a.recv(), 5) == text
+            text = orjson.dumps({"type": "book", "symbol": "SOLUSD"}).decode()
+
+            async def delivered_to_a():
+                # The server joins the group in a task of its own: until it has, a send is lost.
+                await get_channel_layer().group_send(
+                    keys.market_group("SOLUSD"), {"type": "market.book", "text": text}
+                )
+                with contextlib.suppress(TimeoutError):
+                    return await asyncio.wait_for(a.recv(), 0.2)
+
+            assert await until_async(delivered_to_a, message="a frame through the group") == text
             assert await asyncio.wait_for(b.recv(), 5) == text
-        for _ in range(50):
-            if await redis.zcard(watch_key("SOLUSD")) == 0:
-                break
-            await asyncio.sleep(0.02)
-        assert await redis.zcard(watch_key("SOLUSD")) == 0
+        await until_async(lambda: _watchers_are(redis, 0), message="both watchers to leave")
+
+
+async def _watchers_are(redis, n: int) -> bool:
+    return await redis.zcard(watch_key("SOLUSD")) == n
 
 
 @pytest.mark.asyncio

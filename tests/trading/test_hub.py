@@ -11,6 +11,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts.exchange import market_client, market_ws_url
+from tests.support import until_async
+from trading.market import hub as hub_module
 from trading.market import watchers
 from trading.market.hub import MarketHub
 from trading.market.keys import book_cache_key, cache_key, cached_keys, market_group
@@ -25,6 +27,23 @@ async def _forget_watchers(redis):
     await redis.delete(WATCHED_KEY)
 
 
+class _CountingHub(MarketHub):
+    reconciles = 0
+
+    async def reconcile(self) -> None:
+        await super().reconcile()
+        self.reconciles += 1
+
+
+async def _reconciled_from_now(hub: _CountingHub) -> None:
+    """Until a reconcile that began after this call has finished: one already under way may
+    have read the watchers before the test changed them."""
+    done = hub.reconciles
+    await until_async(
+        lambda: hub.reconciles >= done + 2, message="a reconcile of the watchers as they are now"
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_hub(symbols, precisions=None):
     redis = redis_client()
@@ -32,7 +51,7 @@ async def running_hub(symbols, precisions=None):
     for s in symbols:
         await watchers.watch(s, "test-page", redis=redis)
     client = market_client()
-    hub = MarketHub(
+    hub = _CountingHub(
         ws_url=market_ws_url(),
         fetch_snapshot=lambda s: asyncio.to_thread(client.depth, s, limit=1000),
         redis=redis,
@@ -113,15 +132,17 @@ async def test_it_resyncs_after_a_sequence_gap(use_sandbox):
 async def test_it_follows_watchers_up_and_down(use_sandbox):
     redis = redis_client()
     async with running_hub([]) as hub:
-        await asyncio.sleep(0.7)
+        await _reconciled_from_now(hub)
         assert hub.feeds == {}
         await watchers.watch("ETHUSDT", "page-1", redis=redis)
-        await asyncio.sleep(1.2)
+        await until_async(
+            lambda: "ethusdt@depth@100ms" in hub.stream.subscriptions,
+            message="the hub to subscribe to ETHUSDT",
+        )
         assert set(hub.feeds) == {"ETHUSDT"}
-        assert "ethusdt@depth@100ms" in hub.stream.subscriptions
         await watchers.unwatch("ETHUSDT", "page-1", redis=redis)
-        await asyncio.sleep(1.2)
-        assert hub.feeds == {}
+        # Feeds are dropped once the unsubscribe is answered.
+        await until_async(lambda: hub.feeds == {}, message="the hub to drop ETHUSDT")
         assert "ethusdt@depth@100ms" not in hub.stream.subscriptions
 
 
@@ -129,7 +150,11 @@ async def test_it_ignores_symbols_the_exchange_does_not_list(use_sandbox):
     async with running_hub(
         ["NOPEUSD", "BTCUSD"], precisions={"BTCUSD": {"price": 2, "qty": 5}}
     ) as hub:
-        await asyncio.sleep(1.0)
+        # One reconcile subscribes every symbol it adds at once.
+        await until_async(
+            lambda: hub.stream is not None and "btcusd@depth@100ms" in hub.stream.subscriptions,
+            message="the hub to subscribe to BTCUSD",
+        )
         assert set(hub.feeds) == {"BTCUSD"}
         assert not any(s.startswith("nopeusd") for s in hub.stream.subscriptions)
 
@@ -140,7 +165,7 @@ async def test_it_drops_watchers_whose_entries_expired(use_sandbox):
     async with running_hub([]) as hub:
         await redis.zadd(watch_key("SOLUSD"), {"dead-page": time.time() - 1})
         await redis.sadd(WATCHED_KEY, "SOLUSD")
-        await asyncio.sleep(1.2)
+        await _reconciled_from_now(hub)
         assert hub.feeds == {}
         assert await redis.zcard(watch_key("SOLUSD")) == 0
 
@@ -191,10 +216,28 @@ async def test_it_reports_health(use_sandbox):
     assert btc["symbol"] == "BTCUSD" and btc["state"] == "live" and btc["snapshots"] >= 1
 
 
-async def test_it_sends_at_most_ten_books_a_second_without_delaying_a_steady_feed(use_sandbox):
+class _Clock:
+    """The hub's clock, moved by the test: what is under test is the one-second window, not
+    how fast a loaded machine gets through thirty sends."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+
+async def test_it_sends_at_most_ten_books_a_second_without_delaying_a_steady_feed(
+    use_sandbox, monkeypatch
+):
     import binanceus
     from trading.market.hub import SymbolFeed
 
+    clock = _Clock()
+    monkeypatch.setattr(hub_module, "time", clock)
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(market_group("ETHBTC"), channel)
@@ -207,23 +250,23 @@ async def test_it_sends_at_most_ten_books_a_second_without_delaying_a_steady_fee
     for _ in range(30):
         feed.book_dirty = True
         await hub._send_book_if_due(feed)
-        await asyncio.sleep(0.01)
+        clock.now += 0.01
     assert len(feed.book_sends) == 10 and feed.book_dirty
-    await asyncio.sleep(1.0)
+    clock.now += 1.0
     # A steady 10/s feed with jitter (95 ms apart): every update goes out at once.
     feed.book_sends.clear()
     for _ in range(9):
         feed.book_dirty = True
         await hub._send_book_if_due(feed)
         assert feed.book_dirty is False
-        await asyncio.sleep(0.095)
-    received = 0
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(1):
-            while True:
-                await layer.receive(channel)
-                received += 1
-    assert received == 19
+        clock.now += 0.095
+    async with asyncio.timeout(10):
+        for _ in range(19):
+            await layer.receive(channel)
+    # Every send above was awaited: a twentieth would be waiting already.
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await layer.receive(channel)
 
 
 # --- pages opening and closing while the hub publishes -------------------------------------------

@@ -23,6 +23,11 @@ class Ledger:
     def faults(self, **doc) -> None:
         requests.post(f"{self.base}/sandbox/v1/faults", json=doc, timeout=5).raise_for_status()
 
+    def advance_clock(self, ms: int) -> None:
+        """Move the sandbox's clock (its history lag runs on it), not the wall clock."""
+        doc = {"advanceMs": ms}
+        requests.post(f"{self.base}/sandbox/v1/clock", json=doc, timeout=5).raise_for_status()
+
     def requests_total(self) -> int:
         return requests.get(f"{self.base}/sandbox/v1/requests", timeout=5).json()["total"]
 

@@ -12,7 +12,7 @@ import binanceus
 from accounts import services as account_services
 from accounts.models import SubAccount
 from tests.factories import login, make_connection, make_user
-from transfers import history, services
+from transfers import history, runs
 from transfers.models import TransferHistoryCursor, TransferHistoryRecord, TransferRun
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def _move(conn, *, to="", frm="", amount="1"):
         amount_kind="fixed",
         amount_param=Decimal(amount),
     )
-    assert services.run_execute(run_id=run.pk).status == "executed"
+    assert runs.run_execute(run_id=run.pk).status == "executed"
 
 
 @pytest.fixture

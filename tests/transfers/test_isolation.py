@@ -266,9 +266,9 @@ def test_it_syncs_every_connections_history_when_some_cannot_be_synced(master, e
         amount_kind="fixed",
         amount_param=Decimal("4"),
     )
-    from transfers import services
+    from transfers import runs
 
-    assert services.run_execute(run_id=run.pk).status == RunStatus.EXECUTED
+    assert runs.run_execute(run_id=run.pk).status == RunStatus.EXECUTED
     locked = make_connection(make_user())
     ExchangeConnection.objects.filter(pk=locked.pk).update(api_key_encrypted="not-a-token")
     far_back = make_connection(make_user())  # a stored cursor no sync can start before

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts import services as account_services
 from accounts.models import AuditRecord
 from tests.factories import login, make_connection, make_user
-from transfers import services
+from transfers import runs
 from transfers.models import RunStatus, TransferRun, TransferSchedule
 from transfers.selectors import MASTER
 
@@ -261,7 +261,7 @@ def test_it_creates_one_run_for_a_double_submit_and_executes_it(client, synced):
     assert run.status == RunStatus.PLANNED and run.amount_param == Decimal("12.5")
     assert run.to_email == ledger.subs[0] and run.from_email == ""
     before = ledger.transfer_calls()
-    services.run_execute(run_id=run.pk)  # what the worker does with the queued task
+    runs.run_execute(run_id=run.pk)  # what the worker does with the queued task
     assert ledger.transfer_calls() == before + 1
     assert ledger.free(ledger.subs[0], "USD") == "62.50000000"
     doc = client.get(reverse("transfers:run-json", args=[conn.pk, run.pk])).json()

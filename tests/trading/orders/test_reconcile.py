@@ -1,11 +1,11 @@
 """Unknown outcomes against the sandbox's faults: found by client order id, or declared not
 placed only after the grace period — and never sent a second time."""
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 from django.utils import timezone
 
 from accounts.models import AuditRecord
@@ -127,8 +127,8 @@ def test_it_leaves_a_sending_order_alone_while_its_request_may_be_in_flight(trad
     assert stale.status == OrderStatus.FAILED
 
 
-def test_it_waits_out_the_exchanges_delayed_visibility_before_deciding(trader, settings):
-    conn, ex = trader
+def test_it_waits_out_the_exchanges_delayed_visibility_before_deciding(still_trader, settings):
+    conn, ex = still_trader  # its exchange clock may be moved
     settings.ORDER_RECONCILE_GRACE_SECONDS = 60
     ex.faults(
         order={"mode": "execute_then_500", "count": 1},
@@ -140,7 +140,10 @@ def test_it_waits_out_the_exchanges_delayed_visibility_before_deciding(trader, s
     assert reconcile.order_reconcile(order_pk=order.pk) == reconcile.WAITING
     order.refresh_from_db()
     assert order.status == OrderStatus.UNKNOWN
-    time.sleep(2.2)
+    # The lag runs on the exchange's clock: two seconds on, the order is visible.
+    requests.post(
+        f"{ex.base}/sandbox/v1/clock", json={"advanceMs": 2_000}, timeout=5
+    ).raise_for_status()
     assert reconcile.order_reconcile(order_pk=order.pk) == reconcile.FOUND
     order.refresh_from_db()
     assert order.status == OrderStatus.NEW

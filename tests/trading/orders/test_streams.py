@@ -5,15 +5,18 @@ the module's own (its clock is moved; no market flow trades against the test's o
 import asyncio
 import contextlib
 import time
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 import binanceus
-from accounts.models import Balance
+from accounts.models import Balance, ExchangeConnection
+from tests.support import until_async
 from trading.models import AccountTrade, Order, OrderStatus
 from trading.orders import userdata
 from trading.orders.streams import UserDataStreams
@@ -41,25 +44,30 @@ def _buy_elsewhere(ex, coid: str, price: Decimal) -> binanceus.Order:
         )
 
 
-async def _until(predicate, *, timeout: float = 10.0, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await sync_to_async(predicate)():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _stored(conn, order_id: int, status: str):
-    return lambda: Order.objects.filter(connection=conn, order_id=order_id, status=status).exists()
+    return sync_to_async(
+        lambda: Order.objects.filter(connection=conn, order_id=order_id, status=status).exists()
+    )
+
+
+def _resynced_since(conn, moment: datetime):
+    """The stream's resync ran to its end, which stores the balances it read last."""
+    return sync_to_async(
+        lambda: ExchangeConnection.objects.filter(
+            pk=conn.pk, balances_synced_at__gt=moment
+        ).exists()
+    )
 
 
 @contextlib.asynccontextmanager
 async def _running(streams: UserDataStreams, conn):
+    """The connection's stream open and its first resync done: an order placed from here on
+    reaches the desk as an event, not through that resync."""
+    started = timezone.now()
     runner = asyncio.create_task(streams.run())
     try:
-        await _until(lambda: _open(streams, conn.pk), what="the connection's stream")
-        await asyncio.sleep(0.5)  # the first resync runs once the socket is open
+        await until_async(lambda: _open(streams, conn.pk), message="the connection's stream")
+        await until_async(_resynced_since(conn, started), message="the stream's first resync")
         yield
     finally:
         runner.cancel()
@@ -80,19 +88,24 @@ async def test_it_recreates_an_expired_listen_key_and_follows_the_new_stream(sti
         # Prices first: an hour later the exchange has no recent trades to average.
         low, lower = ex.below(), ex.below(percent=8)
         before = await asyncio.to_thread(_buy_elsewhere, ex, "web-before-expiry", low)
-        await _until(_stored(conn, before.order_id, OrderStatus.NEW), what="the first event")
-        # An hour without a keepalive: the exchange forgets the key and closes its socket.
-        requests.post(f"{ex.base}/sandbox/v1/clock", json={"advanceMs": HOUR_MS + 5000}, timeout=5)
-        await _until(
-            lambda: userdata.listen_key_get(connection_id=conn.pk) not in (None, first_key),
-            timeout=20,
-            what="a new listen key",
+        await until_async(
+            _stored(conn, before.order_id, OrderStatus.NEW), message="the first event"
         )
-        await _until(lambda: _open(streams, conn.pk), what="the stream on the new key")
-        await asyncio.sleep(0.5)  # its resync
+        # An hour without a keepalive: the exchange forgets the key and closes its socket.
+        expired = timezone.now()
+        requests.post(f"{ex.base}/sandbox/v1/clock", json={"advanceMs": HOUR_MS + 5000}, timeout=5)
+        await until_async(
+            sync_to_async(
+                lambda: userdata.listen_key_get(connection_id=conn.pk) not in (None, first_key)
+            ),
+            timeout=20,
+            message="a new listen key",
+        )
+        await until_async(lambda: _open(streams, conn.pk), message="the stream on the new key")
+        await until_async(_resynced_since(conn, expired), message="the new stream's resync")
         after = await asyncio.to_thread(_buy_elsewhere, ex, "web-after-expiry", lower)
-        await _until(
-            _stored(conn, after.order_id, OrderStatus.NEW), what="events on the new stream"
+        await until_async(
+            _stored(conn, after.order_id, OrderStatus.NEW), message="events on the new stream"
         )
     new_key = await sync_to_async(userdata.listen_key_get)(connection_id=conn.pk)
     with _client(ex) as client:
@@ -166,9 +179,12 @@ async def test_it_resyncs_after_a_reconnect_and_keeps_the_fill_it_missed(still_t
     try:
         async with _running(streams, conn):
             mine = await asyncio.to_thread(_buy_elsewhere, ex, "web-to-fill", best_bid)
-            await _until(_stored(conn, mine.order_id, OrderStatus.NEW), what="the order")
+            await until_async(_stored(conn, mine.order_id, OrderStatus.NEW), message="the order")
             relay.down = True
             relay.cut()
+            await until_async(
+                lambda: not _open(streams, conn.pk), message="the desk to see its socket drop"
+            )
             with _counterparty(ex.base) as seller:  # sells into the desk's bid meanwhile
                 sold = await asyncio.to_thread(
                     seller.new_order,
@@ -178,18 +194,14 @@ async def test_it_resyncs_after_a_reconnect_and_keeps_the_fill_it_missed(still_t
                     quantity=Decimal("0.01"),
                 )
             assert sold.status == "FILLED" and sold.fills[0].price == best_bid
-            await asyncio.sleep(0.5)
-            assert await sync_to_async(_stored(conn, mine.order_id, OrderStatus.NEW))()
+            assert await _stored(conn, mine.order_id, OrderStatus.NEW)()
+            reconnected = timezone.now()
             relay.down = False
-            await _until(
-                _stored(conn, mine.order_id, OrderStatus.FILLED), what="the resync after reconnect"
+            # Balances are the resync's last step: by then the fill and its order are stored.
+            await until_async(
+                _resynced_since(conn, reconnected), message="the resync after reconnect"
             )
-            await _until(
-                lambda: AccountTrade.objects.filter(
-                    connection=conn, order_id=mine.order_id
-                ).exists(),
-                what="the missed fill",
-            )
+            assert await _stored(conn, mine.order_id, OrderStatus.FILLED)()
     finally:
         await relay.close()
     [fill] = await sync_to_async(list)(AccountTrade.objects.filter(order_id=mine.order_id))

@@ -4,14 +4,15 @@ Orders here are placed "on Binance.US's own pages": straight through a client wi
 account's key, never through the desk, so the desk learns of them only from the exchange."""
 
 import asyncio
-import time
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 import binanceus
-from accounts.models import Balance
+from accounts.models import Balance, ExchangeConnection
+from tests.support import until_async
 from trading.models import AccountTrade, Order, OrderOrigin, OrderStatus
 from trading.orders import userdata
 from trading.orders.streams import UserDataStreams
@@ -67,36 +68,40 @@ def test_it_resyncs_orders_placed_elsewhere_and_those_that_ended_meanwhile(trade
     assert row.status == OrderStatus.CANCELED
 
 
-async def _until(predicate, *, timeout: float = 10.0, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await sync_to_async(predicate)():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_it_follows_a_new_connections_stream_within_seconds(trader):
     conn, ex = trader
+    started = timezone.now()
     streams = UserDataStreams(poll_seconds=0.2)
     runner = asyncio.create_task(streams.run())
     try:
-        await _until(
-            lambda: (
-                conn.pk in streams.followers
-                and userdata.listen_key_get(connection_id=conn.pk) is not None
+        await until_async(
+            sync_to_async(
+                lambda: (
+                    conn.pk in streams.followers
+                    and userdata.listen_key_get(connection_id=conn.pk) is not None
+                )
             ),
-            what="the stream of the new connection",
+            message="the stream of the new connection",
         )
-        await asyncio.sleep(0.5)  # the socket opens and the first resync runs
+        # Its resync ends by storing balances: an order placed after that comes as an event.
+        await until_async(
+            sync_to_async(
+                lambda: ExchangeConnection.objects.filter(
+                    pk=conn.pk, balances_synced_at__gt=started
+                ).exists()
+            ),
+            message="the stream's first resync",
+        )
         placed = await asyncio.to_thread(_limit_elsewhere, ex, "web-stream-1")
-        await _until(
-            lambda: Order.objects.filter(
-                connection=conn, order_id=placed.order_id, status=OrderStatus.NEW
-            ).exists(),
-            what="the executionReport of an order placed elsewhere",
+        await until_async(
+            sync_to_async(
+                lambda: Order.objects.filter(
+                    connection=conn, order_id=placed.order_id, status=OrderStatus.NEW
+                ).exists()
+            ),
+            message="the executionReport of an order placed elsewhere",
         )
         with _client(ex) as client:
             sold = await asyncio.to_thread(
@@ -106,14 +111,16 @@ async def test_it_follows_a_new_connections_stream_within_seconds(trader):
                 type="MARKET",
                 quantity=Decimal("0.02"),
             )
-        await _until(
-            lambda: (
-                AccountTrade.objects.filter(connection=conn, order_id=sold.order_id).exists()
-                and Balance.objects.filter(
-                    connection=conn, asset="BTC", free=Decimal("4.98")
-                ).exists()
+        await until_async(
+            sync_to_async(
+                lambda: (
+                    AccountTrade.objects.filter(connection=conn, order_id=sold.order_id).exists()
+                    and Balance.objects.filter(
+                        connection=conn, asset="BTC", free=Decimal("4.98")
+                    ).exists()
+                )
             ),
-            what="the fill and the new BTC balance",
+            message="the fill and the new BTC balance",
         )
     finally:
         runner.cancel()

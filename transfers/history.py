@@ -15,8 +15,9 @@ from django.utils import timezone
 
 import binanceus
 from accounts import crypto
+from accounts.access import TRANSFER, connection_can, key_types_with
 from accounts.exchange import client_for_connection, describe_error
-from accounts.models import ExchangeConnection, KeyType, SubAccount
+from accounts.models import ExchangeConnection, SubAccount
 from transfers.models import TransferHistoryCursor, TransferHistoryRecord
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def transfer_history_sync(*, connection_id: int, now: datetime | None = None) ->
     is kept on the cursor for the history page."""
     connection = ExchangeConnection.objects.get(pk=connection_id)
     cursor, _ = TransferHistoryCursor.objects.get_or_create(connection=connection)
-    if not connection.is_active or connection.key_type != KeyType.EXCHANGE:
+    if not connection.is_active or not connection_can(connection, TRANSFER):
         return 0
     try:
         return _sync(connection, cursor, now=now or timezone.now())
@@ -111,7 +112,7 @@ def transfer_history_connections() -> list[int]:
     """Connections worth syncing: active exchange keys with listed sub-accounts."""
     return list(
         ExchangeConnection.objects.filter(
-            is_active=True, key_type=KeyType.EXCHANGE, subaccounts__isnull=False
+            is_active=True, key_type__in=key_types_with(TRANSFER), subaccounts__isnull=False
         )
         .values_list("pk", flat=True)
         .distinct()

@@ -4,6 +4,7 @@ from django.db import models
 
 from accounts.models import ExchangeConnection
 from desk.fields import MoneyField
+from desk.intents.models import Intent, State
 
 
 class AmountKind(models.TextChoices):
@@ -78,10 +79,22 @@ class RunStatus(models.TextChoices):
 TERMINAL = (RunStatus.EXECUTED, RunStatus.FAILED, RunStatus.SKIPPED)
 
 
-class TransferRun(models.Model):
-    """One attempt to move money: created before any exchange call, claimed atomically by one
-    worker, sent at most once. ``(schedule, planned_at)`` makes a scheduled run unique even with
-    two beat processes; ``request_key`` does the same for a "transfer now" form submission."""
+class TransferRun(Intent):
+    """One transfer: created before any exchange call, claimed atomically by one worker, sent at
+    most once per attempt (a run absent from the exchange's history past the grace period may be
+    re-planned: see ``transfers.reconcile``). ``(schedule, planned_at)`` makes a scheduled run
+    unique even with two beat processes; ``request_key`` (unique across connections, stricter
+    than the kit asks) does the same for a "transfer now" form submission."""
+
+    KEY_FIELD, STATE_FIELD = "request_key", "status"
+    STATES = {
+        State.PLANNED: RunStatus.PLANNED,
+        State.SENDING: RunStatus.SENDING,
+        State.EXECUTED: RunStatus.EXECUTED,
+        State.UNKNOWN: RunStatus.UNKNOWN,
+        State.FAILED: RunStatus.FAILED,
+    }
+    ALSO = {RunStatus.CLAIMED: State.PLANNED, RunStatus.SKIPPED: State.FAILED}
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="transfer_runs"
@@ -99,14 +112,10 @@ class TransferRun(models.Model):
     amount = MoneyField(null=True, blank=True)
 
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PLANNED)
-    attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     txn_id = models.CharField(max_length=64, blank=True)
-    error_code = models.IntegerField(null=True, blank=True)
-    error_message = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-planned_at", "-pk"]

@@ -1,7 +1,7 @@
 """Writes behind the transfer pages: "transfer now" requests, retries and schedule CRUD.
 
-None of these calls the exchange. A transfer is a ``TransferRun`` row queued for the worker
-(``transfers.tasks.execute_run``), which claims it and sends it at most once.
+None of these calls the exchange. A transfer is a ``TransferRun`` intent queued for the worker
+(``transfers.tasks.execute_run`` → ``transfers.runs``), which claims it and sends it once.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import ExchangeConnection
+from desk.intents import intent_commit, queue
 from desk.money import plain
 from transfers.models import AmountKind, RunStatus, TransferRun, TransferSchedule
 from transfers.scheduling import schedule_check
@@ -90,13 +91,7 @@ def transfer_request(
         "amount_param": amount,
     }
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                run, created = TransferRun.objects.get_or_create(
-                    request_key=request_key, defaults=defaults
-                )
-        except IntegrityError:  # a concurrent submit of the same form inserted it first
-            run, created = TransferRun.objects.get(request_key=request_key), False
+        run, created = intent_commit(TransferRun, key={"request_key": request_key}, fields=defaults)
         if run.connection_id != connection.pk:
             raise TransferRequestConflict("This form was already used for another connection.")
         if not created:
@@ -162,10 +157,10 @@ def transfer_retry(*, run: TransferRun, user, ip: str | None = None) -> Transfer
 
 
 def _queue(run_id: int) -> None:
-    from transfers.tasks import execute_run  # tasks import services
+    from transfers.tasks import execute_run  # tasks import the worker side
 
     # After commit: a worker must never look for a run row that is not visible yet.
-    transaction.on_commit(lambda: execute_run.delay(run_id))
+    transaction.on_commit(lambda: queue(execute_run, run_id))
 
 
 # --- schedules ----------------------------------------------------------------------------------

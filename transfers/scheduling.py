@@ -16,11 +16,12 @@ from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import AuditOutcome, ExchangeConnection
+from desk.intents import intent_commit
 from transfers.models import CatchUp, RunStatus, TransferRun, TransferSchedule
 from transfers.recurrence import RecurrenceError, Rule, next_after, rule_check
 
@@ -173,13 +174,10 @@ def _run_for(schedule: TransferSchedule, planned_at: datetime, *, skip: bool):
         else "",
         "finished_at": timezone.now() if skip else None,
     }
-    try:
-        with transaction.atomic():
-            return TransferRun.objects.get_or_create(
-                schedule=schedule, planned_at=planned_at, defaults=defaults
-            )
-    except IntegrityError:  # a concurrent planner inserted it between our get and create
-        return TransferRun.objects.get(schedule=schedule, planned_at=planned_at), False
+    # A concurrent planner may have committed this very run: then it is found, not made twice.
+    return intent_commit(
+        TransferRun, key={"schedule": schedule, "planned_at": planned_at}, fields=defaults
+    )
 
 
 def runs_stranded(*, now: datetime | None = None) -> list[int]:

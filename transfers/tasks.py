@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from transfers import scheduling, services
+from transfers import reconcile, runs, scheduling
 
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True, acks_late=True)
 def execute_run(run_id: int) -> None:
-    services.run_execute(run_id=run_id)
+    runs.run_execute(run_id=run_id)
 
 
 @shared_task(soft_time_limit=30, time_limit=45, ignore_result=True)
@@ -20,7 +20,7 @@ def plan_transfers() -> None:
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
 def reconcile_transfers() -> None:
-    services.runs_reconcile()
+    reconcile.runs_reconcile()
 
 
 @shared_task(soft_time_limit=120, time_limit=150, ignore_result=True)

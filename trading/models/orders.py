@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from accounts.models import ExchangeConnection
 from desk.fields import MoneyField
+from desk.intents.models import Intent, State
 
 
 class OrderStatus(models.TextChoices):
@@ -40,8 +41,15 @@ class OrderOrigin(models.TextChoices):
     EXCHANGE = "exchange", "seen on the exchange"
 
 
-class OrderList(models.Model):
-    """An OCO list. ``order_list_id`` is null until the exchange has acknowledged it."""
+# How orders and OCO lists store the kit's states; the rest of the column is the exchange's.
+DESK_STATES = {State.SENDING: "SENDING", State.UNKNOWN: "UNKNOWN", State.FAILED: "FAILED"}
+
+
+class OrderList(Intent):
+    """An OCO list. ``order_list_id`` is null until the exchange has acknowledged it; as a desk
+    intent it is keyed by its list client order id."""
+
+    KEY_FIELD, STATE_FIELD, STATES = "list_client_order_id", "list_status_type", DESK_STATES
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="order_lists"
@@ -55,11 +63,7 @@ class OrderList(models.Model):
     list_status_type = models.CharField(max_length=20)
     list_order_status = models.CharField(max_length=20, blank=True)
     request = models.JSONField(default=dict, blank=True)
-    error_code = models.IntegerField(null=True, blank=True)
-    error_message = models.CharField(max_length=300, blank=True)
     transaction_time = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -80,10 +84,12 @@ class OrderList(models.Model):
         return f"OCO {self.symbol} {self.list_client_order_id} ({self.list_status_type})"
 
 
-class Order(models.Model):
+class Order(Intent):
     """One order of a connection: an intent placed from the desk (``origin=desk``, keyed by its
     client order id so it is never sent twice) or an order seen on the exchange (history,
     execution reports). ``order_id`` is null until the exchange has acknowledged it."""
+
+    KEY_FIELD, STATE_FIELD, STATES = "client_order_id", "status", DESK_STATES
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="orders"
@@ -111,16 +117,9 @@ class Order(models.Model):
     is_working = models.BooleanField(null=True)
     # What was (or will be) sent, so an unknown outcome can be checked and shown.
     request = models.JSONField(default=dict, blank=True)
-    error_code = models.IntegerField(null=True, blank=True)
-    error_message = models.CharField(max_length=300, blank=True)
     # Exchange times (aware UTC): order creation and last update as the exchange reports them.
     exchange_created_at = models.DateTimeField(null=True, blank=True, db_index=True)
     exchange_updated_at = models.DateTimeField(null=True, blank=True)
-    # Unknown outcomes: when it became unknown and when it was last checked.
-    unknown_since = models.DateTimeField(null=True, blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,5 +1,6 @@
-"""Settling desk intents whose outcome is unknown, by asking the exchange about their client
-order id — never by sending them again.
+"""Settling desk orders and OCO lists whose outcome is unknown, by asking the exchange about
+their client order id — never by sending them again — through the kit's one sweep
+(``desk.intents.intents_reconcile``).
 
 "Order does not exist" (-2013) right after an unknown outcome is evidence, not proof: an
 order the matching engine accepted may take a moment to be visible to queries. Only once the
@@ -13,23 +14,31 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
 
 import binanceus
-from accounts import crypto
 from accounts.audit import audit_record
 from accounts.exchange import client_for_connection
 from accounts.models import AuditOutcome
-from trading.models import Order, OrderList, OrderStatus
+from desk.intents import ERROR as ROW_ERROR
+from desk.intents import (
+    FAILED,
+    FOUND,
+    SEND_ERRORS,
+    SETTLED,
+    WAITING,
+    LookupFailed,
+    State,
+    Strategy,
+    intent_reconcile,
+    intent_settle,
+    intents_reconcile,
+)
+from trading.models import Order, OrderList
 from trading.orders import records
 from trading.orders.services import REPLACES_KEY
-from trading.periodic import ERROR as ROW_ERROR
-from trading.periodic import each_row
 
 log = logging.getLogger(__name__)
 
-WAITING, FOUND, FAILED, SETTLED = "waiting", "found", "failed", "settled"
 # "Order (list) does not exist" as GET order / GET orderList answer it.
 ABSENT_CODES = (-2013, -2011)
 
@@ -38,54 +47,92 @@ def _absent(exc: binanceus.APIError) -> bool:
     return isinstance(exc, binanceus.OrderNotFound) or exc.code in ABSENT_CODES
 
 
-def _grace() -> timedelta:
-    return timedelta(seconds=settings.ORDER_RECONCILE_GRACE_SECONDS)
-
-
-def _stale() -> timedelta:
-    return timedelta(seconds=settings.ORDER_STALE_SECONDS)
-
-
-def order_reconcile(*, order_pk: int, now: datetime | None = None) -> str:
-    """Look one unsettled intent up by client order id; its status afterwards, in one word."""
-    now = now or timezone.now()
-    order = (
-        Order.objects.select_related("connection", "connection__user").filter(pk=order_pk).first()
-    )
-    if order is None or not order.is_unsettled:  # gone with its connection, or settled
-        return SETTLED
-    if order.status == OrderStatus.SENDING and now - order.created_at < _stale():
-        return WAITING
+def _ask(intent, question):
+    """``question(client)``, or None where the exchange says it has no such order (list)."""
     try:
-        with client_for_connection(order.connection) as client:
-            found = client.get_order(
-                symbol=order.symbol, orig_client_order_id=order.client_order_id
-            )
+        with client_for_connection(intent.connection) as client:
+            return question(client)
     except binanceus.APIError as exc:
         if not _absent(exc):
-            return _still_waiting(order, now, reason=type(exc).__name__)
-        found = None
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
-        return _still_waiting(order, now, reason=type(exc).__name__)
-    if found is not None:
-        stored = records.order_store(connection=order.connection, order=found)
-        _audit(order, AuditOutcome.OK, f"Found on the exchange: {stored.status}.", stored.order_id)
-        _replaced_refresh(order)
-        return FOUND
-    since = order.unknown_since or order.created_at
-    if now - since > _grace():
-        order.status = OrderStatus.FAILED
-        order.error_message = (
+            raise LookupFailed(type(exc).__name__) from exc
+        return None
+    except SEND_ERRORS as exc:
+        raise LookupFailed(type(exc).__name__) from exc
+
+
+class _DeskStrategy(Strategy):
+    def grace(self) -> timedelta:
+        return timedelta(seconds=settings.ORDER_RECONCILE_GRACE_SECONDS)
+
+    def stale(self) -> timedelta:
+        return timedelta(seconds=settings.ORDER_STALE_SECONDS)
+
+    def _not_placed(self, intent, action: str, *, now: datetime, push) -> str:
+        message = (
             f"Not on the exchange {settings.ORDER_RECONCILE_GRACE_SECONDS} s after it was sent: "
             "it was not placed. Place it again if you still want it."
         )
-        order.checked_at = now
-        order.save(update_fields=["status", "error_message", "checked_at", "updated_at"])
-        records.push_order(order)
-        _audit(order, AuditOutcome.ERROR, order.error_message, None)
-        _replaced_refresh(order)
+        intent_settle(
+            intent,
+            State.FAILED,
+            code=intent.error_code,
+            message=message,
+            fields={"checked_at": now},
+            audit=lambda row: _audit(row, action, AuditOutcome.ERROR, message, None),
+            push=push,
+        )
         return FAILED
-    return _still_waiting(order, now, reason="not visible yet")
+
+
+class OrderStrategy(_DeskStrategy):
+    kind = "order"
+    model = Order
+
+    def lookup(self, order: Order, *, now: datetime) -> binanceus.Order | None:
+        return _ask(
+            order,
+            lambda c: c.get_order(symbol=order.symbol, orig_client_order_id=order.client_order_id),
+        )
+
+    def found(self, order: Order, record: binanceus.Order) -> None:
+        stored = records.order_store(connection=order.connection, order=record)
+        message = f"Found on the exchange: {stored.status}."
+        _audit(order, "order.reconcile", AuditOutcome.OK, message, {"orderId": stored.order_id})
+        _replaced_refresh(order)
+
+    def absent(self, order: Order, *, now: datetime) -> str:
+        settled = self._not_placed(order, "order.reconcile", now=now, push=records.push_order)
+        _replaced_refresh(order)
+        return settled
+
+    def push(self, order: Order) -> None:
+        records.push_order(order)
+
+
+class OrderListStrategy(_DeskStrategy):
+    kind = "order list"
+    model = OrderList
+
+    def lookup(self, row: OrderList, *, now: datetime):
+        def question(client):
+            found = client.get_order_list(orig_client_order_id=row.list_client_order_id)
+            return found, _legs(client, found)
+
+        return _ask(row, question)
+
+    def found(self, row: OrderList, record) -> None:
+        found, legs = record
+        row = records.order_list_store(connection=row.connection, order_list=found, row=row)
+        for leg in legs:
+            records.order_store(connection=row.connection, order=leg, order_list=row)
+        ids = {"orderListId": row.order_list_id}
+        _audit(row, "oco.reconcile", AuditOutcome.OK, "", ids)
+
+    def absent(self, row: OrderList, *, now: datetime) -> str:
+        return self._not_placed(row, "oco.reconcile", now=now, push=records.push_order_list)
+
+    def push(self, row: OrderList) -> None:
+        records.push_order_list(row)
 
 
 def _replaced_refresh(order: Order) -> None:
@@ -97,75 +144,11 @@ def _replaced_refresh(order: Order) -> None:
     try:
         with client_for_connection(order.connection) as client:
             replaced = client.get_order(symbol=order.symbol, order_id=order_id)
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
+    except SEND_ERRORS as exc:
         # The stream or the next resync will tell; the new order is settled either way.
         log.info("order %s: replaced order not refreshed (%s)", order.pk, type(exc).__name__)
         return
     records.order_store(connection=order.connection, order=replaced)
-
-
-def _still_waiting(order: Order, now: datetime, *, reason: str) -> str:
-    log.info("order %s: outcome still unknown (%s)", order.pk, reason)
-    changed = ["checked_at", "updated_at"]
-    order.checked_at = now
-    if order.status == OrderStatus.SENDING:
-        order.status, order.unknown_since = OrderStatus.UNKNOWN, order.created_at
-        changed += ["status", "unknown_since"]
-    order.save(update_fields=changed)
-    if "status" in changed:
-        records.push_order(order)
-    return WAITING
-
-
-def _audit(order: Order, outcome: str, message: str, order_id: int | None) -> None:
-    audit_record(
-        user=order.connection.user,
-        action="order.reconcile",
-        outcome=outcome,
-        connection=order.connection,
-        params={"symbol": order.symbol, "clientOrderId": order.client_order_id},
-        error_message="" if outcome == AuditOutcome.OK else message,
-        exchange_ids={"orderId": order_id} if order_id else None,
-    )
-
-
-def order_list_reconcile(*, list_pk: int, now: datetime | None = None) -> str:
-    """The same for an OCO intent, by its list client order id."""
-    now = now or timezone.now()
-    row = (
-        OrderList.objects.select_related("connection", "connection__user")
-        .filter(pk=list_pk)
-        .first()
-    )
-    if row is None or row.list_status_type not in ("SENDING", "UNKNOWN"):
-        return SETTLED
-    if row.list_status_type == "SENDING" and now - row.created_at < _stale():
-        return WAITING
-    try:
-        with client_for_connection(row.connection) as client:
-            found = client.get_order_list(orig_client_order_id=row.list_client_order_id)
-            legs = _legs(client, found)
-    except binanceus.APIError as exc:
-        if not _absent(exc):
-            return WAITING
-        found = None
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable):
-        return WAITING
-    if found is not None:
-        row = records.order_list_store(connection=row.connection, order_list=found, row=row)
-        for leg in legs:
-            records.order_store(connection=row.connection, order=leg, order_list=row)
-        return FOUND
-    if now - row.created_at > _grace():
-        row.list_status_type = "FAILED"
-        row.error_message = "Not on the exchange after the grace period: it was not placed."
-        row.save(update_fields=["list_status_type", "error_message", "updated_at"])
-        records.push_order_list(row)
-        return FAILED
-    if row.list_status_type == "SENDING":
-        row.list_status_type = "UNKNOWN"
-        row.save(update_fields=["list_status_type", "updated_at"])
-    return WAITING
 
 
 def _legs(client: binanceus.Client, found: binanceus.OrderList) -> list[binanceus.Order]:
@@ -179,34 +162,31 @@ def _legs(client: binanceus.Client, found: binanceus.OrderList) -> list[binanceu
     return legs
 
 
+def _audit(intent, action: str, outcome: str, message: str, ids: dict | None) -> None:
+    key = "listClientOrderId" if isinstance(intent, OrderList) else "clientOrderId"
+    audit_record(
+        user=intent.connection.user,
+        action=action,
+        outcome=outcome,
+        connection=intent.connection,
+        params={"symbol": intent.symbol, key: intent.intent_key},
+        error_message="" if outcome == AuditOutcome.OK else message,
+        exchange_ids=ids,
+    )
+
+
+def order_reconcile(*, order_pk: int, now: datetime | None = None) -> str:
+    """Look one unsettled desk order up by client order id; its status afterwards, in one word."""
+    return intent_reconcile(strategy=OrderStrategy(), pk=order_pk, now=now)
+
+
+def order_list_reconcile(*, list_pk: int, now: datetime | None = None) -> str:
+    """The same for an OCO intent, by its list client order id."""
+    return intent_reconcile(strategy=OrderListStrategy(), pk=list_pk, now=now)
+
+
 def orders_reconcile(*, now: datetime | None = None) -> dict[str, int]:
-    """The sweep: every unknown intent, and every SENDING one a dead worker left behind; how
-    many ended how (``ROW_ERROR``: the look-up itself failed, logged; tried again next sweep)."""
-    now = now or timezone.now()
-    stale = now - _stale()
-    orders = (
-        Order.objects.filter(
-            Q(status=OrderStatus.UNKNOWN) | Q(status=OrderStatus.SENDING, created_at__lt=stale)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    lists = (
-        OrderList.objects.filter(
-            Q(list_status_type="UNKNOWN") | Q(list_status_type="SENDING", created_at__lt=stale)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    # One row that cannot be looked up (unusable keys, a bug) never holds up the others.
-    results = [
-        *each_row(
-            "reconcile order", list(orders), lambda pk: order_reconcile(order_pk=pk, now=now)
-        ),
-        *each_row(
-            "reconcile order list",
-            list(lists),
-            lambda pk: order_list_reconcile(list_pk=pk, now=now),
-        ),
-    ]
-    return {kind: results.count(kind) for kind in (WAITING, FOUND, FAILED, SETTLED, ROW_ERROR)}
+    """The sweep: every unknown order and list, and every SENDING one a dead worker left behind;
+    how many ended how (``ROW_ERROR``: the look-up itself failed, logged; tried next sweep)."""
+    counts = intents_reconcile(OrderStrategy(), OrderListStrategy(), now=now)
+    return {kind: counts[kind] for kind in (WAITING, FOUND, FAILED, SETTLED, ROW_ERROR)}

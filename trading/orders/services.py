@@ -1,4 +1,5 @@
-"""Placing, canceling and replacing orders and OCO lists — each intent sent at most once.
+"""Placing, canceling and replacing orders and OCO lists — each an intent of the exactly-once
+kit (``desk.intents``), sent at most once.
 
 The life of a desk order::
 
@@ -10,7 +11,9 @@ The life of a desk order::
 
 The row exists before the request leaves, and the client order id travels with it: a double
 submit of the same ticket finds the row and sends nothing; a crash mid-request leaves a
-SENDING row the sweep settles (see ``trading.orders.reconcile``). Nothing is ever re-sent.
+SENDING row the sweep settles (see ``trading.orders.reconcile``). Nothing is ever re-sent by
+the desk: the client itself repeats a request after a 503 "Service Unavailable" (not executed),
+which the client order id makes harmless.
 
 An amended order or an OCO the desk can tell will fail (``trading.orders.checks``) raises
 :class:`OrderNotSent` before any row is written or request sent.
@@ -18,34 +21,29 @@ An amended order or an OCO the desk can tell will fail (``trading.orders.checks`
 
 from __future__ import annotations
 
-import logging
-import math
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-
 import binanceus
-from accounts import crypto
 from accounts.audit import audit_record
 from accounts.exchange import client_for_connection
 from accounts.models import AuditOutcome, ExchangeConnection
+from desk.intents import (
+    SEND_ERRORS,
+    Outcome,
+    State,
+    Verdict,
+    describe,
+    intent_commit,
+    intent_send,
+    intent_settle,
+    outcome_of,
+    queue,
+)
 from desk.money import plain
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import records
-
-log = logging.getLogger(__name__)
-
-# Refused before (or instead of) execution: certainly nothing happened on the exchange.
-NOT_EXECUTED = (
-    binanceus.ClientError,
-    binanceus.ServiceUnavailable,
-    binanceus.TransportError,
-    binanceus.WeightLimitExceeded,
-)
-
 
 # In an intent's ``request``: the orderId its cancel-replace cancels (settled with it).
 REPLACES_KEY = "cancelOrderId"
@@ -74,8 +72,20 @@ OCO_FIELDS = ("side", "quantity", "price", "stop_price", "stop_limit_price")
 NOTHING_TO_CHANGE = "Nothing to change: give a new price or a new quantity."
 
 
+class _Params:
+    """A request's parameters for the client, and as stored with its intent (exact text)."""
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            k: plain(v) if isinstance(v, Decimal) else v for k, v in self.client_kwargs().items()
+        }
+
+
 @dataclass(frozen=True)
-class OrderRequest:
+class OrderRequest(_Params):
     """What a ticket asks for, in the client's parameter names (Decimal money)."""
 
     symbol: str
@@ -89,14 +99,6 @@ class OrderRequest:
     time_in_force: str | None = None
     iceberg_qty: Decimal | None = None
     self_trade_prevention_mode: str | None = None
-
-    def client_kwargs(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            k: plain(v) if isinstance(v, Decimal) else v for k, v in self.client_kwargs().items()
-        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OrderRequest:
@@ -112,7 +114,7 @@ class OrderRequest:
 
 
 @dataclass(frozen=True)
-class OcoRequest:
+class OcoRequest(_Params):
     symbol: str
     side: str
     quantity: Decimal
@@ -120,30 +122,6 @@ class OcoRequest:
     stop_price: Decimal
     stop_limit_price: Decimal | None = None
     stop_limit_time_in_force: str | None = None
-
-    def client_kwargs(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            k: plain(v) if isinstance(v, Decimal) else v for k, v in self.client_kwargs().items()
-        }
-
-
-def _describe(exc: Exception) -> tuple[int | None, str]:
-    """The exchange's code and message where it answered, else what happened on the way."""
-    if isinstance(exc, binanceus.APIError):
-        return exc.code, exc.msg
-    if isinstance(exc, binanceus.TransportError):
-        return None, "Could not reach the exchange; nothing was sent."
-    if isinstance(exc, binanceus.WeightLimitExceeded):
-        return None, f"Not sent: request-weight limit; try again in {math.ceil(exc.retry_after)} s."
-    if isinstance(exc, crypto.CredentialsUnavailable):
-        return None, "The connection's keys cannot be read; add them again."
-    problems = getattr(exc, "problems", None)
-    if problems:
-        return None, "; ".join(str(p) for p in problems)
-    return getattr(exc, "code", None), str(exc)
 
 
 def _audit(
@@ -186,32 +164,29 @@ def _intent_create(
     sent = request.as_json()
     if replaces is not None:
         sent[REPLACES_KEY] = replaces.order_id
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                connection=connection,
-                order_list=order_list,
-                symbol=request.symbol,
-                client_order_id=client_order_id,
-                origin=OrderOrigin.DESK,
-                side=request.side,
-                type=request.type,
-                time_in_force=request.time_in_force or "",
-                price=request.price,
-                stop_price=request.stop_price,
-                trailing_delta=request.trailing_delta,
-                iceberg_qty=request.iceberg_qty,
-                orig_qty=request.quantity,
-                orig_quote_order_qty=request.quote_order_qty,
-                self_trade_prevention_mode=request.self_trade_prevention_mode or "",
-                status=OrderStatus.SENDING,
-                request=sent,
-            )
-    except IntegrityError:
-        return Order.objects.get(
-            connection=connection, client_order_id=client_order_id, origin=OrderOrigin.DESK
-        ), False
-    return order, True
+    key = {"connection": connection, "client_order_id": client_order_id, "origin": OrderOrigin.DESK}
+    return intent_commit(
+        Order,
+        key=key,
+        fields={
+            "order_list": order_list,
+            "symbol": request.symbol,
+            "side": request.side,
+            "type": request.type,
+            "time_in_force": request.time_in_force or "",
+            "price": request.price,
+            "stop_price": request.stop_price,
+            "trailing_delta": request.trailing_delta,
+            "iceberg_qty": request.iceberg_qty,
+            "orig_qty": request.quantity,
+            "orig_quote_order_qty": request.quote_order_qty,
+            "self_trade_prevention_mode": request.self_trade_prevention_mode or "",
+            # Committed as sending: the request leaves right after (nothing to plan).
+            "status": OrderStatus.SENDING,
+            "attempts": 1,
+            "request": sent,
+        },
+    )
 
 
 def order_place(
@@ -229,18 +204,10 @@ def order_place(
     )
     if not created:
         return order
-    try:
-        with client_for_connection(connection) as client:
-            answer = client.new_order(
-                **request.client_kwargs(),
-                new_client_order_id=client_order_id,
-                new_order_resp_type="FULL",
-            )
-    except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
-        return _order_settled(user, order, OrderStatus.FAILED, exc, ip=ip)
-    except binanceus.BinanceUSError as exc:  # ExecutionUnknown, or an answer we cannot read
-        return order_mark_unknown(user=user, order=order, exc=exc, ip=ip)
-    stored = records.order_store(connection=connection, order=answer)
+    outcome = _send(connection, "new_order", request, new_client_order_id=client_order_id)
+    if outcome.verdict is not Verdict.EXECUTED:
+        return _order_settled(user, order, outcome, ip=ip)
+    stored = records.order_store(connection=connection, order=outcome.answer)
     _audit(
         user=user,
         connection=connection,
@@ -253,45 +220,55 @@ def order_place(
     return stored
 
 
-def order_mark_unknown(*, user, order: Order, exc: Exception, ip: str | None = None) -> Order:
-    """The request may have executed: check by client order id, never send it again."""
-    return _order_settled(user, order, OrderStatus.UNKNOWN, exc, ip=ip)
+def _send(connection: ExchangeConnection, method: str, request, **ids) -> Outcome:
+    """One placing call (FULL answer: else ACK for all but LIMIT/MARKET, with no state). The
+    client already retries a 503 "Service Unavailable" here, so the kit adds no backoff."""
+
+    def send():
+        with client_for_connection(connection) as client:
+            call = getattr(client, method)
+            try:
+                return call(**request.client_kwargs(), **ids, new_order_resp_type="FULL")
+            except binanceus.CancelReplaceFailed as exc:  # its answer says which half happened
+                return exc.result
+
+    return intent_send(send, backoff=())
 
 
-def _order_settled(user, order: Order, status: str, exc: Exception, *, ip: str | None) -> Order:
+def _order_settled(user, order: Order, outcome: Outcome, *, ip: str | None) -> Order:
+    params = {**order.request, "clientOrderId": order.client_order_id}
+    return _settled(user, order, outcome, action="order.place", params=params, ip=ip)
+
+
+def _settled(user, intent: Order | OrderList, outcome: Outcome, *, action, params, ip):
     """An intent the exchange refused (FAILED) or did not answer (UNKNOWN: queued for a check)."""
-    from trading.tasks import reconcile_order  # tasks import services
+    from trading.tasks import reconcile_order, reconcile_order_list  # tasks import services
 
-    unknown = status == OrderStatus.UNKNOWN
-    code, message = _describe(exc)
-    with transaction.atomic():
-        order.status, order.error_code, order.error_message = status, code, message[:300]
-        changed = ["status", "error_code", "error_message", "updated_at"]
-        if unknown:
-            order.unknown_since = timezone.now()
-            changed.append("unknown_since")
-        order.save(update_fields=changed)
+    unknown = outcome.verdict is Verdict.UNKNOWN
+    is_order = isinstance(intent, Order)
+    check = reconcile_order if is_order else reconcile_order_list
+
+    def audit(row) -> None:
         _audit(
             user=user,
-            connection=order.connection,
-            action="order.place",
+            connection=row.connection,
+            action=action,
             outcome=AuditOutcome.UNKNOWN if unknown else AuditOutcome.ERROR,
-            params={**order.request, "clientOrderId": order.client_order_id},
-            code=code,
-            message=message,
+            params=params,
+            code=outcome.code,
+            message=outcome.message,
             ip=ip,
         )
-        records.push_order(order)
-        if unknown:
-            transaction.on_commit(lambda: _queue(reconcile_order, order.pk, countdown=1))
-    return order
 
-
-def _queue(task, *args, countdown: float) -> None:
-    try:
-        task.apply_async(args, countdown=countdown)
-    except Exception as exc:  # the beat sweep settles it if the broker is down right now
-        log.warning("could not queue %s: %s", task.name, type(exc).__name__)
+    return intent_settle(
+        intent,
+        State.UNKNOWN if unknown else State.FAILED,
+        code=outcome.code,
+        message=outcome.message,
+        audit=audit,
+        push=records.push_order if is_order else records.push_order_list,
+        then=[lambda: queue(check, intent.pk, countdown=1)] if unknown else [],
+    )
 
 
 def order_test(*, user, connection: ExchangeConnection, request: OrderRequest) -> dict[str, Any]:
@@ -302,8 +279,8 @@ def order_test(*, user, connection: ExchangeConnection, request: OrderRequest) -
             client.test_new_order(**request.client_kwargs(), validate=False)
     except binanceus.APIError as exc:
         return {"ok": False, "code": exc.code, "message": exc.msg}
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
-        code, message = _describe(exc)
+    except SEND_ERRORS as exc:
+        code, message = describe(exc)
         return {"ok": False, "code": code, "message": message}
     return {"ok": True, "code": None, "message": "The exchange would accept this order."}
 
@@ -324,8 +301,8 @@ def order_cancel(*, user, order: Order, ip: str | None = None) -> Order:
     try:
         with client_for_connection(connection) as client:
             answer = client.cancel_order(symbol=order.symbol, order_id=order.order_id)
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
-        _action_failed(user, connection, "order.cancel", params, exc, ip=ip)
+    except SEND_ERRORS as exc:
+        _action_failed(user, connection, "order.cancel", params, outcome_of(exc), ip=ip)
     stored = records.order_store(connection=connection, order=answer)
     _audit(
         user=user,
@@ -339,9 +316,9 @@ def order_cancel(*, user, order: Order, ip: str | None = None) -> Order:
     return stored
 
 
-def _action_failed(user, connection, action: str, params: dict, exc: Exception, *, ip) -> None:
-    code, message = _describe(exc)
-    unknown = isinstance(exc, binanceus.ExecutionUnknown)
+def _action_failed(user, connection, action: str, params: dict, outcome: Outcome, *, ip) -> None:
+    code, message = outcome.code, outcome.message
+    unknown = outcome.verdict is Verdict.UNKNOWN
     _audit(
         user=user,
         connection=connection,
@@ -354,7 +331,7 @@ def _action_failed(user, connection, action: str, params: dict, exc: Exception, 
     )
     if unknown:
         message = "No answer from the exchange: it may have happened; the order list updates live."
-    raise OrderActionFailed(message, code=code) from exc
+    raise OrderActionFailed(message, code=code)
 
 
 def orders_cancel_all(
@@ -365,8 +342,8 @@ def orders_cancel_all(
     try:
         with client_for_connection(connection) as client:
             answers = client.cancel_open_orders(symbol=symbol)
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
-        _action_failed(user, connection, "order.cancel_all", params, exc, ip=ip)
+    except SEND_ERRORS as exc:
+        _action_failed(user, connection, "order.cancel_all", params, outcome_of(exc), ip=ip)
     for answer in answers:
         if isinstance(answer, binanceus.OrderList):
             records.order_list_store(connection=connection, order_list=answer)
@@ -458,28 +435,24 @@ def order_replace(
     if not created:
         return ReplaceOutcome(canceled=False, new_order=new, message="Already sent.")
     params = {"orderId": order.order_id, **request.as_json(), "clientOrderId": client_order_id}
-    try:
-        with client_for_connection(order.connection) as client:
-            result = client.cancel_replace(
-                **request.client_kwargs(),
-                cancel_replace_mode="STOP_ON_FAILURE",
-                cancel_order_id=order.order_id,
-                new_client_order_id=client_order_id,
-                new_order_resp_type="FULL",  # else ACK for all but LIMIT/MARKET: no state
-            )
-    except binanceus.CancelReplaceFailed as exc:
-        result = exc.result
-    except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
-        _order_settled(user, new, OrderStatus.FAILED, exc, ip=ip)
-        _action_failed(user, order.connection, "order.replace", params, exc, ip=ip)
-    except binanceus.BinanceUSError as exc:
-        new = order_mark_unknown(user=user, order=new, exc=exc, ip=ip)
+    outcome = _send(
+        order.connection,
+        "cancel_replace",
+        request,
+        cancel_replace_mode="STOP_ON_FAILURE",
+        cancel_order_id=order.order_id,
+        new_client_order_id=client_order_id,
+    )
+    if outcome.verdict is Verdict.UNKNOWN:
         return ReplaceOutcome(
             canceled=False,
-            new_order=new,
+            new_order=_order_settled(user, new, outcome, ip=ip),
             message="No answer from the exchange: checking whether the replacement was placed.",
         )
-    return _replace_recorded(user, order, new, result, params, ip=ip)
+    if outcome.not_executed:
+        _order_settled(user, new, outcome, ip=ip)
+        _action_failed(user, order.connection, "order.replace", params, outcome, ip=ip)
+    return _replace_recorded(user, order, new, outcome.answer, params, ip=ip)
 
 
 def _part(what: str, result: str, error) -> str:
@@ -546,35 +519,27 @@ def oco_place(
     problems = oco_check(connection=connection, request=request)
     if problems:
         raise _refused_here(problems, OCO_FIELDS, "OCO not placed")
-    try:
-        with transaction.atomic():
-            row = OrderList.objects.create(
-                connection=connection,
-                symbol=request.symbol,
-                list_client_order_id=list_client_order_id,
-                origin=OrderOrigin.DESK,
-                list_status_type="SENDING",
-                request=request.as_json(),
-            )
-    except IntegrityError:
-        return OrderList.objects.get(
-            connection=connection,
-            list_client_order_id=list_client_order_id,
-            origin=OrderOrigin.DESK,
-        )
+    row, created = intent_commit(
+        OrderList,
+        key={
+            "connection": connection,
+            "list_client_order_id": list_client_order_id,
+            "origin": OrderOrigin.DESK,
+        },
+        fields={
+            "symbol": request.symbol,
+            "list_status_type": OrderList.STATES[State.SENDING],
+            "attempts": 1,
+            "request": request.as_json(),
+        },
+    )
+    if not created:
+        return row
     params = {**request.as_json(), "listClientOrderId": list_client_order_id}
-    try:
-        with client_for_connection(connection) as client:
-            answer = client.new_oco(
-                **request.client_kwargs(),
-                list_client_order_id=list_client_order_id,
-                new_order_resp_type="FULL",
-            )
-    except (*NOT_EXECUTED, crypto.CredentialsUnavailable, binanceus.OrderRejectedLocally) as exc:
-        return _list_settled(user, row, "FAILED", exc, params, ip=ip)
-    except binanceus.BinanceUSError as exc:
-        return _list_settled(user, row, "UNKNOWN", exc, params, ip=ip)
-    stored = records.order_list_store(connection=connection, order_list=answer, row=row)
+    outcome = _send(connection, "new_oco", request, list_client_order_id=list_client_order_id)
+    if outcome.verdict is not Verdict.EXECUTED:
+        return _settled(user, row, outcome, action="oco.place", params=params, ip=ip)
+    stored = records.order_list_store(connection=connection, order_list=outcome.answer, row=row)
     _audit(
         user=user,
         connection=connection,
@@ -585,29 +550,6 @@ def oco_place(
         ip=ip,
     )
     return stored
-
-
-def _list_settled(user, row: OrderList, status: str, exc: Exception, params: dict, *, ip):
-    from trading.tasks import reconcile_order_list
-
-    code, message = _describe(exc)
-    with transaction.atomic():
-        row.list_status_type, row.error_code, row.error_message = status, code, message[:300]
-        row.save(update_fields=["list_status_type", "error_code", "error_message", "updated_at"])
-        _audit(
-            user=user,
-            connection=row.connection,
-            action="oco.place",
-            outcome=AuditOutcome.UNKNOWN if status == "UNKNOWN" else AuditOutcome.ERROR,
-            params=params,
-            code=code,
-            message=message,
-            ip=ip,
-        )
-        records.push_order_list(row)
-        if status == "UNKNOWN":
-            transaction.on_commit(lambda: _queue(reconcile_order_list, row.pk, countdown=1))
-    return row
 
 
 def oco_cancel(*, user, order_list: OrderList, ip: str | None = None) -> OrderList:
@@ -621,8 +563,8 @@ def oco_cancel(*, user, order_list: OrderList, ip: str | None = None) -> OrderLi
             answer = client.cancel_order_list(
                 symbol=order_list.symbol, order_list_id=order_list.order_list_id
             )
-    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable) as exc:
-        _action_failed(user, connection, "oco.cancel", params, exc, ip=ip)
+    except SEND_ERRORS as exc:
+        _action_failed(user, connection, "oco.cancel", params, outcome_of(exc), ip=ip)
     stored = records.order_list_store(connection=connection, order_list=answer, row=order_list)
     _audit(
         user=user,

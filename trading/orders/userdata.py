@@ -17,13 +17,14 @@ from django.conf import settings
 
 import binanceus
 from accounts import crypto
+from accounts.access import TRADE, key_types_with
 from accounts.exchange import client_for_connection
-from accounts.models import ExchangeConnection, KeyType
+from accounts.models import ExchangeConnection
 from accounts.services.balances import connection_sync_balances
+from desk.periodic import ERROR, each_row
 from trading.models import Order, OrderList
 from trading.models.orders import OPEN_STATUSES
 from trading.orders import records
-from trading.periodic import ERROR, each_row
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def _key_name_of(connection_id: int, fingerprint: str | None) -> str:
 def streamable_connections() -> list[ExchangeConnection]:
     return list(
         ExchangeConnection.objects.filter(
-            is_active=True, needs_new_keys=False, key_type=KeyType.EXCHANGE
+            is_active=True, needs_new_keys=False, key_type__in=key_types_with(TRADE)
         ).order_by("pk")
     )
 

@@ -1,0 +1,77 @@
+"""Writing an intent's life: committed before the request, settled with its audit and pushes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from desk.intents.models import Intent, State
+
+log = logging.getLogger(__name__)
+
+I = TypeVar("I", bound=Intent)  # noqa: E741
+
+
+def intent_commit(
+    model: type[I], *, key: Mapping[str, Any], fields: Mapping[str, Any]
+) -> tuple[I, bool]:
+    """The intent row, committed before anything is sent; or the one already stored under
+    ``key`` (created False): a double submit finds it and sends nothing."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**key, **fields), True
+    except IntegrityError:  # the same key committed first elsewhere
+        return model.objects.get(**key), False
+
+
+def intent_mark_sending(intent: Intent, **fields: Any) -> None:
+    """Committed before the request leaves: from here on only the exchange's records can say
+    whether it executed, never a blind resend."""
+    changed = [intent.intent_set_state(State.SENDING), "attempts", "updated_at", *fields]
+    intent.attempts += 1
+    for name, value in fields.items():
+        setattr(intent, name, value)
+    intent.save(update_fields=changed)
+
+
+def intent_settle(
+    intent: I,
+    state: State,
+    *,
+    code: int | None = None,
+    message: str = "",
+    fields: Mapping[str, Any] | None = None,
+    audit: Callable[[I], Any],
+    push: Callable[[I], Any] | None = None,
+    then: Iterable[Callable[[], Any]] = (),
+) -> I:
+    """Save the outcome, audit it and push it in one transaction; ``then`` runs after commit
+    (a task queued earlier could read the row before it is visible)."""
+    changed = {intent.intent_set_state(state), "error_code", "error_message", "updated_at"}
+    intent.error_code, intent.error_message = code, message[:300]
+    if state is State.UNKNOWN and intent.unknown_since is None:
+        intent.unknown_since = timezone.now()
+        changed.add("unknown_since")
+    for name, value in (fields or {}).items():
+        setattr(intent, name, value)
+        changed.add(name)
+    with transaction.atomic():
+        intent.intent_write(sorted(changed))
+        audit(intent)
+        if push is not None:
+            push(intent)
+        for callback in then:
+            transaction.on_commit(callback)
+    return intent
+
+
+def queue(task, *args: Any, countdown: float = 0) -> None:
+    """Hand ``task`` to the broker; if it is down right now the beat sweep settles it later."""
+    try:
+        task.apply_async(args, countdown=countdown)
+    except Exception as exc:
+        log.warning("could not queue %s: %s", task.name, type(exc).__name__)

@@ -8,7 +8,7 @@ import requests
 import binanceus
 from accounts import services
 from accounts.models import Environment, KeyType
-from tests.factories import make_user
+from tests.factories import login, make_user
 from tests.support import start_sandbox, terminate
 
 _seq = itertools.count(1)
@@ -64,6 +64,14 @@ def trader(sandbox_account, sandbox_url):
     )
     yield conn, Exchange(sandbox_url, sandbox_account)
     requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
+
+
+@pytest.fixture
+def desk(client, trader):
+    """The trader's owner signed in: (client, connection, sandbox account)."""
+    conn, ex = trader
+    login(client, conn.user)
+    return client, conn, ex
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from tests.factories import login
 from tests.trading.bad_values import BAD_AMOUNTS, BAD_TEXT, NOT_NUMBERS
 from trading.models import Order, OrderList, TradingPreference
 
@@ -22,13 +21,6 @@ TICKET_AMOUNTS = {
     "quote_order_qty": {"type": "MARKET", "market_by": "quote"},
 }
 OPTIONAL = {"iceberg_qty", "time_in_force", "self_trade_prevention_mode", "market_by", "trigger"}
-
-
-@pytest.fixture
-def desk(client, trader):
-    conn, ex = trader
-    login(client, conn.user)
-    return client, conn, ex
 
 
 def _ticket(**fields) -> dict:

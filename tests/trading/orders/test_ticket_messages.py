@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from accounts.services.balances import connection_sync_balances
-from tests.factories import login
 from trading.models import Order, OrderList
 
 pytestmark = pytest.mark.django_db
@@ -18,12 +17,10 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 @pytest.fixture
-def desk(client, trader):
-    """A user whose balances the desk knows (100 000 USD and 5 BTC free)."""
-    conn, ex = trader
-    login(client, conn.user)
-    connection_sync_balances(connection_id=conn.pk)
-    return client, conn, ex
+def desk(desk):
+    """The signed-in trader, with balances the desk knows (100 000 USD and 5 BTC free)."""
+    connection_sync_balances(connection_id=desk[1].pk)
+    return desk
 
 
 def _ticket(ex, **fields) -> dict:

@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
 
 
-@pytest.fixture
-def desk(client, trader):
-    conn, ex = trader
-    login(client, conn.user)
-    return client, conn, ex
-
-
 def _ticket(ex, **fields) -> dict:
     return {
         "symbol": "BTCUSD",

@@ -1,55 +1,27 @@
-"""Reads of public market data. Exchange metadata is cached: it changes rarely."""
+"""Reads for the market pages: exchange metadata and candles through ``desk.exchange_reads``
+(cached there), the stream process's health report from Redis."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from decimal import Decimal
 
 import orjson
 import redis
 from django.conf import settings
-from django.core.cache import cache
 
-import binanceus
-from accounts.exchange import market_client
-from binanceus import to_ms
-from desk.money import plain
+from desk import exchange_reads
 from trading.market.keys import HEALTH_KEY
 
 log = logging.getLogger(__name__)
-SYMBOLS_CACHE_KEY = "desk:market:symbol-precisions"
-
-
-def _decimals(step: Decimal | None) -> int:
-    """Display decimals of a tick or step size: 0.01000000 -> 2, 1.00000000 -> 0."""
-    if not step:
-        return 8
-    return max(0, -step.normalize().as_tuple().exponent)
 
 
 def market_symbol_precisions() -> dict[str, dict[str, int]]:
-    """{symbol: {"price": decimals, "qty": decimals}} for every trading symbol of the
-    market-data exchange; empty if it cannot be reached right now (then nothing is cached)."""
-    precisions = cache.get(SYMBOLS_CACHE_KEY)
-    if precisions is None:
-        try:
-            with market_client() as client:
-                info = client.exchange_info()
-        except binanceus.BinanceUSError as exc:
-            log.warning("exchangeInfo unavailable: %s", type(exc).__name__)
-            return {}
-        precisions = {
-            s.symbol: {"price": _decimals(s.tick_size), "qty": _decimals(s.step_size)}
-            for s in info.symbols
-            if s.status == "TRADING"
-        }
-        cache.set(SYMBOLS_CACHE_KEY, precisions, timeout=300)
-    return precisions
+    return exchange_reads.symbol_precisions()
 
 
 def market_symbols() -> list[str]:
-    return sorted(market_symbol_precisions())
+    return sorted(exchange_reads.symbol_precisions())
 
 
 def default_symbol() -> str:
@@ -57,23 +29,7 @@ def default_symbol() -> str:
 
 
 def market_klines(*, symbol: str, interval: str, limit: int) -> list[list] | None:
-    """Candles oldest first as [openTimeMs, open, high, low, close, volume] (money as text), or
-    None if the exchange cannot be reached. Cached briefly: every open chart asks on load."""
-    key = f"desk:market:klines:{symbol}:{interval}:{limit}"
-    rows = cache.get(key)
-    if rows is None:
-        try:
-            with market_client() as client:
-                candles = client.klines(symbol, interval, limit=limit)
-        except binanceus.BinanceUSError as exc:
-            log.warning("klines unavailable: %s", type(exc).__name__)
-            return None
-        rows = [
-            [to_ms(k.open_time), *(plain(v) for v in (k.open, k.high, k.low, k.close, k.volume))]
-            for k in candles
-        ]
-        cache.set(key, rows, timeout=5)
-    return rows
+    return exchange_reads.klines(symbol=symbol, interval=interval, limit=limit)
 
 
 def stream_health() -> dict:

@@ -9,16 +9,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-import binanceus
-from accounts import crypto
 from accounts.access import TRANSFER, connection_list_with
-from accounts.exchange import client_for_connection, describe_error
 from accounts.models import Balance, ExchangeConnection, SubAccount
+from desk import exchange_reads
 from desk.money import plain
 from transfers.models import (
     TERMINAL,
@@ -35,7 +32,6 @@ from transfers.scheduling import schedule_rule
 log = logging.getLogger(__name__)
 
 MASTER = "master"  # the form value standing for the master account (no email has no "@")
-SPOT_SUMMARY_SECONDS = 30
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -110,43 +106,8 @@ def party_value(email: str) -> str:
     return email or MASTER
 
 
-@dataclass(frozen=True)
-class SpotSummary:
-    total_usd: Decimal | None
-    by_email: dict[str, Decimal]
-    error: str = ""
-
-
-def spot_summary_for_connection(*, connection: ExchangeConnection) -> SpotSummary:
-    """The master's total USD value. Cached briefly per connection: the page is reloaded often
-    (it auto-refreshes after a transfer) and every hit would otherwise cost an exchange call.
-    Failures are not cached, so the next view tries again."""
-    # The key fingerprint is part of the key: replaced keys may belong to another account.
-    key = f"transfers:spot-summary:{connection.pk}:{connection.key_fingerprint}"
-    cached = cache.get(key)
-    if cached is not None:
-        return SpotSummary(
-            total_usd=Decimal(cached["total"]),
-            by_email={e: Decimal(v) for e, v in cached["subs"].items()},
-        )
-    try:
-        with client_for_connection(connection) as client:
-            summary = client.sub_account_spot_summary(size=20)
-    except crypto.CredentialsUnavailable:
-        return SpotSummary(None, {}, "The connection's keys need replacing.")
-    except binanceus.BinanceUSError as exc:
-        log.info("connection %s: spot summary unavailable: %s", connection.pk, describe_error(exc))
-        return SpotSummary(None, {}, describe_error(exc))
-    subs = {s.email: s.total_asset for s in summary.sub_accounts}
-    cache.set(
-        key,
-        {
-            "total": str(summary.master_account_total_asset),
-            "subs": {e: str(v) for e, v in subs.items()},
-        },
-        SPOT_SUMMARY_SECONDS,
-    )
-    return SpotSummary(summary.master_account_total_asset, subs)
+def spot_summary_for_connection(*, connection: ExchangeConnection) -> exchange_reads.SpotSummary:
+    return exchange_reads.spot_summary(connection=connection)
 
 
 # --- runs ---------------------------------------------------------------------------------------

@@ -10,12 +10,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from django.core.cache import cache
-
 import binanceus
 from accounts import crypto
-from accounts.exchange import client_for_connection
 from accounts.models import ExchangeConnection
+from desk import exchange_reads
 from desk.money import plain
 from trading.models import Order
 from trading.orders.selectors import free_balance, trading_preference
@@ -23,8 +21,6 @@ from trading.orders.services import OcoRequest, OrderRequest
 
 log = logging.getLogger(__name__)
 
-RULES_SECONDS = 300  # exchangeInfo changes rarely
-AVG_PRICE_SECONDS = 5
 # Why the exchange cannot be asked for a symbol's rules right now.
 UNREADABLE = (binanceus.BinanceUSError, crypto.CredentialsUnavailable, KeyError)
 SHOWN_PLACES = Decimal("1E-8")  # amounts in messages: enough for every asset the desk shows
@@ -38,27 +34,10 @@ class TicketCheck:
     unavailable: str | None = None  # the exchange could not be asked: nothing was checked
 
 
-def _rules_and_price(
-    connection: ExchangeConnection, symbol: str
-) -> tuple[binanceus.SymbolRules, Decimal | None]:
-    rules_key = f"desk:rules:{connection.environment}:{symbol}"
-    price_key = f"desk:avg-price:{connection.environment}:{symbol}"
-    rules, avg = cache.get(rules_key), cache.get(price_key)
-    if rules is None or avg is None:
-        with client_for_connection(connection) as client:
-            if rules is None:
-                rules = client.symbol_rules(symbol)
-                cache.set(rules_key, rules, timeout=RULES_SECONDS)
-            if avg is None:
-                avg = client.avg_price(symbol).price
-                cache.set(price_key, avg, timeout=AVG_PRICE_SECONDS)
-    return rules, avg
-
-
 def symbol_assets(*, connection: ExchangeConnection, symbol: str) -> dict[str, str] | None:
     """{"base": "BTC", "quote": "USD"} for the ticket's balance line; None if unknown now."""
     try:
-        rules, _ = _rules_and_price(connection, symbol)
+        rules, _ = exchange_reads.rules_and_price(connection, symbol)
     except UNREADABLE:
         return None
     return {"base": rules.base_asset, "quote": rules.quote_asset}
@@ -68,7 +47,7 @@ def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest)
     """Every filter problem of the order (and a shortfall of the free balance it draws on), its
     notional, and why it needs confirming (if so: only asked once nothing else is wrong)."""
     try:
-        rules, avg = _rules_and_price(connection, request.symbol)
+        rules, avg = exchange_reads.rules_and_price(connection, request.symbol)
     except UNREADABLE as exc:
         log.info("ticket check unavailable: %s", type(exc).__name__)
         # Unchecked means its size is unchecked too: the confirmation gate must not open.
@@ -109,7 +88,7 @@ def replace_check(*, order: Order, request: OrderRequest) -> list[binanceus.Filt
     balance plus what canceling ``order`` releases. Nothing is known (and nothing found) while
     the exchange's rules cannot be read: the exchange then has the last word, as always."""
     try:
-        rules, avg = _rules_and_price(order.connection, order.symbol)
+        rules, avg = exchange_reads.rules_and_price(order.connection, order.symbol)
     except UNREADABLE as exc:
         log.info("replace check unavailable: %s", type(exc).__name__)
         return []
@@ -131,7 +110,7 @@ def oco_check(
 ) -> list[binanceus.FilterProblem]:
     """Problems of an OCO: both legs' filters and the price order its side needs."""
     try:
-        rules, avg = _rules_and_price(connection, request.symbol)
+        rules, avg = exchange_reads.rules_and_price(connection, request.symbol)
     except UNREADABLE as exc:
         log.info("OCO check unavailable: %s", type(exc).__name__)
         return []

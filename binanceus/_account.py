@@ -24,8 +24,22 @@ from ._models import (
     to_decimal,
 )
 from ._signing import ParamValue
-from ._time import to_ms_or_none as _ms
-from ._transport import Transport
+from ._transport import Transport, rows, sends
+
+
+def _unflagged(key_type: KeyType, **found: Any) -> KeyVerification:
+    """A verification of a key type whose endpoints carry no account flags, permissions or
+    trading status: those stay unknown (``None``) or empty."""
+    return KeyVerification(
+        key_type=key_type,
+        can_withdraw=None,
+        can_deposit=None,
+        permissions=[],
+        account_status=None,
+        trading_locked=None,
+        trading_indicators={},
+        **found,
+    )
 
 
 class AccountMethods(Transport):
@@ -35,24 +49,21 @@ class AccountMethods(Transport):
 
     # -- account ----------------------------------------------------------------------------
 
-    @endpoint("GET /api/v3/account")
+    @sends("GET /api/v3/account", Account.from_api)
     def account(self) -> Account:
-        return Account.from_api(self._call("GET /api/v3/account"))
+        """Balances, permissions and commission rates."""
 
-    @endpoint("GET /sapi/v3/accountStatus")
+    @sends("GET /sapi/v3/accountStatus", AccountStatus.from_api)
     def account_status(self) -> AccountStatus:
-        return AccountStatus.from_api(self._call("GET /sapi/v3/accountStatus"))
+        """The account's status (``"Normal"`` unless restricted)."""
 
-    @endpoint("GET /sapi/v3/apiTradingStatus")
+    @sends("GET /sapi/v3/apiTradingStatus", ApiTradingStatus.from_api)
     def api_trading_status(self) -> ApiTradingStatus:
-        return ApiTradingStatus.from_api(self._call("GET /sapi/v3/apiTradingStatus"))
+        """Whether API trading is locked, and the indicators that may lock it."""
 
-    @endpoint("GET /sapi/v1/asset/query/trading-fee")
+    @sends("GET /sapi/v1/asset/query/trading-fee", rows(TradeFee.from_api))
     def trade_fee(self, *, symbol: str | None = None) -> list[TradeFee]:
         """Maker / taker fee rates for one symbol, or for all when ``symbol`` is None."""
-        data = self._call("GET /sapi/v1/asset/query/trading-fee", {"symbol": symbol})
-        rows = [data] if isinstance(data, dict) else data
-        return [TradeFee.from_api(r) for r in rows]
 
     @endpoint("GET /sapi/v1/asset/query/trading-volume")
     def trading_volume(self) -> Decimal:
@@ -60,7 +71,7 @@ class AccountMethods(Transport):
         data = self._call("GET /sapi/v1/asset/query/trading-volume")
         return to_decimal(data["past30DaysTradingVolume"])
 
-    @endpoint("GET /sapi/v1/asset/assetDistributionHistory")
+    @sends("GET /sapi/v1/asset/assetDistributionHistory", rows(AssetDistribution.from_api, "rows"))
     def asset_distribution_history(
         self,
         *,
@@ -70,17 +81,7 @@ class AccountMethods(Transport):
         end_time: datetime | None = None,
         limit: int | None = None,
     ) -> list[AssetDistribution]:
-        data = self._call(
-            "GET /sapi/v1/asset/assetDistributionHistory",
-            {
-                "asset": asset,
-                "category": category,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-            },
-        )
-        return [AssetDistribution.from_api(r) for r in data.get("rows", []) or []]
+        """Distributions (airdrops, rewards, ...) credited to the account."""
 
     # -- key verification -------------------------------------------------------------------
 
@@ -126,15 +127,9 @@ class AccountMethods(Transport):
             balance = CustodianBalance.from_api(
                 fetch("GET /sapi/v1/custodian/balance", {"rail": rail})
             )
-            return KeyVerification(
-                key_type="custodial",
+            return _unflagged(
+                "custodial",
                 can_trade=None,
-                can_withdraw=None,
-                can_deposit=None,
-                permissions=[],
-                account_status=None,
-                trading_locked=None,
-                trading_indicators={},
                 balances=[b.as_balance() for b in balance.exchange_wallet_balance],
                 raw=raw,
                 rail=rail,
@@ -143,15 +138,9 @@ class AccountMethods(Transport):
             )
         if key_type == "credit_line":
             cl = CreditLineAccount.from_api(fetch("GET /sapi/v2/cl/account"))
-            return KeyVerification(
-                key_type="credit_line",
+            return _unflagged(
+                "credit_line",
                 can_trade=cl.can_trade,
-                can_withdraw=None,
-                can_deposit=None,
-                permissions=[],
-                account_status=None,
-                trading_locked=None,
-                trading_indicators={},
                 balances=list(cl.balances),
                 raw=raw,
                 credit_line_account=cl,
@@ -166,10 +155,10 @@ class AccountMethods(Transport):
     def create_listen_key(self) -> str:
         return str(self._call("POST /api/v3/userDataStream")["listenKey"])
 
-    @endpoint("PUT /api/v3/userDataStream")
+    @sends("PUT /api/v3/userDataStream")
     def keepalive_listen_key(self, listen_key: str) -> None:
-        self._call("PUT /api/v3/userDataStream", {"listenKey": listen_key})
+        """Extend the listen key's life by 60 minutes (call every ~30)."""
 
-    @endpoint("DELETE /api/v3/userDataStream")
+    @sends("DELETE /api/v3/userDataStream")
     def close_listen_key(self, listen_key: str) -> None:
-        self._call("DELETE /api/v3/userDataStream", {"listenKey": listen_key})
+        """Close the user data stream of ``listen_key``."""

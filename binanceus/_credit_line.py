@@ -12,8 +12,7 @@ from ._account_models import (
     CreditLineTransferRecord,
 )
 from ._endpoints import endpoint
-from ._time import to_ms_or_none as _ms
-from ._transport import Transport, as_amount, list_rows
+from ._transport import Transport, as_amount, rows, sends
 
 
 class CreditLineMethods(Transport):
@@ -23,11 +22,11 @@ class CreditLineMethods(Transport):
 
     # -- credit line (credit-line API keys only) --------------------------------------------
 
-    @endpoint("GET /sapi/v2/cl/account")
+    @sends("GET /sapi/v2/cl/account", CreditLineAccount.from_api)
     def credit_line_account(self) -> CreditLineAccount:
-        return CreditLineAccount.from_api(self._call("GET /sapi/v2/cl/account"))
+        """The credit line account: LTVs, loans, balances and what it may do."""
 
-    @endpoint("GET /sapi/v2/cl/alertHistory")
+    @sends("GET /sapi/v2/cl/alertHistory", rows(CreditLineAlert.from_api, "data"))
     def credit_line_alert_history(
         self,
         *,
@@ -38,18 +37,8 @@ class CreditLineMethods(Transport):
     ) -> list[CreditLineAlert]:
         """Margin-call / liquidation alerts (``alert_type``: ``MARGIN_CALL``,
         ``LIQUIDATION_CALL``)."""
-        data = self._call(
-            "GET /sapi/v2/cl/alertHistory",
-            {
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-                "alertType": alert_type,
-            },
-        )
-        return [CreditLineAlert.from_api(r) for r in list_rows(data, "data")]
 
-    @endpoint("GET /sapi/v1/cl/transferHistory")
+    @sends("GET /sapi/v1/cl/transferHistory", rows(CreditLineTransferRecord.from_api, "data"))
     def credit_line_transfer_history(
         self,
         *,
@@ -59,17 +48,7 @@ class CreditLineMethods(Transport):
         transfer_type: str | None = None,
         asset: str | None = None,
     ) -> list[CreditLineTransferRecord]:
-        data = self._call(
-            "GET /sapi/v1/cl/transferHistory",
-            {
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-                "transferType": transfer_type,
-                "asset": asset,
-            },
-        )
-        return [CreditLineTransferRecord.from_api(r) for r in list_rows(data, "data")]
+        """Transfers in and out of the credit line account."""
 
     @endpoint("POST /sapi/v1/cl/transfer")
     def credit_line_transfer(

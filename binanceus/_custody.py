@@ -15,9 +15,8 @@ from ._account_models import (
     CustodianUndoTransfer,
 )
 from ._endpoints import endpoint
-from ._time import to_ms_or_none as _ms
 from ._trading import generate_client_order_id
-from ._transport import Transport, as_amount, list_rows
+from ._transport import Transport, as_amount, rows, sends
 
 DEFAULT_CUSTODIAL_RAIL = "ANCHORAGE"
 """The custodial partner the spec uses as its example; every custodial endpoint needs one."""
@@ -44,17 +43,13 @@ class CustodyMethods(Transport):
 
     # -- custodial solution (custodial API keys only) ---------------------------------------
 
-    @endpoint("GET /sapi/v1/custodian/balance")
+    @sends("GET /sapi/v1/custodian/balance", CustodianBalance.from_api)
     def custodian_balance(self, *, rail: str) -> CustodianBalance:
-        return CustodianBalance.from_api(
-            self._call("GET /sapi/v1/custodian/balance", {"rail": rail})
-        )
+        """The exchange wallet's and the custodial sub-account's balances."""
 
-    @endpoint("GET /sapi/v1/custodian/supportedAssetList")
+    @sends("GET /sapi/v1/custodian/supportedAssetList", CustodianSupportedAssets.from_api)
     def custodian_supported_assets(self, *, rail: str) -> CustodianSupportedAssets:
-        return CustodianSupportedAssets.from_api(
-            self._call("GET /sapi/v1/custodian/supportedAssetList", {"rail": rail})
-        )
+        """The assets ``rail`` can transfer and settle."""
 
     @endpoint("POST /sapi/v1/custodian/walletTransfer")
     def custodian_wallet_transfer(
@@ -63,18 +58,8 @@ class CustodyMethods(Transport):
         """Exchange wallet -> custodial sub-account. A ``clientOrderId`` is generated when none
         is given so an :class:`ExecutionUnknown` always carries one to look the transfer up by
         (:meth:`custodian_wallet_transfer_history`)."""
-        coid = client_order_id or generate_client_order_id()
-        return CustodianTransfer.from_api(
-            self._call(
-                "POST /sapi/v1/custodian/walletTransfer",
-                {
-                    "rail": rail,
-                    "asset": asset,
-                    "amount": as_amount(amount),
-                    "clientOrderId": coid,
-                },
-                client_order_id=coid,
-            )
+        return self._custodian_transfer(
+            "POST /sapi/v1/custodian/walletTransfer", rail, asset, amount, client_order_id
         )
 
     @endpoint("POST /sapi/v1/custodian/custodianTransfer")
@@ -83,34 +68,29 @@ class CustodyMethods(Transport):
     ) -> CustodianTransfer:
         """Custodial partner -> custodial sub-account (``clientOrderId`` as for
         :meth:`custodian_wallet_transfer`; look up in :meth:`custodian_transfer_history`)."""
-        coid = client_order_id or generate_client_order_id()
-        return CustodianTransfer.from_api(
-            self._call(
-                "POST /sapi/v1/custodian/custodianTransfer",
-                {
-                    "rail": rail,
-                    "asset": asset,
-                    "amount": as_amount(amount),
-                    "clientOrderId": coid,
-                },
-                client_order_id=coid,
-            )
+        return self._custodian_transfer(
+            "POST /sapi/v1/custodian/custodianTransfer", rail, asset, amount, client_order_id
         )
 
-    @endpoint("POST /sapi/v1/custodian/undoTransfer")
+    def _custodian_transfer(
+        self, key: str, rail: str, asset: str, amount: Decimal, client_order_id: str | None
+    ) -> CustodianTransfer:
+        """Both transfers take the same parameters and answer alike."""
+        coid = client_order_id or generate_client_order_id()
+        params = {"rail": rail, "asset": asset, "amount": as_amount(amount), "clientOrderId": coid}
+        return CustodianTransfer.from_api(self._call(key, params, client_order_id=coid))
+
+    @sends("POST /sapi/v1/custodian/undoTransfer", CustodianUndoTransfer.from_api)
     def custodian_undo_transfer(
         self, *, rail: str, origin_transfer_id: str
     ) -> CustodianUndoTransfer:
         """Undo a custodian transfer; :class:`ExecutionUnknown` carries ``originTransferId``
         in ``params``."""
-        return CustodianUndoTransfer.from_api(
-            self._call(
-                "POST /sapi/v1/custodian/undoTransfer",
-                {"rail": rail, "originTransferId": origin_transfer_id},
-            )
-        )
 
-    @endpoint("GET /sapi/v1/custodian/walletTransferHistory")
+    @sends(
+        "GET /sapi/v1/custodian/walletTransferHistory",
+        rows(CustodianTransferRecord.from_api, "data"),
+    )
     def custodian_wallet_transfer_history(
         self,
         *,
@@ -123,22 +103,12 @@ class CustodyMethods(Transport):
         page: int | None = None,
         limit: int | None = None,
     ) -> list[CustodianTransferRecord]:
-        data = self._call(
-            "GET /sapi/v1/custodian/walletTransferHistory",
-            {
-                "rail": rail,
-                "transferId": transfer_id,
-                "clientOrderId": client_order_id,
-                "asset": asset,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "page": page,
-                "limit": limit,
-            },
-        )
-        return [CustodianTransferRecord.from_api(r) for r in list_rows(data, "data")]
+        """Exchange wallet -> custodial sub-account transfers."""
 
-    @endpoint("GET /sapi/v1/custodian/custodianTransferHistory")
+    @sends(
+        "GET /sapi/v1/custodian/custodianTransferHistory",
+        rows(CustodianTransferRecord.from_api, "data"),
+    )
     def custodian_transfer_history(
         self,
         *,
@@ -152,30 +122,16 @@ class CustodyMethods(Transport):
         page: int | None = None,
         limit: int | None = None,
     ) -> list[CustodianTransferRecord]:
-        data = self._call(
-            "GET /sapi/v1/custodian/custodianTransferHistory",
-            {
-                "rail": rail,
-                "transferId": transfer_id,
-                "clientOrderId": client_order_id,
-                "expressTradeTransfer": express_trade_transfer,
-                "asset": asset,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "page": page,
-                "limit": limit,
-            },
-        )
-        return [CustodianTransferRecord.from_api(r) for r in list_rows(data, "data")]
+        """Custodial partner -> custodial sub-account transfers."""
 
-    @endpoint("GET /sapi/v1/custodian/settlementSetting")
+    @sends("GET /sapi/v1/custodian/settlementSetting", CustodianSettlementSetting.from_api)
     def custodian_settlement_setting(self, *, rail: str) -> CustodianSettlementSetting:
         """Settlement status, schedule and next trigger time (the spec requires ``rail``)."""
-        return CustodianSettlementSetting.from_api(
-            self._call("GET /sapi/v1/custodian/settlementSetting", {"rail": rail})
-        )
 
-    @endpoint("GET /sapi/v1/custodian/settlementHistory")
+    @sends(
+        "GET /sapi/v1/custodian/settlementHistory",
+        rows(CustodianSettlement.from_api, "records"),
+    )
     def custodian_settlement_history(
         self,
         *,
@@ -185,14 +141,4 @@ class CustodyMethods(Transport):
         limit: int | None = None,
         page: int | None = None,
     ) -> list[CustodianSettlement]:
-        data = self._call(
-            "GET /sapi/v1/custodian/settlementHistory",
-            {
-                "rail": rail,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-                "page": page,
-            },
-        )
-        return [CustodianSettlement.from_api(r) for r in list_rows(data, "records")]
+        """Settlements to the custodial partner."""

@@ -329,7 +329,8 @@ def error_for(
     for them a 5XX that is not a documented failure, or code -1006 / -1007, is
     :class:`ExecutionUnknown` rather than :class:`ServerError`.
     """
-    if mutating and code in _EXECUTION_UNKNOWN_CODES:
+    failed = _is_failed_503(status, code, msg)
+    if mutating and (code in _EXECUTION_UNKNOWN_CODES or (status >= 500 and not failed)):
         return ExecutionUnknown(
             f"{endpoint}: execution status unknown (HTTP {status}, code {code}: {msg})",
             endpoint=endpoint,
@@ -349,17 +350,6 @@ def error_for(
             cls = InsufficientBalance
         return cls(status, code, msg, endpoint=endpoint)
     if status >= 500:
-        if _is_failed_503(status, code, msg):
-            return ServiceUnavailable(status, code, msg, endpoint=endpoint)
-        if mutating:
-            return ExecutionUnknown(
-                f"{endpoint}: execution status unknown (HTTP {status}, code {code}: {msg})",
-                endpoint=endpoint,
-                client_order_id=client_order_id,
-                status=status,
-                code=code,
-                msg=msg,
-                params=params,
-            )
-        return ServerError(status, code, msg, endpoint=endpoint)
+        cls = ServiceUnavailable if failed else ServerError
+        return cls(status, code, msg, endpoint=endpoint)
     return APIError(status, code, msg, endpoint=endpoint)

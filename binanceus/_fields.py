@@ -43,7 +43,7 @@ from typing import (
 
 from ._time import from_ms
 
-__all__ = ["Model", "MsOrSeconds", "each", "model", "parse", "to_decimal", "wire"]
+__all__ = ["Model", "MsOrSeconds", "camel", "each", "model", "parse", "to_decimal", "wire"]
 
 _REQUIRED: Any = object()
 
@@ -132,7 +132,8 @@ def each(convert: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
     return parse_list
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
+    """The exchange's spelling of a snake_case name: ``start_time`` -> ``startTime``."""
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
@@ -221,7 +222,7 @@ def _plan(cls: type) -> tuple[_Plan, ...]:
             default = (lambda d: lambda: d)(f.default)
         elif f.default_factory is not MISSING:
             default = f.default_factory
-        key = name or _camel(f.name)
+        key = name or camel(f.name)
         plans.append(
             _Plan(
                 name=f.name,

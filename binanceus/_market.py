@@ -4,10 +4,10 @@ exchange info with the cached symbol rules, depth, trades, klines, tickers."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 from ._account_models import SystemStatus
 from ._endpoints import endpoint
@@ -24,10 +24,10 @@ from ._models import (
 )
 from ._symbol_rules import SymbolRules
 from ._time import from_ms
-from ._time import to_ms_or_none as _ms
-from ._transport import Transport
+from ._transport import Transport, from_id_or_range, rows, sends
 
 TickerType = Literal["FULL", "MINI"]
+M = TypeVar("M")
 
 
 def _symbol_or_symbols(symbol: str | None, symbols: Sequence[str] | None) -> dict[str, Any]:
@@ -40,6 +40,13 @@ def _as_rows(data: Any) -> list[Any]:
     return [data] if isinstance(data, dict) else list(data)
 
 
+def _one_or_list(parse: Callable[[Any], M], symbol: str | None, data: Any) -> M | list[M]:
+    """The ticker endpoints answer one object for ``symbol``, else a list."""
+    if symbol is not None:
+        return parse(data)
+    return [parse(r) for r in _as_rows(data)]
+
+
 class MarketMethods(Transport):
     """Public market data, the server clock and the exchange rules (cached per symbol)."""
 
@@ -47,9 +54,9 @@ class MarketMethods(Transport):
 
     # -- general ----------------------------------------------------------------------------
 
-    @endpoint("GET /api/v3/ping")
+    @sends("GET /api/v3/ping")
     def ping(self) -> None:
-        self._call("GET /api/v3/ping")
+        """Test connectivity to the REST API."""
 
     @endpoint("GET /api/v3/time")
     def server_time(self) -> datetime:
@@ -59,12 +66,7 @@ class MarketMethods(Transport):
     def exchange_info(
         self, *, symbol: str | None = None, symbols: Sequence[str] | None = None
     ) -> ExchangeInfo:
-        if symbol is not None and symbols is not None:
-            raise ValueError("pass symbol or symbols, not both")
-        data = self._call(
-            "GET /api/v3/exchangeInfo",
-            {"symbol": symbol, "symbols": list(symbols) if symbols is not None else None},
-        )
+        data = self._call("GET /api/v3/exchangeInfo", _symbol_or_symbols(symbol, symbols))
         info = ExchangeInfo.from_api(data)
         self._remember_rules(info)
         return info
@@ -96,18 +98,15 @@ class MarketMethods(Transport):
 
     # -- market data ------------------------------------------------------------------------
 
-    @endpoint("GET /api/v3/depth")
+    @sends("GET /api/v3/depth", DepthSnapshot.from_api)
     def depth(self, symbol: str, *, limit: int = 100) -> DepthSnapshot:
-        return DepthSnapshot.from_api(
-            self._call("GET /api/v3/depth", {"symbol": symbol, "limit": limit})
-        )
+        """The order book's top ``limit`` levels a side (weight 1 to 50 by ``limit``)."""
 
-    @endpoint("GET /api/v3/trades")
+    @sends("GET /api/v3/trades", rows(Trade.from_api))
     def recent_trades(self, symbol: str, *, limit: int = 500) -> list[Trade]:
-        rows = self._call("GET /api/v3/trades", {"symbol": symbol, "limit": limit})
-        return [Trade.from_api(r) for r in rows]
+        """The most recent ``limit`` trades."""
 
-    @endpoint("GET /api/v3/klines")
+    @sends("GET /api/v3/klines", rows(Kline.from_api))
     def klines(
         self,
         symbol: str,
@@ -117,30 +116,16 @@ class MarketMethods(Transport):
         end_time: datetime | None = None,
         limit: int = 500,
     ) -> list[Kline]:
-        rows = self._call(
-            "GET /api/v3/klines",
-            {
-                "symbol": symbol,
-                "interval": interval,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-            },
-        )
-        return [Kline.from_api(r) for r in rows]
+        """Candlesticks of ``interval`` (``1m``, ``1h``, ``1d``, ...), oldest first."""
 
-    @endpoint("GET /api/v3/historicalTrades")
+    @sends("GET /api/v3/historicalTrades", rows(Trade.from_api))
     def historical_trades(
         self, symbol: str, *, limit: int | None = None, from_id: int | None = None
     ) -> list[Trade]:
         """Older trades (MARKET_DATA: sends the API key, not signed). ``from_id``: the trade id
         to start at (inclusive); without it, the most recent ``limit`` trades."""
-        rows = self._call(
-            "GET /api/v3/historicalTrades", {"symbol": symbol, "limit": limit, "fromId": from_id}
-        )
-        return [Trade.from_api(r) for r in rows]
 
-    @endpoint("GET /api/v3/aggTrades")
+    @sends("GET /api/v3/aggTrades", rows(AggTrade.from_api))
     def agg_trades(
         self,
         symbol: str,
@@ -151,23 +136,11 @@ class MarketMethods(Transport):
         limit: int | None = None,
     ) -> list[AggTrade]:
         """Aggregate trades; ``from_id`` (inclusive) cannot be combined with a time range."""
-        if from_id is not None and (start_time is not None or end_time is not None):
-            raise ValueError("from_id cannot be combined with start_time / end_time")
-        rows = self._call(
-            "GET /api/v3/aggTrades",
-            {
-                "symbol": symbol,
-                "fromId": from_id,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-            },
-        )
-        return [AggTrade.from_api(r) for r in rows]
+        from_id_or_range(from_id, start_time, end_time)
 
-    @endpoint("GET /api/v3/avgPrice")
+    @sends("GET /api/v3/avgPrice", AvgPrice.from_api)
     def avg_price(self, symbol: str) -> AvgPrice:
-        return AvgPrice.from_api(self._call("GET /api/v3/avgPrice", {"symbol": symbol}))
+        """The current average price (over ``mins`` minutes)."""
 
     @overload
     def book_ticker(self, *, symbol: str, symbols: None = None) -> BookTicker: ...
@@ -182,9 +155,7 @@ class MarketMethods(Transport):
         """Best bid/ask: one :class:`BookTicker` for ``symbol``, else a list (``symbols`` or
         every symbol)."""
         data = self._call("GET /api/v3/ticker/bookTicker", _symbol_or_symbols(symbol, symbols))
-        if symbol is not None:
-            return BookTicker.from_api(data)
-        return [BookTicker.from_api(r) for r in _as_rows(data)]
+        return _one_or_list(BookTicker.from_api, symbol, data)
 
     @overload
     def ticker_24hr(
@@ -211,9 +182,7 @@ class MarketMethods(Transport):
         params: dict[str, Any] = _symbol_or_symbols(symbol, symbols)
         params["type"] = None if type == "FULL" else type
         data = self._call("GET /api/v3/ticker/24hr", params)
-        if symbol is not None:
-            return Ticker24h.from_api(data)
-        return [Ticker24h.from_api(r) for r in _as_rows(data)]
+        return _one_or_list(Ticker24h.from_api, symbol, data)
 
     @overload
     def ticker(
@@ -251,17 +220,13 @@ class MarketMethods(Transport):
         params["windowSize"] = window_size
         params["type"] = None if type == "FULL" else type
         data = self._call("GET /api/v3/ticker", params)
-        if symbol is not None:
-            return Ticker24h.from_api(data)
-        return [Ticker24h.from_api(r) for r in _as_rows(data)]
+        return _one_or_list(Ticker24h.from_api, symbol, data)
 
     @endpoint("GET /api/v3/ticker/price")
     def ticker_price(self, *, symbol: str | None = None) -> dict[str, Decimal]:
         data = self._call("GET /api/v3/ticker/price", {"symbol": symbol})
-        rows = [data] if isinstance(data, dict) else data
-        return {r["symbol"]: to_decimal(r["price"]) for r in rows}
+        return {r["symbol"]: to_decimal(r["price"]) for r in _as_rows(data)}
 
-    @endpoint("GET /sapi/v1/system/status")
+    @sends("GET /sapi/v1/system/status", SystemStatus.from_api)
     def system_status(self) -> SystemStatus:
         """0 normal, 1 system maintenance (:attr:`SystemStatus.is_normal`)."""
-        return SystemStatus.from_api(self._call("GET /sapi/v1/system/status"))

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from typing import Any, Self
+from typing import Any
 
-from ._errors import StreamError
 from ._market_stream import MAX_STREAMS_PER_CONNECTION, MarketStream
-from ._stream_types import Reconnected, StreamMessage, StreamStats
-from ._wsconn import _CLOSED, DEFAULT_WS_URL
+from ._stream_types import StreamMessage, StreamStats
+from ._wsconn import _CLOSED, DEFAULT_WS_URL, _QueueIterator
 
 __all__ = ["MarketStreamPool"]
 
 
-class MarketStreamPool:
+class MarketStreamPool(_QueueIterator[StreamMessage]):
     """Market streams spread over several connections of at most ``max_streams_per_socket``
     (1024) streams each, with :class:`MarketStream`'s API: :meth:`subscribe`,
     :meth:`unsubscribe`, ``async with`` / ``async for`` and :meth:`stats` (per socket).
@@ -81,12 +80,13 @@ class MarketStreamPool:
     def stats(self) -> StreamStats:
         return StreamStats(sockets=tuple(m._socket_stats(len(m._subs)) for m in self._members))
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
+    _noun = "pool"
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    def _running(self) -> bool:
+        return self._started
+
+    def _closed_by(self) -> BaseException | None:
+        return next((m._failure for m in self._members if m._failure is not None), None)
 
     async def start(self) -> None:
         if self._started:
@@ -141,21 +141,3 @@ class MarketStreamPool:
         for member in self._members:
             out += await member.list_subscriptions()
         return out
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> StreamMessage | Reconnected:
-        if not self._started and not self._closing:
-            raise RuntimeError("use `async with pool:` (or await pool.start()) first")
-        if self._closing and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _CLOSED:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._queue.put_nowait(_CLOSED)
-            failure = next((m._failure for m in self._members if m._failure is not None), None)
-            if failure is not None:
-                raise StreamError(f"stream closed: {failure!r}") from None
-            raise StopAsyncIteration
-        return item

@@ -51,31 +51,27 @@ class SocketStats:
     rolling_over: bool = False
 
 
+def _total(name: str) -> Any:
+    """A :class:`StreamStats` property: the sum of one :class:`SocketStats` count over the
+    sockets (``connected``: how many are connected)."""
+
+    def total(self: StreamStats) -> int:
+        return sum(getattr(s, name) for s in self.sockets)
+
+    return property(total, doc=f"``{name}`` summed over the sockets.")
+
+
 @dataclass(frozen=True, slots=True)
 class StreamStats:
     """Per-socket stats plus totals, e.g. for a health page (:meth:`as_dict` is JSON-ready)."""
 
     sockets: tuple[SocketStats, ...]
 
-    @property
-    def connected(self) -> int:
-        return sum(s.connected for s in self.sockets)
-
-    @property
-    def subscriptions(self) -> int:
-        return sum(s.subscriptions for s in self.sockets)
-
-    @property
-    def reconnects(self) -> int:
-        return sum(s.reconnects for s in self.sockets)
-
-    @property
-    def rollovers(self) -> int:
-        return sum(s.rollovers for s in self.sockets)
-
-    @property
-    def messages_received(self) -> int:
-        return sum(s.messages_received for s in self.sockets)
+    connected = _total("connected")
+    subscriptions = _total("subscriptions")
+    reconnects = _total("reconnects")
+    rollovers = _total("rollovers")
+    messages_received = _total("messages_received")
 
     @property
     def last_message_at(self) -> datetime | None:

@@ -16,8 +16,7 @@ from ._account_models import (
     SubAccountTransferRecord,
 )
 from ._endpoints import endpoint
-from ._time import to_ms_or_none as _ms
-from ._transport import Transport, as_amount
+from ._transport import Transport, as_amount, rows, sends
 
 
 class SubAccountMethods(Transport):
@@ -27,7 +26,7 @@ class SubAccountMethods(Transport):
 
     # -- sub-accounts -----------------------------------------------------------------------
 
-    @endpoint("GET /sapi/v3/sub-account/list")
+    @sends("GET /sapi/v3/sub-account/list", rows(SubAccount.from_api, "subAccounts"))
     def sub_accounts(
         self,
         *,
@@ -37,36 +36,20 @@ class SubAccountMethods(Transport):
         limit: int | None = None,
     ) -> list[SubAccount]:
         """The master account's sub-accounts (``status``: ``"enabled"`` / ``"disabled"``)."""
-        data = self._call(
-            "GET /sapi/v3/sub-account/list",
-            {"email": email, "status": status, "page": page, "limit": limit},
-        )
-        return [SubAccount.from_api(r) for r in data.get("subAccounts", []) or []]
 
-    @endpoint("GET /sapi/v1/sub-account/status")
+    @sends("GET /sapi/v1/sub-account/status", rows(SubAccountStatus.from_api))
     def sub_account_status(self, *, email: str) -> list[SubAccountStatus]:
         """Status list of a sub-account (the spec makes ``email`` mandatory)."""
-        data = self._call("GET /sapi/v1/sub-account/status", {"email": email})
-        rows = [data] if isinstance(data, dict) else data
-        return [SubAccountStatus.from_api(r) for r in rows]
 
-    @endpoint("GET /sapi/v3/sub-account/assets")
+    @sends("GET /sapi/v3/sub-account/assets", SubAccountAssets.from_api)
     def sub_account_assets(self, *, email: str) -> SubAccountAssets:
-        return SubAccountAssets.from_api(
-            self._call("GET /sapi/v3/sub-account/assets", {"email": email})
-        )
+        """One sub-account's balances."""
 
-    @endpoint("GET /sapi/v1/sub-account/spotSummary")
+    @sends("GET /sapi/v1/sub-account/spotSummary", SpotSummary.from_api)
     def sub_account_spot_summary(
         self, *, email: str | None = None, page: int | None = None, size: int | None = None
     ) -> SpotSummary:
         """The master account's total USD value, per sub-account."""
-        return SpotSummary.from_api(
-            self._call(
-                "GET /sapi/v1/sub-account/spotSummary",
-                {"email": email, "page": page, "size": size},
-            )
-        )
 
     @endpoint("POST /sapi/v3/sub-account/transfer")
     def sub_account_transfer(
@@ -92,7 +75,10 @@ class SubAccountMethods(Transport):
             )
         )
 
-    @endpoint("GET /sapi/v3/sub-account/transfer/history")
+    @sends(
+        "GET /sapi/v3/sub-account/transfer/history",
+        rows(SubAccountTransferRecord.from_api, "transfers"),
+    )
     def sub_account_transfer_history(
         self,
         *,
@@ -102,31 +88,15 @@ class SubAccountMethods(Transport):
         page: int | None = None,
         limit: int | None = None,
     ) -> list[SubAccountTransferRecord]:
-        data = self._call(
-            "GET /sapi/v3/sub-account/transfer/history",
-            {
-                "email": email,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "page": page,
-                "limit": limit,
-            },
-        )
-        rows = data if isinstance(data, list) else data.get("transfers", []) or []
-        return [SubAccountTransferRecord.from_api(r) for r in rows]
+        """Transfers between the master account and its sub-accounts."""
 
-    @endpoint("GET /sapi/v1/capital/sub-account/deposit/address")
+    @sends("GET /sapi/v1/capital/sub-account/deposit/address", SubAccountDepositAddress.from_api)
     def sub_account_deposit_address(
         self, *, email: str, coin: str, network: str | None = None
     ) -> SubAccountDepositAddress:
-        return SubAccountDepositAddress.from_api(
-            self._call(
-                "GET /sapi/v1/capital/sub-account/deposit/address",
-                {"email": email, "coin": coin, "network": network},
-            )
-        )
+        """A sub-account's deposit address for ``coin``."""
 
-    @endpoint("GET /sapi/v1/capital/sub-account/deposit/history")
+    @sends("GET /sapi/v1/capital/sub-account/deposit/history", rows(SubAccountDeposit.from_api))
     def sub_account_deposit_history(
         self,
         *,
@@ -138,16 +108,4 @@ class SubAccountMethods(Transport):
         limit: int | None = None,
         offset: int | None = None,
     ) -> list[SubAccountDeposit]:
-        data = self._call(
-            "GET /sapi/v1/capital/sub-account/deposit/history",
-            {
-                "email": email,
-                "coin": coin,
-                "status": status,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-                "offset": offset,
-            },
-        )
-        return [SubAccountDeposit.from_api(r) for r in data]
+        """A sub-account's deposits (``status``: 0 pending, 6 credited, 1 success)."""

@@ -5,7 +5,7 @@ themselves are in :mod:`._filters`."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,6 +35,9 @@ def round_to_step(value: Decimal, step: Decimal, *, rounding: str = ROUND_DOWN) 
     return (units * step).quantize(Decimal(1).scaleb(exponent))
 
 
+_FILTERS = frozenset({"filters", "exchange_filters"})
+
+
 @dataclass(frozen=True, slots=True)
 class SymbolRules:
     """What ``exchangeInfo`` says one symbol accepts (plus the exchange-wide filters)."""
@@ -62,15 +65,10 @@ class SymbolRules:
         info = (
             symbol_info if isinstance(symbol_info, SymbolInfo) else SymbolInfo.from_api(symbol_info)
         )
+        # Every field but the two filter maps is the SymbolInfo field of the same name.
+        copied = {f.name: getattr(info, f.name) for f in fields(cls) if f.name not in _FILTERS}
         return cls(
-            symbol=info.symbol,
-            status=info.status,
-            base_asset=info.base_asset,
-            quote_asset=info.quote_asset,
-            order_types=info.order_types,
-            iceberg_allowed=info.iceberg_allowed,
-            oco_allowed=info.oco_allowed,
-            quote_order_qty_market_allowed=info.quote_order_qty_market_allowed,
+            **copied,
             filters=dict(info.filters),
             exchange_filters={
                 f["filterType"]: numeric_strings_to_decimal(f) for f in exchange_filters

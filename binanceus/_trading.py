@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._endpoints import endpoint
 from ._errors import OrderRejectedLocally
+from ._fields import camel
 from ._filters import FilterProblem, SymbolRules, check_oco, check_order
 from ._models import Order
 from ._signing import ParamValue
-from ._time import to_ms_or_none as _ms
 from ._trading_models import (
     AccountTrade,
     CancelReplaceResult,
@@ -30,7 +30,7 @@ from ._trading_models import (
     RateLimitUsage,
     order_or_list,
 )
-from ._transport import Transport
+from ._transport import Transport, from_id_or_range, need_one, rows, sends
 
 __all__ = ["TradingMethods", "generate_client_order_id"]
 
@@ -44,41 +44,25 @@ def _upper(value: str | None) -> str | None:
     return None if value is None else value.upper()
 
 
-def _order_fields(
-    *,
-    side: str,
-    type: str,
-    time_in_force: str | None,
-    quantity: Decimal | None,
-    quote_order_qty: Decimal | None,
-    price: Decimal | None,
-    stop_price: Decimal | None,
-    trailing_delta: int | None,
-    iceberg_qty: Decimal | None,
-    self_trade_prevention_mode: str | None,
-    strategy_id: int | None,
-    strategy_type: int | None,
-) -> dict[str, ParamValue | None]:
-    """The new-order parameters shared by order, order/test and cancelReplace."""
+# new_order, test_new_order and cancel_replace take the new order's arguments under the same
+# names; each hands its own arguments over (``locals()`` before it binds anything else)
+# rather than repeating a dozen ``name=name`` lines.
+_ORDER_FIELDS = ("side", "type", "time_in_force", "quantity", "quote_order_qty", "price")
+_ORDER_FIELDS += ("stop_price", "trailing_delta", "iceberg_qty", "self_trade_prevention_mode")
+_ORDER_FIELDS += ("strategy_id", "strategy_type")
+_UPPER_CASED = frozenset({"side", "type", "time_in_force", "self_trade_prevention_mode"})
+_CHECKED = ("side", "type", "quantity", "quote_order_qty", "price", "stop_price")
+_CHECKED += ("trailing_delta", "iceberg_qty")
+"""The arguments :func:`check_order` checks locally."""
+
+
+def _order_fields(args: Mapping[str, Any]) -> dict[str, ParamValue | None]:
+    """The new-order parameters (wire names, enums upper-cased) from a placing method's
+    arguments."""
     return {
-        "side": side.upper(),
-        "type": type.upper(),
-        "timeInForce": _upper(time_in_force),
-        "quantity": quantity,
-        "quoteOrderQty": quote_order_qty,
-        "price": price,
-        "stopPrice": stop_price,
-        "trailingDelta": trailing_delta,
-        "icebergQty": iceberg_qty,
-        "selfTradePreventionMode": _upper(self_trade_prevention_mode),
-        "strategyId": strategy_id,
-        "strategyType": strategy_type,
+        camel(name): _upper(args[name]) if name in _UPPER_CASED else args[name]
+        for name in _ORDER_FIELDS
     }
-
-
-def _need_one(what: str, *values: object) -> None:
-    if all(v is None for v in values):
-        raise ValueError(f"pass {what}")
 
 
 class TradingMethods(Transport):
@@ -124,42 +108,19 @@ class TradingMethods(Transport):
     ) -> Order:
         """Place an order. A client order id is generated when none is given, so that an
         :class:`ExecutionUnknown` always carries one to look the order up by."""
-        fields = _order_fields(
-            side=side,
-            type=type,
-            time_in_force=time_in_force,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            stop_price=stop_price,
-            trailing_delta=trailing_delta,
-            iceberg_qty=iceberg_qty,
-            self_trade_prevention_mode=self_trade_prevention_mode,
-            strategy_id=strategy_id,
-            strategy_type=strategy_type,
-        )
+        args = locals()
         if validate:
-            self._validate_fields(symbol, fields)
+            self._validate(symbol, args)
+        fields = _order_fields(args)
         coid = new_client_order_id or generate_client_order_id()
         params = {"symbol": symbol, **fields, "newClientOrderId": coid}
         params["newOrderRespType"] = _upper(new_order_resp_type)
         return Order.from_api(self._call("POST /api/v3/order", params, client_order_id=coid))
 
-    def _validate_fields(self, symbol: str, fields: Mapping[str, Any]) -> None:
-        self._check_locally(
-            symbol,
-            lambda rules: check_order(
-                rules,
-                side=fields["side"],
-                type=fields["type"],
-                quantity=fields["quantity"],
-                quote_order_qty=fields["quoteOrderQty"],
-                price=fields["price"],
-                stop_price=fields["stopPrice"],
-                trailing_delta=fields["trailingDelta"],
-                iceberg_qty=fields["icebergQty"],
-            ),
-        )
+    def _validate(self, symbol: str, args: Mapping[str, Any]) -> None:
+        """Check a placing method's order (its arguments) against the symbol's filters."""
+        checked = {name: args[name] for name in _CHECKED}
+        self._check_locally(symbol, lambda rules: check_order(rules, **checked))
 
     @endpoint("POST /api/v3/order/test")
     def test_new_order(
@@ -185,22 +146,10 @@ class TradingMethods(Transport):
         """Have the exchange validate an order without placing it (nothing reaches the
         matching engine). Local filter checks are off by default: the point is the
         exchange's verdict."""
-        fields = _order_fields(
-            side=side,
-            type=type,
-            time_in_force=time_in_force,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            stop_price=stop_price,
-            trailing_delta=trailing_delta,
-            iceberg_qty=iceberg_qty,
-            self_trade_prevention_mode=self_trade_prevention_mode,
-            strategy_id=strategy_id,
-            strategy_type=strategy_type,
-        )
+        args = locals()
         if validate:
-            self._validate_fields(symbol, fields)
+            self._validate(symbol, args)
+        fields = _order_fields(args)
         params = {"symbol": symbol, **fields, "newClientOrderId": new_client_order_id}
         params["computeCommissionRates"] = True if compute_commission_rates else None
         data = self._call("POST /api/v3/order/test", params)
@@ -240,27 +189,15 @@ class TradingMethods(Transport):
         :class:`ExecutionUnknown` carrying the new order's client id (generated when none
         is given).
         """
-        _need_one(
+        args = locals()
+        need_one(
             "cancel_order_id or cancel_orig_client_order_id",
             cancel_order_id,
             cancel_orig_client_order_id,
         )
-        fields = _order_fields(
-            side=side,
-            type=type,
-            time_in_force=time_in_force,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            stop_price=stop_price,
-            trailing_delta=trailing_delta,
-            iceberg_qty=iceberg_qty,
-            self_trade_prevention_mode=self_trade_prevention_mode,
-            strategy_id=strategy_id,
-            strategy_type=strategy_type,
-        )
         if validate:
-            self._validate_fields(symbol, fields)
+            self._validate(symbol, args)
+        fields = _order_fields(args)
         coid = new_client_order_id or generate_client_order_id()
         params: dict[str, ParamValue | None] = {
             "symbol": symbol,
@@ -353,7 +290,7 @@ class TradingMethods(Transport):
     ) -> Order:
         """Cancel one order (``cancel_restrictions``: ``ONLY_NEW`` / ``ONLY_PARTIALLY_FILLED``;
         an order failing it is refused with -2011)."""
-        _need_one("order_id or orig_client_order_id", order_id, orig_client_order_id)
+        need_one("order_id or orig_client_order_id", order_id, orig_client_order_id)
         data = self._call(
             "DELETE /api/v3/order",
             {
@@ -383,7 +320,7 @@ class TradingMethods(Transport):
         new_client_order_id: str | None = None,
     ) -> OrderList:
         """Cancel a whole OCO (cancelling one leg cancels the list anyway)."""
-        _need_one("order_list_id or list_client_order_id", order_list_id, list_client_order_id)
+        need_one("order_list_id or list_client_order_id", order_list_id, list_client_order_id)
         data = self._call(
             "DELETE /api/v3/orderList",
             {
@@ -398,7 +335,7 @@ class TradingMethods(Transport):
 
     # -- queries ----------------------------------------------------------------------------
 
-    @endpoint("GET /api/v3/order")
+    @sends("GET /api/v3/order", Order.from_api)
     def get_order(
         self,
         *,
@@ -406,20 +343,14 @@ class TradingMethods(Transport):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
     ) -> Order:
-        _need_one("order_id or orig_client_order_id", order_id, orig_client_order_id)
-        data = self._call(
-            "GET /api/v3/order",
-            {"symbol": symbol, "orderId": order_id, "origClientOrderId": orig_client_order_id},
-        )
-        return Order.from_api(data)
+        """One order of ``symbol`` by ``order_id`` or by its client order id."""
+        need_one("order_id or orig_client_order_id", order_id, orig_client_order_id)
 
-    @endpoint("GET /api/v3/openOrders")
+    @sends("GET /api/v3/openOrders", rows(Order.from_api))
     def open_orders(self, *, symbol: str | None = None) -> list[Order]:
         """Open orders of ``symbol``, or of every symbol (weight 40 instead of 3)."""
-        rows = self._call("GET /api/v3/openOrders", {"symbol": symbol})
-        return [Order.from_api(r) for r in rows]
 
-    @endpoint("GET /api/v3/allOrders")
+    @sends("GET /api/v3/allOrders", rows(Order.from_api))
     def all_orders(
         self,
         *,
@@ -430,19 +361,8 @@ class TradingMethods(Transport):
         limit: int | None = None,
     ) -> list[Order]:
         """Every order of ``symbol`` (open, canceled, filled); ``order_id``: from that id on."""
-        rows = self._call(
-            "GET /api/v3/allOrders",
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-            },
-        )
-        return [Order.from_api(r) for r in rows]
 
-    @endpoint("GET /api/v3/myTrades")
+    @sends("GET /api/v3/myTrades", rows(AccountTrade.from_api))
     def my_trades(
         self,
         *,
@@ -455,20 +375,8 @@ class TradingMethods(Transport):
     ) -> list[AccountTrade]:
         """This account's trades on ``symbol`` (``from_id``: trade id to start at; a time
         range may span at most 24 hours)."""
-        rows = self._call(
-            "GET /api/v3/myTrades",
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "fromId": from_id,
-                "limit": limit,
-            },
-        )
-        return [AccountTrade.from_api(r) for r in rows]
 
-    @endpoint("GET /api/v3/myPreventedMatches")
+    @sends("GET /api/v3/myPreventedMatches", rows(PreventedMatch.from_api))
     def my_prevented_matches(
         self,
         *,
@@ -480,32 +388,16 @@ class TradingMethods(Transport):
     ) -> list[PreventedMatch]:
         """Orders expired by self-trade prevention: by ``prevented_match_id`` (weight 1) or
         by ``order_id`` (weight 10, optionally from ``from_prevented_match_id``)."""
-        _need_one("prevented_match_id or order_id", prevented_match_id, order_id)
-        rows = self._call(
-            "GET /api/v3/myPreventedMatches",
-            {
-                "symbol": symbol,
-                "preventedMatchId": prevented_match_id,
-                "orderId": order_id,
-                "fromPreventedMatchId": from_prevented_match_id,
-                "limit": limit,
-            },
-        )
-        return [PreventedMatch.from_api(r) for r in rows]
+        need_one("prevented_match_id or order_id", prevented_match_id, order_id)
 
-    @endpoint("GET /api/v3/orderList")
+    @sends("GET /api/v3/orderList", OrderList.from_api)
     def get_order_list(
         self, *, order_list_id: int | None = None, orig_client_order_id: str | None = None
     ) -> OrderList:
         """One OCO by ``order_list_id`` or by its list client id (``origClientOrderId``)."""
-        _need_one("order_list_id or orig_client_order_id", order_list_id, orig_client_order_id)
-        data = self._call(
-            "GET /api/v3/orderList",
-            {"orderListId": order_list_id, "origClientOrderId": orig_client_order_id},
-        )
-        return OrderList.from_api(data)
+        need_one("order_list_id or orig_client_order_id", order_list_id, orig_client_order_id)
 
-    @endpoint("GET /api/v3/allOrderList")
+    @sends("GET /api/v3/allOrderList", rows(OrderList.from_api))
     def all_order_lists(
         self,
         *,
@@ -514,24 +406,13 @@ class TradingMethods(Transport):
         end_time: datetime | None = None,
         limit: int | None = None,
     ) -> list[OrderList]:
-        if from_id is not None and (start_time is not None or end_time is not None):
-            raise ValueError("from_id cannot be combined with start_time / end_time")
-        rows = self._call(
-            "GET /api/v3/allOrderList",
-            {
-                "fromId": from_id,
-                "startTime": _ms(start_time),
-                "endTime": _ms(end_time),
-                "limit": limit,
-            },
-        )
-        return [OrderList.from_api(r) for r in rows]
+        """OCOs from ``from_id`` on, or within a time range (not both)."""
+        from_id_or_range(from_id, start_time, end_time)
 
-    @endpoint("GET /api/v3/openOrderList")
+    @sends("GET /api/v3/openOrderList", rows(OrderList.from_api))
     def open_order_lists(self) -> list[OrderList]:
-        return [OrderList.from_api(r) for r in self._call("GET /api/v3/openOrderList")]
+        """The open OCOs."""
 
-    @endpoint("GET /api/v3/rateLimit/order")
+    @sends("GET /api/v3/rateLimit/order", rows(RateLimitUsage.from_api))
     def order_rate_limit(self) -> list[RateLimitUsage]:
         """This account's order counts against each ORDERS limit."""
-        return [RateLimitUsage.from_api(r) for r in self._call("GET /api/v3/rateLimit/order")]

@@ -8,6 +8,8 @@ composes them.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import random
@@ -15,13 +17,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from ._endpoints import ENDPOINTS, Endpoint
+from ._endpoints import ENDPOINTS, Endpoint, endpoint
 from ._errors import (
     CancelReplaceFailed,
     CancelReplaceRejected,
@@ -35,13 +38,23 @@ from ._errors import (
     TransportError,
     error_for,
 )
+from ._fields import camel
 from ._signing import ParamValue, Secret, encode_params
 from ._symbol_rules import SymbolRules
-from ._time import ServerClock, now_ms
+from ._time import ServerClock, now_ms, to_ms
 from ._trading_models import CancelReplaceResult
 from ._weights import InMemoryWeightBudget, WeightBudget, parse_rate_headers
 
-__all__ = ["DEFAULT_BASE_URL", "Transport", "as_amount", "list_rows"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "Transport",
+    "as_amount",
+    "from_id_or_range",
+    "list_rows",
+    "need_one",
+    "rows",
+    "sends",
+]
 
 logger = logging.getLogger("binanceus")
 
@@ -74,6 +87,71 @@ def list_rows(data: Any, key: str) -> list[Any]:
     if isinstance(data, list):
         return data
     return list(data.get(key, []) or [])
+
+
+def need_one(what: str, *values: object) -> None:
+    """Endpoints that find one thing by either of two ids need at least one of them."""
+    if all(v is None for v in values):
+        raise ValueError(f"pass {what}")
+
+
+def from_id_or_range(from_id: int | None, *times: datetime | None) -> None:
+    """History endpoints page by id or by time, never both."""
+    if from_id is not None and any(t is not None for t in times):
+        raise ValueError("from_id cannot be combined with start_time / end_time")
+
+
+R = TypeVar("R")
+
+
+def rows(parse: Callable[[Any], R], key: str | None = None) -> Callable[[Any], list[R]]:
+    """Parse a list answer row by row: bare (``[...]``), wrapped under ``key``, or (no
+    ``key``) a lone object where the exchange answers one row without the list."""
+
+    def parse_rows(data: Any) -> list[R]:
+        if key is not None:
+            found = list_rows(data, key)
+        else:
+            found = [data] if isinstance(data, dict) else data
+        return [parse(r) for r in found]
+
+    return parse_rows
+
+
+def _wire_value(value: Any) -> Any:
+    return to_ms(value) if isinstance(value, datetime) else value
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def sends(key: str, returns: Callable[[Any], Any] | None = None) -> Callable[[F], F]:
+    """Make the decorated method the typed call of ``key``, declared by its signature.
+
+    Most endpoints take exactly their method's arguments, each under the camelCase of its
+    name (``start_time`` -> ``startTime``, datetimes as exchange milliseconds, ``None``
+    left out), so the signature says it all; ``returns`` parses the answer (``None``: the
+    method returns nothing). The method's own body runs first and only checks the
+    arguments (raising ``ValueError``); methods that convert arguments or pass a client
+    order id call ``self._call`` themselves.
+    """
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func)
+        names = {n: camel(n) for n in list(signature.parameters)[1:]}
+
+        @functools.wraps(func)
+        def call(self: Transport, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            func(*bound.args, **bound.kwargs)
+            params = {names[n]: _wire_value(v) for n, v in bound.arguments.items() if n in names}
+            data = self._call(key, params)
+            return None if returns is None else returns(data)
+
+        return endpoint(key)(call)  # type: ignore[return-value]
+
+    return decorate
 
 
 def _resend_safe(ep: Endpoint, exc: Exception) -> bool:
@@ -110,7 +188,8 @@ class Transport:
     """Sends one call of the endpoint table and returns its decoded JSON (see :class:`Client`).
 
     Each area's methods class derives from it and declares the endpoint-table ``areas`` it
-    covers; ``not_typed`` lists endpoints of those areas it leaves without a method.
+    covers; ``not_typed`` lists endpoints of those areas it leaves without a method. A method
+    whose endpoint takes its arguments as they are is declared with :func:`sends`.
     """
 
     areas: ClassVar[tuple[str, ...]] = ()

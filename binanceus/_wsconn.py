@@ -176,7 +176,55 @@ T = TypeVar("T")
 _CLOSED = object()
 
 
-class _ReconnectingStream(Generic[T]):
+class _QueueIterator(Generic[T]):
+    """``async with`` / ``async for`` over ``_queue`` until the ``_CLOSED`` sentinel, shared by
+    a stream and a pool of streams (whose members put into the pool's queue)."""
+
+    _queue: asyncio.Queue[Any]
+    _closing: bool
+    _noun = "stream"
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    def _running(self) -> bool:
+        raise NotImplementedError
+
+    def _closed_by(self) -> BaseException | None:
+        """Why the stream closed itself (``None``: closed by the caller, or not closed)."""
+        return None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T | Reconnected:
+        if not self._running() and not self._closing:
+            noun = self._noun
+            raise RuntimeError(f"use `async with {noun}:` (or await {noun}.start()) first")
+        if self._closing and self._queue.empty():
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is _CLOSED:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(_CLOSED)  # keep later __anext__ calls terminating
+            failure = self._closed_by()
+            if failure is not None:
+                raise StreamError(f"stream closed: {failure!r}") from None
+            raise StopAsyncIteration
+        return item  # type: ignore[no-any-return]
+
+
+class _ReconnectingStream(_QueueIterator[T]):
     def __init__(
         self,
         *,
@@ -278,12 +326,11 @@ class _ReconnectingStream(Generic[T]):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
+    def _running(self) -> bool:
+        return self._supervisor is not None
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    def _closed_by(self) -> BaseException | None:
+        return self._failure
 
     async def start(self) -> None:
         if self._supervisor is not None:
@@ -333,23 +380,6 @@ class _ReconnectingStream(Generic[T]):
     def connected(self) -> bool:
         link = self._link
         return link is not None and not link.closed and not self._closing
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> T | Reconnected:
-        if self._supervisor is None and not self._closing:
-            raise RuntimeError("use `async with stream:` (or await stream.start()) first")
-        if self._closing and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _CLOSED:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._queue.put_nowait(_CLOSED)  # keep later __anext__ calls terminating
-            if self._failure is not None:
-                raise StreamError(f"stream closed: {self._failure!r}") from None
-            raise StopAsyncIteration
-        return item
 
     async def _lost(self, link: _Link) -> bool:
         """The current link ended; True if someone else (a rollover) took over."""

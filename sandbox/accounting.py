@@ -5,7 +5,6 @@ counted), and each account's traded volume."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from . import errors
 from .accounts import Account
 from .clock import Faults
 from .decimals import ZERO, q8
+from .routes import route
 from .symbols import SYMBOLS
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ def _rate_text(rate: Decimal) -> str:
     return f"{rate.normalize():f}"
 
 
+@route("GET", "/sapi/v1/asset/query/trading-fee")
 def trading_fee(ctx: Ctx) -> object:
     """GET /sapi/v1/asset/query/trading-fee: every symbol's rates, or the one asked for."""
     symbol = ctx.params.get("symbol")
@@ -119,18 +120,13 @@ def trading_fee(ctx: Ctx) -> object:
     return rows
 
 
+@route("GET", "/sapi/v1/asset/query/trading-volume")
 def trading_volume(ctx: Ctx) -> object:
     volume = q8(past_30_days_volume(ctx.account, ctx.now())).normalize()
     # A JSON number, as in the spec's example, written from the Decimal without a float.
     return {"past30DaysTradingVolume": orjson.Fragment(f"{volume:f}")}
 
 
+@route("GET", "/api/v3/rateLimit/order")
 def order_rate_limits(ctx: Ctx) -> object:
     return ctx.ex.limits.order_limits(ctx.account.account_id)
-
-
-HANDLERS: dict[tuple[str, str], Callable[[Ctx], object]] = {
-    ("GET", "/sapi/v1/asset/query/trading-fee"): trading_fee,
-    ("GET", "/sapi/v1/asset/query/trading-volume"): trading_volume,
-    ("GET", "/api/v3/rateLimit/order"): order_rate_limits,
-}

@@ -10,21 +10,45 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from . import accounting, admin, errors, order_history
+from . import (
+    accounting,
+    admin,
+    cancel_replace,
+    creditline,
+    custody,
+    errors,
+    oco,
+    order_history,
+    orders,
+    subaccounts,
+)
+from . import rest as rest_handlers  # `rest` is the aiohttp handler below
 from .auth import authenticate
 from .clock import Fault
 from .ctx import Ctx
 from .endpoint_table import Endpoint, find
 from .params import Params, check_names, merge
 from .ratelimit import Refusal
-from .rest import HANDLERS, VARIABLE_WEIGHTS
+from .rest import VARIABLE_WEIGHTS
+from .routes import ROUTES
 from .state import Exchange
 from .streams import cancel_task
 from .symbols import SYMBOLS
 from .ws import WsHandlers
 
 EXCHANGE = web.AppKey("exchange", Exchange)
-ROUTES = {**HANDLERS, **accounting.HANDLERS}
+# The modules whose @route handlers fill ROUTES: named here so every one is imported.
+HANDLER_MODULES = (
+    accounting,
+    cancel_replace,
+    creditline,
+    custody,
+    oco,
+    order_history,
+    orders,
+    rest_handlers,
+    subaccounts,
+)
 
 
 def json_response(doc: object, status: int = 200, headers: dict | None = None) -> web.Response:

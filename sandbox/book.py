@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .decimals import ZERO
 
 if TYPE_CHECKING:
-    from .engine import Order
+    from .records import Order
 
 
 class BookSide:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import errors
-from .ctx import Ctx, Handler
+from .ctx import Ctx
 from .order_docs import order_response
 from .orders import (
     cancel_one,
@@ -26,6 +26,7 @@ from .orders import (
     count_orders,
     parse_order,
 )
+from .routes import route
 
 MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
 
@@ -41,6 +42,7 @@ class ReplaceError(errors.ApiError):
         return {"code": self.code, "msg": self.msg, "data": self.data}
 
 
+@route("POST", "/api/v3/order/cancelReplace")
 def post_cancel_replace(ctx: Ctx) -> object:
     p, acct, engine = ctx.params, ctx.account, ctx.ex.engine
     ctx.ex.limits.check_orders(acct.account_id)
@@ -87,8 +89,3 @@ def _data(cancel: str, new: str, cancel_doc: dict, new_doc: dict | None) -> dict
         "cancelResponse": cancel_doc,
         "newOrderResponse": new_doc,
     }
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("POST", "/api/v3/order/cancelReplace"): post_cancel_replace,
-}

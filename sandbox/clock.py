@@ -105,7 +105,7 @@ class Faults:
     `ops` holds one `Fault` per operation ("transfer", "order"); `take(op)` consumes one
     use. `history_lag_ms` is the "Data Source: Database" lag: how long after a transfer
     executed it becomes visible in history endpoints (sandbox clock). `streams` holds the
-    market-stream faults by name (see STREAM_FAULTS and admin.py's docstring).
+    market-stream faults by name (see STREAM_FAULTS and admin_controls.py's docstring).
     """
 
     def __init__(self) -> None:

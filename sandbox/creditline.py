@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from . import errors
 from .accounts import Account
-from .ctx import Ctx, Handler, in_window, positive_amount
+from .ctx import Ctx, in_window, positive_amount
+from .routes import route
 from .state import Exchange, parse_balances
 from .subaccounts import plain, usd_value
 
@@ -73,6 +74,7 @@ def _balances(acct: Account, *, freeze: bool = False) -> list[dict]:
     return rows
 
 
+@route("GET", "/sapi/v2/cl/account")
 def account(ctx: Ctx) -> object:
     line = line_of(ctx)
     g = line.get
@@ -99,40 +101,46 @@ def account(ctx: Ctx) -> object:
     }
 
 
+@route("GET", "/sapi/v2/cl/alertHistory")
 def alert_history(ctx: Ctx) -> object:
-    line = line_of(ctx)
-    p = ctx.params
-    start, end = p.integer("startTime"), p.integer("endTime")
+    line, p = line_of(ctx), ctx.params
+    window = p.integer("startTime"), p.integer("endTime")
     alert_type = p.enum("alertType", ALERT_TYPES)
     limit = p.limit("limit", 200, 1000)
-    rows = [
-        a
-        for a in reversed(line.alerts)
-        if in_window(a["alertTime"], start, end)
-        and (alert_type is None or a["alertType"] == alert_type)
-    ]
-    return rows[:limit]
+    return _newest(line.alerts, "alertTime", window, limit, alertType=alert_type)
 
 
+@route("GET", "/sapi/v1/cl/transferHistory")
 def transfer_history(ctx: Ctx) -> object:
-    line = line_of(ctx)
-    p = ctx.params
-    start, end = p.integer("startTime"), p.integer("endTime")
+    line, p = line_of(ctx), ctx.params
+    window = p.integer("startTime"), p.integer("endTime")
     transfer_type = p.enum("transferType", TRANSFER_TYPES)
     asset = p.get("asset")
     limit = p.limit("limit", 20, 100)
-    cutoff = ctx.now() - ctx.ex.faults.history_lag_ms
+    cutoff = ctx.now() - ctx.ex.faults.history_lag_ms  # the history lag fault hides new ones
+    seen = [t for t in line.transfers if t["transferTime"] <= cutoff]
+    return _newest(seen, "transferTime", window, limit, transferType=transfer_type, asset=asset)
+
+
+def _newest(
+    records: list[dict],
+    time_key: str,
+    window: tuple[int | None, int | None],
+    limit: int,
+    **equal: str | None,
+) -> list[dict]:
+    """Newest first, at most `limit`: the records timed within `window` whose fields equal
+    the `equal` values (a None value matches anything)."""
     rows = [
-        t
-        for t in reversed(line.transfers)
-        if t["transferTime"] <= cutoff
-        and in_window(t["transferTime"], start, end)
-        and (transfer_type is None or t["transferType"] == transfer_type)
-        and (asset is None or t["asset"] == asset)
+        r
+        for r in reversed(records)
+        if in_window(r[time_key], *window)
+        and all(value is None or r[key] == value for key, value in equal.items())
     ]
     return rows[:limit]
 
 
+@route("POST", "/sapi/v1/cl/transfer")
 def transfer(ctx: Ctx) -> object:
     line = line_of(ctx)
     p = ctx.params
@@ -278,11 +286,3 @@ def describe(acct: Account, line: CreditLine) -> dict:
         "balances": {a: plain(b.free) for a, b in sorted(line.cl_account.balances.items())},
         "alerts": len(line.alerts),
     }
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("GET", "/sapi/v2/cl/account"): account,
-    ("GET", "/sapi/v2/cl/alertHistory"): alert_history,
-    ("GET", "/sapi/v1/cl/transferHistory"): transfer_history,
-    ("POST", "/sapi/v1/cl/transfer"): transfer,
-}

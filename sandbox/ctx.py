@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,9 +27,6 @@ class Ctx:
 
     def now(self) -> int:
         return self.ex.clock.now_ms()
-
-
-Handler = Callable[[Ctx], object]
 
 
 def positive_amount(p: Params, name: str) -> Decimal:

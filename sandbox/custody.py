@@ -14,13 +14,15 @@ settlementHistory example) and honour the admin-set history lag.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import errors
 from .accounts import Account, Balance
-from .ctx import Ctx, Handler, in_window, page_of, positive_amount
+from .ctx import Ctx, in_window, page_of, positive_amount
 from .decimals import ZERO
+from .routes import route
 from .state import parse_balances
 from .subaccounts import num, plain
 
@@ -102,6 +104,7 @@ def _eligible_asset(ctx: Ctx, custody: Custody) -> str:
 # ---- endpoints -------------------------------------------------------------------------------
 
 
+@route("GET", "/sapi/v1/custodian/balance")
 def balance(ctx: Ctx) -> object:
     custody = custody_of(ctx)
     acct = ctx.account
@@ -128,6 +131,7 @@ def balance(ctx: Ctx) -> object:
     }
 
 
+@route("GET", "/sapi/v1/custodian/supportedAssetList")
 def supported_assets(ctx: Ctx) -> object:
     custody = custody_of(ctx)
 
@@ -140,12 +144,29 @@ def supported_assets(ctx: Ctx) -> object:
     }
 
 
-def wallet_transfer(ctx: Ctx) -> object:
-    """Exchange wallet -> custodial sub-account."""
+def _inbound(
+    ctx: Ctx, ledger: Callable[[Custody], list[CustodyTransfer]]
+) -> tuple[Custody, str, Decimal, str]:
+    """The checked (custody, asset, amount, clientOrderId) of a transfer into custody; the
+    client id must be new in the custody's `ledger`."""
     custody = custody_of(ctx)
     asset = _eligible_asset(ctx, custody)
     amount = positive_amount(ctx.params, "amount")
-    client_id = _client_id(ctx, custody.wallet_transfers)
+    return custody, asset, amount, _client_id(ctx, ledger(custody))
+
+
+def _record(
+    ctx: Ctx, ledger: list[CustodyTransfer], client_id: str, asset: str, amount: Decimal, now: int
+) -> CustodyTransfer:
+    t = CustodyTransfer(_next_id(ctx), client_id, asset, amount, "SUCCESS", now, now)
+    ledger.append(t)
+    return t
+
+
+@route("POST", "/sapi/v1/custodian/walletTransfer")
+def wallet_transfer(ctx: Ctx) -> object:
+    """Exchange wallet -> custodial sub-account."""
+    custody, asset, amount, client_id = _inbound(ctx, lambda c: c.wallet_transfers)
     acct = ctx.account
     if acct.bal(asset).free < amount:
         raise errors.insufficient_balance()
@@ -153,8 +174,7 @@ def wallet_transfer(ctx: Ctx) -> object:
     acct.bal(asset).free -= amount
     custody.bal(asset).free += amount
     acct.update_time = custody.updated[asset] = now
-    t = CustodyTransfer(_next_id(ctx), client_id, asset, amount, "SUCCESS", now, now)
-    custody.wallet_transfers.append(t)
+    t = _record(ctx, custody.wallet_transfers, client_id, asset, amount, now)
     ctx.ex.hub.on_deposit(acct, asset, -amount)
     return {
         "asset": asset,
@@ -166,20 +186,17 @@ def wallet_transfer(ctx: Ctx) -> object:
     }
 
 
+@route("POST", "/sapi/v1/custodian/custodianTransfer")
 def custodian_transfer(ctx: Ctx) -> object:
     """Custodial partner account -> custodial sub-account."""
-    custody = custody_of(ctx)
-    asset = _eligible_asset(ctx, custody)
-    amount = positive_amount(ctx.params, "amount")
-    client_id = _client_id(ctx, custody.custodian_transfers)
+    custody, asset, amount, client_id = _inbound(ctx, lambda c: c.custodian_transfers)
     if custody.partner.get(asset, ZERO) < amount:
         raise errors.insufficient_balance()
     now = ctx.now()
     custody.partner[asset] -= amount
     custody.bal(asset).free += amount
     custody.updated[asset] = now
-    t = CustodyTransfer(_next_id(ctx), client_id, asset, amount, "SUCCESS", now, now)
-    custody.custodian_transfers.append(t)
+    t = _record(ctx, custody.custodian_transfers, client_id, asset, amount, now)
     return {
         "asset": asset,
         "amount": num(amount),
@@ -193,6 +210,7 @@ def custodian_transfer(ctx: Ctx) -> object:
     }
 
 
+@route("POST", "/sapi/v1/custodian/undoTransfer")
 def undo_transfer(ctx: Ctx) -> object:
     """Reverse a walletTransfer: custodial sub-account -> exchange wallet."""
     custody = custody_of(ctx)
@@ -249,10 +267,12 @@ def _history(ctx: Ctx, transfers: list[CustodyTransfer], express: bool | None) -
     return {"data": data, "total": len(rows)}
 
 
+@route("GET", "/sapi/v1/custodian/walletTransferHistory")
 def wallet_transfer_history(ctx: Ctx) -> object:
     return _history(ctx, custody_of(ctx).wallet_transfers, None)
 
 
+@route("GET", "/sapi/v1/custodian/custodianTransferHistory")
 def custodian_transfer_history(ctx: Ctx) -> object:
     custody = custody_of(ctx)
     raw = ctx.params.enum("expressTradeTransfer", ("true", "false", "TRUE", "FALSE"))
@@ -260,6 +280,7 @@ def custodian_transfer_history(ctx: Ctx) -> object:
     return _history(ctx, custody.custodian_transfers, express)
 
 
+@route("GET", "/sapi/v1/custodian/settlementSetting")
 def settlement_setting(ctx: Ctx) -> object:
     s = custody_of(ctx).settlement_setting
     return {
@@ -269,6 +290,7 @@ def settlement_setting(ctx: Ctx) -> object:
     }
 
 
+@route("GET", "/sapi/v1/custodian/settlementHistory")
 def settlement_history(ctx: Ctx) -> object:
     custody = custody_of(ctx)
     p = ctx.params
@@ -371,16 +393,3 @@ def describe(custody: Custody) -> dict:
         "settlementSetting": custody.settlement_setting,
         "settlementRecords": custody.settlements,
     }
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("GET", "/sapi/v1/custodian/balance"): balance,
-    ("GET", "/sapi/v1/custodian/supportedAssetList"): supported_assets,
-    ("POST", "/sapi/v1/custodian/walletTransfer"): wallet_transfer,
-    ("POST", "/sapi/v1/custodian/custodianTransfer"): custodian_transfer,
-    ("POST", "/sapi/v1/custodian/undoTransfer"): undo_transfer,
-    ("GET", "/sapi/v1/custodian/walletTransferHistory"): wallet_transfer_history,
-    ("GET", "/sapi/v1/custodian/custodianTransferHistory"): custodian_transfer_history,
-    ("GET", "/sapi/v1/custodian/settlementSetting"): settlement_setting,
-    ("GET", "/sapi/v1/custodian/settlementHistory"): settlement_history,
-}

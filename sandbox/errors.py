@@ -6,6 +6,8 @@ client errors; like the real exchange we answer 401 for API-key problems, 400 fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class ApiError(Exception):
     """An error answered to the client as a Binance error object."""
@@ -20,8 +22,26 @@ class ApiError(Exception):
         return {"code": self.code, "msg": self.msg}
 
 
-def unknown_error() -> ApiError:
-    return ApiError(-1000, "An unknown error occurred while processing the request.", 500)
+def _fixed(code: int, msg: str, status: int = 400) -> Callable[[], ApiError]:
+    """The maker of an error with a fixed message: a fresh exception each call, so that no
+    raise carries an earlier raise's traceback."""
+
+    def error() -> ApiError:
+        return ApiError(code, msg, status)
+
+    return error
+
+
+def _naming(code: int, template: str) -> Callable[[str], ApiError]:
+    """The maker of an error whose message names a parameter (the template's `{}`)."""
+
+    def error(name: str) -> ApiError:
+        return ApiError(code, template.format(name))
+
+    return error
+
+
+unknown_error = _fixed(-1000, "An unknown error occurred while processing the request.", 500)
 
 
 def unsupported(status: int = 404) -> ApiError:
@@ -29,20 +49,10 @@ def unsupported(status: int = 404) -> ApiError:
     return ApiError(-1020, "This operation is not supported.", status)
 
 
-def invalid_timestamp_window() -> ApiError:
-    return ApiError(-1021, "Timestamp for this request is outside of the recvWindow.")
-
-
-def timestamp_ahead() -> ApiError:
-    return ApiError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
-
-
-def invalid_signature() -> ApiError:
-    return ApiError(-1022, "Signature for this request is not valid.")
-
-
-def duplicate_param() -> ApiError:
-    return ApiError(-1101, "Duplicate values for a parameter detected.")
+invalid_timestamp_window = _fixed(-1021, "Timestamp for this request is outside of the recvWindow.")
+timestamp_ahead = _fixed(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+invalid_signature = _fixed(-1022, "Signature for this request is not valid.")
+duplicate_param = _fixed(-1101, "Duplicate values for a parameter detected.")
 
 
 def mandatory(name: str) -> ApiError:
@@ -55,64 +65,23 @@ def either(a: str, b: str) -> ApiError:
     return ApiError(-1102, f"Param '{a}' or '{b}' must be sent, but both were empty/null.")
 
 
-def param_empty(name: str) -> ApiError:
-    return ApiError(-1105, f"Parameter '{name}' was empty.")
-
-
-def not_required(name: str) -> ApiError:
-    return ApiError(-1106, f"Parameter '{name}' sent when not required.")
-
-
-def overflow(name: str) -> ApiError:
-    return ApiError(-1108, f"Parameter '{name}' overflowed.")
-
-
-def bad_precision() -> ApiError:
-    return ApiError(-1111, "Precision is over the maximum defined for this asset.")
-
-
-def tif_not_required() -> ApiError:
-    return ApiError(-1114, "TimeInForce parameter sent when not required.")
-
-
-def invalid_tif() -> ApiError:
-    return ApiError(-1115, "Invalid timeInForce.")
-
-
-def invalid_order_type() -> ApiError:
-    return ApiError(-1116, "Invalid orderType.")
-
-
-def invalid_side() -> ApiError:
-    return ApiError(-1117, "Invalid side.")
-
-
-def bad_interval() -> ApiError:
-    return ApiError(-1120, "Invalid interval.")
-
-
-def bad_symbol() -> ApiError:
-    return ApiError(-1121, "Invalid symbol.")
-
-
-def invalid_listen_key() -> ApiError:
-    return ApiError(-1125, "This listenKey does not exist.")
-
-
-def bad_combo() -> ApiError:
-    return ApiError(-1128, "Combination of optional parameters invalid.")
-
-
-def invalid_param(name: str) -> ApiError:
-    return ApiError(-1130, f"Data sent for parameter '{name}' is not valid.")
-
-
-def invalid_json(name: str) -> ApiError:
-    return ApiError(-1135, f"JSON sent for parameter '{name}' is not valid")
-
-
-def invalid_cancel_restrictions() -> ApiError:
-    return ApiError(-1145, "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED.")
+param_empty = _naming(-1105, "Parameter '{}' was empty.")
+not_required = _naming(-1106, "Parameter '{}' sent when not required.")
+overflow = _naming(-1108, "Parameter '{}' overflowed.")
+bad_precision = _fixed(-1111, "Precision is over the maximum defined for this asset.")
+tif_not_required = _fixed(-1114, "TimeInForce parameter sent when not required.")
+invalid_tif = _fixed(-1115, "Invalid timeInForce.")
+invalid_order_type = _fixed(-1116, "Invalid orderType.")
+invalid_side = _fixed(-1117, "Invalid side.")
+bad_interval = _fixed(-1120, "Invalid interval.")
+bad_symbol = _fixed(-1121, "Invalid symbol.")
+invalid_listen_key = _fixed(-1125, "This listenKey does not exist.")
+bad_combo = _fixed(-1128, "Combination of optional parameters invalid.")
+invalid_param = _naming(-1130, "Data sent for parameter '{}' is not valid.")
+invalid_json = _naming(-1135, "JSON sent for parameter '{}' is not valid")
+invalid_cancel_restrictions = _fixed(
+    -1145, "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED."
+)
 
 
 def filter_failure(filter_type: str) -> ApiError:
@@ -124,24 +93,16 @@ def new_order_rejected(msg: str) -> ApiError:
     return ApiError(-2010, msg)
 
 
-def insufficient_balance() -> ApiError:
-    return ApiError(-2010, "Account has insufficient balance for requested action.")
+insufficient_balance = _fixed(-2010, "Account has insufficient balance for requested action.")
 
 
 def cancel_rejected(msg: str = "Unknown order sent.") -> ApiError:
     return ApiError(-2011, msg)
 
 
-def no_such_order() -> ApiError:
-    return ApiError(-2013, "Order does not exist.")
-
-
-def bad_api_key_format() -> ApiError:
-    return ApiError(-2014, "API-key format invalid.", 401)
-
-
-def rejected_key() -> ApiError:
-    return ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+no_such_order = _fixed(-2013, "Order does not exist.")
+bad_api_key_format = _fixed(-2014, "API-key format invalid.", 401)
+rejected_key = _fixed(-2015, "Invalid API-key, IP, or permissions for action.", 401)
 
 
 def unknown_outcome() -> ApiError:

@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .accounts import Account
 from .decimals import ZERO, fmt8
-from .engine import AggTrade, Fill, Order, OrderList, Trade
 from .klines import Bar
+from .records import AggTrade, Fill, Order, OrderList, Trade
 from .tape import Stats
 
 ZERO8 = fmt8(ZERO)
@@ -36,10 +36,12 @@ def trade(symbol: str, t: Trade, now: int) -> dict:
 
 
 def agg_trade(symbol: str, a: AggTrade, now: int) -> dict:
+    return {"e": "aggTrade", "E": now, "s": symbol, **agg_fields(a)}
+
+
+def agg_fields(a: AggTrade) -> dict:
+    """An aggregate trade as both the stream event and GET /api/v3/aggTrades show it."""
     return {
-        "e": "aggTrade",
-        "E": now,
-        "s": symbol,
         "a": a.agg_id,
         "p": fmt8(a.price),
         "q": fmt8(a.qty),
@@ -217,6 +219,28 @@ def kline(symbol: str, interval: str, bar: Bar, close_time: int, closed: bool, n
     }
 
 
+# Tickers, streamed and REST alike, share runs of fields: these build them under the names
+# each document gives them (REST spells out what a stream abbreviates), in the spec's order.
+
+
+def open_high_low(st: Stats, names: tuple[str, str, str] = ("o", "h", "l")) -> dict:
+    return dict(zip(names, (fmt8(st.open), fmt8(st.high), fmt8(st.low)), strict=True))
+
+
+def window_totals(st: Stats, names: tuple[str, ...] = ("v", "q", "O", "C", "F", "L", "n")) -> dict:
+    """Volumes, the window's bounds and its first/last trade ids and count."""
+    values = (
+        fmt8(st.volume),
+        fmt8(st.quote),
+        st.open_time,
+        st.close_time,
+        st.first_id,
+        st.last_id,
+        st.count,
+    )
+    return dict(zip(names, values, strict=True))
+
+
 def ticker_24h(
     symbol: str,
     st: Stats,
@@ -240,16 +264,8 @@ def ticker_24h(
         "B": fmt8(b[1]),
         "a": fmt8(a[0]),
         "A": fmt8(a[1]),
-        "o": fmt8(st.open),
-        "h": fmt8(st.high),
-        "l": fmt8(st.low),
-        "v": fmt8(st.volume),
-        "q": fmt8(st.quote),
-        "O": st.open_time,
-        "C": st.close_time,
-        "F": st.first_id,
-        "L": st.last_id,
-        "n": st.count,
+        **open_high_low(st),
+        **window_totals(st),
     }
 
 
@@ -260,18 +276,10 @@ def ticker_window(symbol: str, window: str, st: Stats, now: int) -> dict:
         "s": symbol,
         "p": fmt8(st.change),
         "P": percent(st.change_percent, 2),
-        "o": fmt8(st.open),
-        "h": fmt8(st.high),
-        "l": fmt8(st.low),
+        **open_high_low(st),
         "c": fmt8(st.last),
         "w": fmt8(st.weighted_avg),
-        "v": fmt8(st.volume),
-        "q": fmt8(st.quote),
-        "O": st.open_time,
-        "C": st.close_time,
-        "F": st.first_id,
-        "L": st.last_id,
-        "n": st.count,
+        **window_totals(st),
     }
 
 
@@ -281,9 +289,7 @@ def mini_ticker(symbol: str, st: Stats, now: int) -> dict:
         "E": now,
         "s": symbol,
         "c": fmt8(st.last),
-        "o": fmt8(st.open),
-        "h": fmt8(st.high),
-        "l": fmt8(st.low),
+        **open_high_low(st),
         "v": fmt8(st.volume),
         "q": fmt8(st.quote),
     }

@@ -20,6 +20,7 @@ from .accounts import Account
 from .decimals import ZERO, is_multiple
 from .symbols import ALGO_TYPES, FILTERS, SymbolSpec
 
+Rule = Callable[[dict, "OrderCheck"], None]
 MARKET_TYPES = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})
 # Trailing stops whose stop is above the market (spec "Trailing Delta Filter").
 ABOVE = frozenset(
@@ -63,13 +64,18 @@ class OrderCheck:
     position_base: Decimal | None = None  # base asset free+locked, for MAX_POSITION
     open_buy_qty: Decimal | None = None  # open BUY quantity on the symbol, for MAX_POSITION
 
-    @property
-    def is_algo(self) -> bool:
-        return self.type in ALGO_TYPES
 
-    @property
-    def is_iceberg(self) -> bool:
-        return self.iceberg_qty is not None and self.iceberg_qty > 0
+def _is_algo(o: OrderCheck) -> bool:
+    return o.type in ALGO_TYPES
+
+
+def _is_iceberg(o: OrderCheck) -> bool:
+    return o.iceberg_qty is not None and o.iceberg_qty > 0
+
+
+def _rests(o: OrderCheck) -> bool:
+    # A MARKET order never rests, so it never adds to the open orders.
+    return o.type != "MARKET"
 
 
 def order_check(engine: OpenOrders, acct: Account, spec: SymbolSpec, req: object) -> OrderCheck:
@@ -162,7 +168,7 @@ def _fits_lot(qty: Decimal, f: dict) -> bool:
 
 
 def _lot_size(f: dict, o: OrderCheck) -> None:
-    for qty in (o.quantity, o.iceberg_qty if o.is_iceberg else None):
+    for qty in (o.quantity, o.iceberg_qty if _is_iceberg(o) else None):
         if qty is not None and not _fits_lot(qty, f):
             raise errors.filter_failure("LOT_SIZE")
 
@@ -205,26 +211,28 @@ def _notional_range(f: dict, o: OrderCheck) -> None:
 
 
 def _iceberg_parts(f: dict, o: OrderCheck) -> None:
-    if not o.is_iceberg or o.quantity is None or o.iceberg_qty is None:
+    if not _is_iceberg(o) or o.quantity is None or o.iceberg_qty is None:
         return
     if math.ceil(o.quantity / o.iceberg_qty) > f["limit"]:
         raise errors.filter_failure("ICEBERG_PARTS")
 
 
-def _max_num_orders(f: dict, o: OrderCheck) -> None:
-    # A MARKET order never rests, so it never adds to the open orders.
-    if o.type != "MARKET" and o.open_orders >= f["limit"]:
-        raise errors.filter_failure("MAX_NUM_ORDERS")
+def _at_most(failure: str, limit: str, counts: Callable[[OrderCheck], bool], open_: str) -> Rule:
+    """A count filter: an order of the kind it `counts` fails once the OrderCheck field
+    `open_` (orders of that kind already open) has reached the filter's `limit` field."""
+
+    def rule(f: dict, o: OrderCheck) -> None:
+        if counts(o) and (getattr(o, open_) or 0) >= f[limit]:
+            raise errors.filter_failure(failure)
+
+    return rule
 
 
-def _max_algo(f: dict, o: OrderCheck) -> None:
-    if o.is_algo and (o.open_algo_orders or 0) >= f["maxNumAlgoOrders"]:
-        raise errors.filter_failure("MAX_ALGO_ORDERS")
-
-
-def _max_iceberg(f: dict, o: OrderCheck) -> None:
-    if o.is_iceberg and (o.open_iceberg_orders or 0) >= f["maxNumIcebergOrders"]:
-        raise errors.filter_failure("MAX_NUM_ICEBERG_ORDERS")
+_max_num_orders = _at_most("MAX_NUM_ORDERS", "limit", _rests, "open_orders")
+_max_algo = _at_most("MAX_ALGO_ORDERS", "maxNumAlgoOrders", _is_algo, "open_algo_orders")
+_max_iceberg = _at_most(
+    "MAX_NUM_ICEBERG_ORDERS", "maxNumIcebergOrders", _is_iceberg, "open_iceberg_orders"
+)
 
 
 def _max_position(f: dict, o: OrderCheck) -> None:
@@ -245,22 +253,19 @@ def _trailing_delta(f: dict, o: OrderCheck) -> None:
         raise errors.filter_failure("TRAILING_DELTA")
 
 
-def _exchange_max_orders(f: dict, o: OrderCheck) -> None:
-    if o.type != "MARKET" and (o.account_open_orders or 0) >= f["maxNumOrders"]:
-        raise errors.filter_failure("EXCHANGE_MAX_NUM_ORDERS")
+_exchange_max_orders = _at_most(
+    "EXCHANGE_MAX_NUM_ORDERS", "maxNumOrders", _rests, "account_open_orders"
+)
+_exchange_max_algo = _at_most(
+    "EXCHANGE_MAX_ALGO_ORDERS", "maxNumAlgoOrders", _is_algo, "account_open_algo_orders"
+)
+_exchange_max_iceberg = _at_most(
+    "EXCHANGE_MAX_NUM_ICEBERG_ORDERS",
+    "maxNumIcebergOrders",
+    _is_iceberg,
+    "account_open_iceberg_orders",
+)
 
-
-def _exchange_max_algo(f: dict, o: OrderCheck) -> None:
-    if o.is_algo and (o.account_open_algo_orders or 0) >= f["maxNumAlgoOrders"]:
-        raise errors.filter_failure("EXCHANGE_MAX_ALGO_ORDERS")
-
-
-def _exchange_max_iceberg(f: dict, o: OrderCheck) -> None:
-    if o.is_iceberg and (o.account_open_iceberg_orders or 0) >= f["maxNumIcebergOrders"]:
-        raise errors.filter_failure("EXCHANGE_MAX_NUM_ICEBERG_ORDERS")
-
-
-Rule = Callable[[dict, OrderCheck], None]
 SYMBOL_RULES: dict[str, Rule] = {
     "PRICE_FILTER": _price_filter,
     "PERCENT_PRICE": _percent_price,

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .accounts import Account, Registry
-from .engine import BUY, SELL, Engine, Order, OrderRequest
+from .engine import Engine
 from .errors import ApiError
+from .records import BUY, SELL, Order, OrderRequest
 from .symbols import ASSETS, SymbolSpec
 
 LEVELS = 60  # more than the 50 levels a market page can show

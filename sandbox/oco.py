@@ -11,8 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import errors
-from .ctx import Ctx, Handler
-from .engine import GTC, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, OrderList, OrderRequest
+from .ctx import Ctx
 from .history import window
 from .order_docs import list_canceled, list_doc, list_placed
 from .orders import (
@@ -25,6 +24,8 @@ from .orders import (
     symbol_of,
 )
 from .params import Params
+from .records import GTC, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, OrderList, OrderRequest
+from .routes import route
 from .symbols import STP_MODES
 
 BAD_PRICES = "The relationship of the prices for the orders is not correct."
@@ -81,6 +82,7 @@ def check_prices(stop: OrderRequest, limit: OrderRequest, last: Decimal | None) 
         raise errors.new_order_rejected(BAD_PRICES)
 
 
+@route("POST", "/api/v3/order/oco")
 def post_oco(ctx: Ctx) -> object:
     acct = ctx.account
     ctx.ex.limits.check_orders(acct.account_id)
@@ -101,6 +103,7 @@ def _find(ctx: Ctx, cid_name: str) -> OrderList | None:
     return ctx.ex.engine.find_list(ctx.account, list_id, None if list_id is not None else cid)
 
 
+@route("GET", "/api/v3/orderList")
 def get_order_list(ctx: Ctx) -> object:
     lst = _find(ctx, "origClientOrderId")
     if lst is None:
@@ -108,6 +111,7 @@ def get_order_list(ctx: Ctx) -> object:
     return list_doc(lst)
 
 
+@route("DELETE", "/api/v3/orderList")
 def delete_order_list(ctx: Ctx) -> object:
     spec = symbol_of(ctx.params)
     cancel_cid = client_id(ctx.params, "newClientOrderId")
@@ -117,6 +121,7 @@ def delete_order_list(ctx: Ctx) -> object:
     return list_canceled(ctx.ex.engine.cancel_list(ctx.account, lst, cancel_cid))
 
 
+@route("GET", "/api/v3/allOrderList")
 def all_order_lists(ctx: Ctx) -> object:
     """fromId (list id >= fromId) or a startTime/endTime window on transactionTime, not both;
     neither: the most recent ones. Oldest first, as all the exchange's lists are."""
@@ -133,14 +138,6 @@ def all_order_lists(ctx: Ctx) -> object:
     return [list_doc(x) for x in picked]
 
 
+@route("GET", "/api/v3/openOrderList")
 def open_order_lists(ctx: Ctx) -> object:
     return [list_doc(x) for x in ctx.ex.engine.open_lists(ctx.account)]
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("POST", "/api/v3/order/oco"): post_oco,
-    ("GET", "/api/v3/orderList"): get_order_list,
-    ("DELETE", "/api/v3/orderList"): delete_order_list,
-    ("GET", "/api/v3/allOrderList"): all_order_lists,
-    ("GET", "/api/v3/openOrderList"): open_order_lists,
-}

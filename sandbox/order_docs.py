@@ -9,7 +9,7 @@ that expired because of self-trade prevention.
 from __future__ import annotations
 
 from .decimals import fmt8
-from .engine import Order, OrderList, PlaceResult, PreventedMatch
+from .records import Order, OrderList, PlaceResult, PreventedMatch
 
 
 def order_fields(o: Order) -> dict:
@@ -74,11 +74,17 @@ def order_status(o: Order) -> dict:
 
 
 def prevented_doc(pm: PreventedMatch) -> dict:
-    out: dict = {
+    return {
         "preventedMatchId": pm.prevented_match_id,
         "makerOrderId": pm.maker_order_id,
         "price": fmt8(pm.price),
+        **prevented_quantities(pm),
     }
+
+
+def prevented_quantities(pm: PreventedMatch) -> dict:
+    """What each side lost to the prevented match: only the sides that expired have one."""
+    out: dict[str, str] = {}
     if pm.taker_prevented_qty is not None:
         out["takerPreventedQuantity"] = fmt8(pm.taker_prevented_qty)
     if pm.maker_prevented_qty is not None:

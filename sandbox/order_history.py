@@ -16,24 +16,17 @@ from aiohttp import web
 
 from . import errors
 from .accounts import Account
-from .admin import AdminError, guarded
-from .ctx import Ctx, Handler
+from .admin_http import AdminError, guarded
+from .ctx import Ctx
 from .decimals import ZERO, fmt8, q8
-from .engine import (
-    BUY,
-    GTC,
-    LIMIT,
-    SELL,
-    AccountTrade,
-    Engine,
-    Order,
-    PreventedMatch,
-    SymbolBook,
-)
+from .engine import Engine
 from .history import window
-from .order_docs import order_status
+from .matching import SymbolBook
+from .order_docs import order_status, prevented_quantities
 from .orders import symbol_of
 from .params import Params
+from .records import BUY, GTC, LIMIT, SELL, AccountTrade, Order, PreventedMatch
+from .routes import route
 from .state import Exchange
 from .symbols import SYMBOLS, SymbolSpec
 
@@ -44,6 +37,7 @@ MAX_BULK = 1_000_000
 # ---- allOrders ------------------------------------------------------------------------------
 
 
+@route("GET", "/api/v3/allOrders")
 def all_orders(ctx: Ctx) -> object:
     """orderId: orders with id >= it; startTime/endTime (which win over orderId): a window
     on updateTime; neither: the most recent ones. Oldest first."""
@@ -79,6 +73,7 @@ def _sent(p: Params, *names: str) -> frozenset[str]:
     return frozenset(n for n in names if p.get(n) is not None)
 
 
+@route("GET", "/api/v3/myTrades")
 def my_trades(ctx: Ctx) -> object:
     p = ctx.params
     spec = symbol_of(p)
@@ -139,6 +134,7 @@ PREVENTED_COMBOS = (
 )
 
 
+@route("GET", "/api/v3/myPreventedMatches")
 def my_prevented_matches(ctx: Ctx) -> object:
     """The spec's combinations only: preventedMatchId, orderId, orderId +
     fromPreventedMatchId (+ limit)."""
@@ -161,7 +157,7 @@ def my_prevented_matches(ctx: Ctx) -> object:
 
 
 def prevented_row(m: PreventedMatch) -> dict:
-    out: dict = {
+    return {
         "symbol": m.symbol,
         "preventedMatchId": m.prevented_match_id,
         "takerOrderId": m.taker_order_id,
@@ -169,13 +165,9 @@ def prevented_row(m: PreventedMatch) -> dict:
         "tradeGroupId": -1,  # the sandbox's accounts belong to no trade group
         "selfTradePreventionMode": m.stp_mode,
         "price": fmt8(m.price),
+        **prevented_quantities(m),
+        "transactTime": m.transact_time,
     }
-    if m.taker_prevented_qty is not None:
-        out["takerPreventedQuantity"] = fmt8(m.taker_prevented_qty)
-    if m.maker_prevented_qty is not None:
-        out["makerPreventedQuantity"] = fmt8(m.maker_prevented_qty)
-    out["transactTime"] = m.transact_time
-    return out
 
 
 def prevented_weight(p: Params) -> int:
@@ -183,13 +175,6 @@ def prevented_weight(p: Params) -> int:
     if p.get("symbol") not in SYMBOLS or p.get("preventedMatchId") is not None:
         return 1
     return 10
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("GET", "/api/v3/allOrders"): all_orders,
-    ("GET", "/api/v3/myTrades"): my_trades,
-    ("GET", "/api/v3/myPreventedMatches"): my_prevented_matches,
-}
 
 
 # ---- bulk history (admin) -------------------------------------------------------------------

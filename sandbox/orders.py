@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 from . import errors, filters
 from .accounts import Account
-from .ctx import Ctx, Handler
-from .engine import (
+from .ctx import Ctx
+from .order_docs import canceled, order_response, order_status
+from .params import Params
+from .records import (
     FOK,
     GTC,
     IOC,
@@ -24,8 +26,7 @@ from .engine import (
     OrderRequest,
     PlaceResult,
 )
-from .order_docs import canceled, order_response, order_status
-from .params import Params
+from .routes import route
 from .state import Exchange
 from .symbols import ORDER_TYPES, STP_MODES, SYMBOLS, SymbolSpec
 
@@ -140,14 +141,7 @@ def _iceberg(p: Params, req: OrderRequest) -> None:
 def client_id(p: Params, name: str) -> str | None:
     if p.has(name) and p.values[name] == "":
         raise errors.ApiError(-1118, "New client order ID was empty.")
-    cid = p.get(name)
-    if cid is not None and not CLIENT_ID_RE.match(cid):
-        raise errors.ApiError(
-            -1100,
-            f"Illegal characters found in parameter '{name}'; the legal range "
-            f"is '{CLIENT_ID_RE.pattern}'.",
-        )
-    return cid
+    return p.matched(name, CLIENT_ID_RE)
 
 
 def check_filters(ex: Exchange, acct: Account, req: OrderRequest) -> None:
@@ -182,12 +176,14 @@ def new_order(
     return result, resp_type
 
 
+@route("POST", "/api/v3/order")
 def post_order(ctx: Ctx) -> object:
     ctx.ex.limits.check_orders(ctx.account.account_id)
     result, resp_type = new_order(ctx.ex, ctx.account, ctx.params, lambda: count_orders(ctx))
     return order_response(result, resp_type)
 
 
+@route("POST", "/api/v3/order/test")
 def post_order_test(ctx: Ctx) -> object:
     """Validates like POST /order (parameters, symbol rules, filters); nothing is placed."""
     req, _ = parse_order(ctx.params)
@@ -218,6 +214,7 @@ def is_archived(o: Order, now: int) -> bool:
     return closed_empty and o.update_time < now - ARCHIVE_MS
 
 
+@route("GET", "/api/v3/order")
 def get_order(ctx: Ctx) -> object:
     order = lookup(ctx)
     if order is None:
@@ -231,6 +228,7 @@ def get_order(ctx: Ctx) -> object:
     return order_status(order)
 
 
+@route("GET", "/api/v3/openOrders")
 def open_orders(ctx: Ctx) -> object:
     symbol = ctx.params.get("symbol")
     if symbol is not None and symbol not in SYMBOLS:
@@ -261,23 +259,15 @@ def cancel_one(
     return canceled(ex.engine.cancel(acct, order.symbol, order.order_id, None, cid))
 
 
+@route("DELETE", "/api/v3/order")
 def delete_order(ctx: Ctx) -> object:
     restriction = cancel_restrictions(ctx.params)
     cid = client_id(ctx.params, "newClientOrderId")
     return cancel_one(ctx.ex, ctx.account, lookup(ctx), restriction, cid)
 
 
+@route("DELETE", "/api/v3/openOrders")
 def delete_open_orders(ctx: Ctx) -> object:
     """Cancel every open order on the symbol, OCOs included (each as its list)."""
     spec = symbol_of(ctx.params)
     return [canceled(x) for x in ctx.ex.engine.cancel_all(ctx.account, spec.symbol)]
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("POST", "/api/v3/order"): post_order,
-    ("POST", "/api/v3/order/test"): post_order_test,
-    ("GET", "/api/v3/order"): get_order,
-    ("DELETE", "/api/v3/order"): delete_order,
-    ("GET", "/api/v3/openOrders"): open_orders,
-    ("DELETE", "/api/v3/openOrders"): delete_open_orders,
-}

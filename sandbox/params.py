@@ -111,31 +111,28 @@ class Params:
         assert value is not None
         return value
 
-    def integer(self, name: str, *, required: bool = False) -> int | None:
+    def matched(self, name: str, pattern: re.Pattern[str], *, required: bool = False) -> str | None:
+        """The value if sent; -1100 naming the legal range if it does not match `pattern`."""
         value = self.get(name, required=required)
-        if value is None:
-            return None
-        if not INT_RE.match(value):
+        if value is not None and not pattern.match(value):
             raise errors.ApiError(
                 -1100,
                 f"Illegal characters found in parameter '{name}'; the legal range is "
-                f"'{INT_RE.pattern}'.",
+                f"'{pattern.pattern}'.",
             )
-        number = int(value)
-        if abs(number) > LONG_MAX:
+        return value
+
+    def integer(self, name: str, *, required: bool = False) -> int | None:
+        value = self.matched(name, INT_RE, required=required)
+        number = None if value is None else int(value)
+        if number is not None and abs(number) > LONG_MAX:
             raise errors.overflow(name)
         return number
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
-        value = self.get(name, required=required)
+        value = self.matched(name, DECIMAL_RE, required=required)
         if value is None:
             return None
-        if not DECIMAL_RE.match(value):
-            raise errors.ApiError(
-                -1100,
-                f"Illegal characters found in parameter '{name}'; the legal range is "
-                f"'{DECIMAL_RE.pattern}'.",
-            )
         number = Decimal(value)
         if number > DECIMAL_MAX:
             raise errors.overflow(name)

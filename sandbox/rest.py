@@ -7,22 +7,15 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from . import (
-    cancel_replace,
-    creditline,
-    custody,
-    errors,
-    oco,
-    order_history,
-    orders,
-    subaccounts,
-)
-from .ctx import Ctx, Handler
+from . import errors, order_history
+from .ctx import Ctx
 from .decimals import ZERO, fmt8
-from .engine import AggTrade, Trade
-from .events import percent
+from .events import agg_fields, open_high_low, percent, window_totals
 from .klines import INTERVALS, MINUTE
+from .matching import SymbolBook
 from .params import Params
+from .records import Trade
+from .routes import route
 from .symbols import ASSETS, SYMBOLS, SymbolSpec, exchange_info
 from .tape import Stats
 
@@ -57,14 +50,17 @@ def symbol_list(p: Params) -> list[SymbolSpec] | None:
 # ---- general ---------------------------------------------------------------------------------
 
 
+@route("GET", "/api/v3/ping")
 def ping(ctx: Ctx) -> object:
     return {}
 
 
+@route("GET", "/api/v3/time")
 def server_time(ctx: Ctx) -> object:
     return {"serverTime": ctx.ex.clock.now_ms()}
 
 
+@route("GET", "/api/v3/exchangeInfo")
 def get_exchange_info(ctx: Ctx) -> object:
     specs = symbol_list(ctx.params) or list(SYMBOLS.values())
     permissions = ctx.params.get("permissions")
@@ -79,6 +75,7 @@ def get_exchange_info(ctx: Ctx) -> object:
 # ---- market data -----------------------------------------------------------------------------
 
 
+@route("GET", "/api/v3/depth")
 def depth(ctx: Ctx) -> object:
     spec = symbol_param(ctx.params)
     limit = ctx.params.limit("limit", 100, 5000)
@@ -102,12 +99,14 @@ def _trade_row(t: Trade) -> dict:
     }
 
 
+@route("GET", "/api/v3/trades")
 def trades(ctx: Ctx) -> object:
     spec = symbol_param(ctx.params)
     limit = ctx.params.limit("limit", 500, 1000)
     return [_trade_row(t) for t in ctx.ex.engine.books[spec.symbol].tape.recent(limit)]
 
 
+@route("GET", "/api/v3/historicalTrades")
 def historical_trades(ctx: Ctx) -> object:
     """fromId: trades from that id on (from the oldest kept one if it is older); without it,
     the most recent ones, like GET /trades."""
@@ -120,19 +119,7 @@ def historical_trades(ctx: Ctx) -> object:
     return [_trade_row(t) for t in rows]
 
 
-def _agg_row(a: AggTrade) -> dict:
-    return {
-        "a": a.agg_id,
-        "p": fmt8(a.price),
-        "q": fmt8(a.qty),
-        "f": a.first_id,
-        "l": a.last_id,
-        "T": a.time,
-        "m": a.buyer_is_maker,
-        "M": True,
-    }
-
-
+@route("GET", "/api/v3/aggTrades")
 def agg_trades(ctx: Ctx) -> object:
     """fromId (inclusive) or startTime/endTime (inclusive, on T), not both; none: the most
     recent ones. With only endTime, the last `limit` up to it."""
@@ -143,9 +130,10 @@ def agg_trades(ctx: Ctx) -> object:
     if from_id is not None and (start is not None or end is not None):
         raise errors.bad_combo()
     tape = ctx.ex.engine.books[spec.symbol].tape
-    return [_agg_row(a) for a in tape.agg_query(from_id, start, end, limit)]
+    return [agg_fields(a) for a in tape.agg_query(from_id, start, end, limit)]
 
 
+@route("GET", "/api/v3/klines")
 def klines(ctx: Ctx) -> object:
     p = ctx.params
     spec = symbol_param(p)
@@ -156,6 +144,7 @@ def klines(ctx: Ctx) -> object:
     return store.query(interval, p.integer("startTime"), p.integer("endTime"), limit)
 
 
+@route("GET", "/api/v3/ticker/price")
 def ticker_price(ctx: Ctx) -> object:
     specs = symbol_list(ctx.params)
     rows = [
@@ -169,21 +158,13 @@ def _price(ctx: Ctx, spec: SymbolSpec) -> Decimal:
     return last if last is not None else spec.start_mid
 
 
+@route("GET", "/api/v3/ticker/bookTicker")
 def book_ticker(ctx: Ctx) -> object:
     specs = symbol_list(ctx.params)
-    rows = []
-    for spec in specs or SYMBOLS.values():
-        book = ctx.ex.engine.books[spec.symbol]
-        bid, ask = book.bids.best(), book.asks.best()
-        rows.append(
-            {
-                "symbol": spec.symbol,
-                "bidPrice": fmt8(bid if bid is not None else ZERO),
-                "bidQty": fmt8(book.bids.totals[bid] if bid is not None else ZERO),
-                "askPrice": fmt8(ask if ask is not None else ZERO),
-                "askQty": fmt8(book.asks.totals[ask] if ask is not None else ZERO),
-            }
-        )
+    books = ctx.ex.engine.books
+    rows = [
+        {"symbol": spec.symbol, **_best(books[spec.symbol])} for spec in specs or SYMBOLS.values()
+    ]
     return rows[0] if ctx.params.has("symbol") else rows
 
 
@@ -192,23 +173,49 @@ def _ticker_type(p: Params) -> str:
     return kind or "FULL"
 
 
-def _mini(symbol: str, st: Stats) -> dict:
+# The ticker endpoints' documents share runs of fields, in the spec's order; these build them.
+
+
+def _change(st: Stats) -> dict:
     return {
-        "symbol": symbol,
-        "openPrice": fmt8(st.open),
-        "highPrice": fmt8(st.high),
-        "lowPrice": fmt8(st.low),
-        "lastPrice": fmt8(st.last),
-        "volume": fmt8(st.volume),
-        "quoteVolume": fmt8(st.quote),
-        "openTime": st.open_time,
-        "closeTime": st.close_time,
-        "firstId": st.first_id,
-        "lastId": st.last_id,
-        "count": st.count,
+        "priceChange": fmt8(st.change),
+        "priceChangePercent": percent(st.change_percent, 3),
+        "weightedAvgPrice": fmt8(st.weighted_avg),
     }
 
 
+_OPEN_HIGH_LOW = ("openPrice", "highPrice", "lowPrice")
+_TOTALS = ("volume", "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count")
+
+
+def _open_high_low(st: Stats) -> dict:
+    return open_high_low(st, _OPEN_HIGH_LOW)
+
+
+def _totals(st: Stats) -> dict:
+    return window_totals(st, _TOTALS)
+
+
+def _mini_fields(st: Stats) -> dict:
+    return {**_open_high_low(st), "lastPrice": fmt8(st.last), **_totals(st)}
+
+
+def _mini(symbol: str, st: Stats) -> dict:
+    return {"symbol": symbol, **_mini_fields(st)}
+
+
+def _best(book: SymbolBook) -> dict:
+    """Best bid and ask with their quantities (zeros for an empty side)."""
+    bid, ask = book.bids.best(), book.asks.best()
+    return {
+        "bidPrice": fmt8(bid if bid is not None else ZERO),
+        "bidQty": fmt8(book.bids.totals[bid] if bid is not None else ZERO),
+        "askPrice": fmt8(ask if ask is not None else ZERO),
+        "askQty": fmt8(book.asks.totals[ask] if ask is not None else ZERO),
+    }
+
+
+@route("GET", "/api/v3/ticker/24hr")
 def ticker_24hr(ctx: Ctx) -> object:
     """24-hour rolling window statistics: openTime is exactly 24 h before closeTime (now)."""
     kind = _ticker_type(ctx.params)
@@ -221,30 +228,16 @@ def ticker_24hr(ctx: Ctx) -> object:
         if kind == "MINI":
             rows.append(_mini(spec.symbol, st))
             continue
-        bid, ask = book.bids.best(), book.asks.best()
         rows.append(
             {
                 "symbol": spec.symbol,
-                "priceChange": fmt8(st.change),
-                "priceChangePercent": percent(st.change_percent, 3),
-                "weightedAvgPrice": fmt8(st.weighted_avg),
+                **_change(st),
                 "prevClosePrice": fmt8(st.prev),
                 "lastPrice": fmt8(st.last),
                 "lastQty": fmt8(st.last_qty),
-                "bidPrice": fmt8(bid if bid is not None else ZERO),
-                "bidQty": fmt8(book.bids.totals[bid] if bid is not None else ZERO),
-                "askPrice": fmt8(ask if ask is not None else ZERO),
-                "askQty": fmt8(book.asks.totals[ask] if ask is not None else ZERO),
-                "openPrice": fmt8(st.open),
-                "highPrice": fmt8(st.high),
-                "lowPrice": fmt8(st.low),
-                "volume": fmt8(st.volume),
-                "quoteVolume": fmt8(st.quote),
-                "openTime": st.open_time,
-                "closeTime": st.close_time,
-                "firstId": st.first_id,
-                "lastId": st.last_id,
-                "count": st.count,
+                **_best(book),
+                **_open_high_low(st),
+                **_totals(st),
             }
         )
     return rows[0] if ctx.params.has("symbol") else rows
@@ -265,6 +258,7 @@ def window_ms(raw: str | None) -> int:
     return int(days) * DAY_MS
 
 
+@route("GET", "/api/v3/ticker")
 def rolling_ticker(ctx: Ctx) -> object:
     """Rolling window statistics: openTime is the start of the minute `windowSize` before
     closeTime (now), as the spec describes."""
@@ -287,28 +281,11 @@ def rolling_ticker(ctx: Ctx) -> object:
         if kind == "MINI":
             rows.append(_mini(spec.symbol, st))
             continue
-        rows.append(
-            {
-                "symbol": spec.symbol,
-                "priceChange": fmt8(st.change),
-                "priceChangePercent": percent(st.change_percent, 3),
-                "weightedAvgPrice": fmt8(st.weighted_avg),
-                "openPrice": fmt8(st.open),
-                "highPrice": fmt8(st.high),
-                "lowPrice": fmt8(st.low),
-                "lastPrice": fmt8(st.last),
-                "volume": fmt8(st.volume),
-                "quoteVolume": fmt8(st.quote),
-                "openTime": st.open_time,
-                "closeTime": st.close_time,
-                "firstId": st.first_id,
-                "lastId": st.last_id,
-                "count": st.count,
-            }
-        )
+        rows.append({"symbol": spec.symbol, **_change(st), **_mini_fields(st)})
     return rows[0] if p.has("symbol") else rows
 
 
+@route("GET", "/api/v3/avgPrice")
 def avg_price(ctx: Ctx) -> object:
     spec = symbol_param(ctx.params)
     avg = ctx.ex.engine.avg_price(spec.symbol)
@@ -318,6 +295,7 @@ def avg_price(ctx: Ctx) -> object:
 # ---- account ---------------------------------------------------------------------------------
 
 
+@route("GET", "/api/v3/account")
 def account(ctx: Ctx) -> object:
     acct = ctx.account
     maker, taker = acct.maker_rate, acct.taker_rate
@@ -348,6 +326,7 @@ def account(ctx: Ctx) -> object:
     }
 
 
+@route("GET", "/sapi/v3/accountStatus")
 def account_status(ctx: Ctx) -> object:
     return {"msg": ctx.account.status_msg, "success": True}
 
@@ -360,6 +339,7 @@ DEFAULT_TRADING_STATUS = {
 }
 
 
+@route("GET", "/sapi/v3/apiTradingStatus")
 def api_trading_status(ctx: Ctx) -> object:
     status = {**DEFAULT_TRADING_STATUS, **ctx.account.trading_status}
     return {
@@ -374,6 +354,7 @@ def api_trading_status(ctx: Ctx) -> object:
     }
 
 
+@route("GET", "/sapi/v1/system/status")
 def system_status(ctx: Ctx) -> object:
     return {"status": 0}
 
@@ -381,51 +362,23 @@ def system_status(ctx: Ctx) -> object:
 # ---- user data stream ------------------------------------------------------------------------
 
 
+@route("POST", "/api/v3/userDataStream")
 def start_stream(ctx: Ctx) -> object:
     return {"listenKey": ctx.ex.listen_keys.start(ctx.account)}
 
 
+@route("PUT", "/api/v3/userDataStream")
 def keepalive_stream(ctx: Ctx) -> object:
     ctx.ex.listen_keys.keepalive(ctx.params.req("listenKey"), ctx.account)
     return {}
 
 
+@route("DELETE", "/api/v3/userDataStream")
 def close_stream(ctx: Ctx) -> object:
     key = ctx.params.req("listenKey")
     ctx.ex.listen_keys.close(key, ctx.account)
     ctx.ex.hub.close_stream(key)
     return {}
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("GET", "/api/v3/ping"): ping,
-    ("GET", "/api/v3/time"): server_time,
-    ("GET", "/sapi/v1/system/status"): system_status,
-    ("GET", "/api/v3/exchangeInfo"): get_exchange_info,
-    ("GET", "/api/v3/depth"): depth,
-    ("GET", "/api/v3/trades"): trades,
-    ("GET", "/api/v3/historicalTrades"): historical_trades,
-    ("GET", "/api/v3/aggTrades"): agg_trades,
-    ("GET", "/api/v3/ticker/bookTicker"): book_ticker,
-    ("GET", "/api/v3/ticker/24hr"): ticker_24hr,
-    ("GET", "/api/v3/ticker"): rolling_ticker,
-    ("GET", "/api/v3/klines"): klines,
-    ("GET", "/api/v3/ticker/price"): ticker_price,
-    ("GET", "/api/v3/avgPrice"): avg_price,
-    ("GET", "/api/v3/account"): account,
-    ("GET", "/sapi/v3/accountStatus"): account_status,
-    ("GET", "/sapi/v3/apiTradingStatus"): api_trading_status,
-    ("POST", "/api/v3/userDataStream"): start_stream,
-    ("PUT", "/api/v3/userDataStream"): keepalive_stream,
-    ("DELETE", "/api/v3/userDataStream"): close_stream,
-    **subaccounts.HANDLERS,
-    **custody.HANDLERS,
-    **creditline.HANDLERS,
-    **orders.HANDLERS,
-    **oco.HANDLERS,
-    **cancel_replace.HANDLERS,
-    **order_history.HANDLERS,
-}
 
 
 def _depth_weight(p: Params) -> int:

@@ -35,8 +35,9 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from . import events
 from .accounts import Account
 from .clock import Clock, Faults
-from .engine import AggTrade, Engine, Fill, Order, OrderList, Trade
+from .engine import Engine
 from .klines import INTERVALS, MINUTE, Bar, bucket
+from .records import AggTrade, Fill, Order, OrderList, Trade
 from .tape import Stats
 from .userstream import ListenKeys
 
@@ -138,16 +139,12 @@ class _Window:
 
 class StreamHub:
     def __init__(
-        self,
-        engine: Engine,
-        listen_keys: ListenKeys,
-        clock: Clock,
-        faults: Faults | None = None,
+        self, engine: Engine, listen_keys: ListenKeys, clock: Clock, faults: Faults
     ) -> None:
         self.engine = engine
         self.listen_keys = listen_keys
         self.clock = clock
-        self.faults = faults or Faults()
+        self.faults = faults  # the Exchange's: stream faults are set through the admin API
         self.subs: dict[str, set[Conn]] = {}
         self.conns: set[Conn] = set()  # every open WebSocket connection
         self._fast = {s: _Window() for s in engine.books}

@@ -21,8 +21,9 @@ from decimal import Decimal
 
 from . import errors
 from .accounts import Account
-from .ctx import Ctx, Handler, in_window, page_of, positive_amount
+from .ctx import Ctx, in_window, page_of, positive_amount
 from .decimals import ZERO, fmt8, q8
+from .routes import route
 from .state import Exchange
 from .symbols import SYMBOLS
 
@@ -103,6 +104,7 @@ def visible_transfers(ctx: Ctx) -> list[SubTransfer]:
 # ---- endpoints -------------------------------------------------------------------------------
 
 
+@route("GET", "/sapi/v3/sub-account/list")
 def sub_list(ctx: Ctx) -> object:
     p = ctx.params
     status = p.enum("status", ("enabled", "disabled"))
@@ -133,6 +135,7 @@ def _status(acct: Account) -> str:
     return "enabled" if acct.sub_enabled else "disabled"
 
 
+@route("GET", "/sapi/v3/sub-account/transfer/history")
 def transfer_history(ctx: Ctx) -> object:
     p = ctx.params
     email = p.get("email")
@@ -166,6 +169,7 @@ def plain(value: Decimal) -> str:
     return text or "0"
 
 
+@route("POST", "/sapi/v3/sub-account/transfer")
 def transfer(ctx: Ctx) -> object:
     p = ctx.params
     master = ctx.account
@@ -200,6 +204,7 @@ def execute(ex: Exchange, src: Account, dst: Account, asset: str, amount: Decima
     return txn
 
 
+@route("GET", "/sapi/v3/sub-account/assets")
 def sub_assets(ctx: Ctx) -> object:
     sub = sub_of(ctx, "email")
     assert sub is not None
@@ -212,6 +217,7 @@ def sub_assets(ctx: Ctx) -> object:
     }
 
 
+@route("GET", "/sapi/v1/sub-account/spotSummary")
 def spot_summary(ctx: Ctx) -> object:
     """The master's total USD value: its own assets plus every sub-account's (matches the
     example, where masterAccountTotalAsset 401 = 201 + 200 with an empty master), and one
@@ -232,6 +238,7 @@ def spot_summary(ctx: Ctx) -> object:
     }
 
 
+@route("GET", "/sapi/v1/sub-account/status")
 def sub_status(ctx: Ctx) -> object:
     sub = sub_of(ctx, "email")
     assert sub is not None
@@ -269,6 +276,7 @@ EXPLORERS = {
 }
 
 
+@route("GET", "/sapi/v1/capital/sub-account/deposit/address")
 def sub_deposit_address(ctx: Ctx) -> object:
     sub = sub_of(ctx, "email")
     assert sub is not None
@@ -281,6 +289,7 @@ def sub_deposit_address(ctx: Ctx) -> object:
     return {"coin": coin, "address": address, "tag": "", "url": EXPLORERS[network] + address}
 
 
+@route("GET", "/sapi/v1/capital/sub-account/deposit/history")
 def sub_deposit_history(ctx: Ctx) -> object:
     p = ctx.params
     sub = sub_of(ctx, "email")
@@ -324,15 +333,3 @@ def record_deposit(ex: Exchange, acct: Account, coin: str, amount: Decimal) -> N
             "confirmTimes": "1/1",
         }
     )
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("GET", "/sapi/v3/sub-account/list"): sub_list,
-    ("GET", "/sapi/v3/sub-account/transfer/history"): transfer_history,
-    ("POST", "/sapi/v3/sub-account/transfer"): transfer,
-    ("GET", "/sapi/v3/sub-account/assets"): sub_assets,
-    ("GET", "/sapi/v1/sub-account/spotSummary"): spot_summary,
-    ("GET", "/sapi/v1/sub-account/status"): sub_status,
-    ("GET", "/sapi/v1/capital/sub-account/deposit/address"): sub_deposit_address,
-    ("GET", "/sapi/v1/capital/sub-account/deposit/history"): sub_deposit_history,
-}

@@ -38,87 +38,41 @@ class SymbolSpec:
         return self.symbol.lower()
 
 
-def _btc(symbol: str, quote: str, mid: str) -> SymbolSpec:
-    return SymbolSpec(
-        symbol,
-        "BTC",
-        quote,
-        D("0.01"),
-        D("0.00001"),
-        D("0.00001"),
-        D("9000"),
-        D("100"),
-        D("1"),
-        D("0.01"),
-        D("1000000"),
-        D(mid),
-        100,
-        (500, 20000),
-        (10, 800),
-    )
+# Filter values per market family: tick, step, minQty, maxQty, market maxQty, minNotional,
+# minPrice, maxPrice.
+_BTC_FILTERS = ("0.01", "0.00001", "0.00001", "9000", "100", "1", "0.01", "1000000")
+_ETH_FILTERS = ("0.01", "0.0001", "0.0001", "9000", "1000", "1", "0.01", "100000")
+_SOL_FILTERS = ("0.01", "0.001", "0.001", "90000", "10000", "1", "0.01", "10000")
+_ETHBTC_FILTERS = ("0.00001", "0.0001", "0.0001", "100000", "1000", "0.0001", "0.00001", "1000")
 
 
-def _eth(symbol: str, quote: str, mid: str) -> SymbolSpec:
-    return SymbolSpec(
-        symbol,
-        "ETH",
-        quote,
-        D("0.01"),
-        D("0.0001"),
-        D("0.0001"),
-        D("9000"),
-        D("1000"),
-        D("1"),
-        D("0.01"),
-        D("100000"),
-        D(mid),
-        20,
-        (500, 60000),
-        (10, 3000),
-    )
+def _spec(
+    symbol: str,
+    filters: tuple[str, ...],
+    mid: str,
+    level_ticks: int,
+    maker_steps: tuple[int, int],
+    taker_steps: tuple[int, int],
+) -> SymbolSpec:
+    base, quote = _split(symbol)
+    amounts = (D(v) for v in filters)
+    return SymbolSpec(symbol, base, quote, *amounts, D(mid), level_ticks, maker_steps, taker_steps)
+
+
+def _split(symbol: str) -> tuple[str, str]:
+    """BTCUSDT -> (BTC, USDT): the sandbox's bases are all three letters long."""
+    return symbol[:3], symbol[3:]
 
 
 SYMBOLS: dict[str, SymbolSpec] = {
     s.symbol: s
     for s in (
-        _btc("BTCUSD", "USD", "60000.00"),
-        _eth("ETHUSD", "USD", "3000.00"),
-        SymbolSpec(
-            "SOLUSD",
-            "SOL",
-            "USD",
-            D("0.01"),
-            D("0.001"),
-            D("0.001"),
-            D("90000"),
-            D("10000"),
-            D("1"),
-            D("0.01"),
-            D("10000"),
-            D("150.00"),
-            2,
-            (1000, 200000),
-            (10, 20000),
-        ),
-        _btc("BTCUSDT", "USDT", "60010.00"),
-        _eth("ETHUSDT", "USDT", "3001.00"),
-        SymbolSpec(
-            "ETHBTC",
-            "ETH",
-            "BTC",
-            D("0.00001"),
-            D("0.0001"),
-            D("0.0001"),
-            D("100000"),
-            D("1000"),
-            D("0.0001"),
-            D("0.00001"),
-            D("1000"),
-            D("0.05000"),
-            2,
-            (500, 60000),
-            (10, 3000),
-        ),
+        _spec("BTCUSD", _BTC_FILTERS, "60000.00", 100, (500, 20000), (10, 800)),
+        _spec("ETHUSD", _ETH_FILTERS, "3000.00", 20, (500, 60000), (10, 3000)),
+        _spec("SOLUSD", _SOL_FILTERS, "150.00", 2, (1000, 200000), (10, 20000)),
+        _spec("BTCUSDT", _BTC_FILTERS, "60010.00", 100, (500, 20000), (10, 800)),
+        _spec("ETHUSDT", _ETH_FILTERS, "3001.00", 20, (500, 60000), (10, 3000)),
+        _spec("ETHBTC", _ETHBTC_FILTERS, "0.05000", 2, (500, 60000), (10, 3000)),
     )
 }
 

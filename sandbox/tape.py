@@ -21,7 +21,7 @@ from .decimals import ZERO
 from .klines import MINUTE, KlineStore
 
 if TYPE_CHECKING:
-    from .engine import AggTrade, Trade
+    from .records import AggTrade, Trade
 
 TRADES_KEPT = 100_000
 

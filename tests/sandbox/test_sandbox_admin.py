@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from sandbox.admin import is_loopback
+from sandbox.admin_http import is_loopback
 from tests.sandbox.sandbox_support import signed, start, stop
 
 KEY = "K" * 32 + "k" * 32

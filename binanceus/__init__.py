@@ -20,7 +20,9 @@ the exchange's 5 messages/s; a MarketStream rolls over to a fresh connection bef
 limit (``rollover_after``) without gap, duplicates or marker; :class:`MarketStreamPool` spreads
 more than 1024 streams over several connections.
 
-Sub-accounts (``sub_accounts``, ``sub_account_transfer``, ...), the Custodial Solution
+Sub-accounts (``sub_accounts``, ``sub_account_transfer``, ...), the wallet (``coin_config``,
+``withdraw``, ``deposit_address``, the deposit / withdraw histories, ...), staking
+(``staking_assets``, ``stake``, ``unstake``, ``staking_balance``, ...), the Custodial Solution
 (``custodian_*``, custodial keys only) and Credit Line (``credit_line_*``, credit-line keys
 only) areas have typed methods too; ``Client.verify(key_type)`` checks a key against the
 endpoints its type may call. :class:`RedisWeightBudget` shares one weight budget (and any
@@ -82,7 +84,7 @@ Exceptions::
 """
 
 # The account-area models are exported whole; their list lives once, in the module.
-from . import _account_models
+from . import _account_models, _staking_models, _wallet_models
 from ._account_models import *  # noqa: F403
 from ._client import DEFAULT_CUSTODIAL_RAIL, Client, coverage
 from ._endpoints import ENDPOINTS, Coverage, Endpoint, Param
@@ -148,6 +150,7 @@ from ._models import (
 from ._orderbook import BookNotSynced, LocalOrderBook, OrderBook, OrderBookError, SequenceGap
 from ._redis_budget import RedisWeightBudget
 from ._signing import format_decimal, sign
+from ._staking_models import *  # noqa: F403
 from ._streams import (
     DEFAULT_ROLLOVER_AFTER,
     MarketStream,
@@ -172,12 +175,15 @@ from ._trading_models import (
     PreventedMatch,
     RateLimitUsage,
 )
+from ._wallet_models import *  # noqa: F403
 from ._weights import InMemoryWeightBudget, WeightBudget
 
 __version__ = "0.1.0"
 
 __all__ = [
     *_account_models.__all__,
+    *_staking_models.__all__,
+    *_wallet_models.__all__,
     "DEFAULT_CUSTODIAL_RAIL",
     "DEFAULT_ROLLOVER_AFTER",
     "ENDPOINTS",

@@ -8,8 +8,10 @@ from ._credit_line import CreditLineMethods
 from ._custody import DEFAULT_CUSTODIAL_RAIL, CustodyMethods
 from ._endpoints import Coverage, coverage_of
 from ._market import MarketMethods
+from ._staking import StakingMethods
 from ._subaccounts import SubAccountMethods
 from ._trading import TradingMethods, generate_client_order_id
+from ._wallet import WalletMethods
 
 __all__ = ["DEFAULT_CUSTODIAL_RAIL", "Client", "coverage", "generate_client_order_id"]
 
@@ -21,6 +23,8 @@ class Client(
     SubAccountMethods,
     CustodyMethods,
     CreditLineMethods,
+    WalletMethods,
+    StakingMethods,
 ):
     """Binance.US REST client.
 
@@ -42,7 +46,8 @@ class Client(
     :class:`~binanceus._account.AccountMethods`, :class:`~binanceus._trading.TradingMethods`,
     :class:`~binanceus._subaccounts.SubAccountMethods`,
     :class:`~binanceus._custody.CustodyMethods`,
-    :class:`~binanceus._credit_line.CreditLineMethods`.
+    :class:`~binanceus._credit_line.CreditLineMethods`,
+    :class:`~binanceus._wallet.WalletMethods`, :class:`~binanceus._staking.StakingMethods`.
     """
 
 

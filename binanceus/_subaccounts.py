@@ -9,8 +9,6 @@ from ._account_models import (
     SpotSummary,
     SubAccount,
     SubAccountAssets,
-    SubAccountDeposit,
-    SubAccountDepositAddress,
     SubAccountStatus,
     SubAccountTransfer,
     SubAccountTransferRecord,
@@ -20,7 +18,8 @@ from ._transport import Transport, as_amount, rows, sends
 
 
 class SubAccountMethods(Transport):
-    """The master account's sub-accounts: lists, balances, transfers, deposits."""
+    """The master account's sub-accounts: lists, balances, transfers (their deposit address
+    and history are ``wallet`` endpoints: :class:`~binanceus._wallet.WalletMethods`)."""
 
     areas = ("subaccount",)
 
@@ -89,23 +88,3 @@ class SubAccountMethods(Transport):
         limit: int | None = None,
     ) -> list[SubAccountTransferRecord]:
         """Transfers between the master account and its sub-accounts."""
-
-    @sends("GET /sapi/v1/capital/sub-account/deposit/address", SubAccountDepositAddress.from_api)
-    def sub_account_deposit_address(
-        self, *, email: str, coin: str, network: str | None = None
-    ) -> SubAccountDepositAddress:
-        """A sub-account's deposit address for ``coin``."""
-
-    @sends("GET /sapi/v1/capital/sub-account/deposit/history", rows(SubAccountDeposit.from_api))
-    def sub_account_deposit_history(
-        self,
-        *,
-        email: str,
-        coin: str | None = None,
-        status: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> list[SubAccountDeposit]:
-        """A sub-account's deposits (``status``: 0 pending, 6 credited, 1 success)."""

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from aiohttp import web
 
-from . import admin_controls, creditline, custody
+from . import admin_controls, admin_wallet, creditline, custody
 from .accounts import Account, ApiKey
 from .admin_http import AdminError, guarded, read_body, reply
 from .decimals import fmt8
@@ -331,6 +331,7 @@ def _page(created: dict | None = None, error: str | None = None) -> str:
 def add_routes(app: web.Application, ex: Exchange) -> None:
     a = Admin(ex)
     admin_controls.add_routes(app, ex)
+    admin_wallet.add_routes(app, ex)
     app.router.add_post("/sandbox/v1/accounts", guarded(a.post_account))
     app.router.add_get("/sandbox/v1/accounts/{email}", guarded(a.get_account))
     app.router.add_post("/sandbox/v1/keys", guarded(a.post_key))

@@ -11,7 +11,10 @@ to null clears that fault; count 0 clears it too):
      "order": {... same as transfer ...},                # POST /api/v3/order
      "cancel": {...},                                    # DELETE /api/v3/order, /openOrders
      "cancelReplace": {...}, "oco": {...},               # POST /api/v3/order/cancelReplace, /oco
-     "historyLagSeconds": 0,                             # transfer-history visibility lag
+     "withdrawApply": {...},                             # POST /sapi/v1/capital/withdraw/apply
+     "fiatWithdrawApply": {...},                    # POST /sapi/v1/fiatpayment/withdraw/apply
+     "stake": {...}, "unstake": {...},                   # POST /sapi/v1/staking/stake, /unstake
+     "historyLagSeconds": 0,     # transfer, withdraw, fiat and staking history visibility lag
      "orderVisibility": {"lagSeconds": 2, "count": 5},   # see below
      "clockSkewMs": -3000,                               # exchange clock vs the host's
      "depthGap": {"symbol": "BTCUSD", "count": 1},
@@ -207,6 +210,7 @@ class Controls:
         if not is_int(offset):
             raise AdminError(400, "send an integer offsetMs, serverTime or advanceMs")
         clock.offset_ms = offset
+        self.ex.settle()  # withdrawals, deposits, unstakes and rewards the move made due
         return reply(clock.to_dict())
 
 

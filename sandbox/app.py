@@ -20,7 +20,9 @@ from . import (
     oco,
     order_history,
     orders,
+    staking,
     subaccounts,
+    wallet,
 )
 from . import rest as rest_handlers  # `rest` is the aiohttp handler below
 from .auth import authenticate
@@ -47,7 +49,9 @@ HANDLER_MODULES = (
     order_history,
     orders,
     rest_handlers,
+    staking,
     subaccounts,
+    wallet,
 )
 
 
@@ -77,6 +81,10 @@ FAULTED_ENDPOINTS = {
     ("DELETE", "/api/v3/openOrders"): "cancel",
     ("POST", "/api/v3/order/cancelReplace"): "cancelReplace",
     ("POST", "/api/v3/order/oco"): "oco",
+    ("POST", "/sapi/v1/capital/withdraw/apply"): "withdrawApply",
+    ("POST", "/sapi/v1/fiatpayment/withdraw/apply"): "fiatWithdrawApply",
+    ("POST", "/sapi/v1/staking/stake"): "stake",
+    ("POST", "/sapi/v1/staking/unstake"): "unstake",
 }
 
 
@@ -126,6 +134,7 @@ async def rest(request: web.Request) -> web.Response:
             # Not executed, and (per the 503 taxonomy) not counted toward the rate limit.
             ex.limits.add_weight(ip, -weight)
             return json_response(errors.service_unavailable().body(), 503)
+        ex.settle()  # what the sandbox clock made due happens before this request
         ctx = Ctx(ex, params, key, ip, ctx_headers)
         result: object = handler(ctx)
     except errors.ApiError as exc:
@@ -169,9 +178,17 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     tick_ms = app[TICK_MS]
     if tick_ms > 0:
         tasks.append(asyncio.create_task(ex.flow.run(tick_ms)))
+    tasks.append(asyncio.create_task(_settle_every_second(ex)))
     yield
     for task in tasks:
         await cancel_task(task)
+
+
+async def _settle_every_second(ex: Exchange) -> None:
+    """Clock-driven wallet/staking progress (and its user-data events) without a request."""
+    while True:
+        await asyncio.sleep(1.0)
+        ex.settle()
 
 
 TICK_MS = web.AppKey("tick_ms", int)

@@ -32,7 +32,17 @@ class Clock:
 #   unavailable_503       answer HTTP 503 "Service Unavailable." without running it
 FAULT_MODES = ("execute_then_500", "execute_then_timeout", "unavailable_503")
 # Operations that can be faulted; app.FAULTED_ENDPOINTS maps endpoints onto them.
-FAULT_OPS = ("transfer", "order", "cancel", "cancelReplace", "oco")
+FAULT_OPS = (
+    "transfer",
+    "order",
+    "cancel",
+    "cancelReplace",
+    "oco",
+    "withdrawApply",
+    "fiatWithdrawApply",
+    "stake",
+    "unstake",
+)
 DEFAULT_HOLD_S = 30.0
 
 

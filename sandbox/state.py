@@ -13,9 +13,11 @@ from .clock import Clock, Faults
 from .engine import Engine
 from .market import MarketFlow
 from .ratelimit import RateLimiter
+from .staking_book import Staking
 from .streams import StreamHub
 from .symbols import SYMBOLS
 from .userstream import ListenKeys
+from .wallet_book import Wallet
 
 
 def parse_balances(raw: object) -> dict[str, Decimal]:
@@ -62,6 +64,21 @@ class Exchange:
         self.limits = RateLimiter(self.clock)
         self.flow = MarketFlow(self.engine, self.registry, seed)
         self.flow.seed_book()
+        self.wallet = Wallet(self.clock, self.hub, seed)
+        self.staking = Staking(self.clock, self.hub, self.usd_price)
+
+    def usd_price(self, asset: str) -> Decimal:
+        from .subaccounts import usd_price  # subaccounts imports this module
+
+        return usd_price(self, asset)
+
+    def settle(self) -> None:
+        """Move what the sandbox clock has made due: withdrawals and deposits (wallet_book.py),
+        unstakes and rewards (staking_book.py). Run before every REST request, after the
+        admin moves the clock, and every second."""
+        now = self.clock.now_ms()
+        self.wallet.settle(now)
+        self.staking.settle(now)
 
     def deposit(self, acct: Account, asset: str, amount: Decimal) -> None:
         acct.bal(asset).free += amount

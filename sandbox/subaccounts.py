@@ -15,7 +15,6 @@ Where the spec names no error for a case the closest general code is used:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +25,8 @@ from .decimals import ZERO, fmt8, q8
 from .routes import route
 from .state import Exchange
 from .symbols import SYMBOLS
+from .wallet import address_doc
+from .wallet_catalog import address_for, tx_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,37 +257,15 @@ def sub_status(ctx: Ctx) -> object:
 
 
 # ---- sub-account wallet ----------------------------------------------------------------------
-
-NETWORKS = {"BTC": "btc", "ETH": "eth", "SOL": "sol", "USDT": "eth"}
-
-
-def deposit_address(acct: Account, coin: str) -> str:
-    digest = hashlib.sha256(f"{acct.email}:{coin}".encode()).hexdigest()
-    if NETWORKS.get(coin) == "btc":
-        return "bc1q" + digest[:38]
-    if NETWORKS.get(coin) == "sol":
-        return digest[:44]
-    return "0x" + digest[:40]
-
-
-EXPLORERS = {
-    "btc": "https://www.blockchain.com/btc/address/",
-    "eth": "https://etherscan.io/address/",
-    "sol": "https://solscan.io/account/",
-}
+# On the wallet catalogue (wallet_catalog.py): the same addresses the sub-account itself gets
+# from GET /sapi/v1/capital/deposit/address, and the same deposit rows (wallet_book.py).
 
 
 @route("GET", "/sapi/v1/capital/sub-account/deposit/address")
 def sub_deposit_address(ctx: Ctx) -> object:
     sub = sub_of(ctx, "email")
     assert sub is not None
-    coin = ctx.params.req("coin")
-    network = NETWORKS.get(coin)
-    wanted = ctx.params.get("network")
-    if network is None or (wanted is not None and wanted.lower() != network):
-        raise errors.invalid_param("coin" if network is None else "network")
-    address = deposit_address(sub, coin)
-    return {"coin": coin, "address": address, "tag": "", "url": EXPLORERS[network] + address}
+    return address_doc(ctx, sub.email)
 
 
 @route("GET", "/sapi/v1/capital/sub-account/deposit/history")
@@ -302,8 +281,8 @@ def sub_deposit_history(ctx: Ctx) -> object:
     limit = p.limit("limit", 1000, 1000)
     cutoff = ctx.now() - ctx.ex.faults.history_lag_ms
     rows = [
-        d
-        for d in sub.deposits
+        dict(d)
+        for d in reversed(sub.deposits)  # newest first, as the account's own history
         if d["insertTime"] <= cutoff
         and (coin is None or d["coin"] == coin)
         and (status is None or d["status"] == status)
@@ -313,23 +292,26 @@ def sub_deposit_history(ctx: Ctx) -> object:
 
 
 def record_deposit(ex: Exchange, acct: Account, coin: str, amount: Decimal) -> None:
-    """Remember an admin-credited crypto deposit for the deposit-history endpoints."""
-    network = NETWORKS.get(coin)
-    if network is None:  # fiat (USD) is not a crypto deposit
+    """Remember an admin-credited crypto deposit (POST /sandbox/v1/deposit, credited at once)
+    for the deposit-history endpoints, on the coin's default network."""
+    entry = ex.wallet.coins.get(coin)
+    net = entry.default_network() if entry is not None else None
+    if entry is None or net is None:  # fiat (USD) or unknown: not a crypto deposit
         return
     now = ex.clock.now_ms()
-    tx = hashlib.sha256(f"{acct.email}:{coin}:{now}:{len(acct.deposits)}".encode()).hexdigest()
+    address, tag = address_for(acct.email, coin, net)
+    seed = f"{acct.email}:{coin}:{now}:{len(acct.deposits)}"
     acct.deposits.append(
         {
             "amount": plain(amount),
             "coin": coin,
-            "network": network,
+            "network": net.network,
             "status": 1,
-            "address": deposit_address(acct, coin),
-            "addressTag": "",
-            "txId": "0x" + tx,
+            "address": address,
+            "addressTag": tag,
+            "txId": tx_id(seed, net),
             "insertTime": now,
             "transferType": 0,
-            "confirmTimes": "1/1",
+            "confirmTimes": f"{net.unlock_confirm}/{net.unlock_confirm}",
         }
     )

@@ -4,6 +4,10 @@ redirect with a message when the browser posted the form itself)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -37,6 +41,18 @@ from trading.orders.selectors import (
 
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
+
+
+def _connection(request, pk: int):
+    return connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
+
+
+def _order(request, pk: int, order_pk: int):
+    return get_order_for_user(user=request.user, pk=pk, order_pk=order_pk)
+
+
+def _order_list(request, pk: int, list_pk: int):
+    return get_order_list_for_user(user=request.user, pk=pk, list_pk=list_pk)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -106,6 +122,55 @@ def _invalid(request, pk: int, form, what: str, errors: dict | None = None, **ex
     return _reply(request, pk, payload, status=400, labels=labels)
 
 
+class _Answered(Exception):
+    """The request is answered before its view returns (``response``): a form that is not
+    valid, or an action the service refused. Raised by the helpers below and answered by
+    ``_posted``, so that each view reads as the one thing it does."""
+
+    def __init__(self, response: HttpResponse):
+        super().__init__()
+        self.response = response
+
+
+def _valid(request, pk: int, form_class, refused: str):
+    """``form_class`` bound to the POST, valid; else every field's error and ``refused``
+    (nothing was sent)."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        raise _Answered(_invalid(request, pk, form, refused))
+    return form
+
+
+@contextmanager
+def _refusals(request, pk: int, form=None) -> Iterator[None]:
+    """An action the service refuses (``OrderActionFailed``) is answered with why; ``form``'s
+    labels name the fields it blames."""
+    try:
+        yield
+    except services.OrderActionFailed as exc:
+        raise _Answered(_failed(request, pk, exc, form)) from exc
+
+
+def _posted(target):
+    """A view of a POST on ``target(request, pk, **ids)``: the user's connection, order or list,
+    looked up before anything else, so anyone else's is a 404 whatever they post. The view gets
+    (request, pk, object) and may end early through ``_valid`` and ``_refusals``."""
+
+    def decorate(view):
+        @login_required
+        @require_POST
+        @functools.wraps(view)
+        def action(request, pk: int, **ids) -> HttpResponse:
+            try:
+                return view(request, pk, target(request, pk, **ids))
+            except _Answered as answered:
+                return answered.response
+
+        return action
+
+    return decorate
+
+
 def ticket_context(request: HttpRequest, symbol: str, *, connection=None) -> dict:
     """What the market page needs for its order ticket, open orders and OCO form: for
     ``connection`` (already fetched for this user and able to trade) or the one the user picks."""
@@ -146,7 +211,7 @@ def ticket_context(request: HttpRequest, symbol: str, *, connection=None) -> dic
 
 @login_required
 def orders_page(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
+    connection = _connection(request, pk)
     connection_request_sync(connection=connection)
     form = PreferenceForm(initial=_pref_initial(selectors.trading_preference(user=request.user)))
     return _orders_page(request, connection, form)
@@ -181,32 +246,32 @@ def _pref_initial(pref: TradingPreference) -> dict:
     }
 
 
-@login_required
-@require_POST
-def preferences_save(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
+@_posted(_connection)
+def preferences_save(request, pk: int, connection):
     form = PreferenceForm(request.POST)
     if not form.is_valid():
-        if _wants_json(request):
-            return _invalid(request, pk, form, "Not saved")
-        # The page again, its form showing each field's error (a redirect would lose them).
-        summary = "; ".join(text for _, text in _labeled(_form_errors(form), _labels(form)))
-        messages.error(request, "Not saved: " + summary)
-        return _orders_page(request, connection, form, status=400)
+        return _preferences_invalid(request, pk, connection, form)
     gate.trading_preference_save(user=request.user, **form.cleaned_data)
     return _reply(request, pk, {"ok": True, "message": "Confirmation thresholds saved."})
+
+
+def _preferences_invalid(request, pk: int, connection, form) -> HttpResponse:
+    if _wants_json(request):
+        return _invalid(request, pk, form, "Not saved")
+    # The page again, its form showing each field's error (a redirect would lose them).
+    summary = "; ".join(text for _, text in _labeled(_form_errors(form), _labels(form)))
+    messages.error(request, "Not saved: " + summary)
+    return _orders_page(request, connection, form, status=400)
 
 
 TICKET_FIELDS = frozenset(OrderTicketForm.base_fields)
 
 
-@login_required
-@require_POST
-def order_check(request, pk: int):
+@_posted(_connection)
+def order_check(request, pk: int, connection):
     """The ticket's live validation: form rules, then the symbol's filters (debounced JS)."""
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
     form = OrderTicketForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid():  # checked as it is typed: its errors are the answer, not a refusal
         return JsonResponse({"ok": False, "errors": _form_errors(form), "confirm": None})
     result = checks.ticket_check(
         user=request.user, connection=connection, request=form.to_request()
@@ -222,26 +287,18 @@ def order_check(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def order_test(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
-    form = OrderTicketForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "Not tested")
+@_posted(_connection)
+def order_test(request, pk: int, connection):
+    form = _valid(request, pk, OrderTicketForm, "Not tested")
     verdict = services.order_test(
         user=request.user, connection=connection, request=form.to_request()
     )
     return JsonResponse(verdict)
 
 
-@login_required
-@require_POST
-def order_place(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
-    form = OrderTicketForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "Not placed")
+@_posted(_connection)
+def order_place(request, pk: int, connection):
+    form = _valid(request, pk, OrderTicketForm, "Not placed")
     try:
         order = gate.order_place(
             user=request.user,
@@ -285,19 +342,12 @@ def _order_message(order) -> str:
     return f"{order.side} {order.type} {order.symbol}: {order.get_status_display()}."
 
 
-@login_required
-@require_POST
-def order_cancel(request, pk: int, order_pk: int):
-    order = get_order_for_user(user=request.user, pk=pk, order_pk=order_pk)
-    try:
+@_posted(_order)
+def order_cancel(request, pk: int, order):
+    with _refusals(request, pk):
         order = services.order_cancel(user=request.user, order=order, ip=_ip(request))
-    except services.OrderActionFailed as exc:
-        return _failed(request, pk, exc)
-    return _reply(
-        request,
-        pk,
-        {"ok": True, "order": order_payload(order), "message": f"Order {order.order_id} canceled."},
-    )
+    message = f"Order {order.order_id} canceled."
+    return _reply(request, pk, {"ok": True, "order": order_payload(order), "message": message})
 
 
 def _failed(request, pk: int, exc: services.OrderActionFailed, form=None) -> HttpResponse:
@@ -311,73 +361,60 @@ def _failed(request, pk: int, exc: services.OrderActionFailed, form=None) -> Htt
     )
 
 
-@login_required
-@require_POST
-def orders_cancel_all(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
-    form = SymbolForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "Nothing canceled")
-    symbol = form.cleaned_data["symbol"]
-    try:
+@_posted(_connection)
+def orders_cancel_all(request, pk: int, connection):
+    symbol = _valid(request, pk, SymbolForm, "Nothing canceled").cleaned_data["symbol"]
+    with _refusals(request, pk):
         count = services.orders_cancel_all(
             user=request.user, connection=connection, symbol=symbol, ip=_ip(request)
         )
-    except services.OrderActionFailed as exc:
-        return _failed(request, pk, exc)
     return _reply(request, pk, {"ok": True, "message": f"Canceled {count} open {symbol} orders."})
 
 
-@login_required
-@require_POST
-def order_replace(request, pk: int, order_pk: int):
-    order = get_order_for_user(user=request.user, pk=pk, order_pk=order_pk)
-    form = ReplaceForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "Not replaced, nothing was sent")
-    try:
+@_posted(_order)
+def order_replace(request, pk: int, order):
+    form = _valid(request, pk, ReplaceForm, "Not replaced, nothing was sent")
+    # The form's fields: the new order's client id, and the new price and/or quantity.
+    with _refusals(request, pk, form):
         outcome = services.order_replace(
-            user=request.user,
-            order=order,
-            client_order_id=form.cleaned_data["client_order_id"],
-            price=form.cleaned_data.get("price"),
-            quantity=form.cleaned_data.get("quantity"),
-            ip=_ip(request),
+            user=request.user, order=order, ip=_ip(request), **form.cleaned_data
         )
-    except services.OrderActionFailed as exc:
-        return _failed(request, pk, exc, form)
-    ok = outcome.canceled and outcome.new_order.status != "FAILED"
-    if ok:
-        message = "Replaced: " + outcome.message
-    elif outcome.original_lost:  # says so itself, plainly
-        message = outcome.message
-    else:
-        message = "Not replaced: " + outcome.message
     payload = {
-        "ok": ok,
+        "ok": outcome.replaced,
         "canceled": outcome.canceled,
         "order": order_payload(outcome.new_order),
-        "message": message,
+        "message": _replace_message(outcome),
     }
-    if outcome.original_lost:  # offer it back: the ticket's own route, a new client order id
-        order.refresh_from_db()
-        payload["replaced"] = order_payload(order)
-        payload["placeAgain"] = {
+    if outcome.original_lost:
+        payload.update(_place_again(pk, order))
+    return _reply(request, pk, payload, status=200 if outcome.replaced else 400)
+
+
+def _replace_message(outcome: services.ReplaceOutcome) -> str:
+    if outcome.replaced:
+        return "Replaced: " + outcome.message
+    if outcome.original_lost:  # says so itself, plainly
+        return outcome.message
+    return "Not replaced: " + outcome.message
+
+
+def _place_again(pk: int, order) -> dict:
+    """The lost original offered back: the ticket's own route, under a new client order id."""
+    order.refresh_from_db()
+    return {
+        "replaced": order_payload(order),
+        "placeAgain": {
             "url": reverse("trading:order-place", args=[pk]),
             "label": f"Place it again: {order.side} {order.type} {order.symbol}",
             "fields": ticket_data_of(order, client_order_id=binanceus.generate_client_order_id()),
-        }
-    return _reply(request, pk, payload, status=200 if ok else 400)
+        },
+    }
 
 
-@login_required
-@require_POST
-def oco_place(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
-    form = OcoForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "OCO not placed")
-    try:
+@_posted(_connection)
+def oco_place(request, pk: int, connection):
+    form = _valid(request, pk, OcoForm, "OCO not placed")
+    with _refusals(request, pk, form):
         row = services.oco_place(
             user=request.user,
             connection=connection,
@@ -385,8 +422,6 @@ def oco_place(request, pk: int):
             request=form.to_request(),
             ip=_ip(request),
         )
-    except services.OrderActionFailed as exc:
-        return _failed(request, pk, exc, form)
     ok = row.list_status_type != "FAILED"
     message = (
         f"OCO {row.symbol}: {row.list_status_type.lower().replace('_', ' ')}."
@@ -402,19 +437,12 @@ def oco_place(request, pk: int):
     return _reply(request, pk, payload, status=200 if ok else 400)
 
 
-@login_required
-@require_POST
-def oco_cancel(request, pk: int, list_pk: int):
-    order_list = get_order_list_for_user(user=request.user, pk=pk, list_pk=list_pk)
-    try:
+@_posted(_order_list)
+def oco_cancel(request, pk: int, order_list):
+    with _refusals(request, pk):
         row = services.oco_cancel(user=request.user, order_list=order_list, ip=_ip(request))
-    except services.OrderActionFailed as exc:
-        return _failed(request, pk, exc)
-    return _reply(
-        request,
-        pk,
-        {"ok": True, "orderList": order_list_payload(row), "message": "OCO canceled."},
-    )
+    payload = {"ok": True, "orderList": order_list_payload(row), "message": "OCO canceled."}
+    return _reply(request, pk, payload)
 
 
 @login_required
@@ -426,7 +454,7 @@ def connections_json(request):
 
 @login_required
 def open_orders_json(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
+    connection = _connection(request, pk)
     form = SymbolForm(request.GET, required=False)
     if not form.is_valid():
         return JsonResponse({"ok": False, "errors": _form_errors(form)}, status=400)

@@ -13,19 +13,17 @@ from django.db.models import QuerySet
 
 from desk.money import plain
 
-TRADE_COLUMNS = [
-    "date_utc",
-    "symbol",
-    "side",
-    "price",
-    "qty",
-    "quote_qty",
-    "fee",
-    "fee_asset",
-    "order_id",
-    "trade_id",
-    "maker",
-]
+# The columns are named for the tax tools; these are the names that differ from ours.
+_COLUMN_NAMES = {
+    "time": "date_utc",
+    "is_buyer": "side",
+    "commission": "fee",
+    "commission_asset": "fee_asset",
+    "is_maker": "maker",
+    "exchange_created_at": "created_utc",
+    "exchange_updated_at": "updated_utc",
+    "cummulative_quote_qty": "quote_qty",
+}
 _TRADE_FIELDS = (
     "time",
     "symbol",
@@ -39,23 +37,6 @@ _TRADE_FIELDS = (
     "trade_id",
     "is_maker",
 )
-
-ORDER_COLUMNS = [
-    "created_utc",
-    "updated_utc",
-    "symbol",
-    "side",
-    "type",
-    "status",
-    "price",
-    "stop_price",
-    "orig_qty",
-    "executed_qty",
-    "quote_qty",
-    "time_in_force",
-    "order_id",
-    "client_order_id",
-]
 _ORDER_FIELDS = (
     "exchange_created_at",
     "exchange_updated_at",
@@ -72,6 +53,8 @@ _ORDER_FIELDS = (
     "order_id",
     "client_order_id",
 )
+TRADE_COLUMNS = [_COLUMN_NAMES.get(name, name) for name in _TRADE_FIELDS]
+ORDER_COLUMNS = [_COLUMN_NAMES.get(name, name) for name in _ORDER_FIELDS]
 CHUNK = 2000
 
 

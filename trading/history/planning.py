@@ -8,16 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-import binanceus
 from accounts import access
 from accounts.models import Balance, ExchangeConnection
+from desk import exchange_reads
 from desk.periodic import each_row
-from trading.history.services import history_symbols_ensure
+from trading.history.services import history_symbols_ensure, history_syncable
 from trading.models import HistoryKind, HistorySync, Order
 
 log = logging.getLogger(__name__)
@@ -62,22 +61,7 @@ def history_default_symbols(*, connection: ExchangeConnection) -> list[str]:
 
 def exchange_symbol_pairs() -> dict[str, tuple[str, str]]:
     """{symbol: (base, quote)} of every trading symbol; empty when the exchange is unreachable."""
-    key = "desk:history:symbol-pairs"
-    pairs = cache.get(key)
-    if pairs is None:
-        from accounts.exchange import market_client
-
-        try:
-            with market_client() as client:
-                info = client.exchange_info()
-        except binanceus.BinanceUSError as exc:
-            log.warning("exchangeInfo unavailable for history symbols: %s", type(exc).__name__)
-            return {}
-        pairs = {
-            s.symbol: (s.base_asset, s.quote_asset) for s in info.symbols if s.status == "TRADING"
-        }
-        cache.set(key, pairs, timeout=3600)
-    return pairs
+    return exchange_reads.symbol_pairs()
 
 
 def history_plan(*, now: datetime | None = None) -> list[tuple[int, str, str]]:
@@ -120,3 +104,17 @@ def history_request_sync(*, connection: ExchangeConnection, symbols: Sequence[st
             sync_history_slice.delay(connection.pk, kind, symbol)
 
     transaction.on_commit(enqueue)
+
+
+def history_sync_now(*, connection: ExchangeConnection) -> bool:
+    """The "sync now" button: every row of the connection queued; False (nothing queued) unless
+    it can sync. A connection's first sync also decides which symbols it follows, since until
+    then it has no rows to queue."""
+    if not history_syncable(connection=connection):
+        return False
+    if not connection.history_syncs.exists():
+        history_symbols_ensure(
+            connection=connection, symbols=history_default_symbols(connection=connection)
+        )
+    history_request_sync(connection=connection)
+    return True

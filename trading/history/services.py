@@ -149,11 +149,20 @@ class _Query:
 
 @dataclass(frozen=True)
 class _Source:
+    """How one kind is read (``fetch``), stored and counted, and which of its rows' attributes
+    are the exchange id and time the walk goes by."""
+
     fetch: Callable[[binanceus.Client, str, _Query], Sequence[Any]]
-    row_id: Callable[[Any], int]
-    row_time: Callable[[Any], datetime | None]
-    store: Callable[..., None]
+    store: Callable[[ExchangeConnection, Sequence], None]
     count: Callable[[ExchangeConnection, str], int]
+    id_attr: str
+    time_attr: str
+
+    def row_id(self, row) -> int:
+        return getattr(row, self.id_attr)
+
+    def row_time(self, row) -> datetime | None:
+        return getattr(row, self.time_attr)
 
 
 def _fetch_orders(client: binanceus.Client, symbol: str, q: _Query) -> list[binanceus.Order]:
@@ -186,31 +195,25 @@ def _store_lists(connection: ExchangeConnection, rows: Sequence) -> None:
     store.order_lists_store(connection=connection, lists=rows)
 
 
+def _count_orders(connection: ExchangeConnection, symbol: str) -> int:
+    stored = Order.objects.filter(connection=connection, symbol=symbol, order_id__isnull=False)
+    return stored.count()
+
+
+def _count_trades(connection: ExchangeConnection, symbol: str) -> int:
+    return AccountTrade.objects.filter(connection=connection, symbol=symbol).count()
+
+
+def _count_lists(connection: ExchangeConnection, symbol: str) -> int:
+    # Account-wide: OCO lists are not read per symbol.
+    return OrderList.objects.filter(connection=connection, order_list_id__isnull=False).count()
+
+
 SOURCES: dict[str, _Source] = {
-    HistoryKind.ORDERS: _Source(
-        fetch=_fetch_orders,
-        row_id=lambda o: o.order_id,
-        row_time=lambda o: o.time,
-        store=_store_orders,
-        count=lambda c, s: Order.objects.filter(
-            connection=c, symbol=s, order_id__isnull=False
-        ).count(),
-    ),
-    HistoryKind.TRADES: _Source(
-        fetch=_fetch_trades,
-        row_id=lambda t: t.id,
-        row_time=lambda t: t.time,
-        store=_store_trades,
-        count=lambda c, s: AccountTrade.objects.filter(connection=c, symbol=s).count(),
-    ),
+    HistoryKind.ORDERS: _Source(_fetch_orders, _store_orders, _count_orders, "order_id", "time"),
+    HistoryKind.TRADES: _Source(_fetch_trades, _store_trades, _count_trades, "id", "time"),
     HistoryKind.ORDER_LISTS: _Source(
-        fetch=_fetch_lists,
-        row_id=lambda ol: ol.order_list_id,
-        row_time=lambda ol: ol.transaction_time,
-        store=_store_lists,
-        count=lambda c, s: OrderList.objects.filter(
-            connection=c, order_list_id__isnull=False
-        ).count(),
+        _fetch_lists, _store_lists, _count_lists, "order_list_id", "transaction_time"
     ),
 }
 
@@ -224,35 +227,29 @@ def history_sync_get(
         connection=connection,
         kind=kind,
         symbol="" if kind == HistoryKind.ORDER_LISTS else symbol,
-        defaults={
-            "backfill_from": now - timedelta(days=_backfill_days()),
-            "started_at": now,
-            "backfilled_to": now,
-        },
+        defaults=_fresh_position(now),
     )
     return sync
+
+
+def _fresh_position(now: datetime) -> dict[str, datetime]:
+    """A new row's position: nothing read yet, the backfill to reach back the configured days."""
+    return {
+        "backfill_from": now - timedelta(days=_backfill_days()),
+        "started_at": now,
+        "backfilled_to": now,
+    }
 
 
 def history_symbols_ensure(
     *, connection: ExchangeConnection, symbols: Sequence[str], now: datetime | None = None
 ) -> None:
     """HistorySync rows for every kind of each symbol, plus the account-wide OCO lists row."""
-    now = now or timezone.now()
-    start = now - timedelta(days=_backfill_days())
+    position = _fresh_position(now or timezone.now())
     wanted = [(kind, s) for s in symbols for kind in SYMBOL_KINDS]
     wanted.append((HistoryKind.ORDER_LISTS, ""))
     HistorySync.objects.bulk_create(
-        [
-            HistorySync(
-                connection=connection,
-                kind=kind,
-                symbol=s,
-                backfill_from=start,
-                started_at=now,
-                backfilled_to=now,
-            )
-            for kind, s in wanted
-        ],
+        [HistorySync(connection=connection, kind=kind, symbol=s, **position) for kind, s in wanted],
         ignore_conflicts=True,
     )
 

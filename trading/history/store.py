@@ -23,7 +23,7 @@ from trading.models import (
     OrderOrigin,
     PreventedMatch,
 )
-from trading.orders.records import order_updated_at, statuses_behind
+from trading.orders.records import account_trade_fields, order_updated_at, statuses_behind
 
 CHUNK = 500  # ids per IN (...) clause; well under SQLite's variable limit
 FINAL_LIST_STATUSES = ("ALL_DONE", "REJECT")
@@ -70,20 +70,18 @@ def orders_store(*, connection: ExchangeConnection, orders: Sequence[binanceus.O
         known = _stored_order_ids(connection, symbol, list(mine))
         new = [o for oid, o in mine.items() if oid not in known]
         new = _attach_desk_intents(connection, symbol, new, lists, now)
-        Order.objects.bulk_create(
-            [
-                Order(
-                    connection=connection,
-                    symbol=symbol,
-                    order_id=o.order_id,
-                    client_order_id=o.client_order_id,
-                    origin=OrderOrigin.EXCHANGE,
-                    order_list_id=lists.get(o.order_list_id),
-                    **_order_fields(o),
-                )
-                for o in new
-            ],
-            ignore_conflicts=True,  # the live path may have inserted it a moment ago
+        _insert_new(
+            Order,
+            connection,
+            new,
+            lambda o: {
+                "symbol": o.symbol,
+                "order_id": o.order_id,
+                "client_order_id": o.client_order_id,
+                "origin": OrderOrigin.EXCHANGE,
+                "order_list_id": lists.get(o.order_list_id),
+                **_order_fields(o),
+            },
         )
         for oid in known:
             _update_if_newer(connection, symbol, mine[oid], lists, now)
@@ -100,36 +98,45 @@ def _stored_order_ids(connection, symbol: str, ids: list[int]) -> set[int]:
     return found
 
 
+def _insert_new(model, connection, rows: Iterable, fields) -> None:
+    """A ``model`` row of ``fields(row)`` for each of ``rows`` not stored yet; one already
+    there is left alone (the live path may have inserted it a moment ago)."""
+    model.objects.bulk_create(
+        [model(connection=connection, **fields(r)) for r in rows], ignore_conflicts=True
+    )
+
+
+def _attach_desk(model, id_field: str, by_key: dict, changes, **scope) -> set[str]:
+    """Desk intents of ``model`` whose answer was lost have no exchange id (``id_field``) yet:
+    the exchange's row with the same client id (``by_key``) is theirs, never a second row. Each
+    found gets ``changes(row)``; returns their client ids."""
+    key = model.KEY_FIELD
+    waiting = model.objects.filter(origin=OrderOrigin.DESK, **{f"{id_field}__isnull": True})
+    waiting = waiting.filter(**scope)
+    found: set[str] = set()
+    for chunk in _chunks(list(by_key)):
+        found.update(waiting.filter(**{f"{key}__in": chunk}).values_list(key, flat=True))
+    for client_id in found:
+        waiting.filter(**{key: client_id}).update(**changes(by_key[client_id]))
+    return found
+
+
 def _attach_desk_intents(connection, symbol, orders, lists, now) -> list[binanceus.Order]:
-    """Orders placed from the desk whose answer was lost have no exchange id yet: the exchange's
-    row is theirs (same client order id), never a second row. Returns the others."""
-    by_coid = {o.client_order_id: o for o in orders if o.client_order_id}
-    waiting = set()
-    for chunk in _chunks(list(by_coid)):
-        waiting.update(
-            Order.objects.filter(
-                connection=connection,
-                symbol=symbol,
-                origin=OrderOrigin.DESK,
-                order_id__isnull=True,
-                client_order_id__in=chunk,
-            ).values_list("client_order_id", flat=True)
-        )
-    for coid in waiting:
-        o = by_coid[coid]
-        Order.objects.filter(
-            connection=connection,
-            symbol=symbol,
-            origin=OrderOrigin.DESK,
-            order_id__isnull=True,
-            client_order_id=coid,
-        ).update(
-            order_id=o.order_id,
-            order_list_id=lists.get(o.order_list_id),
-            updated_at=now,
+    """Orders whose exchange row is a desk intent's (see ``_attach_desk``); returns the others."""
+    found = _attach_desk(
+        Order,
+        "order_id",
+        {o.client_order_id: o for o in orders if o.client_order_id},
+        lambda o: {
+            "order_id": o.order_id,
+            "order_list_id": lists.get(o.order_list_id),
+            "updated_at": now,
             **_order_fields(o),
-        )
-    return [o for o in orders if o.client_order_id not in waiting]
+        },
+        connection=connection,
+        symbol=symbol,
+    )
+    return [o for o in orders if o.client_order_id not in found]
 
 
 def _update_if_newer(connection, symbol, o: binanceus.Order, lists, now) -> None:
@@ -158,50 +165,37 @@ def _order_list_pks(connection, list_ids: set[int | None]) -> dict[int, int]:
 def trades_store(
     *, connection: ExchangeConnection, trades: Sequence[binanceus.AccountTrade]
 ) -> None:
-    AccountTrade.objects.bulk_create(
-        [
-            AccountTrade(
-                connection=connection,
-                symbol=t.symbol,
-                trade_id=t.id,
-                order_id=t.order_id,
-                order_list_id=t.order_list_id if t.order_list_id >= 0 else None,
-                price=t.price,
-                qty=t.qty,
-                quote_qty=t.quote_qty,
-                commission=t.commission,
-                commission_asset=t.commission_asset or "",
-                time=t.time,
-                is_buyer=t.is_buyer,
-                is_maker=t.is_maker,
-            )
-            for t in trades
-        ],
-        ignore_conflicts=True,
+    _insert_new(
+        AccountTrade,
+        connection,
+        trades,
+        lambda t: {"symbol": t.symbol, "trade_id": t.id, **account_trade_fields(t)},
     )
+
+
+# A prevented match's columns: the client's model has the same names.
+_PREVENTED_FIELDS = (
+    "symbol",
+    "prevented_match_id",
+    "taker_order_id",
+    "maker_order_id",
+    "trade_group_id",
+    "self_trade_prevention_mode",
+    "price",
+    "maker_prevented_quantity",
+    "taker_prevented_quantity",
+    "transact_time",
+)
 
 
 def prevented_store(
     *, connection: ExchangeConnection, matches: Sequence[binanceus.PreventedMatch]
 ) -> None:
-    PreventedMatch.objects.bulk_create(
-        [
-            PreventedMatch(
-                connection=connection,
-                symbol=m.symbol,
-                prevented_match_id=m.prevented_match_id,
-                taker_order_id=m.taker_order_id,
-                maker_order_id=m.maker_order_id,
-                trade_group_id=m.trade_group_id,
-                self_trade_prevention_mode=m.self_trade_prevention_mode,
-                price=m.price,
-                maker_prevented_quantity=m.maker_prevented_quantity,
-                taker_prevented_quantity=m.taker_prevented_quantity,
-                transact_time=m.transact_time,
-            )
-            for m in matches
-        ],
-        ignore_conflicts=True,
+    _insert_new(
+        PreventedMatch,
+        connection,
+        matches,
+        lambda m: {name: getattr(m, name) for name in _PREVENTED_FIELDS},
     )
 
 
@@ -220,19 +214,17 @@ def order_lists_store(
     now = timezone.now()
     new = [ol for i, ol in by_id.items() if i not in known]
     new = _attach_desk_lists(connection, new, now)
-    OrderList.objects.bulk_create(
-        [
-            OrderList(
-                connection=connection,
-                symbol=ol.symbol,
-                order_list_id=ol.order_list_id,
-                list_client_order_id=ol.list_client_order_id,
-                origin=OrderOrigin.EXCHANGE,
-                **_list_fields(ol),
-            )
-            for ol in new
-        ],
-        ignore_conflicts=True,
+    _insert_new(
+        OrderList,
+        connection,
+        new,
+        lambda ol: {
+            "symbol": ol.symbol,
+            "order_list_id": ol.order_list_id,
+            "list_client_order_id": ol.list_client_order_id,
+            "origin": OrderOrigin.EXCHANGE,
+            **_list_fields(ol),
+        },
     )
     for i, status in known.items():
         if status not in FINAL_LIST_STATUSES:
@@ -252,24 +244,15 @@ def _list_fields(ol: binanceus.OrderList) -> dict:
 
 
 def _attach_desk_lists(connection, lists, now) -> list[binanceus.OrderList]:
-    by_coid = {ol.list_client_order_id: ol for ol in lists if ol.list_client_order_id}
-    waiting = set(
-        OrderList.objects.filter(
-            connection=connection,
-            origin=OrderOrigin.DESK,
-            order_list_id__isnull=True,
-            list_client_order_id__in=list(by_coid),
-        ).values_list("list_client_order_id", flat=True)
+    """Lists whose exchange row is a desk intent's (see ``_attach_desk``); returns the others."""
+    found = _attach_desk(
+        OrderList,
+        "order_list_id",
+        {ol.list_client_order_id: ol for ol in lists if ol.list_client_order_id},
+        lambda ol: {"order_list_id": ol.order_list_id, "updated_at": now, **_list_fields(ol)},
+        connection=connection,
     )
-    for coid in waiting:
-        ol = by_coid[coid]
-        OrderList.objects.filter(
-            connection=connection,
-            origin=OrderOrigin.DESK,
-            order_list_id__isnull=True,
-            list_client_order_id=coid,
-        ).update(order_list_id=ol.order_list_id, updated_at=now, **_list_fields(ol))
-    return [ol for ol in lists if ol.list_client_order_id not in waiting]
+    return [ol for ol in lists if ol.list_client_order_id not in found]
 
 
 def _link_legs(connection, lists: Iterable[binanceus.OrderList]) -> None:

@@ -5,32 +5,20 @@ from trading.models import HistoryKind
 
 app_name = "history"
 
+# One page per kind of history (the tabs of the history page), the trades' first.
+TAB_PATHS = [
+    ("", HistoryKind.TRADES, "trades"),
+    ("orders/", HistoryKind.ORDERS, "orders"),
+    ("oco/", HistoryKind.ORDER_LISTS, "order-lists"),
+    ("prevented/", HistoryKind.PREVENTED, "prevented"),
+]
+
 # Included under /connections/: ``pk`` is always the user's connection.
 urlpatterns = [
     path("history/", views.history_index, name="index"),
-    path(
-        "<int:pk>/history/",
-        views.history_list,
-        {"kind": HistoryKind.TRADES},
-        name="trades",
-    ),
-    path(
-        "<int:pk>/history/orders/",
-        views.history_list,
-        {"kind": HistoryKind.ORDERS},
-        name="orders",
-    ),
-    path(
-        "<int:pk>/history/oco/",
-        views.history_list,
-        {"kind": HistoryKind.ORDER_LISTS},
-        name="order-lists",
-    ),
-    path(
-        "<int:pk>/history/prevented/",
-        views.history_list,
-        {"kind": HistoryKind.PREVENTED},
-        name="prevented",
+    *(
+        path(f"<int:pk>/history/{tail}", views.history_list, {"kind": kind}, name=name)
+        for tail, kind, name in TAB_PATHS
     ),
     path("<int:pk>/history/progress.json", views.history_progress, name="progress"),
     path("<int:pk>/history/sync/", views.history_sync_now, name="sync"),

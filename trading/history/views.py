@@ -13,10 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import HISTORY, connection_get_for_user, connection_list_with
-from accounts.audit import audit_record
 from accounts.throttle import client_ip
-from trading.history import csv as history_csv
-from trading.history import planning, selectors, services
+from trading.history import exports, planning, selectors
 from trading.history.forms import HistoryFilterForm, SyncSymbolForm
 from trading.models import HistoryKind
 
@@ -92,16 +90,10 @@ def history_progress(request, pk: int):
 @require_POST
 def history_sync_now(request, pk: int):
     connection = connection_get_for_user(user=request.user, pk=pk, capability=HISTORY)
-    if not services.history_syncable(connection=connection):
-        messages.error(request, "Only an active exchange connection with working keys syncs.")
-    else:
-        if not connection.history_syncs.exists():
-            services.history_symbols_ensure(
-                connection=connection,
-                symbols=planning.history_default_symbols(connection=connection),
-            )
-        planning.history_request_sync(connection=connection)
+    if planning.history_sync_now(connection=connection):
         messages.success(request, "History sync queued.")
+    else:
+        messages.error(request, "Only an active exchange connection with working keys syncs.")
     tab = request.POST.get("tab")
     return redirect(tab if tab in TAB_URLS else "history:trades", pk=connection.pk)
 
@@ -121,38 +113,30 @@ def history_symbol_add(request, pk: int):
     return redirect("history:trades", pk=connection.pk)
 
 
-def _export(request, pk: int, kind: str, lines, name: str):
+def _export(request, pk: int, kind: str, name: str):
     connection = connection_get_for_user(user=request.user, pk=pk, capability=HISTORY)
     form = _filters(request, connection)
     if form.is_bound and not form.is_valid():
         # Never a wider export than asked for: a bad filter is refused, not dropped.
         problems = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
         return HttpResponseBadRequest(f"Filter not applied: {problems}", content_type="text/plain")
-    filters = _active_filters(form)
-    rows = selectors.HISTORY_ROWS[kind](connection=connection, filters=filters)
-    audit_record(
+    lines = exports.history_export(
         user=request.user,
-        action="history.export",
         connection=connection,
-        params={
-            "kind": kind,
-            "symbol": filters.symbol,
-            "since": filters.since.isoformat() if filters.since else "",
-            "until": filters.until.isoformat() if filters.until else "",
-            "side": filters.side,
-        },
+        kind=kind,
+        filters=_active_filters(form),
         ip=client_ip(request),
     )
-    response = StreamingHttpResponse(lines(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{connection.pk}.csv"'
     return response
 
 
 @login_required
 def trades_csv(request, pk: int):
-    return _export(request, pk, HistoryKind.TRADES, history_csv.trades_csv_lines, "trades")
+    return _export(request, pk, HistoryKind.TRADES, "trades")
 
 
 @login_required
 def orders_csv(request, pk: int):
-    return _export(request, pk, HistoryKind.ORDERS, history_csv.orders_csv_lines, "orders")
+    return _export(request, pk, HistoryKind.ORDERS, "orders")

@@ -1,6 +1,6 @@
 from django.db import models
 
-from accounts.models import ExchangeConnection
+from trading.models.orders import connection_field
 
 
 class HistoryKind(models.TextChoices):
@@ -20,9 +20,7 @@ class HistorySync(models.Model):
     are followed forward from ``cursor`` (the last exchange id seen). ``synced_at`` stays null
     until a first slice has found where the account's history begins."""
 
-    connection = models.ForeignKey(
-        ExchangeConnection, on_delete=models.CASCADE, related_name="history_syncs"
-    )
+    connection = connection_field("history_syncs")
     kind = models.CharField(max_length=20, choices=HistoryKind.choices)
     symbol = models.CharField(max_length=20, blank=True)
     backfill_from = models.DateTimeField()

@@ -9,6 +9,13 @@ from desk.fields import MoneyField
 from desk.intents.models import Intent, State
 
 
+def connection_field(related_name: str) -> models.ForeignKey:
+    """The exchange connection a row is of: its rows go when it goes."""
+    return models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name=related_name
+    )
+
+
 class OrderStatus(models.TextChoices):
     # Ours, before the exchange has answered: committed before the request is sent, so a
     # crash between "sent" and "answered" leaves a row that reconciliation can resolve.
@@ -41,6 +48,25 @@ class OrderOrigin(models.TextChoices):
     EXCHANGE = "exchange", "seen on the exchange"
 
 
+def _intent_constraints(
+    exchange_key: tuple[str, ...], client_key: str, *, exchange: str, intent: str
+) -> list[models.UniqueConstraint]:
+    """One row per exchange id (``exchange_key`` within the connection, its last field the id)
+    once the exchange has given one, and one desk intent per client id: what lets a lost answer
+    be matched up later instead of the order being stored (or sent) twice."""
+    exchange_id = exchange_key[-1]
+    return [
+        models.UniqueConstraint(
+            fields=["connection", *exchange_key],
+            condition=Q(**{f"{exchange_id}__isnull": False}),
+            name=exchange,
+        ),
+        models.UniqueConstraint(
+            fields=["connection", client_key], condition=Q(origin="desk"), name=intent
+        ),
+    ]
+
+
 # How orders and OCO lists store the kit's states; the rest of the column is the exchange's.
 DESK_STATES = {State.SENDING: "SENDING", State.UNKNOWN: "UNKNOWN", State.FAILED: "FAILED"}
 
@@ -51,9 +77,7 @@ class OrderList(Intent):
 
     KEY_FIELD, STATE_FIELD, STATES = "list_client_order_id", "list_status_type", DESK_STATES
 
-    connection = models.ForeignKey(
-        ExchangeConnection, on_delete=models.CASCADE, related_name="order_lists"
-    )
+    connection = connection_field("order_lists")
     symbol = models.CharField(max_length=20)
     order_list_id = models.BigIntegerField(null=True, blank=True)
     list_client_order_id = models.CharField(max_length=64)
@@ -67,18 +91,12 @@ class OrderList(Intent):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "order_list_id"],
-                condition=Q(order_list_id__isnull=False),
-                name="unique_exchange_order_list",
-            ),
-            models.UniqueConstraint(
-                fields=["connection", "list_client_order_id"],
-                condition=Q(origin="desk"),
-                name="unique_desk_order_list_intent",
-            ),
-        ]
+        constraints = _intent_constraints(
+            ("order_list_id",),
+            "list_client_order_id",
+            exchange="unique_exchange_order_list",
+            intent="unique_desk_order_list_intent",
+        )
 
     def __str__(self) -> str:
         return f"OCO {self.symbol} {self.list_client_order_id} ({self.list_status_type})"
@@ -91,9 +109,7 @@ class Order(Intent):
 
     KEY_FIELD, STATE_FIELD, STATES = "client_order_id", "status", DESK_STATES
 
-    connection = models.ForeignKey(
-        ExchangeConnection, on_delete=models.CASCADE, related_name="orders"
-    )
+    connection = connection_field("orders")
     order_list = models.ForeignKey(
         OrderList, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
@@ -123,18 +139,12 @@ class Order(Intent):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "symbol", "order_id"],
-                condition=Q(order_id__isnull=False),
-                name="unique_exchange_order",
-            ),
-            models.UniqueConstraint(
-                fields=["connection", "client_order_id"],
-                condition=Q(origin="desk"),
-                name="unique_desk_order_intent",
-            ),
-        ]
+        constraints = _intent_constraints(
+            ("symbol", "order_id"),
+            "client_order_id",
+            exchange="unique_exchange_order",
+            intent="unique_desk_order_intent",
+        )
         indexes = [
             models.Index(fields=["connection", "status"], name="order_conn_status"),
             models.Index(fields=["connection", "symbol", "client_order_id"], name="order_coid"),
@@ -155,9 +165,7 @@ class Order(Intent):
 class AccountTrade(models.Model):
     """One of the account's own fills (``myTrades`` / executionReport TRADE)."""
 
-    connection = models.ForeignKey(
-        ExchangeConnection, on_delete=models.CASCADE, related_name="trades"
-    )
+    connection = connection_field("trades")
     symbol = models.CharField(max_length=20)
     trade_id = models.BigIntegerField()
     order_id = models.BigIntegerField()
@@ -193,9 +201,7 @@ class AccountTrade(models.Model):
 class PreventedMatch(models.Model):
     """A match the exchange prevented by self-trade prevention (``myPreventedMatches``)."""
 
-    connection = models.ForeignKey(
-        ExchangeConnection, on_delete=models.CASCADE, related_name="prevented_matches"
-    )
+    connection = connection_field("prevented_matches")
     symbol = models.CharField(max_length=20)
     prevented_match_id = models.BigIntegerField()
     taker_order_id = models.BigIntegerField()

@@ -8,6 +8,7 @@ order type needs are there, and drop the ones it does not take."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 
@@ -244,16 +245,9 @@ class OcoForm(FieldErrorsForm):
         return data
 
     def to_request(self) -> OcoRequest:
-        d = self.cleaned_data
-        return OcoRequest(
-            symbol=d["symbol"],
-            side=d["side"],
-            quantity=d["quantity"],
-            price=d["price"],
-            stop_price=d["stop_price"],
-            stop_limit_price=d["stop_limit_price"],
-            stop_limit_time_in_force=d["stop_limit_time_in_force"],
-        )
+        # Every field of the request is a field of this form, by the same name.
+        names = [f.name for f in dataclasses.fields(OcoRequest)]
+        return OcoRequest(**{name: self.cleaned_data[name] for name in names})
 
 
 class SymbolForm(forms.Form):

@@ -10,6 +10,7 @@ pages after the transaction commits."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -81,18 +82,23 @@ def _find(
     return row
 
 
-def _save_state(
-    connection: ExchangeConnection,
-    *,
-    symbol: str,
-    order_id: int,
-    client_ids: Iterable[str],
-    at: datetime | None,
-    state: dict[str, Any],
-    created: dict[str, Any],
-) -> Order:
+@dataclass(frozen=True)
+class _Seen:
+    """One order as a source reports it: the order (its client ids, the order's own first), as
+    of when, its ``state``, and what else a row first stored from it is filled with."""
+
+    symbol: str
+    order_id: int
+    client_ids: list[str]
+    at: datetime | None
+    state: dict[str, Any]
+    created: dict[str, Any]
+
+
+def _save_state(connection: ExchangeConnection, seen: _Seen) -> Order:
     """Upsert one order's state; ``created`` fills a row first seen here (not a desk intent)."""
-    client_ids = list(client_ids)
+    symbol, order_id, client_ids, at = seen.symbol, seen.order_id, seen.client_ids, seen.at
+    state, created = seen.state, seen.created
     row = _find(connection, symbol, order_id, client_ids)
     if row is None:
         try:
@@ -146,6 +152,16 @@ def order_store(
     *, connection: ExchangeConnection, order: binanceus.Order, order_list: OrderList | None = None
 ) -> Order:
     """Store an order as a REST answer gives it (new order, GET order, openOrders, cancel)."""
+    seen = _answer_seen(order, order_list)
+    with transaction.atomic():
+        row = _save_state(connection, seen)
+        if order.fills and order.transact_time:
+            for fill in order.fills:
+                _fill_store(connection, row, fill, at=order.transact_time)
+    return row
+
+
+def _answer_seen(order: binanceus.Order, order_list: OrderList | None) -> _Seen:
     client_ids = [order.client_order_id, order.orig_client_order_id or ""]
     if order.orig_client_order_id:  # a cancel answer: clientOrderId is the cancel's own id
         client_ids.reverse()
@@ -171,20 +187,7 @@ def order_store(
         "order_list": order_list,
     }
     at = order_updated_at(order)
-    with transaction.atomic():
-        row = _save_state(
-            connection,
-            symbol=order.symbol,
-            order_id=order.order_id,
-            client_ids=client_ids,
-            at=at,
-            state=state,
-            created=created,
-        )
-        if order.fills and order.transact_time:
-            for fill in order.fills:
-                _fill_store(connection, row, fill, at=order.transact_time)
-    return row
+    return _Seen(order.symbol, order.order_id, client_ids, at, state, created)
 
 
 def _fill_store(
@@ -193,18 +196,32 @@ def _fill_store(
     """A fill of a FULL order answer: the taker side of a trade that just happened."""
     if fill.trade_id is None:
         return
-    trade_store(
-        connection=connection,
-        symbol=row.symbol,
-        trade_id=fill.trade_id,
-        order_id=row.order_id,
+    _order_fill_store(
+        connection,
+        row,
+        fill.trade_id,
         price=fill.price,
         qty=fill.qty,
         commission=fill.commission,
-        commission_asset=fill.commission_asset or "",
+        commission_asset=fill.commission_asset,
         time=at,
-        is_buyer=row.side == "BUY",
         is_maker=False,
+    )
+
+
+def _order_fill_store(
+    connection: ExchangeConnection, row: Order, trade_id: int, *, commission_asset, **fields
+) -> bool:
+    """A fill of the order stored as ``row``, seen with the order itself (an order answer or
+    an executionReport): the trade's symbol, order and side are the order's."""
+    return trade_store(
+        connection=connection,
+        symbol=row.symbol,
+        trade_id=trade_id,
+        order_id=row.order_id,
+        commission_asset=commission_asset or "",
+        is_buyer=row.side == "BUY",
+        **fields,
     )
 
 
@@ -230,23 +247,40 @@ def account_trade_store(*, connection: ExchangeConnection, trade: binanceus.Acco
         connection=connection,
         symbol=trade.symbol,
         trade_id=trade.id,
-        order_id=trade.order_id,
-        order_list_id=trade.order_list_id if trade.order_list_id >= 0 else None,
-        price=trade.price,
-        qty=trade.qty,
-        quote_qty=trade.quote_qty,
-        commission=trade.commission,
-        commission_asset=trade.commission_asset or "",
-        time=trade.time,
-        is_buyer=trade.is_buyer,
-        is_maker=trade.is_maker,
+        **account_trade_fields(trade),
     )
+
+
+def account_trade_fields(trade: binanceus.AccountTrade) -> dict[str, Any]:
+    """A myTrades row's columns besides its key (connection, symbol, trade id)."""
+    return {
+        "order_id": trade.order_id,
+        # -1 on the exchange: not a leg of any list.
+        "order_list_id": trade.order_list_id if trade.order_list_id >= 0 else None,
+        "price": trade.price,
+        "qty": trade.qty,
+        "quote_qty": trade.quote_qty,
+        "commission": trade.commission,
+        "commission_asset": trade.commission_asset or "",
+        "time": trade.time,
+        "is_buyer": trade.is_buyer,
+        "is_maker": trade.is_maker,
+    }
 
 
 def execution_report_apply(
     *, connection: ExchangeConnection, report: binanceus.ExecutionReport
 ) -> Order:
     """One executionReport: the order's new state, and a trade row for a TRADE."""
+    seen = _report_seen(connection, report)
+    with transaction.atomic():
+        row = _save_state(connection, seen)
+        if report.execution_type == "TRADE" and report.trade_id is not None:
+            _report_fill_store(connection, row, report)
+    return row
+
+
+def _report_seen(connection: ExchangeConnection, report: binanceus.ExecutionReport) -> _Seen:
     state = {
         "status": report.order_status,
         "executed_qty": report.cumulative_filled_qty,
@@ -271,34 +305,27 @@ def execution_report_apply(
         "exchange_created_at": report.order_creation_time,
         "order_list": _list_ref(connection, report.order_list_id),
     }
-    with transaction.atomic():
-        row = _save_state(
-            connection,
-            symbol=report.symbol,
-            order_id=report.order_id,
-            client_ids=client_ids,
-            at=report.transaction_time,
-            state=state,
-            created=created,
-        )
-        if report.execution_type == "TRADE" and report.trade_id is not None:
-            trade_store(
-                connection=connection,
-                symbol=report.symbol,
-                trade_id=report.trade_id,
-                order_id=report.order_id,
-                order_list_id=report.order_list_id,
-                price=report.last_executed_price,
-                qty=report.last_executed_qty,
-                quote_qty=report.last_quote_qty
-                or report.last_executed_price * report.last_executed_qty,
-                commission=report.commission,
-                commission_asset=report.commission_asset or "",
-                time=report.transaction_time,
-                is_buyer=report.side == "BUY",
-                is_maker=report.is_maker,
-            )
-    return row
+    at = report.transaction_time
+    return _Seen(report.symbol, report.order_id, client_ids, at, state, created)
+
+
+def _report_fill_store(
+    connection: ExchangeConnection, row: Order, report: binanceus.ExecutionReport
+) -> None:
+    price, qty = report.last_executed_price, report.last_executed_qty
+    _order_fill_store(
+        connection,
+        row,
+        report.trade_id,
+        order_list_id=report.order_list_id,
+        price=price,
+        qty=qty,
+        quote_qty=report.last_quote_qty or price * qty,
+        commission=report.commission,
+        commission_asset=report.commission_asset,
+        time=report.transaction_time,
+        is_maker=report.is_maker,
+    )
 
 
 def _list_ref(connection: ExchangeConnection, order_list_id: int | None) -> OrderList | None:

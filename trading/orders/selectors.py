@@ -47,19 +47,19 @@ def _pk(value) -> int | None:
 
 def get_order_for_user(*, user, pk: int, order_pk: int) -> Order:
     """An order of the user's connection ``pk``, if that connection can trade; 404 otherwise."""
-    connection = connection_get_for_user(user=user, pk=pk, capability=TRADE)
-    try:
-        return Order.objects.select_related("connection").get(pk=order_pk, connection=connection)
-    except (Order.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such order.") from None
+    return _row_for_user(Order, "order", user=user, pk=pk, row_pk=order_pk)
 
 
 def get_order_list_for_user(*, user, pk: int, list_pk: int) -> OrderList:
+    return _row_for_user(OrderList, "order list", user=user, pk=pk, row_pk=list_pk)
+
+
+def _row_for_user(model, what: str, *, user, pk: int, row_pk: int):
     connection = connection_get_for_user(user=user, pk=pk, capability=TRADE)
     try:
-        return OrderList.objects.select_related("connection").get(pk=list_pk, connection=connection)
-    except (OrderList.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such order list.") from None
+        return model.objects.select_related("connection").get(pk=row_pk, connection=connection)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"No such {what}.") from None
 
 
 def open_orders(*, connection: ExchangeConnection, symbol: str | None = None) -> QuerySet[Order]:
@@ -116,9 +116,7 @@ def _text(value: Decimal | None) -> str | None:
 def order_payload(order: Order) -> dict:
     """One order as the browser receives it: money as text, times as ISO-8601 UTC."""
     return {
-        "id": order.pk,
-        "connection": order.connection_id,
-        "symbol": order.symbol,
+        **_intent_payload(order),
         "orderId": order.order_id,
         "clientOrderId": order.client_order_id,
         "origin": order.origin,
@@ -139,8 +137,6 @@ def order_payload(order: Order) -> dict:
         "isUnsettled": order.is_unsettled,
         "isWorking": order.is_working,
         "orderListId": order.order_list_id,
-        "errorCode": order.error_code,
-        "errorMessage": order.error_message,
         "updatedAt": (order.exchange_updated_at or order.updated_at).isoformat()
         if (order.exchange_updated_at or order.updated_at)
         else None,
@@ -167,13 +163,20 @@ def trade_payload(trade: AccountTrade, *, connection_label: str) -> dict:
 
 def order_list_payload(order_list: OrderList) -> dict:
     return {
-        "id": order_list.pk,
-        "connection": order_list.connection_id,
-        "symbol": order_list.symbol,
+        **_intent_payload(order_list),
         "orderListId": order_list.order_list_id,
         "listClientOrderId": order_list.list_client_order_id,
         "listStatusType": order_list.list_status_type,
         "listOrderStatus": order_list.list_order_status,
-        "errorCode": order_list.error_code,
-        "errorMessage": order_list.error_message,
+    }
+
+
+def _intent_payload(row: Order | OrderList) -> dict:
+    """What an order and an OCO list both carry: the desk's row, and the exchange's refusal."""
+    return {
+        "id": row.pk,
+        "connection": row.connection_id,
+        "symbol": row.symbol,
+        "errorCode": row.error_code,
+        "errorMessage": row.error_message,
     }

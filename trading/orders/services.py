@@ -21,9 +21,11 @@ An amended order or an OCO the desk can tell will fail (``trading.orders.checks`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 import binanceus
 from accounts.audit import audit_record
@@ -125,12 +127,12 @@ class OcoRequest(_Params):
 
 
 def _audit(
-    *,
     user,
     connection: ExchangeConnection,
     action: str,
-    outcome: str,
     params: dict,
+    *,
+    outcome: str = AuditOutcome.OK,
     code: int | None = None,
     message: str = "",
     ids: dict | None = None,
@@ -208,15 +210,8 @@ def order_place(
     if outcome.verdict is not Verdict.EXECUTED:
         return _order_settled(user, order, outcome, ip=ip)
     stored = records.order_store(connection=connection, order=outcome.answer)
-    _audit(
-        user=user,
-        connection=connection,
-        action="order.place",
-        outcome=AuditOutcome.OK,
-        params={**order.request, "clientOrderId": client_order_id, "status": stored.status},
-        ids={"orderId": stored.order_id},
-        ip=ip,
-    )
+    params = {**order.request, "clientOrderId": client_order_id, "status": stored.status}
+    _audit(user, connection, "order.place", params, ids={"orderId": stored.order_id}, ip=ip)
     return stored
 
 
@@ -249,16 +244,7 @@ def _settled(user, intent: Order | OrderList, outcome: Outcome, *, action, param
     check = reconcile_order if is_order else reconcile_order_list
 
     def audit(row) -> None:
-        _audit(
-            user=user,
-            connection=row.connection,
-            action=action,
-            outcome=AuditOutcome.UNKNOWN if unknown else AuditOutcome.ERROR,
-            params=params,
-            code=outcome.code,
-            message=outcome.message,
-            ip=ip,
-        )
+        _audit_failed(user, row.connection, action, params, outcome, ip=ip)
 
     return intent_settle(
         intent,
@@ -298,40 +284,47 @@ def order_cancel(*, user, order: Order, ip: str | None = None) -> Order:
     _exchange_order(order)
     connection = order.connection
     params = {"symbol": order.symbol, "orderId": order.order_id}
-    try:
-        with client_for_connection(connection) as client:
-            answer = client.cancel_order(symbol=order.symbol, order_id=order.order_id)
-    except SEND_ERRORS as exc:
-        _action_failed(user, connection, "order.cancel", params, outcome_of(exc), ip=ip)
+    with _asking(user, connection, "order.cancel", params, ip=ip) as client:
+        answer = client.cancel_order(symbol=order.symbol, order_id=order.order_id)
     stored = records.order_store(connection=connection, order=answer)
-    _audit(
-        user=user,
-        connection=connection,
-        action="order.cancel",
-        outcome=AuditOutcome.OK,
-        params=params,
-        ids={"orderId": order.order_id},
-        ip=ip,
-    )
+    _audit(user, connection, "order.cancel", params, ids={"orderId": order.order_id}, ip=ip)
     return stored
 
 
-def _action_failed(user, connection, action: str, params: dict, outcome: Outcome, *, ip) -> None:
-    code, message = outcome.code, outcome.message
+@contextmanager
+def _asking(user, connection, action: str, params: dict, *, ip) -> Iterator[binanceus.Client]:
+    """A client for one request on orders already at the exchange. Its failure is audited and
+    raised as :class:`OrderActionFailed`; nothing is repeated, as it may have happened."""
+    try:
+        with client_for_connection(connection) as client:
+            yield client
+    except SEND_ERRORS as exc:
+        _action_failed(user, connection, action, params, outcome_of(exc), ip=ip)
+
+
+def _audit_failed(user, connection, action: str, params: dict, outcome: Outcome, *, ip) -> None:
+    """A refusal (ERROR) or no answer at all (UNKNOWN), with the exchange's code and message."""
     unknown = outcome.verdict is Verdict.UNKNOWN
     _audit(
-        user=user,
-        connection=connection,
-        action=action,
+        user,
+        connection,
+        action,
+        params,
         outcome=AuditOutcome.UNKNOWN if unknown else AuditOutcome.ERROR,
-        params=params,
-        code=code,
-        message=message,
+        code=outcome.code,
+        message=outcome.message,
         ip=ip,
     )
-    if unknown:
+
+
+def _action_failed(
+    user, connection, action: str, params: dict, outcome: Outcome, *, ip
+) -> NoReturn:
+    _audit_failed(user, connection, action, params, outcome, ip=ip)
+    message = outcome.message
+    if outcome.verdict is Verdict.UNKNOWN:
         message = "No answer from the exchange: it may have happened; the order list updates live."
-    raise OrderActionFailed(message, code=code)
+    raise OrderActionFailed(message, code=outcome.code)
 
 
 def orders_cancel_all(
@@ -339,24 +332,14 @@ def orders_cancel_all(
 ) -> int:
     """DELETE /api/v3/openOrders for one symbol; how many orders (and lists) were canceled."""
     params = {"symbol": symbol}
-    try:
-        with client_for_connection(connection) as client:
-            answers = client.cancel_open_orders(symbol=symbol)
-    except SEND_ERRORS as exc:
-        _action_failed(user, connection, "order.cancel_all", params, outcome_of(exc), ip=ip)
+    with _asking(user, connection, "order.cancel_all", params, ip=ip) as client:
+        answers = client.cancel_open_orders(symbol=symbol)
     for answer in answers:
         if isinstance(answer, binanceus.OrderList):
             records.order_list_store(connection=connection, order_list=answer)
         else:
             records.order_store(connection=connection, order=answer)
-    _audit(
-        user=user,
-        connection=connection,
-        action="order.cancel_all",
-        outcome=AuditOutcome.OK,
-        params={**params, "canceled": len(answers)},
-        ip=ip,
-    )
+    _audit(user, connection, "order.cancel_all", {**params, "canceled": len(answers)}, ip=ip)
     return len(answers)
 
 
@@ -367,6 +350,11 @@ class ReplaceOutcome:
     message: str
     # The exchange canceled the order and refused its replacement: the order is gone.
     original_lost: bool = False
+
+    @property
+    def replaced(self) -> bool:
+        """Both halves happened: the order canceled and its amended copy placed."""
+        return self.canceled and self.new_order.status != OrderStatus.FAILED
 
 
 def _amended(order: Order, price: Decimal | None, quantity: Decimal | None) -> OrderRequest:
@@ -482,11 +470,11 @@ def _replace_recorded(user, old: Order, new: Order, result, params: dict, *, ip)
         new.save(update_fields=["status", "error_code", "error_message", "updated_at"])
         records.push_order(new)
     _audit(
-        user=user,
-        connection=connection,
-        action="order.replace",
+        user,
+        connection,
+        "order.replace",
+        params,
         outcome=AuditOutcome.OK if canceled and placed else AuditOutcome.ERROR,
-        params=params,
         code=None if placed else new.error_code,
         message="" if canceled and placed else message,
         ids={"canceledOrderId": old.order_id, "orderId": new.order_id},
@@ -540,15 +528,8 @@ def oco_place(
     if outcome.verdict is not Verdict.EXECUTED:
         return _settled(user, row, outcome, action="oco.place", params=params, ip=ip)
     stored = records.order_list_store(connection=connection, order_list=outcome.answer, row=row)
-    _audit(
-        user=user,
-        connection=connection,
-        action="oco.place",
-        outcome=AuditOutcome.OK,
-        params=params,
-        ids={"orderListId": stored.order_list_id},
-        ip=ip,
-    )
+    ids = {"orderListId": stored.order_list_id}
+    _audit(user, connection, "oco.place", params, ids=ids, ip=ip)
     return stored
 
 
@@ -558,21 +539,11 @@ def oco_cancel(*, user, order_list: OrderList, ip: str | None = None) -> OrderLi
         raise OrderActionFailed("This list has no exchange id yet (still being checked).")
     connection = order_list.connection
     params = {"symbol": order_list.symbol, "orderListId": order_list.order_list_id}
-    try:
-        with client_for_connection(connection) as client:
-            answer = client.cancel_order_list(
-                symbol=order_list.symbol, order_list_id=order_list.order_list_id
-            )
-    except SEND_ERRORS as exc:
-        _action_failed(user, connection, "oco.cancel", params, outcome_of(exc), ip=ip)
+    with _asking(user, connection, "oco.cancel", params, ip=ip) as client:
+        answer = client.cancel_order_list(
+            symbol=order_list.symbol, order_list_id=order_list.order_list_id
+        )
     stored = records.order_list_store(connection=connection, order_list=answer, row=order_list)
-    _audit(
-        user=user,
-        connection=connection,
-        action="oco.cancel",
-        outcome=AuditOutcome.OK,
-        params=params,
-        ids={"orderListId": order_list.order_list_id},
-        ip=ip,
-    )
+    ids = {"orderListId": order_list.order_list_id}
+    _audit(user, connection, "oco.cancel", params, ids=ids, ip=ip)
     return stored

@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.models import AuditOutcome, Environment, KeyType
+from desk.forms import DateRangeMixin
 
 
 def _ascii_token(value: str, name: str) -> str:
@@ -76,7 +77,9 @@ class ConnectionRenameForm(forms.Form):
     label = forms.CharField(max_length=100)
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(DateRangeMixin, forms.Form):
+    range_error = "The end date is before the start date."
+
     action = forms.ChoiceField(required=False)
     outcome = forms.ChoiceField(
         required=False, choices=[("", "any outcome"), *AuditOutcome.choices]
@@ -96,10 +99,3 @@ class AuditFilterForm(forms.Form):
             ("", "any connection"),
             *((c.pk, c.label) for c in connections),
         ]
-
-    def clean(self):
-        cleaned = super().clean()
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and since > until:
-            self.add_error("until", "The end date is before the start date.")
-        return cleaned

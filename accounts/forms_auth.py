@@ -1,11 +1,8 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts import throttle
-
-LOCKED_OUT = "Too many failed attempts. Try again in {minutes} minutes."
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -15,8 +12,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         username = self.data.get("username", "")
         ip = throttle.client_ip(self.request) if self.request else None
         if not throttle.attempts_allowed(scope="login", username=username, ip=ip):
-            minutes = settings.DESK_LOGIN_LOCKOUT_SECONDS // 60
-            raise forms.ValidationError(LOCKED_OUT.format(minutes=minutes), code="throttled")
+            raise forms.ValidationError(str(throttle.LockedOut()), code="throttled")
         try:
             cleaned = super().clean()
         except forms.ValidationError:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.db.models import QuerySet
 
 from accounts.models import AuditRecord, Balance, ExchangeConnection, SubAccount
+from desk.lists import DateRange
 from desk.money import plain
 
 
@@ -45,28 +45,22 @@ def subaccount_list(*, connection: ExchangeConnection) -> QuerySet[SubAccount]:
 
 
 @dataclass(frozen=True)
-class AuditFilters:
+class AuditFilters(DateRange):
     action: str = ""
     outcome: str = ""
     connection_id: int | None = None
-    since: date | None = None
-    until: date | None = None
 
 
 def audit_records_for_user(*, user, filters: AuditFilters) -> QuerySet[AuditRecord]:
     """The user's own audit trail, newest first; strangers' records are never in the base set."""
     qs = AuditRecord.objects.filter(user=user).select_related("connection")
-    if filters.action:
-        qs = qs.filter(action=filters.action)
-    if filters.outcome:
-        qs = qs.filter(outcome=filters.outcome)
-    if filters.connection_id:
-        qs = qs.filter(connection_id=filters.connection_id)
-    if filters.since:
-        qs = qs.filter(created_at__date__gte=filters.since)
-    if filters.until:
-        qs = qs.filter(created_at__date__lte=filters.until)
-    return qs
+    exact = {
+        "action": filters.action,
+        "outcome": filters.outcome,
+        "connection_id": filters.connection_id,
+    }
+    qs = qs.filter(**{name: value for name, value in exact.items() if value})  # blank: any
+    return filters.dates_filter(qs, "created_at")
 
 
 def audit_actions_for_user(*, user) -> list[str]:

@@ -8,9 +8,19 @@ until the window passes: a locked-out attacker learns nothing from further guess
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+
+LOCKED_OUT = "Too many failed attempts. Try again in {minutes} minutes."
+
+
+class LockedOut(Exception):
+    """Too many recent failures for this username or IP: the check was not even made."""
+
+    def __init__(self):
+        super().__init__(LOCKED_OUT.format(minutes=settings.DESK_LOGIN_LOCKOUT_SECONDS // 60))
 
 
 def _keys(*, scope: str, username: str, ip: str | None) -> list[str]:
@@ -40,6 +50,20 @@ def attempt_failed(*, scope: str, username: str, ip: str | None) -> None:
 
 def attempt_succeeded(*, scope: str, username: str) -> None:
     cache.delete(_keys(scope=scope, username=username, ip=None)[0])
+
+
+def throttled_check(
+    *, scope: str, username: str, ip: str | None, check: Callable[[], bool]
+) -> bool:
+    """``check()``, counted: a failure towards the lockout, a success clearing the username's
+    count. Locked out, ``LockedOut`` is raised without calling ``check``."""
+    if not attempts_allowed(scope=scope, username=username, ip=ip):
+        raise LockedOut
+    if check():
+        attempt_succeeded(scope=scope, username=username)
+        return True
+    attempt_failed(scope=scope, username=username, ip=ip)
+    return False
 
 
 def client_ip(request) -> str | None:

@@ -99,7 +99,13 @@ def second_factor_verify(*, request, token: str) -> bool:
     return True
 
 
+class SecondFactorRequired(Exception):
+    """This server requires two-factor authentication, so it cannot be turned off."""
+
+
 @transaction.atomic
 def second_factor_remove(*, user) -> None:
+    if settings.DESK_REQUIRE_2FA:
+        raise SecondFactorRequired("Two-factor authentication is required on this server.")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()

@@ -95,6 +95,8 @@ TEMPLATES = [
                 "desk.context_processors.desk",
             ],
         },
+            # desk/ is not an app, so its tag library is named here.
+            "libraries": {"desk_forms": "desk.form_tags"},
     },
 ]
 

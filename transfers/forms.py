@@ -14,6 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from desk.fields import MONEY_DIGITS, MONEY_PLACES
+from desk.forms import DateRangeMixin
 from desk.money import plain
 from transfers.models import AmountKind, CatchUp, RecurrenceKind, TransferSchedule
 from transfers.recurrence import MAX_EVERY, MAX_YEARS_AHEAD, RecurrenceError
@@ -39,8 +40,23 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class AmountField(forms.DecimalField):
+class _PlainDigits:
+    """Refuses text that is not ``plain`` before the field's own parsing, which is laxer."""
+
+    plain: re.Pattern
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if value and not self.plain.match(value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AmountField(_PlainDigits, forms.DecimalField):
     """An amount as the exchange and our money columns take it, typed as plain digits."""
+
+    plain = PLAIN_DECIMAL
 
     def __init__(self, **kwargs):
         size = f"at most {MAX_WHOLE_DIGITS} digits before the point and {MAX_DECIMALS} after"
@@ -59,23 +75,11 @@ class AmountField(forms.DecimalField):
             **kwargs,
         )
 
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip()
-            if value and not PLAIN_DECIMAL.match(value):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
 
-
-class WholeNumberField(forms.IntegerField):
+class WholeNumberField(_PlainDigits, forms.IntegerField):
     """An integer typed as ASCII digits (``int()`` would take "١٢" or "1_000" too)."""
 
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip()
-            if value and not PLAIN_INTEGER.match(value):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
+    plain = PLAIN_INTEGER
 
 
 def _no_control_characters(value: str) -> None:
@@ -340,9 +344,11 @@ def _date_filter(label: str) -> forms.DateField:
     )
 
 
-class HistoryFilterForm(forms.Form):
+class HistoryFilterForm(DateRangeMixin, forms.Form):
     """A bad filter is an error to show, never a filter silently dropped (which would list, or
     export, every record)."""
+
+    range_error = "must be on or after the “from” date"
 
     email = forms.ChoiceField(
         label="Sub-account",
@@ -360,13 +366,6 @@ class HistoryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["email"].choices = [("", "All sub-accounts"), *[(e, e) for e in emails]]
         self.fields["asset"].choices = [("", "All assets"), *[(a, a) for a in assets]]
-
-    def clean(self):
-        cleaned = super().clean()
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and since > until:
-            self.add_error("until", "must be on or after the “from” date")
-        return cleaned
 
     def full_clean(self):
         super().full_clean()

@@ -39,9 +39,22 @@ SCHEDULE_FIELDS = (
 )
 
 
-class TransferRequestConflict(Exception):
+class TransferRefused(Exception):
+    """A "transfer now" request the desk will not queue; the message is for the person asking."""
+
+
+class TransferRequestConflict(TransferRefused):
     """The request key already names a different transfer: another connection's (a forged or
     reused form), or the same form submitted again with other content (a second tab)."""
+
+
+class RetryRefused(TransferRefused, ValueError):
+    """Only a failed run is retried: any other may still move, or has moved, the money."""
+
+
+class MasterEmailMissing(TransferRefused):
+    """The exchange names both sides of a transfer by email, and only the user knows the
+    master's (no API answer carries it), so nothing can be sent until they have told us."""
 
 
 def connection_set_account_email(
@@ -63,6 +76,17 @@ def connection_set_account_email(
 
 # --- transfer now -------------------------------------------------------------------------------
 def transfer_request(
+    *, connection: ExchangeConnection, user, ip: str | None = None, **request
+) -> TransferRun:
+    """A run for a "transfer now" form (``request``: the keywords of ``_run_request``), queued
+    for the worker once the row is committed. A connection without the master's email raises
+    ``MasterEmailMissing`` before anything is stored."""
+    if not connection.account_email:
+        raise MasterEmailMissing("Set the master account's email first (sub-accounts page).")
+    return _run_request(connection=connection, user=user, ip=ip, **request)
+
+
+def _run_request(
     *,
     connection: ExchangeConnection,
     user,
@@ -74,9 +98,7 @@ def transfer_request(
     amount_kind: str = AmountKind.FIXED,
     ip: str | None = None,
 ) -> TransferRun:
-    """A run for a "transfer now" form, queued for the worker once the row is committed.
-
-    ``request_key`` comes from the form, so a double submit (or a reload of the POST) finds the
+    """``request_key`` comes from the form, so a double submit (or a reload of the POST) finds the
     run the first submit made instead of creating a second one. The same key with different
     content (the form open in two tabs) raises ``TransferRequestConflict``: never merged into
     the first run, never sent.
@@ -142,17 +164,17 @@ def _check_same_request(run: TransferRun, asked: dict[str, Any]) -> None:
 def transfer_retry(*, run: TransferRun, user, ip: str | None = None) -> TransferRun:
     """A new run (new request key) with a failed run's parameters; the failed one stays as is."""
     if run.status != RunStatus.FAILED:
-        raise ValueError("only a failed transfer can be retried")
-    return transfer_request(
+        raise RetryRefused("Only a failed transfer can be retried.")
+    # Not ``transfer_request``: a retry was never refused for the master's email (the worker
+    # fails the run itself when it is missing).
+    same = {f: getattr(run, f) for f in ("from_email", "to_email", "asset", "amount_kind")}
+    return _run_request(
         connection=run.connection,
         user=user,
-        from_email=run.from_email,
-        to_email=run.to_email,
-        asset=run.asset,
         amount=run.amount_param,
-        amount_kind=run.amount_kind,
         request_key=uuid.uuid4().hex,
         ip=ip,
+        **same,
     )
 
 
@@ -177,31 +199,19 @@ def _params(schedule: TransferSchedule) -> dict[str, Any]:
     return params
 
 
-def schedule_create(
-    *, connection: ExchangeConnection, user, ip: str | None = None, now=None, **fields
-) -> TransferSchedule:
-    """Raises ``RecurrenceError`` for a rule that cannot fire (the form checks first)."""
-    unknown = set(fields) - set(SCHEDULE_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown schedule fields: {sorted(unknown)}")
-    schedule = TransferSchedule(connection=connection, **fields)
-    schedule.next_run_at = _next_run(schedule, now)
-    with transaction.atomic():
-        schedule.save()
-        audit_record(
-            user=user,
-            action="transfer_schedule.create",
-            connection=connection,
-            params=_params(schedule),
-            ip=ip,
-        )
-    return schedule
+def _audit(schedule: TransferSchedule, action: str, *, user, ip, params=None) -> None:
+    audit_record(
+        user=user,
+        action=f"transfer_schedule.{action}",
+        connection=schedule.connection,
+        params=params or _params(schedule),
+        ip=ip,
+    )
 
 
-def schedule_update(
-    *, schedule: TransferSchedule, user, ip: str | None = None, now=None, **fields
-) -> TransferSchedule:
-    """Changing the rule recomputes the next run from now; past runs keep their history."""
+def _rule_save(schedule, fields, *, action, user, ip, now, update_fields=None) -> TransferSchedule:
+    """Set the rule's fields, plan its next run (``RecurrenceError`` for a rule that cannot
+    fire: nothing is saved then) and save it with its audit record."""
     unknown = set(fields) - set(SCHEDULE_FIELDS)
     if unknown:
         raise TypeError(f"unknown schedule fields: {sorted(unknown)}")
@@ -209,15 +219,27 @@ def schedule_update(
         setattr(schedule, name, value)
     schedule.next_run_at = _next_run(schedule, now)
     with transaction.atomic():
-        schedule.save(update_fields=[*fields, "next_run_at", "updated_at"])
-        audit_record(
-            user=user,
-            action="transfer_schedule.update",
-            connection=schedule.connection,
-            params=_params(schedule),
-            ip=ip,
-        )
+        schedule.save(update_fields=update_fields)
+        _audit(schedule, action, user=user, ip=ip)
     return schedule
+
+
+def schedule_create(
+    *, connection: ExchangeConnection, user, ip: str | None = None, now=None, **fields
+) -> TransferSchedule:
+    """Raises ``RecurrenceError`` for a rule that cannot fire (the form checks first)."""
+    schedule = TransferSchedule(connection=connection)
+    return _rule_save(schedule, fields, action="create", user=user, ip=ip, now=now)
+
+
+def schedule_update(
+    *, schedule: TransferSchedule, user, ip: str | None = None, now=None, **fields
+) -> TransferSchedule:
+    """Changing the rule recomputes the next run from now; past runs keep their history."""
+    changed = [*fields, "next_run_at", "updated_at"]
+    return _rule_save(
+        schedule, fields, action="update", user=user, ip=ip, now=now, update_fields=changed
+    )
 
 
 def schedule_set_paused(
@@ -234,25 +256,14 @@ def schedule_set_paused(
     schedule.is_paused, schedule.paused_reason = paused, ""
     with transaction.atomic():
         schedule.save(update_fields=fields)
-        audit_record(
-            user=user,
-            action="transfer_schedule.pause" if paused else "transfer_schedule.resume",
-            connection=schedule.connection,
-            params={"schedule": schedule.pk, "name": schedule.name},
-            ip=ip,
-        )
+        params = {"schedule": schedule.pk, "name": schedule.name}
+        _audit(schedule, "pause" if paused else "resume", user=user, ip=ip, params=params)
     return schedule
 
 
 def schedule_delete(*, schedule: TransferSchedule, user, ip: str | None = None) -> None:
     """Its runs stay (``schedule`` becomes NULL): they are the record of money that moved."""
-    connection, params = schedule.connection, _params(schedule)
+    params = _params(schedule)  # before the delete clears its pk
     with transaction.atomic():
         schedule.delete()
-        audit_record(
-            user=user,
-            action="transfer_schedule.delete",
-            connection=connection,
-            params=params,
-            ip=ip,
-        )
+        _audit(schedule, "delete", user=user, ip=ip, params=params)

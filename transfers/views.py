@@ -5,12 +5,9 @@ a foreign id is a 404 too."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,12 +15,39 @@ from django.views.decorators.http import require_POST
 from accounts.access import TRANSFER, connection_get_for_user
 from accounts.decorators import recent_auth_required
 from accounts.throttle import client_ip
+from desk.lists import csv_download, page_of
 from desk.money import plain
 from transfers import history, schedules, selectors
 from transfers.forms import AccountEmailForm, HistoryFilterForm, ScheduleForm, TransferForm
 from transfers.recurrence import RecurrenceError
 
 HISTORY_CSV_COLUMNS = ["time_utc", "from", "to", "asset", "qty"]
+
+
+def _connection(request, pk: int):
+    return connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
+
+
+def _run(request, pk: int, run_id: int):
+    """(connection, run): the run is looked up within the connection, so a foreign id is a 404."""
+    connection = _connection(request, pk)
+    return connection, selectors.get_run_for_connection(connection=connection, run_id=run_id)
+
+
+def _posted(request):
+    """The submitted data, or None for a GET (an unbound form shows no errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _page(request, name: str, connection, **context):
+    """A transfers page: every one of them shows its connection (header, tabs, links)."""
+    return render(request, f"transfers/{name}.html", {"connection": connection, **context})
+
+
+def _schedule(request, pk: int, sid: int):
+    """(connection, schedule), the schedule looked up within the connection like ``_run``."""
+    connection = _connection(request, pk)
+    return connection, selectors.get_schedule_for_connection(connection=connection, sid=sid)
 
 
 @login_required
@@ -34,25 +58,23 @@ def transfer_index(request):
 
 @login_required
 def subaccount_list(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    return render(
+    connection = _connection(request, pk)
+    return _page(
         request,
-        "transfers/subaccounts.html",
-        {
-            "connection": connection,
-            "subaccounts": selectors.subaccount_rows(connection=connection),
-            "summary": selectors.spot_summary_for_connection(connection=connection),
-            "failed_runs": selectors.failed_runs_recent(connection=connection),
-            "recent_runs": selectors.recent_runs(connection=connection),
-            "email_form": AccountEmailForm(initial={"account_email": connection.account_email}),
-        },
+        "subaccounts",
+        connection,
+        subaccounts=selectors.subaccount_rows(connection=connection),
+        summary=selectors.spot_summary_for_connection(connection=connection),
+        failed_runs=selectors.failed_runs_recent(connection=connection),
+        recent_runs=selectors.recent_runs(connection=connection),
+        email_form=AccountEmailForm(initial={"account_email": connection.account_email}),
     )
 
 
 @login_required
 @require_POST
 def account_email_set(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
+    connection = _connection(request, pk)
     form = AccountEmailForm(request.POST)
     if form.is_valid():
         schedules.connection_set_account_email(
@@ -81,55 +103,40 @@ def _transfer_form(connection, data=None) -> TransferForm:
 @login_required
 @recent_auth_required
 def transfer_new(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    form = _transfer_form(connection, request.POST if request.method == "POST" else None)
+    connection = _connection(request, pk)
+    form = _transfer_form(connection, _posted(request))
     if request.method == "POST" and form.is_valid():
-        if not connection.account_email:
-            form.add_error(None, "Set the master account's email first (sub-accounts page).")
+        try:
+            run = schedules.transfer_request(
+                connection=connection,
+                user=request.user,
+                ip=client_ip(request),
+                **form.service_kwargs(),
+            )
+        except schedules.TransferRefused as exc:
+            form.add_error(None, str(exc))
         else:
-            try:
-                run = schedules.transfer_request(
-                    connection=connection,
-                    user=request.user,
-                    ip=client_ip(request),
-                    **form.service_kwargs(),
-                )
-            except schedules.TransferRequestConflict as exc:
-                form.add_error(None, str(exc))
-            else:
-                return redirect("transfers:run", pk=connection.pk, run_id=run.pk)
-    return render(
+            return redirect("transfers:run", pk=connection.pk, run_id=run.pk)
+    return _page(
         request,
-        "transfers/transfer_form.html",
-        {
-            "connection": connection,
-            "form": form,
-            "balances": form.balances,
-            "balances_json": selectors.balances_text(form.balances),
-        },
+        "transfer_form",
+        connection,
+        form=form,
+        balances=form.balances,
+        balances_json=selectors.balances_text(form.balances),
     )
 
 
 @login_required
 def run_detail(request, pk: int, run_id: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
-    return render(
-        request,
-        "transfers/run_detail.html",
-        {
-            "connection": connection,
-            "run": run,
-            "final": selectors.run_is_final(run),
-            "can_retry": selectors.run_can_retry(run),
-        },
-    )
+    connection, run = _run(request, pk, run_id)
+    final, can_retry = selectors.run_is_final(run), selectors.run_can_retry(run)
+    return _page(request, "run_detail", connection, run=run, final=final, can_retry=can_retry)
 
 
 @login_required
 def run_json(request, pk: int, run_id: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
+    _, run = _run(request, pk, run_id)
     return JsonResponse(selectors.run_payload(run))
 
 
@@ -137,31 +144,34 @@ def run_json(request, pk: int, run_id: int):
 @recent_auth_required
 @require_POST
 def run_retry(request, pk: int, run_id: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    run = selectors.get_run_for_connection(connection=connection, run_id=run_id)
-    if not selectors.run_can_retry(run):
-        messages.error(request, "Only a failed transfer can be retried.")
+    connection, run = _run(request, pk, run_id)
+    try:
+        new = schedules.transfer_retry(run=run, user=request.user, ip=client_ip(request))
+    except schedules.RetryRefused as exc:
+        messages.error(request, str(exc))
         return redirect("transfers:run", pk=connection.pk, run_id=run.pk)
-    new = schedules.transfer_retry(run=run, user=request.user, ip=client_ip(request))
     messages.success(request, "Retrying as a new transfer.")
     return redirect("transfers:run", pk=connection.pk, run_id=new.pk)
 
 
 # --- schedules ----------------------------------------------------------------------------------
-def _schedule_form(connection, data=None, *, initial=None, extra_asset="", now=None):
+def _schedule_form(connection, data=None, *, schedule=None, now=None):
+    """Editing, the form starts from ``schedule`` and offers its asset even if no balance has
+    it any more."""
     balances = selectors.known_balances(connection=connection)
+    extra = schedule.asset if schedule else ""
     return ScheduleForm(
         data,
-        initial=initial,
+        initial=ScheduleForm.initial_for(schedule) if schedule else None,
         parties=selectors.party_choices(connection=connection),
-        assets=selectors.asset_choices(balances=balances, extra=extra_asset),
+        assets=selectors.asset_choices(balances=balances, extra=extra),
         now=now,
     )
 
 
 @login_required
 def schedule_list(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
+    connection = _connection(request, pk)
     rows = [
         (
             s,
@@ -171,94 +181,66 @@ def schedule_list(request, pk: int):
         )
         for s in selectors.schedule_list(connection=connection)
     ]
-    return render(request, "transfers/schedule_list.html", {"connection": connection, "rows": rows})
+    return _page(request, "schedule_list", connection, rows=rows)
 
 
 @login_required
 @recent_auth_required
 def schedule_create(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    now = timezone.now()  # one instant for the form's check and the stored next run
-    form = _schedule_form(connection, request.POST if request.method == "POST" else None, now=now)
-    if request.method == "POST" and form.is_valid():
-        try:
-            schedule = schedules.schedule_create(
-                connection=connection,
-                user=request.user,
-                ip=client_ip(request),
-                now=now,
-                **form.service_kwargs(),
-            )
-        except RecurrenceError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Schedule “{schedule.name}” created.")
-            return redirect("transfers:schedule", pk=connection.pk, sid=schedule.pk)
-    return render(
-        request,
-        "transfers/schedule_form.html",
-        {"connection": connection, "form": form, "schedule": None},
-    )
+    return _schedule_form_page(request, _connection(request, pk))
 
 
 @login_required
 @recent_auth_required
 def schedule_edit(request, pk: int, sid: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
-    now = timezone.now()
-    form = _schedule_form(
-        connection,
-        request.POST if request.method == "POST" else None,
-        initial=ScheduleForm.initial_for(schedule),
-        extra_asset=schedule.asset,
-        now=now,
-    )
+    return _schedule_form_page(request, *_schedule(request, pk, sid))
+
+
+def _schedule_form_page(request, connection, schedule=None):
+    """The form for a new schedule (``schedule`` None) or for editing one; once saved, the
+    schedule's page."""
+    now = timezone.now()  # one instant for the form's check and the stored next run
+    form = _schedule_form(connection, _posted(request), schedule=schedule, now=now)
     if request.method == "POST" and form.is_valid():
         try:
-            schedules.schedule_update(
-                schedule=schedule,
-                user=request.user,
-                ip=client_ip(request),
-                now=now,
-                **form.service_kwargs(),
-            )
+            saved, done = _schedule_save(request, connection, schedule, now, form.service_kwargs())
         except RecurrenceError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Schedule saved.")
-            return redirect("transfers:schedule", pk=connection.pk, sid=schedule.pk)
-    return render(
-        request,
-        "transfers/schedule_form.html",
-        {"connection": connection, "form": form, "schedule": schedule},
-    )
+            messages.success(request, done)
+            return redirect("transfers:schedule", pk=connection.pk, sid=saved.pk)
+    return _page(request, "schedule_form", connection, form=form, schedule=schedule)
+
+
+def _schedule_save(request, connection, schedule, now, fields):
+    """Create (``schedule`` None) or update: the schedule saved, and what to tell the user."""
+    who = {"user": request.user, "ip": client_ip(request), "now": now}
+    if schedule is None:
+        saved = schedules.schedule_create(connection=connection, **who, **fields)
+        return saved, f"Schedule “{saved.name}” created."
+    return schedules.schedule_update(schedule=schedule, **who, **fields), "Schedule saved."
 
 
 @login_required
 def schedule_detail(request, pk: int, sid: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
-    return render(
+    connection, schedule = _schedule(request, pk, sid)
+    return _page(
         request,
-        "transfers/schedule_detail.html",
-        {
-            "connection": connection,
-            "schedule": schedule,
-            "zone": selectors.schedule_zone_name(schedule),
-            "rule": selectors.schedule_describe(schedule),
-            "amount_text": selectors.amount_describe(schedule),
-            "upcoming": selectors.schedule_upcoming(schedule=schedule),
-            "runs": selectors.schedule_runs(schedule=schedule),
-        },
+        "schedule_detail",
+        connection,
+        schedule=schedule,
+        zone=selectors.schedule_zone_name(schedule),
+        rule=selectors.schedule_describe(schedule),
+        amount_text=selectors.amount_describe(schedule),
+        upcoming=selectors.schedule_upcoming(schedule=schedule),
+        runs=selectors.schedule_runs(schedule=schedule),
     )
 
 
 @login_required
 @require_POST
 def schedule_pause(request, pk: int, sid: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
+    connection, schedule = _schedule(request, pk, sid)
     try:
         schedules.schedule_set_paused(
             schedule=schedule,
@@ -276,8 +258,7 @@ def schedule_pause(request, pk: int, sid: int):
 @login_required
 @require_POST
 def schedule_delete(request, pk: int, sid: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
-    schedule = selectors.get_schedule_for_connection(connection=connection, sid=sid)
+    connection, schedule = _schedule(request, pk, sid)
     schedules.schedule_delete(schedule=schedule, user=request.user, ip=client_ip(request))
     messages.success(request, "Schedule deleted.")
     return redirect("transfers:schedules", pk=connection.pk)
@@ -302,38 +283,29 @@ def _filters_refused(form: HistoryFilterForm) -> bool:
 
 @login_required
 def history_list(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
+    connection = _connection(request, pk)
     form = _history_filters(request, connection)
     refused = _filters_refused(form)
     # Refused, not dropped: a dropped filter would list every record as if it were the answer.
     records = (
         [] if refused else selectors.history_records(connection=connection, filters=form.filters())
     )
-    page = Paginator(records, 100).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
+    page, query = page_of(request, records, 100)
+    return _page(
         request,
-        "transfers/history.html",
-        {
-            "connection": connection,
-            "form": form,
-            "refused": refused,
-            "page": page,
-            "query": query.urlencode(),
-            "cursor": selectors.history_cursor(connection=connection),
-        },
+        "history",
+        connection,
+        form=form,
+        refused=refused,
+        page=page,
+        query=query,
+        cursor=selectors.history_cursor(connection=connection),
     )
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @login_required
 def history_csv(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
+    connection = _connection(request, pk)
     form = _history_filters(request, connection)
     if _filters_refused(form):
         # Never a wider export than asked for: a bad filter is refused, not dropped.
@@ -341,26 +313,18 @@ def history_csv(request, pk: int):
             f"Filter not applied: {form.problems()}", content_type="text/plain; charset=utf-8"
         )
     records = selectors.history_records(connection=connection, filters=form.filters()).iterator()
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(HISTORY_CSV_COLUMNS)
-        for r in records:
-            yield writer.writerow(
-                [r.time.isoformat(), r.from_email, r.to_email, r.asset, plain(r.qty)]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = (
-        f'attachment; filename="transfers-{connection.pk}-history.csv"'
+    return csv_download(
+        records,
+        columns=HISTORY_CSV_COLUMNS,
+        row=lambda r: [r.time.isoformat(), r.from_email, r.to_email, r.asset, plain(r.qty)],
+        filename=f"transfers-{connection.pk}-history.csv",
     )
-    return response
 
 
 @login_required
 @require_POST
 def history_sync(request, pk: int):
-    connection = connection_get_for_user(user=request.user, pk=pk, capability=TRANSFER)
+    connection = _connection(request, pk)
     history.transfer_history_request_sync(connection=connection)
     messages.success(request, "Transfer history is being synced.")
     return redirect("transfers:history", pk=connection.pk)

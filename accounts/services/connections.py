@@ -162,6 +162,10 @@ def _apply_verification(connection: ExchangeConnection, v: binanceus.KeyVerifica
     connection.needs_new_keys = False
 
 
+def _audit(connection: ExchangeConnection, action: str, *, ip, params=None) -> None:
+    audit_record(user=connection.user, action=action, connection=connection, params=params, ip=ip)
+
+
 def _audit_failure(*, user, action, exc, connection=None, params=None, ip=None) -> None:
     audit_record(
         user=user,
@@ -173,6 +177,33 @@ def _audit_failure(*, user, action, exc, connection=None, params=None, ip=None) 
         error_message=str(exc),
         ip=ip,
     )
+
+
+@sensitive_variables("api_key", "api_secret")
+def _verify_keys(connection: ExchangeConnection, *, api_key, api_secret, action, ip, params=None):
+    """The exchange's verdict on a key pair for ``connection`` (stored or not yet); a refusal is
+    audited (against the connection once it exists) and raised again."""
+    try:
+        return credentials_verify(
+            key_type=connection.key_type,
+            environment=connection.environment,
+            api_key=api_key,
+            api_secret=api_secret,
+            rail=connection.custodian_rail,
+        )
+    except ConnectionVerificationError as exc:
+        stored = connection if connection.pk else None
+        _audit_failure(
+            user=connection.user, action=action, exc=exc, connection=stored, params=params, ip=ip
+        )
+        raise
+
+
+@sensitive_variables("api_key", "api_secret")
+def _save_verified(connection, verification, *, api_key: str, api_secret: str) -> None:
+    _store_keys(connection, api_key=api_key, api_secret=api_secret)
+    _apply_verification(connection, verification)
+    connection.save()
 
 
 @sensitive_variables("api_key", "api_secret")
@@ -190,39 +221,28 @@ def connection_create(
     label = _label_clean(label)
     _conflicts_check(user=user, environment=environment, label=label, api_key=api_key)
     params = {"label": label, "key_type": key_type, "environment": environment, "rail": rail}
-    try:
-        verification = credentials_verify(
-            key_type=key_type,
-            environment=environment,
-            api_key=api_key,
-            api_secret=api_secret,
-            rail=rail,
-        )
-    except ConnectionVerificationError as exc:
-        _audit_failure(user=user, action="connection.create", exc=exc, params=params, ip=ip)
-        raise
+    connection = ExchangeConnection(
+        user=user, label=label, key_type=key_type, environment=environment, custodian_rail=rail
+    )
+    verification = _verify_keys(
+        connection,
+        api_key=api_key,
+        api_secret=api_secret,
+        action="connection.create",
+        ip=ip,
+        params=params,
+    )
     with _label_race_as_input_error(user=user, label=label), transaction.atomic():
         # Again: another request may have stored the label or key while the exchange answered.
         _conflicts_check(user=user, environment=environment, label=label, api_key=api_key)
-        connection = ExchangeConnection(
-            user=user,
-            label=label,
-            key_type=key_type,
-            environment=environment,
-            custodian_rail=rail,
-        )
-        _store_keys(connection, api_key=api_key, api_secret=api_secret)
-        _apply_verification(connection, verification)
-        connection.save()
+        _save_verified(connection, verification, api_key=api_key, api_secret=api_secret)
         if key_type_can(key_type, BALANCES):
             balances_store(
                 connection=connection,
                 balances=verification.balances,
                 synced_at=connection.verified_at,
             )
-        audit_record(
-            user=user, action="connection.create", connection=connection, params=params, ip=ip
-        )
+        _audit(connection, "connection.create", ip=ip, params=params)
         _after_verified(connection)
     return connection
 
@@ -255,23 +275,9 @@ def connection_replace_keys(
         api_key=api_key,
         exclude_pk=connection.pk,
     )
-    try:
-        verification = credentials_verify(
-            key_type=connection.key_type,
-            environment=connection.environment,
-            api_key=api_key,
-            api_secret=api_secret,
-            rail=connection.custodian_rail,
-        )
-    except ConnectionVerificationError as exc:
-        _audit_failure(
-            user=connection.user,
-            action="connection.replace_keys",
-            exc=exc,
-            connection=connection,
-            ip=ip,
-        )
-        raise
+    verification = _verify_keys(
+        connection, api_key=api_key, api_secret=api_secret, action="connection.replace_keys", ip=ip
+    )
     with transaction.atomic():
         _conflicts_check(
             user=connection.user,
@@ -279,15 +285,12 @@ def connection_replace_keys(
             api_key=api_key,
             exclude_pk=connection.pk,
         )
-        _store_keys(connection, api_key=api_key, api_secret=api_secret)
-        _apply_verification(connection, verification)
-        connection.save()
-        audit_record(
-            user=connection.user,
-            action="connection.replace_keys",
-            connection=connection,
-            params={"key_fingerprint": connection.key_fingerprint},
+        _save_verified(connection, verification, api_key=api_key, api_secret=api_secret)
+        _audit(
+            connection,
+            "connection.replace_keys",
             ip=ip,
+            params={"key_fingerprint": connection.key_fingerprint},
         )
         _after_verified(connection)
     return connection
@@ -327,13 +330,7 @@ def connection_rename(
         ):
             connection.label = label
             connection.save(update_fields=["label", "updated_at"])
-            audit_record(
-                user=connection.user,
-                action="connection.rename",
-                connection=connection,
-                params={"from": old, "to": label},
-                ip=ip,
-            )
+            _audit(connection, "connection.rename", ip=ip, params={"from": old, "to": label})
     except ConnectionInputError:
         connection.label = old
         raise
@@ -346,22 +343,11 @@ def connection_set_active(
 ) -> ExchangeConnection:
     connection.is_active = active
     connection.save(update_fields=["is_active", "updated_at"])
-    audit_record(
-        user=connection.user,
-        action="connection.enable" if active else "connection.disable",
-        connection=connection,
-        ip=ip,
-    )
+    _audit(connection, "connection.enable" if active else "connection.disable", ip=ip)
     return connection
 
 
 @transaction.atomic
 def connection_delete(*, connection: ExchangeConnection, ip: str | None = None) -> None:
-    audit_record(
-        user=connection.user,
-        action="connection.delete",
-        connection=connection,
-        params={"label": connection.label},
-        ip=ip,
-    )
+    _audit(connection, "connection.delete", ip=ip, params={"label": connection.label})
     connection.delete()

@@ -1,8 +1,4 @@
-import csv
-
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
 from accounts.forms import AuditFilterForm
@@ -12,6 +8,7 @@ from accounts.selectors import (
     audit_records_for_user,
     connection_list_for_user,
 )
+from desk.lists import csv_download, page_of
 
 CSV_COLUMNS = [
     "time_utc",
@@ -49,13 +46,11 @@ def _filters(request) -> tuple[AuditFilterForm, AuditFilters | None]:
 
 
 def _list_page(request, form, records, *, status=200):
-    page = Paginator(records, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, records, 50)
     return render(
         request,
         "accounts/audit_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query},
         status=status,
     )
 
@@ -68,39 +63,27 @@ def audit_list(request):
     return _list_page(request, form, audit_records_for_user(user=request.user, filters=filters))
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def audit_export(request):
     form, filters = _filters(request)
     if filters is None:  # the filter form with its errors, not a file
         return _list_page(request, form, [], status=400)
     records = audit_records_for_user(user=request.user, filters=filters).iterator()
-    writer = csv.writer(_Echo())
+    return csv_download(records, columns=CSV_COLUMNS, row=_csv_row, filename="audit-log.csv")
 
-    def rows():
-        yield writer.writerow(CSV_COLUMNS)
-        for r in records:
-            yield writer.writerow(
-                [
-                    r.created_at.isoformat(),
-                    r.action,
-                    r.outcome,
-                    r.connection_label,
-                    "" if r.error_code is None else r.error_code,
-                    r.error_message,
-                    _flat(r.params),
-                    _flat(r.exchange_ids),
-                    r.ip or "",
-                ]
-            )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
+def _csv_row(r) -> list:
+    return [
+        r.created_at.isoformat(),
+        r.action,
+        r.outcome,
+        r.connection_label,
+        "" if r.error_code is None else r.error_code,
+        r.error_message,
+        _flat(r.params),
+        _flat(r.exchange_ids),
+        r.ip or "",
+    ]
 
 
 def _flat(d: dict) -> str:

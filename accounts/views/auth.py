@@ -1,5 +1,7 @@
 """Sign-in, second factor, re-authentication, sign-up and the security settings page."""
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -13,13 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import throttle, twofactor
 from accounts.decorators import recent_auth_required
-from accounts.forms_auth import (
-    LOCKED_OUT,
-    ReauthForm,
-    SignupForm,
-    ThrottledAuthenticationForm,
-    TokenForm,
-)
+from accounts.forms_auth import ReauthForm, SignupForm, ThrottledAuthenticationForm, TokenForm
 
 
 def _next_url(request, default: str = "/") -> str:
@@ -34,6 +30,21 @@ def _next_url(request, default: str = "/") -> str:
     ):
         return target
     return default
+
+
+def _throttled(request, form, scope: str, check, field: str) -> bool | None:
+    """``check()`` through the brute-force throttle: True or False, or None (and the lockout
+    message on ``field``) when this user or IP is locked out."""
+    try:
+        return throttle.throttled_check(
+            scope=scope,
+            username=request.user.get_username(),
+            ip=throttle.client_ip(request),
+            check=check,
+        )
+    except throttle.LockedOut as exc:
+        form.add_error(field, str(exc))
+        return None
 
 
 class LoginView(auth_views.LoginView):
@@ -51,17 +62,13 @@ def twofactor_verify(request):
     if request.user.is_verified():
         return redirect(_next_url(request))
     form = TokenForm(request.POST or None)
-    ip = throttle.client_ip(request)
-    username = request.user.get_username()
     if request.method == "POST" and form.is_valid():
-        if not throttle.attempts_allowed(scope="otp", username=username, ip=ip):
-            minutes = settings.DESK_LOGIN_LOCKOUT_SECONDS // 60
-            form.add_error("token", LOCKED_OUT.format(minutes=minutes))
-        elif twofactor.second_factor_verify(request=request, token=form.cleaned_data["token"]):
-            throttle.attempt_succeeded(scope="otp", username=username)
+        token = form.cleaned_data["token"]
+        check = functools.partial(twofactor.second_factor_verify, request=request, token=token)
+        passed = _throttled(request, form, "otp", check, "token")
+        if passed:
             return redirect(_next_url(request))
-        else:
-            throttle.attempt_failed(scope="otp", username=username, ip=ip)
+        if passed is False:  # None: locked out, and already said so
             form.add_error("token", "That code is not valid. Check your device's clock.")
     return render(
         request, "accounts/twofactor_verify.html", {"form": form, "next": _next_url(request)}
@@ -96,11 +103,12 @@ def twofactor_setup(request):
 @recent_auth_required
 @require_POST
 def twofactor_disable(request):
-    if settings.DESK_REQUIRE_2FA:
-        messages.error(request, "Two-factor authentication is required on this server.")
-        return redirect("security")
-    twofactor.second_factor_remove(user=request.user)
-    messages.success(request, "Two-factor authentication is off.")
+    try:
+        twofactor.second_factor_remove(user=request.user)
+    except twofactor.SecondFactorRequired as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Two-factor authentication is off.")
     return redirect("security")
 
 
@@ -117,27 +125,21 @@ def backup_codes_regenerate(request):
 def reauth(request):
     uses_token = twofactor.user_has_second_factor(request.user)
     form = ReauthForm(request.POST or None, uses_token=uses_token)
-    username = request.user.get_username()
-    ip = throttle.client_ip(request)
     if request.method == "POST" and form.is_valid():
         secret = form.cleaned_data["secret"]
-        if not throttle.attempts_allowed(scope="reauth", username=username, ip=ip):
-            minutes = settings.DESK_LOGIN_LOCKOUT_SECONDS // 60
-            form.add_error("secret", LOCKED_OUT.format(minutes=minutes))
-        elif (
-            twofactor.second_factor_verify(request=request, token=secret)
-            if uses_token
-            else request.user.check_password(secret)
-        ):
-            throttle.attempt_succeeded(scope="reauth", username=username)
+
+        def check():
+            if uses_token:
+                return twofactor.second_factor_verify(request=request, token=secret)
+            return request.user.check_password(secret)
+
+        passed = _throttled(request, form, "reauth", check, "secret")
+        if passed:
             twofactor.mark_fresh_auth(request.session)
             return redirect(_next_url(request))
-        else:
-            throttle.attempt_failed(scope="reauth", username=username, ip=ip)
-            form.add_error(
-                "secret",
-                "That code is not valid." if uses_token else "That password is not correct.",
-            )
+        if passed is False:  # None: locked out, and already said so
+            wrong = "That code is not valid." if uses_token else "That password is not correct."
+            form.add_error("secret", wrong)
     return render(request, "accounts/reauth.html", {"form": form, "next": _next_url(request)})
 
 

@@ -95,6 +95,16 @@ def _code_names(code: types.CodeType) -> set[str]:
     return names
 
 
+# How a view's source shows a paginated list or a CSV answer: itself, or through the helpers in
+# ``desk.lists`` (which ``_reachable`` does not follow, being another module).
+_LIST_MARKS = ("Paginator", "page_of(")
+_CSV_MARKS = ("text/csv", "csv_download(")
+
+
+def _mentions(source: str, marks: tuple[str, ...]) -> bool:
+    return any(m in source for m in marks)
+
+
 def _reachable(func) -> list:
     """The view and every function of its own module it calls, transitively."""
     module = func.__module__
@@ -189,8 +199,10 @@ def _describe(name: str, pattern: URLPattern) -> Route:
         accepts_post=accepts_post,
         answers_get=answers_get,
         # An export may render the list page to explain a refused filter: it is still an export.
-        is_list=answers_get and "Paginator" in source and "text/csv" not in source,
-        is_csv=answers_get and "text/csv" in source,
+        is_list=answers_get
+        and _mentions(source, _LIST_MARKS)
+        and not _mentions(source, _CSV_MARKS),
+        is_csv=answers_get and _mentions(source, _CSV_MARKS),
         fields=tuple(fields.values()) if accepts_post else (),
         filters=tuple(filters),
     )

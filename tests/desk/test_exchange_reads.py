@@ -36,7 +36,10 @@ def test_a_failed_read_is_not_cached():
         assert exchange_reads.symbol_precisions() == {}
         assert exchange_reads.symbol_pairs() == {}
         assert exchange_reads.klines(symbol="BTCUSD", interval="1m", limit=18) is None
-    assert exchange_reads.symbol_precisions()["BTCUSD"] == {"price": 2, "qty": 5}  # tick 0.01, step 0.00001
+    assert exchange_reads.symbol_precisions()["BTCUSD"] == {
+        "price": 2,
+        "qty": 5,
+    }  # tick 0.01, step 0.00001
     assert exchange_reads.symbol_pairs()["BTCUSD"] == ("BTC", "USD")
     assert exchange_reads.klines(symbol="BTCUSD", interval="1m", limit=18)
 

@@ -19,8 +19,8 @@ from aiohttp import web
 from . import admin_controls, admin_wallet, creditline, custody
 from .accounts import Account, ApiKey
 from .admin_http import AdminError, guarded, read_body, reply
-from .decimals import fmt8
-from .state import Exchange, parse_amount, parse_balances
+from .decimals import fmt8, parse_amount
+from .state import Exchange, parse_balances
 from .subaccounts import record_deposit
 from .symbols import SYMBOLS
 

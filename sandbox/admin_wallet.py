@@ -42,10 +42,11 @@ from aiohttp import web
 
 from .accounts import Account
 from .admin_http import AdminError, guarded, read_body, reply
+from .decimals import parse_amount
 from .staking_book import default_assets, update_assets
 from .state import Exchange
 from .wallet_catalog import Fiat as FiatSettings
-from .wallet_catalog import amount, default_coins, describe, update_coins, update_fiat
+from .wallet_catalog import default_coins, describe, update_coins, update_fiat
 
 
 class WalletAdmin:
@@ -61,7 +62,7 @@ class WalletAdmin:
 
     def amount(self, doc: dict, name: str = "amount", default: str | None = None) -> object:
         try:
-            value = amount(doc.get(name, default), name)
+            value = parse_amount(doc.get(name, default), name)
         except ValueError as exc:
             raise AdminError(400, str(exc)) from None
         if name == "amount" and value <= 0:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 EIGHT = Decimal("0.00000001")
@@ -36,3 +36,17 @@ def scale(value: Decimal) -> int:
     """Number of decimals actually used (trailing zeros ignored)."""
     exponent = value.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def parse_amount(raw: object, name: str) -> Decimal:
+    """An admin call's amount: a decimal string (or int), >= 0, at most 8 decimals; ValueError
+    naming ``name`` otherwise."""
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise ValueError(f"{name} must be a decimal string")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ValueError(f"{name} must be a decimal string") from None
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -8:  # type: ignore[operator]
+        raise ValueError(f"{name} must be >= 0 with at most 8 decimals")
+    return value

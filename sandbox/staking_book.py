@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
-from .decimals import EIGHT, ZERO
-from .wallet_catalog import NAME_RE, amount, plain
+from .decimals import EIGHT, ZERO, parse_amount
+from .wallet_catalog import NAME_RE, plain
 
 if TYPE_CHECKING:
     from .accounts import Account
@@ -244,7 +244,7 @@ def update_assets(assets: dict[str, StakingAsset], doc: object) -> dict[str, Sta
                     "minStakingLimit": "min_limit",
                     "maxStakingLimit": "max_limit",
                 }[field_name]
-                setattr(spec, attr, amount(value, where))
+                setattr(spec, attr, parse_amount(value, where))
         if spec.min_limit > spec.max_limit:
             raise ValueError(f"{name}: minStakingLimit is above maxStakingLimit")
         out[name] = spec

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import random
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from .accounting import RequestLog
 from .accounts import Account, Registry
 from .clock import Clock, Faults
+from .decimals import parse_amount
 from .engine import Engine
 from .market import MarketFlow
 from .ratelimit import RateLimiter
@@ -32,18 +33,6 @@ def parse_balances(raw: object) -> dict[str, Decimal]:
             raise ValueError(f"bad asset name {asset!r}")
         out[asset] = parse_amount(amount, f"balances.{asset}")
     return out
-
-
-def parse_amount(raw: object, name: str) -> Decimal:
-    if not isinstance(raw, str | int) or isinstance(raw, bool):
-        raise ValueError(f"{name} must be a decimal string")
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise ValueError(f"{name} must be a decimal string") from None
-    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -8:  # type: ignore[operator]
-        raise ValueError(f"{name} must be >= 0 with at most 8 decimals")
-    return value
 
 
 class Exchange:

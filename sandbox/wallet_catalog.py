@@ -28,7 +28,9 @@ import copy
 import hashlib
 import re
 from dataclasses import dataclass, field, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from .decimals import parse_amount
 
 D = Decimal
 ZERO = D(0)
@@ -342,18 +344,6 @@ NETWORK_FIELDS = (*_BOOLS, *_STRINGS, *_AMOUNTS, *_INTS, *_SECONDS, "withdrawOut
 NAME_RE = re.compile(r"^[A-Z0-9]{1,20}$")
 
 
-def amount(raw: object, name: str) -> Decimal:
-    if not isinstance(raw, str | int) or isinstance(raw, bool):
-        raise ValueError(f"{name} must be a decimal string")
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise ValueError(f"{name} must be a decimal string") from None
-    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -8:  # type: ignore[operator]
-        raise ValueError(f"{name} must be >= 0 with at most 8 decimals")
-    return value
-
-
 def seconds(raw: object, name: str) -> float:
     if not isinstance(raw, int | float) or isinstance(raw, bool) or not 0 <= raw <= 10**7:
         raise ValueError(f"{name} must be a number of seconds in [0, 10000000]")
@@ -379,7 +369,7 @@ def _set_network(n: Network, doc: object, where: str) -> None:
                     raise ValueError(f"{here} is not a regular expression") from None
             setattr(n, _STRINGS[name], value)
         elif name in _AMOUNTS:
-            setattr(n, _AMOUNTS[name], amount(value, here))
+            setattr(n, _AMOUNTS[name], parse_amount(value, here))
         elif name in _INTS:
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**4:
                 raise ValueError(f"{here} must be an integer in [0, 10000]")
@@ -472,7 +462,7 @@ def update_fiat(fiat: Fiat, doc: object) -> Fiat:
             if value not in ("Successful", "Failed"):
                 raise ValueError("fiat.withdrawOutcome must be Successful or Failed")
         else:
-            value = amount(value, f"fiat.{name}")
+            value = parse_amount(value, f"fiat.{name}")
         setattr(out, attr, value)
     if out.withdraw_min > out.withdraw_max:
         raise ValueError("fiat: withdrawMin is above withdrawMax")

@@ -58,9 +58,9 @@ def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest)
             unavailable="The exchange's rules are unavailable.",
         )
     problems = _order_problems(rules, request, avg)
-    short = funds_problem(connection=connection, rules=rules, request=request, avg=avg)
-    if short is not None and short.field not in {p.field for p in problems}:
-        problems.append(short)
+    _add_funds_problem(
+        problems, funds_problem(connection=connection, rules=rules, request=request, avg=avg)
+    )
     notional = order_notional(request, avg)
     reason = None if problems else _confirm_reason(user, connection, request, rules, notional, avg)
     return TicketCheck(problems, notional, reason)
@@ -93,15 +93,13 @@ def replace_check(*, order: Order, request: OrderRequest) -> list[binanceus.Filt
         log.info("replace check unavailable: %s", type(exc).__name__)
         return []
     problems = _order_problems(rules, request, avg)
-    short = funds_problem(
-        connection=order.connection,
-        rules=rules,
-        request=request,
-        avg=avg,
-        released=released_by_cancel(order),
+    released = released_by_cancel(order)
+    _add_funds_problem(
+        problems,
+        funds_problem(
+            connection=order.connection, rules=rules, request=request, avg=avg, released=released
+        ),
     )
-    if short is not None and short.field not in {p.field for p in problems}:
-        problems.append(short)
     return problems
 
 
@@ -123,10 +121,17 @@ def oco_check(
         stop_limit_price=request.stop_limit_price,
         avg_price=avg,
     )
-    short = _oco_funds_problem(connection, rules, request)
+    _add_funds_problem(problems, _oco_funds_problem(connection, rules, request))
+    return problems
+
+
+def _add_funds_problem(
+    problems: list[binanceus.FilterProblem], short: binanceus.FilterProblem | None
+) -> None:
+    """A shortfall is reported only on a field no filter already complained about: one message
+    per field, the filter's first (a wrong quantity makes its cost meaningless)."""
     if short is not None and short.field not in {p.field for p in problems}:
         problems.append(short)
-    return problems
 
 
 def _oco_funds_problem(

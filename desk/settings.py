@@ -94,9 +94,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "desk.context_processors.desk",
             ],
-        },
             # desk/ is not an app, so its tag library is named here.
             "libraries": {"desk_forms": "desk.form_tags"},
+        },
     },
 ]
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from ._account_models import (
     AssetDistribution,
@@ -23,6 +22,7 @@ from ._models import (
     ApiTradingStatus,
     to_decimal,
 )
+from ._params import Window
 from ._signing import ParamValue
 from ._transport import Transport, rows, sends
 
@@ -73,13 +73,7 @@ class AccountMethods(Transport):
 
     @sends("GET /sapi/v1/asset/assetDistributionHistory", rows(AssetDistribution.from_api, "rows"))
     def asset_distribution_history(
-        self,
-        *,
-        asset: str | None = None,
-        category: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
+        self, *, asset: str | None = None, category: str | None = None, **window: Unpack[Window]
     ) -> list[AssetDistribution]:
         """Distributions (airdrops, rewards, ...) credited to the account."""
 

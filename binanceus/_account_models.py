@@ -21,6 +21,7 @@ from ._models import (
     TradingIndicator,
     balance_of,
 )
+from ._wallet_models import Deposit, DepositAddress
 
 __all__ = [
     "AssetDistribution",
@@ -191,38 +192,29 @@ class SubAccountTransferRecord(Model):
 
 
 @model
-class SubAccountDepositAddress(Model):
-    coin: str
-    address: str
-    tag: str = wire(missing="")
-    url: str | None = None
+class SubAccountDepositAddress(DepositAddress):
+    """A sub-account's deposit address: the master account's fields."""
 
 
 @model
-class SubAccountDeposit(Model):
-    amount: Decimal
-    coin: str
-    network: str | None
+class SubAccountDeposit(Deposit):
+    """One row of a sub-account's deposit history: a :class:`Deposit` whose ``status`` may be
+    missing (then 0)."""
+
     status: int = wire(missing=0)
-    """0 pending, 6 credited but cannot withdraw, 1 success."""
-    address: str | None
-    address_tag: str | None
-    tx_id: str | None
-    insert_time: MsOrSeconds | None
-    transfer_type: int | None
-    confirm_times: str | None
 
 
 # -- custodial solution ---------------------------------------------------------------------
 
 
 @model
-class CustodianAssetBalance(Model):
+class AssetBalance(Model):
+    """An asset's free and locked amounts in a custodial or credit line answer (a missing
+    amount is 0)."""
+
     asset: str
     free: Decimal = wire(missing=0)
     locked: Decimal = wire(missing=0)
-    in_settlement: Decimal = wire(missing=0)
-    last_updated_time: MsOrSeconds | None
 
     @property
     def total(self) -> Decimal:
@@ -230,6 +222,12 @@ class CustodianAssetBalance(Model):
 
     def as_balance(self) -> Balance:
         return Balance(asset=self.asset, free=self.free, locked=self.locked)
+
+
+@model
+class CustodianAssetBalance(AssetBalance):
+    in_settlement: Decimal = wire(missing=0)
+    last_updated_time: MsOrSeconds | None
 
 
 @model
@@ -326,14 +324,8 @@ class LoanAsset(Model):
 
 
 @model
-class CreditLineBalance(Model):
-    asset: str
-    free: Decimal = wire(missing=0)
-    locked: Decimal = wire(missing=0)
+class CreditLineBalance(AssetBalance):
     freeze: Decimal | None = None
-
-    def as_balance(self) -> Balance:
-        return Balance(asset=self.asset, free=self.free, locked=self.locked)
 
 
 @model

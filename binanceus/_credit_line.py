@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
+from typing import Unpack
 
 from ._account_models import (
     CreditLineAccount,
@@ -12,6 +12,7 @@ from ._account_models import (
     CreditLineTransferRecord,
 )
 from ._endpoints import endpoint
+from ._params import Window
 from ._transport import Transport, as_amount, rows, sends
 
 
@@ -28,12 +29,7 @@ class CreditLineMethods(Transport):
 
     @sends("GET /sapi/v2/cl/alertHistory", rows(CreditLineAlert.from_api, "data"))
     def credit_line_alert_history(
-        self,
-        *,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
-        alert_type: str | None = None,
+        self, *, alert_type: str | None = None, **window: Unpack[Window]
     ) -> list[CreditLineAlert]:
         """Margin-call / liquidation alerts (``alert_type``: ``MARGIN_CALL``,
         ``LIQUIDATION_CALL``)."""
@@ -42,11 +38,9 @@ class CreditLineMethods(Transport):
     def credit_line_transfer_history(
         self,
         *,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
         transfer_type: str | None = None,
         asset: str | None = None,
+        **window: Unpack[Window],
     ) -> list[CreditLineTransferRecord]:
         """Transfers in and out of the credit line account."""
 

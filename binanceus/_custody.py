@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
+from typing import Unpack
 
 from ._account_models import (
     CustodianBalance,
@@ -15,11 +15,15 @@ from ._account_models import (
     CustodianUndoTransfer,
 )
 from ._endpoints import endpoint
+from ._params import CustodianTransferQuery, PagedWindow
 from ._trading import generate_client_order_id
 from ._transport import Transport, as_amount, rows, sends
 
 DEFAULT_CUSTODIAL_RAIL = "ANCHORAGE"
 """The custodial partner the spec uses as its example; every custodial endpoint needs one."""
+
+_TRANSFER_ROWS = rows(CustodianTransferRecord.from_api, "data")
+"""Both transfer histories answer alike."""
 
 
 class CustodyMethods(Transport):
@@ -87,40 +91,20 @@ class CustodyMethods(Transport):
         """Undo a custodian transfer; :class:`ExecutionUnknown` carries ``originTransferId``
         in ``params``."""
 
-    @sends(
-        "GET /sapi/v1/custodian/walletTransferHistory",
-        rows(CustodianTransferRecord.from_api, "data"),
-    )
+    @sends("GET /sapi/v1/custodian/walletTransferHistory", _TRANSFER_ROWS)
     def custodian_wallet_transfer_history(
-        self,
-        *,
-        rail: str,
-        transfer_id: str | None = None,
-        client_order_id: str | None = None,
-        asset: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        page: int | None = None,
-        limit: int | None = None,
+        self, *, rail: str, **query: Unpack[CustodianTransferQuery]
     ) -> list[CustodianTransferRecord]:
-        """Exchange wallet -> custodial sub-account transfers."""
+        """Exchange wallet -> custodial sub-account transfers (``transfer_id``,
+        ``client_order_id``, ``asset``, a window and paging)."""
 
-    @sends(
-        "GET /sapi/v1/custodian/custodianTransferHistory",
-        rows(CustodianTransferRecord.from_api, "data"),
-    )
+    @sends("GET /sapi/v1/custodian/custodianTransferHistory", _TRANSFER_ROWS)
     def custodian_transfer_history(
         self,
         *,
         rail: str,
-        transfer_id: str | None = None,
-        client_order_id: str | None = None,
         express_trade_transfer: bool | None = None,
-        asset: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        page: int | None = None,
-        limit: int | None = None,
+        **query: Unpack[CustodianTransferQuery],
     ) -> list[CustodianTransferRecord]:
         """Custodial partner -> custodial sub-account transfers."""
 
@@ -133,12 +117,6 @@ class CustodyMethods(Transport):
         rows(CustodianSettlement.from_api, "records"),
     )
     def custodian_settlement_history(
-        self,
-        *,
-        rail: str,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
-        page: int | None = None,
+        self, *, rail: str, **window: Unpack[PagedWindow]
     ) -> list[CustodianSettlement]:
         """Settlements to the custodial partner."""

@@ -44,7 +44,9 @@ string: messages name the endpoint (method and path) and the exchange's code and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+
+from ._params import keywords
 
 if TYPE_CHECKING:
     from ._symbol_rules import FilterProblem
@@ -143,6 +145,23 @@ class WeightLimitExceeded(BinanceUSError):
         self.status = status
 
 
+class Lookup(TypedDict, total=False):
+    """How to look up a call whose outcome is unknown: the client-side id it carried (where
+    the endpoint has one) and the request's own parameters."""
+
+    client_order_id: str | None
+    params: Mapping[str, Any] | None
+
+
+class UnknownOutcome(Lookup, total=False):
+    """What :class:`ExecutionUnknown` carries besides its endpoint: the lookup and, when the
+    exchange answered, its status, ``code`` and ``msg``."""
+
+    status: int | None
+    code: int | None
+    msg: str | None
+
+
 class ExecutionUnknown(BinanceUSError):
     """A mutating call ended without a definite outcome: it may have been executed.
 
@@ -151,24 +170,15 @@ class ExecutionUnknown(BinanceUSError):
     ``toEmail``, ``asset``, ``amount``; never ``timestamp``, ``recvWindow`` or ``signature``).
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        endpoint: str,
-        client_order_id: str | None = None,
-        status: int | None = None,
-        code: int | None = None,
-        msg: str | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, endpoint: str, **found: Unpack[UnknownOutcome]) -> None:
+        keywords("ExecutionUnknown.__init__", UnknownOutcome, found)
         super().__init__(message)
         self.endpoint = endpoint
-        self.client_order_id = client_order_id
-        self.params: dict[str, Any] = dict(params or {})
-        self.status = status
-        self.code = code
-        self.msg = msg
+        self.client_order_id = found.get("client_order_id")
+        self.params: dict[str, Any] = dict(found.get("params") or {})
+        self.status = found.get("status")
+        self.code = found.get("code")
+        self.msg = found.get("msg")
 
 
 ExecutionUnknownError = ExecutionUnknown
@@ -185,6 +195,11 @@ class OrderRejectedLocally(ValueError, BinanceUSError):
         self.symbol = symbol
         self.problems = list(problems)
         super().__init__(f"{symbol}: " + "; ".join(p.message for p in self.problems))
+
+
+Answer = tuple[int, int | None, str]
+"""An error answer's HTTP status, JSON ``code`` and ``msg`` (:func:`error_for`'s positional
+arguments)."""
 
 
 class APIError(BinanceUSError):
@@ -231,16 +246,10 @@ class InsufficientBalance(ClientError):
 
 
 class _RetryAfter(ClientError):
-    def __init__(
-        self,
-        status: int,
-        code: int | None,
-        msg: str,
-        *,
-        endpoint: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(status, code, msg, endpoint=endpoint)
+    def __init__(self, *answer: Any, retry_after: float | None = None, **named: Any) -> None:
+        """:class:`APIError`'s arguments (``status, code, msg, *, endpoint``, positional or
+        named; it checks them) and ``retry_after``."""
+        super().__init__(*answer, **named)
         self.retry_after = retry_after
 
 
@@ -260,16 +269,9 @@ class CancelReplaceFailed(APIError):
     type alone.
     """
 
-    def __init__(
-        self,
-        status: int,
-        code: int | None,
-        msg: str,
-        *,
-        result: CancelReplaceResult,
-        endpoint: str | None = None,
-    ) -> None:
-        super().__init__(status, code, msg, endpoint=endpoint)
+    def __init__(self, *answer: Any, result: CancelReplaceResult, **named: Any) -> None:
+        """:class:`APIError`'s arguments (as for :class:`RateLimited`) and ``result``."""
+        super().__init__(*answer, **named)
         self.result = result
 
 
@@ -313,15 +315,11 @@ _CLIENT_ERRORS_BY_CODE: dict[int, type[ClientError]] = {
 
 
 def error_for(
-    *,
-    status: int,
-    code: int | None,
-    msg: str,
+    *answer: *Answer,
     endpoint: str,
     mutating: bool,
-    client_order_id: str | None = None,
     retry_after: float | None = None,
-    params: Mapping[str, Any] | None = None,
+    **lookup: Unpack[Lookup],
 ) -> BinanceUSError:
     """Map an exchange answer (HTTP status + JSON ``code``/``msg``) to an exception instance.
 
@@ -329,16 +327,16 @@ def error_for(
     for them a 5XX that is not a documented failure, or code -1006 / -1007, is
     :class:`ExecutionUnknown` rather than :class:`ServerError`.
     """
+    status, code, msg = answer
     failed = _is_failed_503(status, code, msg)
     if mutating and (code in _EXECUTION_UNKNOWN_CODES or (status >= 500 and not failed)):
         return ExecutionUnknown(
             f"{endpoint}: execution status unknown (HTTP {status}, code {code}: {msg})",
             endpoint=endpoint,
-            client_order_id=client_order_id,
             status=status,
             code=code,
             msg=msg,
-            params=params,
+            **lookup,
         )
     if status == 429:
         return RateLimited(status, code, msg, endpoint=endpoint, retry_after=retry_after)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import Any, Unpack
 
+from ._params import OcoCheck, OrderCheck, OrderContext, OrderShape, group_keys, keywords
 from ._signing import format_decimal
 from ._symbol_rules import FilterProblem, SymbolRules, round_to_step
 
@@ -412,52 +413,27 @@ _CHECKS: tuple[Check, ...] = (
 )
 
 
-def check_order(
-    rules: SymbolRules,
-    *,
-    side: str,
-    type: str,
-    quantity: Decimal | None = None,
-    quote_order_qty: Decimal | None = None,
-    price: Decimal | None = None,
-    stop_price: Decimal | None = None,
-    trailing_delta: int | None = None,
-    iceberg_qty: Decimal | None = None,
-    avg_price: Decimal | None = None,
-    open_orders: int | None = None,
-    open_algo_orders: int | None = None,
-    open_iceberg_orders: int | None = None,
-    position: Decimal | None = None,
-    exchange_open_orders: int | None = None,
-    exchange_open_algo_orders: int | None = None,
-    exchange_open_iceberg_orders: int | None = None,
-) -> list[FilterProblem]:
+_COUNTS = group_keys(OrderContext) - {"avg_price", "position"}
+
+
+def check_order(rules: SymbolRules, **order: Unpack[OrderCheck]) -> list[FilterProblem]:
     """Every filter the order breaks (empty when it passes).
 
+    ``order``: the order's amounts and prices (:class:`~binanceus._params.OrderShape`) and
+    what the account and market look like now (:class:`~binanceus._params.OrderContext`):
     ``avg_price`` (the symbol's average price, ``GET /api/v3/avgPrice``) enables the
     PERCENT_PRICE checks and the notional of market orders; ``open_*`` counts (orders open
     now, on the symbol or on the exchange) enable the MAX_NUM_* filters; ``position`` (base
     asset free + locked + open BUY quantity) enables MAX_POSITION.
     """
+    keywords("check_order", OrderCheck, order)
+    get = order.get
+    shape = {name: get(name) for name in group_keys(OrderShape)}
     draft = _Draft(
-        side=side.upper(),
-        type=type.upper(),
-        quantity=quantity,
-        quote_order_qty=quote_order_qty,
-        price=price,
-        stop_price=stop_price,
-        trailing_delta=trailing_delta,
-        iceberg_qty=iceberg_qty,
-        avg_price=avg_price,
-        counts={
-            "open_orders": open_orders,
-            "open_algo_orders": open_algo_orders,
-            "open_iceberg_orders": open_iceberg_orders,
-            "exchange_open_orders": exchange_open_orders,
-            "exchange_open_algo_orders": exchange_open_algo_orders,
-            "exchange_open_iceberg_orders": exchange_open_iceberg_orders,
-        },
-        position=position,
+        **{**shape, "side": order["side"].upper(), "type": order["type"].upper()},
+        avg_price=get("avg_price"),
+        counts={name: get(name) for name in _COUNTS},
+        position=get("position"),
     )
     problems: list[FilterProblem] = []
     for check in _CHECKS:
@@ -474,25 +450,15 @@ def _leg(
     ]
 
 
-def check_oco(
-    rules: SymbolRules,
-    *,
-    side: str,
-    quantity: Decimal,
-    price: Decimal,
-    stop_price: Decimal,
-    stop_limit_price: Decimal | None = None,
-    limit_iceberg_qty: Decimal | None = None,
-    stop_iceberg_qty: Decimal | None = None,
-    trailing_delta: int | None = None,
-    avg_price: Decimal | None = None,
-    open_orders: int | None = None,
-    open_algo_orders: int | None = None,
-) -> list[FilterProblem]:
+def check_oco(rules: SymbolRules, **oco: Unpack[OcoCheck]) -> list[FilterProblem]:
     """Problems of an OCO: both legs' filters (a LIMIT_MAKER at ``price``; a STOP_LOSS, or
     STOP_LOSS_LIMIT at ``stop_limit_price``), the symbol's ``ocoAllowed`` and the price
     order the spec requires (SELL: limit > stop; BUY: limit < stop)."""
-    side = side.upper()
+    keywords("check_oco", OcoCheck, oco)
+    get = oco.get
+    stop_limit_price, open_orders = get("stop_limit_price"), get("open_orders")
+    side, price, stop_price = oco["side"].upper(), oco["price"], oco["stop_price"]
+    quantity = oco["quantity"]
     out: list[FilterProblem] = []
     if not rules.oco_allowed:
         out.append(
@@ -512,8 +478,8 @@ def check_oco(
         type="LIMIT_MAKER",
         quantity=quantity,
         price=price,
-        iceberg_qty=limit_iceberg_qty,
-        avg_price=avg_price,
+        iceberg_qty=get("limit_iceberg_qty"),
+        avg_price=get("avg_price"),
         open_orders=open_orders,
     )
     stop_leg = check_order(
@@ -523,11 +489,11 @@ def check_oco(
         quantity=quantity,
         price=stop_limit_price,
         stop_price=stop_price,
-        trailing_delta=trailing_delta,
-        iceberg_qty=stop_iceberg_qty,
-        avg_price=avg_price,
+        trailing_delta=get("trailing_delta"),
+        iceberg_qty=get("stop_iceberg_qty"),
+        avg_price=get("avg_price"),
         open_orders=None if open_orders is None else open_orders + 1,
-        open_algo_orders=open_algo_orders,
+        open_algo_orders=get("open_algo_orders"),
     )
     out += _leg(limit_leg, "limit", {"iceberg_qty": "limit_iceberg_qty"})
     out += _leg(stop_leg, "stop", {"price": "stop_limit_price", "iceberg_qty": "stop_iceberg_qty"})

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, Unpack, overload
 
 from ._account_models import SystemStatus
 from ._endpoints import endpoint
@@ -22,6 +22,7 @@ from ._models import (
     Trade,
     to_decimal,
 )
+from ._params import IdWindow, TimeWindow
 from ._symbol_rules import SymbolRules
 from ._time import from_ms
 from ._transport import Transport, from_id_or_range, rows, sends
@@ -108,13 +109,7 @@ class MarketMethods(Transport):
 
     @sends("GET /api/v3/klines", rows(Kline.from_api))
     def klines(
-        self,
-        symbol: str,
-        interval: str,
-        *,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int = 500,
+        self, symbol: str, interval: str, *, limit: int = 500, **window: Unpack[TimeWindow]
     ) -> list[Kline]:
         """Candlesticks of ``interval`` (``1m``, ``1h``, ``1d``, ...), oldest first."""
 
@@ -126,17 +121,9 @@ class MarketMethods(Transport):
         to start at (inclusive); without it, the most recent ``limit`` trades."""
 
     @sends("GET /api/v3/aggTrades", rows(AggTrade.from_api))
-    def agg_trades(
-        self,
-        symbol: str,
-        *,
-        from_id: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[AggTrade]:
+    def agg_trades(self, symbol: str, **window: Unpack[IdWindow]) -> list[AggTrade]:
         """Aggregate trades; ``from_id`` (inclusive) cannot be combined with a time range."""
-        from_id_or_range(from_id, start_time, end_time)
+        from_id_or_range(window)
 
     @sends("GET /api/v3/avgPrice", AvgPrice.from_api)
     def avg_price(self, symbol: str) -> AvgPrice:

@@ -9,14 +9,14 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import orjson
 
 from ._errors import ConnectionLost, StreamError
 from ._stream_types import Reconnected, StreamMessage, StreamStats
-from ._wsconn import DEFAULT_WS_URL, _Link, _ReconnectingStream
+from ._wsconn import DEFAULT_WS_URL, ConnectionOptions, _Link, _ReconnectingStream
 
 __all__ = ["DEFAULT_ROLLOVER_AFTER", "MAX_STREAMS_PER_CONNECTION", "MarketStream"]
 
@@ -104,6 +104,14 @@ class _Overlap:
         return self.new_delivered and not self.held and self.old_active <= self.switched
 
 
+class MarketStreamOptions(ConnectionOptions, total=False):
+    """A market stream's keyword arguments (also those a pool passes to its members)."""
+
+    control_timeout: float
+    rollover_after: timedelta | float | None
+    overlap_timeout: float
+
+
 class MarketStream(_ReconnectingStream[StreamMessage]):
     """Market data streams over one connection (at most 1024 streams; see
     :class:`MarketStreamPool` for more).
@@ -126,26 +134,12 @@ class MarketStream(_ReconnectingStream[StreamMessage]):
         base_ws_url: str = DEFAULT_WS_URL,
         *,
         streams: Iterable[str] = (),
-        reconnect: bool = True,
-        min_backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        open_timeout: float = 10.0,
-        ping_interval: float | None = 20.0,
-        ping_timeout: float | None = 20.0,
-        control_timeout: float = 10.0,
-        queue_size: int = 100_000,
-        rollover_after: timedelta | float | None = DEFAULT_ROLLOVER_AFTER,
-        overlap_timeout: float = 10.0,
+        **options: Unpack[MarketStreamOptions],
     ) -> None:
-        super().__init__(
-            reconnect=reconnect,
-            min_backoff=min_backoff,
-            max_backoff=max_backoff,
-            open_timeout=open_timeout,
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            queue_size=queue_size,
-        )
+        control_timeout = options.pop("control_timeout", 10.0)
+        rollover_after = options.pop("rollover_after", DEFAULT_ROLLOVER_AFTER)
+        overlap_timeout = options.pop("overlap_timeout", 10.0)
+        super().__init__(**options)
         self.base_ws_url = base_ws_url.rstrip("/")
         self._subs: dict[str, None] = dict.fromkeys(streams)
         if len(self._subs) > MAX_STREAMS_PER_CONNECTION:

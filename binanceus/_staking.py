@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
+from typing import Unpack
 
 from ._endpoints import endpoint
+from ._params import PagedWindow
 from ._staking_models import (
     StakingAsset,
     StakingBalance,
@@ -65,24 +66,12 @@ class StakingMethods(Transport):
 
     @sends("GET /sapi/v1/staking/history", rows(StakingRecord.from_api))
     def staking_history(
-        self,
-        *,
-        asset: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        page: int | None = None,
-        limit: int | None = None,
+        self, *, asset: str | None = None, **window: Unpack[PagedWindow]
     ) -> list[StakingRecord]:
         """Stakes and unstakes (``page`` from 1; ``limit`` up to 500 a page)."""
 
     @sends("GET /sapi/v1/staking/stakingRewardsHistory", rows(StakingReward.from_api, "data"))
     def staking_rewards_history(
-        self,
-        *,
-        asset: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        page: int | None = None,
-        limit: int | None = None,
+        self, *, asset: str | None = None, **window: Unpack[PagedWindow]
     ) -> list[StakingReward]:
         """Rewards paid (``page`` from 1; ``limit`` up to 500 a page)."""

@@ -1,9 +1,7 @@
 """Models of the staking answers: staking assets, stake / unstake results, balances, the
 staking history and rewards.
 
-Same conventions as :mod:`binanceus._models`: frozen slotted dataclasses built with
-``from_api``; every amount / rate / limit is a :class:`~decimal.Decimal`, every time an aware
-UTC datetime.
+Conventions as in :mod:`binanceus._models`.
 """
 
 from __future__ import annotations

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Unpack
 
-from ._market_stream import MAX_STREAMS_PER_CONNECTION, MarketStream
+from ._market_stream import MAX_STREAMS_PER_CONNECTION, MarketStream, MarketStreamOptions
+from ._params import keywords
 from ._stream_types import StreamMessage, StreamStats
-from ._wsconn import _CLOSED, DEFAULT_WS_URL, _QueueIterator
+from ._wsconn import _CLOSED, CONNECTION_DEFAULTS, DEFAULT_WS_URL, _QueueIterator
 
 __all__ = ["MarketStreamPool"]
 
@@ -29,9 +30,10 @@ class MarketStreamPool(_QueueIterator[StreamMessage]):
         *,
         streams: Iterable[str] = (),
         max_streams_per_socket: int = MAX_STREAMS_PER_CONNECTION,
-        queue_size: int = 100_000,
-        **options: Any,
+        **options: Unpack[MarketStreamOptions],
     ) -> None:
+        keywords("MarketStreamPool.__init__", MarketStreamOptions, options)
+        queue_size = options.pop("queue_size", CONNECTION_DEFAULTS["queue_size"])
         if not 1 <= max_streams_per_socket <= MAX_STREAMS_PER_CONNECTION:
             raise ValueError(f"max_streams_per_socket must be 1..{MAX_STREAMS_PER_CONNECTION}")
         self.base_ws_url = base_ws_url.rstrip("/")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
+from typing import Unpack
 
 from ._account_models import (
     SpotSummary,
@@ -14,6 +14,7 @@ from ._account_models import (
     SubAccountTransferRecord,
 )
 from ._endpoints import endpoint
+from ._params import PagedWindow, Paging
 from ._transport import Transport, as_amount, rows, sends
 
 
@@ -27,12 +28,7 @@ class SubAccountMethods(Transport):
 
     @sends("GET /sapi/v3/sub-account/list", rows(SubAccount.from_api, "subAccounts"))
     def sub_accounts(
-        self,
-        *,
-        email: str | None = None,
-        status: str | None = None,
-        page: int | None = None,
-        limit: int | None = None,
+        self, *, email: str | None = None, status: str | None = None, **paging: Unpack[Paging]
     ) -> list[SubAccount]:
         """The master account's sub-accounts (``status``: ``"enabled"`` / ``"disabled"``)."""
 
@@ -79,12 +75,6 @@ class SubAccountMethods(Transport):
         rows(SubAccountTransferRecord.from_api, "transfers"),
     )
     def sub_account_transfer_history(
-        self,
-        *,
-        email: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        page: int | None = None,
-        limit: int | None = None,
+        self, *, email: str | None = None, **window: Unpack[PagedWindow]
     ) -> list[SubAccountTransferRecord]:
         """Transfers between the master account and its sub-accounts."""

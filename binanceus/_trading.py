@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from ._endpoints import endpoint
 from ._errors import OrderRejectedLocally
 from ._fields import camel
 from ._filters import FilterProblem, SymbolRules, check_oco, check_order
 from ._models import Order
+from ._params import IdWindow, OcoParams, OcoShape, OrderParams, OrderShape, Window, keywords, pick
 from ._signing import ParamValue
 from ._trading_models import (
     AccountTrade,
@@ -44,25 +43,20 @@ def _upper(value: str | None) -> str | None:
     return None if value is None else value.upper()
 
 
-# new_order, test_new_order and cancel_replace take the new order's arguments under the same
-# names; each hands its own arguments over (``locals()`` before it binds anything else)
-# rather than repeating a dozen ``name=name`` lines.
-_ORDER_FIELDS = ("side", "type", "time_in_force", "quantity", "quote_order_qty", "price")
-_ORDER_FIELDS += ("stop_price", "trailing_delta", "iceberg_qty", "self_trade_prevention_mode")
-_ORDER_FIELDS += ("strategy_id", "strategy_type")
-_UPPER_CASED = frozenset({"side", "type", "time_in_force", "self_trade_prevention_mode"})
-_CHECKED = ("side", "type", "quantity", "quote_order_qty", "price", "stop_price")
-_CHECKED += ("trailing_delta", "iceberg_qty")
-"""The arguments :func:`check_order` checks locally."""
+# The new order's optional parameters in the order they are sent (``newClientOrderId`` last).
+_WIRE_ORDER = ("time_in_force", "quantity", "quote_order_qty", "price", "stop_price")
+_WIRE_ORDER += ("trailing_delta", "iceberg_qty", "self_trade_prevention_mode")
+_WIRE_ORDER += ("strategy_id", "strategy_type")
+_UPPER_CASED = frozenset({"time_in_force", "self_trade_prevention_mode"})
 
 
-def _order_fields(args: Mapping[str, Any]) -> dict[str, ParamValue | None]:
-    """The new-order parameters (wire names, enums upper-cased) from a placing method's
-    arguments."""
-    return {
-        camel(name): _upper(args[name]) if name in _UPPER_CASED else args[name]
-        for name in _ORDER_FIELDS
-    }
+def _order_fields(owner: str, order: Mapping[str, Any]) -> dict[str, ParamValue | None]:
+    """The new order's parameters (wire names, enums upper-cased) from a placing method's
+    ``**order`` (a keyword :class:`OrderParams` lacks or does not declare: ``TypeError``)."""
+    keywords(f"TradingMethods.{owner}", OrderParams, order)
+    fields = {n: order.get(n) for n in _WIRE_ORDER}
+    fields = {camel(n): _upper(v) if n in _UPPER_CASED else v for n, v in fields.items()}
+    return {"side": order["side"].upper(), "type": order["type"].upper(), **fields}
 
 
 class TradingMethods(Transport):
@@ -90,36 +84,25 @@ class TradingMethods(Transport):
         self,
         *,
         symbol: str,
-        side: str,
-        type: str,
-        quantity: Decimal | None = None,
-        quote_order_qty: Decimal | None = None,
-        price: Decimal | None = None,
-        time_in_force: str | None = None,
-        stop_price: Decimal | None = None,
-        trailing_delta: int | None = None,
-        iceberg_qty: Decimal | None = None,
-        self_trade_prevention_mode: str | None = None,
-        new_client_order_id: str | None = None,
         new_order_resp_type: str = "FULL",
-        strategy_id: int | None = None,
-        strategy_type: int | None = None,
         validate: bool = True,
+        **order: Unpack[OrderParams],
     ) -> Order:
-        """Place an order. A client order id is generated when none is given, so that an
-        :class:`ExecutionUnknown` always carries one to look the order up by."""
-        args = locals()
+        """Place an order (``order``: quantity, price, time_in_force, ... as
+        :class:`~binanceus._params.OrderParams`). A client order id is generated when none is
+        given, so that an :class:`ExecutionUnknown` always carries one to look the order up
+        by."""
+        params = _order_fields("new_order", order)
         if validate:
-            self._validate(symbol, args)
-        fields = _order_fields(args)
-        coid = new_client_order_id or generate_client_order_id()
-        params = {"symbol": symbol, **fields, "newClientOrderId": coid}
+            self._validate(symbol, order)
+        coid = order.get("new_client_order_id") or generate_client_order_id()
+        params = {"symbol": symbol, **params, "newClientOrderId": coid}
         params["newOrderRespType"] = _upper(new_order_resp_type)
         return Order.from_api(self._call("POST /api/v3/order", params, client_order_id=coid))
 
-    def _validate(self, symbol: str, args: Mapping[str, Any]) -> None:
-        """Check a placing method's order (its arguments) against the symbol's filters."""
-        checked = {name: args[name] for name in _CHECKED}
+    def _validate(self, symbol: str, order: Mapping[str, Any]) -> None:
+        """Check a placing method's order against the symbol's filters."""
+        checked: OrderShape = pick(OrderShape, order)  # type: ignore[assignment]
         self._check_locally(symbol, lambda rules: check_order(rules, **checked))
 
     @endpoint("POST /api/v3/order/test")
@@ -127,30 +110,18 @@ class TradingMethods(Transport):
         self,
         *,
         symbol: str,
-        side: str,
-        type: str,
-        quantity: Decimal | None = None,
-        quote_order_qty: Decimal | None = None,
-        price: Decimal | None = None,
-        time_in_force: str | None = None,
-        stop_price: Decimal | None = None,
-        trailing_delta: int | None = None,
-        iceberg_qty: Decimal | None = None,
-        self_trade_prevention_mode: str | None = None,
-        new_client_order_id: str | None = None,
-        strategy_id: int | None = None,
-        strategy_type: int | None = None,
         compute_commission_rates: bool = False,
         validate: bool = False,
+        **order: Unpack[OrderParams],
     ) -> OrderTestResult:
         """Have the exchange validate an order without placing it (nothing reaches the
         matching engine). Local filter checks are off by default: the point is the
         exchange's verdict."""
-        args = locals()
+        params = _order_fields("test_new_order", order)
         if validate:
-            self._validate(symbol, args)
-        fields = _order_fields(args)
-        params = {"symbol": symbol, **fields, "newClientOrderId": new_client_order_id}
+            self._validate(symbol, order)
+        params = {"symbol": symbol, **params}
+        params["newClientOrderId"] = order.get("new_client_order_id")
         params["computeCommissionRates"] = True if compute_commission_rates else None
         data = self._call("POST /api/v3/order/test", params)
         return OrderTestResult.from_api(data or {})
@@ -161,25 +132,13 @@ class TradingMethods(Transport):
         *,
         symbol: str,
         cancel_replace_mode: str,
-        side: str,
-        type: str,
         cancel_order_id: int | None = None,
         cancel_orig_client_order_id: str | None = None,
         cancel_new_client_order_id: str | None = None,
         cancel_restrictions: str | None = None,
-        quantity: Decimal | None = None,
-        quote_order_qty: Decimal | None = None,
-        price: Decimal | None = None,
-        time_in_force: str | None = None,
-        stop_price: Decimal | None = None,
-        trailing_delta: int | None = None,
-        iceberg_qty: Decimal | None = None,
-        self_trade_prevention_mode: str | None = None,
-        new_client_order_id: str | None = None,
         new_order_resp_type: str | None = None,
-        strategy_id: int | None = None,
-        strategy_type: int | None = None,
         validate: bool = True,
+        **order: Unpack[OrderParams],
     ) -> CancelReplaceResult:
         """Cancel an order and place a new one on the same symbol (``cancel_replace_mode``
         ``STOP_ON_FAILURE`` or ``ALLOW_FAILURE``).
@@ -189,16 +148,15 @@ class TradingMethods(Transport):
         :class:`ExecutionUnknown` carrying the new order's client id (generated when none
         is given).
         """
-        args = locals()
+        fields = _order_fields("cancel_replace", order)
         need_one(
             "cancel_order_id or cancel_orig_client_order_id",
             cancel_order_id,
             cancel_orig_client_order_id,
         )
         if validate:
-            self._validate(symbol, args)
-        fields = _order_fields(args)
-        coid = new_client_order_id or generate_client_order_id()
+            self._validate(symbol, order)
+        coid = order.get("new_client_order_id") or generate_client_order_id()
         params: dict[str, ParamValue | None] = {
             "symbol": symbol,
             "cancelReplaceMode": cancel_replace_mode.upper(),
@@ -214,64 +172,35 @@ class TradingMethods(Transport):
         return CancelReplaceResult.from_api(data)
 
     @endpoint("POST /api/v3/order/oco")
-    def new_oco(
-        self,
-        *,
-        symbol: str,
-        side: str,
-        quantity: Decimal,
-        price: Decimal,
-        stop_price: Decimal,
-        stop_limit_price: Decimal | None = None,
-        stop_limit_time_in_force: str | None = None,
-        list_client_order_id: str | None = None,
-        limit_client_order_id: str | None = None,
-        stop_client_order_id: str | None = None,
-        limit_iceberg_qty: Decimal | None = None,
-        stop_iceberg_qty: Decimal | None = None,
-        trailing_delta: int | None = None,
-        self_trade_prevention_mode: str | None = None,
-        new_order_resp_type: str | None = None,
-        validate: bool = True,
-    ) -> OrderList:
+    def new_oco(self, *, symbol: str, validate: bool = True, **oco: Unpack[OcoParams]) -> OrderList:
         """Place an OCO: a LIMIT_MAKER leg at ``price`` and a stop leg at ``stop_price``
         (STOP_LOSS_LIMIT at ``stop_limit_price`` when given, which then needs
         ``stop_limit_time_in_force``). A ``listClientOrderId`` is generated when none is
         given; :class:`ExecutionUnknown` carries it as ``client_order_id``."""
-        if (stop_limit_price is None) != (stop_limit_time_in_force is None):
+        keywords("TradingMethods.new_oco", OcoParams, oco)
+        get = oco.get
+        if (get("stop_limit_price") is None) != (get("stop_limit_time_in_force") is None):
             raise ValueError("stop_limit_price and stop_limit_time_in_force go together")
         if validate:
-            self._check_locally(
-                symbol,
-                lambda rules: check_oco(
-                    rules,
-                    side=side,
-                    quantity=quantity,
-                    price=price,
-                    stop_price=stop_price,
-                    stop_limit_price=stop_limit_price,
-                    limit_iceberg_qty=limit_iceberg_qty,
-                    stop_iceberg_qty=stop_iceberg_qty,
-                    trailing_delta=trailing_delta,
-                ),
-            )
-        list_id = list_client_order_id or generate_client_order_id()
+            legs: OcoShape = pick(OcoShape, oco)  # type: ignore[assignment]
+            self._check_locally(symbol, lambda rules: check_oco(rules, **legs))
+        list_id = get("list_client_order_id") or generate_client_order_id()
         params: dict[str, ParamValue | None] = {
             "symbol": symbol,
             "listClientOrderId": list_id,
-            "side": side.upper(),
-            "quantity": quantity,
-            "limitClientOrderId": limit_client_order_id,
-            "price": price,
-            "limitIcebergQty": limit_iceberg_qty,
-            "trailingDelta": trailing_delta,
-            "stopClientOrderId": stop_client_order_id,
-            "stopPrice": stop_price,
-            "stopLimitPrice": stop_limit_price,
-            "stopIcebergQty": stop_iceberg_qty,
-            "stopLimitTimeInForce": _upper(stop_limit_time_in_force),
-            "newOrderRespType": _upper(new_order_resp_type),
-            "selfTradePreventionMode": _upper(self_trade_prevention_mode),
+            "side": oco["side"].upper(),
+            "quantity": oco["quantity"],
+            "limitClientOrderId": get("limit_client_order_id"),
+            "price": oco["price"],
+            "limitIcebergQty": get("limit_iceberg_qty"),
+            "trailingDelta": get("trailing_delta"),
+            "stopClientOrderId": get("stop_client_order_id"),
+            "stopPrice": oco["stop_price"],
+            "stopLimitPrice": get("stop_limit_price"),
+            "stopIcebergQty": get("stop_iceberg_qty"),
+            "stopLimitTimeInForce": _upper(get("stop_limit_time_in_force")),
+            "newOrderRespType": _upper(get("new_order_resp_type")),
+            "selfTradePreventionMode": _upper(get("self_trade_prevention_mode")),
         }
         data = self._call("POST /api/v3/order/oco", params, client_order_id=list_id)
         return OrderList.from_api(data)
@@ -352,26 +281,13 @@ class TradingMethods(Transport):
 
     @sends("GET /api/v3/allOrders", rows(Order.from_api))
     def all_orders(
-        self,
-        *,
-        symbol: str,
-        order_id: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
+        self, *, symbol: str, order_id: int | None = None, **window: Unpack[Window]
     ) -> list[Order]:
         """Every order of ``symbol`` (open, canceled, filled); ``order_id``: from that id on."""
 
     @sends("GET /api/v3/myTrades", rows(AccountTrade.from_api))
     def my_trades(
-        self,
-        *,
-        symbol: str,
-        order_id: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        from_id: int | None = None,
-        limit: int | None = None,
+        self, *, symbol: str, order_id: int | None = None, **window: Unpack[IdWindow]
     ) -> list[AccountTrade]:
         """This account's trades on ``symbol`` (``from_id``: trade id to start at; a time
         range may span at most 24 hours)."""
@@ -398,16 +314,9 @@ class TradingMethods(Transport):
         need_one("order_list_id or orig_client_order_id", order_list_id, orig_client_order_id)
 
     @sends("GET /api/v3/allOrderList", rows(OrderList.from_api))
-    def all_order_lists(
-        self,
-        *,
-        from_id: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[OrderList]:
+    def all_order_lists(self, **window: Unpack[IdWindow]) -> list[OrderList]:
         """OCOs from ``from_id`` on, or within a time range (not both)."""
-        from_id_or_range(from_id, start_time, end_time)
+        from_id_or_range(window)
 
     @sends("GET /api/v3/openOrderList", rows(OrderList.from_api))
     def open_order_lists(self) -> list[OrderList]:

@@ -39,6 +39,7 @@ from ._errors import (
     error_for,
 )
 from ._fields import camel
+from ._params import group_keys, keywords, unpacked
 from ._signing import ParamValue, Secret, encode_params
 from ._symbol_rules import SymbolRules
 from ._time import ServerClock, now_ms, to_ms
@@ -95,9 +96,11 @@ def need_one(what: str, *values: object) -> None:
         raise ValueError(f"pass {what}")
 
 
-def from_id_or_range(from_id: int | None, *times: datetime | None) -> None:
-    """History endpoints page by id or by time, never both."""
-    if from_id is not None and any(t is not None for t in times):
+def from_id_or_range(window: Mapping[str, Any]) -> None:
+    """History endpoints (an :class:`~binanceus._params.IdWindow`) page by id or by time,
+    never both."""
+    times = (window.get("start_time"), window.get("end_time"))
+    if window.get("from_id") is not None and any(t is not None for t in times):
         raise ValueError("from_id cannot be combined with start_time / end_time")
 
 
@@ -130,22 +133,34 @@ def sends(key: str, returns: Callable[[Any], Any] | None = None) -> Callable[[F]
 
     Most endpoints take exactly their method's arguments, each under the camelCase of its
     name (``start_time`` -> ``startTime``, datetimes as exchange milliseconds, ``None``
-    left out), so the signature says it all; ``returns`` parses the answer (``None``: the
-    method returns nothing). The method's own body runs first and only checks the
-    arguments (raising ``ValueError``); methods that convert arguments or pass a client
-    order id call ``self._call`` themselves.
+    left out), so the signature says it all; a ``**params: Unpack[Group]`` parameter (a
+    group of :mod:`~binanceus._params`) stands for every keyword of the group, mapped alike,
+    and any other keyword raises ``TypeError`` as for a signature without it. ``returns``
+    parses the answer (``None``: the method returns nothing). The method's own body runs
+    first and only checks the arguments (raising ``ValueError``); methods that convert
+    arguments or pass a client order id call ``self._call`` themselves.
     """
 
     def decorate(func: F) -> F:
         signature = inspect.signature(func)
-        names = {n: camel(n) for n in list(signature.parameters)[1:]}
+        own = list(signature.parameters.values())[1:]
+        names = {p.name: camel(p.name) for p in own if p.kind is not p.VAR_KEYWORD}
+        rest = next((p for p in own if p.kind is p.VAR_KEYWORD), None)
+        group = None if rest is None else unpacked(rest.annotation, func.__globals__)
+        if group is not None:
+            names.update({n: camel(n) for n in group_keys(group)})
 
         @functools.wraps(func)
         def call(self: Transport, *args: Any, **kwargs: Any) -> Any:
             bound = signature.bind(self, *args, **kwargs)
             bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            if rest is not None and group is not None:
+                extra = arguments.pop(rest.name, {})
+                keywords(func.__qualname__, group, extra)
+                arguments.update({n: extra[n] for n in group.__annotations__ if n in extra})
             func(*bound.args, **bound.kwargs)
-            params = {names[n]: _wire_value(v) for n, v in bound.arguments.items() if n in names}
+            params = {names[n]: _wire_value(v) for n, v in arguments.items() if n in names}
             data = self._call(key, params)
             return None if returns is None else returns(data)
 
@@ -413,9 +428,9 @@ class Transport:
         if replaced is not None:
             raise replaced
         exc = error_for(
-            status=status,
-            code=code,
-            msg=msg,
+            status,
+            code,
+            msg,
             endpoint=ep.key,
             mutating=ep.mutating,
             client_order_id=coid,

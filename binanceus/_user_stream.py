@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 from ._stream_types import StreamStats
-from ._wsconn import DEFAULT_WS_URL, _Link, _ReconnectingStream
+from ._wsconn import DEFAULT_WS_URL, ConnectionOptions, _Link, _ReconnectingStream
 
 __all__ = ["UserStream"]
 
@@ -25,26 +25,11 @@ class UserStream(_ReconnectingStream[dict[str, Any]]):
         self,
         base_ws_url: str = DEFAULT_WS_URL,
         listen_key: str = "",
-        *,
-        reconnect: bool = True,
-        min_backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        open_timeout: float = 10.0,
-        ping_interval: float | None = 20.0,
-        ping_timeout: float | None = 20.0,
-        queue_size: int = 100_000,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
         if not listen_key:
             raise ValueError("listen_key is required")
-        super().__init__(
-            reconnect=reconnect,
-            min_backoff=min_backoff,
-            max_backoff=max_backoff,
-            open_timeout=open_timeout,
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            queue_size=queue_size,
-        )
+        super().__init__(**options)
         self.base_ws_url = base_ws_url.rstrip("/")
         self._listen_key = listen_key
 

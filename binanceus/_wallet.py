@@ -3,12 +3,14 @@ deposit addresses and deposit histories, the master account's and its sub-accoun
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
+from typing import Unpack
 
 from ._account_models import SubAccountDeposit, SubAccountDepositAddress
 from ._endpoints import endpoint
 from ._fields import parse
+from ._params import DepositQuery, FiatHistory, TimeWindow
 from ._trading import generate_client_order_id
 from ._transport import Transport, as_amount, rows, sends
 from ._wallet_models import (
@@ -28,9 +30,10 @@ DEFAULT_FIAT_PAYMENT_METHOD = "BITGO"
 """The spec's only fiat withdraw method (its documented default)."""
 
 
-def _fiat_window(start_time: datetime | None, end_time: datetime | None) -> None:
+def _fiat_window(window: TimeWindow) -> None:
     """The spec: "If both startTime and endTime are sent, the duration between startTime and
     endTime must be greater than 0 day and less than 90 days." (naive times fail when sent)."""
+    start_time, end_time = window.get("start_time"), window.get("end_time")
     if start_time is None or end_time is None:
         return
     if start_time.tzinfo is None or end_time.tzinfo is None:
@@ -90,15 +93,7 @@ class WalletMethods(Transport):
 
     @sends("GET /sapi/v1/capital/withdraw/history", rows(WithdrawalRecord.from_api))
     def withdraw_history(
-        self,
-        *,
-        coin: str,
-        withdraw_order_id: str | None = None,
-        status: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
+        self, *, coin: str, withdraw_order_id: str | None = None, **query: Unpack[DepositQuery]
     ) -> list[WithdrawalRecord]:
         """Crypto withdrawals of ``coin`` (default window: the last 90 days; ``limit`` up to
         1000). ``status``: see :data:`WITHDRAW_STATUSES`."""
@@ -134,20 +129,10 @@ class WalletMethods(Transport):
         "GET /sapi/v1/fiatpayment/query/withdraw/history",
         rows(FiatTransferRecord.from_api, "assetLogRecordList"),
     )
-    def fiat_withdraw_history(
-        self,
-        *,
-        fiat_currency: str | None = None,
-        order_id: str | None = None,
-        offset: int | None = None,
-        payment_channel: str | None = None,
-        payment_method: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-    ) -> list[FiatTransferRecord]:
+    def fiat_withdraw_history(self, **query: Unpack[FiatHistory]) -> list[FiatTransferRecord]:
         """Fiat withdrawals (default window: the last 90 days; a window given by both times
         must be longer than 0 and shorter than 90 days, else ``ValueError``)."""
-        _fiat_window(start_time, end_time)
+        _fiat_window(query)
 
     # -- deposits ---------------------------------------------------------------------------
 
@@ -156,16 +141,7 @@ class WalletMethods(Transport):
         """The deposit address of ``coin`` (on its default network when ``network`` is None)."""
 
     @sends("GET /sapi/v1/capital/deposit/hisrec", rows(Deposit.from_api))
-    def deposit_history(
-        self,
-        *,
-        coin: str,
-        status: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-    ) -> list[Deposit]:
+    def deposit_history(self, *, coin: str, **query: Unpack[DepositQuery]) -> list[Deposit]:
         """Crypto deposits of ``coin`` (default window: the last 90 days; ``limit`` up to
         1000). ``status``: 0 pending, 6 credited but cannot withdraw, 1 success."""
 
@@ -173,19 +149,9 @@ class WalletMethods(Transport):
         "GET /sapi/v1/fiatpayment/query/deposit/history",
         rows(FiatTransferRecord.from_api, "assetLogRecordList"),
     )
-    def fiat_deposit_history(
-        self,
-        *,
-        fiat_currency: str | None = None,
-        order_id: str | None = None,
-        offset: int | None = None,
-        payment_channel: str | None = None,
-        payment_method: str | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-    ) -> list[FiatTransferRecord]:
+    def fiat_deposit_history(self, **query: Unpack[FiatHistory]) -> list[FiatTransferRecord]:
         """Fiat deposits (window rules as :meth:`fiat_withdraw_history`)."""
-        _fiat_window(start_time, end_time)
+        _fiat_window(query)
 
     # -- sub-accounts' deposits -------------------------------------------------------------
 
@@ -197,14 +163,6 @@ class WalletMethods(Transport):
 
     @sends("GET /sapi/v1/capital/sub-account/deposit/history", rows(SubAccountDeposit.from_api))
     def sub_account_deposit_history(
-        self,
-        *,
-        email: str,
-        coin: str | None = None,
-        status: int | None = None,
-        start_time: datetime | None = None,
-        end_time: datetime | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
+        self, *, email: str, coin: str | None = None, **query: Unpack[DepositQuery]
     ) -> list[SubAccountDeposit]:
         """A sub-account's deposits (``status``: 0 pending, 6 credited, 1 success)."""

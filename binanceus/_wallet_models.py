@@ -1,9 +1,7 @@
 """Models of the wallet answers: coin / network configuration, crypto and fiat withdrawals,
 deposit addresses and deposit histories.
 
-Same conventions as :mod:`binanceus._models`: frozen slotted dataclasses built with
-``from_api``; every amount / fee / limit is a :class:`~decimal.Decimal`, every time an aware
-UTC datetime.
+Conventions as in :mod:`binanceus._models`.
 """
 
 from __future__ import annotations

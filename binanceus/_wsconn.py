@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
@@ -27,6 +27,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 from ._errors import StreamError
+from ._params import keywords
 from ._stream_types import Reconnected, SocketStats, _dt
 from ._wslink import RequestLink
 
@@ -224,25 +225,40 @@ class _QueueIterator(Generic[T]):
         return item  # type: ignore[no-any-return]
 
 
+class ConnectionOptions(TypedDict, total=False):
+    """How a stream connects and reconnects (every stream's keyword arguments)."""
+
+    reconnect: bool
+    min_backoff: float
+    max_backoff: float
+    open_timeout: float
+    ping_interval: float | None
+    ping_timeout: float | None
+    queue_size: int
+
+
+CONNECTION_DEFAULTS: ConnectionOptions = {
+    "reconnect": True,
+    "min_backoff": 0.5,
+    "max_backoff": 30.0,
+    "open_timeout": 10.0,
+    "ping_interval": 20.0,
+    "ping_timeout": 20.0,
+    "queue_size": 100_000,
+}
+
+
 class _ReconnectingStream(_QueueIterator[T]):
-    def __init__(
-        self,
-        *,
-        reconnect: bool,
-        min_backoff: float,
-        max_backoff: float,
-        open_timeout: float,
-        ping_interval: float | None,
-        ping_timeout: float | None,
-        queue_size: int,
-    ) -> None:
-        self._reconnect = reconnect
-        self._min_backoff = min_backoff
-        self._max_backoff = max_backoff
-        self._open_timeout = open_timeout
-        self._ping_interval = ping_interval
-        self._ping_timeout = ping_timeout
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
+    def __init__(self, **options: Unpack[ConnectionOptions]) -> None:
+        keywords(f"{type(self).__name__}.__init__", ConnectionOptions, options)
+        o = {**CONNECTION_DEFAULTS, **options}
+        self._reconnect: bool = o["reconnect"]
+        self._min_backoff: float = o["min_backoff"]
+        self._max_backoff: float = o["max_backoff"]
+        self._open_timeout: float = o["open_timeout"]
+        self._ping_interval: float | None = o["ping_interval"]
+        self._ping_timeout: float | None = o["ping_timeout"]
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=o["queue_size"])
         self._owns_queue = True
         self._link: _Link | None = None
         self._supervisor: asyncio.Task[None] | None = None

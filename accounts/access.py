@@ -23,12 +23,13 @@ BALANCES = "balances"
 TRADE = "trade"
 TRANSFER = "transfer"
 WITHDRAW = "withdraw"
+WALLET = "wallet"
 HISTORY = "history"
 CUSTODY = "custody"
 CREDIT_LINE = "credit_line"
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    KeyType.EXCHANGE: frozenset({BALANCES, TRADE, TRANSFER, WITHDRAW, HISTORY}),
+    KeyType.EXCHANGE: frozenset({BALANCES, TRADE, TRANSFER, WITHDRAW, WALLET, HISTORY}),
     KeyType.CUSTODIAL: frozenset({CUSTODY}),
     KeyType.CREDIT_LINE: frozenset({CREDIT_LINE}),
 }
@@ -38,6 +39,7 @@ ACTIONS = {
     TRADE: "trade on the exchange",
     TRANSFER: "list sub-accounts or transfer between them",
     WITHDRAW: "withdraw funds",
+    WALLET: "read deposit addresses, deposits or withdrawals",
     HISTORY: "read the exchange's trade history",
     CUSTODY: "use the Custodial Solution API",
     CREDIT_LINE: "use the Credit Line API",

@@ -52,3 +52,11 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
     async def history_progress_updated(self, event):
         """A history sync of the connection stepped: the progress bars follow it."""
         await self.send_json({"type": "historyProgress", **event["payload"]})
+
+    async def wallet_activity_updated(self, event):
+        """The connection's deposits or withdrawals were synced: the Wallet page re-reads them."""
+        await self.send_json({"type": "walletActivity", **event["payload"]})
+
+    async def withdrawal_updated(self, event):
+        """A withdrawal of the connection changed: its page follows it without polling."""
+        await self.send_json({"type": "withdrawal", "withdrawal": event["payload"]})

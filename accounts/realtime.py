@@ -49,3 +49,13 @@ def transfer_run_push(*, connection_id: int, payload: dict) -> None:
 def history_progress_push(*, connection_id: int, payload: dict) -> None:
     """A history sync of the connection stepped: the progress bars follow it."""
     _send(connection_id, "history_progress.updated", payload)
+
+
+def wallet_activity_push(*, connection_id: int, payload: dict) -> None:
+    """The connection's deposits or withdrawals were synced: the Wallet page re-reads them."""
+    _send(connection_id, "wallet_activity.updated", payload)
+
+
+def withdrawal_push(*, connection_id: int, payload: dict) -> None:
+    """A withdrawal of the connection changed: its page follows it without polling."""
+    _send(connection_id, "withdrawal.updated", payload)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from accounts.access import HISTORY, TRADE, TRANSFER, key_type_can
+from accounts.access import HISTORY, TRADE, TRANSFER, WALLET, key_type_can
 from accounts.models import ExchangeConnection
 
 
@@ -25,6 +25,7 @@ TABS = (
     Tab("orders", "Orders", "accounts:orders", TRADE),
     Tab("history", "History", "history:trades", HISTORY),
     Tab("transfers", "Transfers", "accounts:transfers", TRANSFER),
+    Tab("wallet", "Wallet", "wallet:index", WALLET),
 )
 
 

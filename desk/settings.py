@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accounts",
     "transfers",
     "trading",
+    "wallet",
     "dashboard",
 ]
 
@@ -188,6 +189,10 @@ TRANSFER_RECONCILE_GRACE_SECONDS = env_int("TRANSFER_RECONCILE_GRACE_SECONDS", 6
 TRANSFER_LATE_SECONDS = env_int("TRANSFER_LATE_SECONDS", 120)  # later than this = "missed"
 # A scheduled run confirmed absent after the grace period is planned again this many times.
 TRANSFER_REPLAN_ABSENT = env_int("TRANSFER_REPLAN_ABSENT", 1)
+# Withdrawals (wallet.withdrawals): a claim older than this is handed back (> the send task's
+# time limit); an unknown outcome absent from withdraw history after the grace is failed.
+WITHDRAW_STALE_SECONDS = env_int("WITHDRAW_STALE_SECONDS", 120)
+WITHDRAW_RECONCILE_GRACE_SECONDS = env_int("WITHDRAW_RECONCILE_GRACE_SECONDS", 300)
 # Desk orders whose outcome is unknown (see trading.orders.reconcile).
 ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
 ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT
@@ -204,6 +209,18 @@ HISTORY_MAX_SYMBOLS = env_int("HISTORY_MAX_SYMBOLS", 12)
 # ours and allOrders reads a database that can lag the matching engine.
 HISTORY_UPDATES_OVERLAP_SECONDS = env_int("HISTORY_UPDATES_OVERLAP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
+    "sync-wallet-activity": {
+        "task": "wallet.activity.tasks.sync_wallet_activity_all",
+        "schedule": env_int("WALLET_ACTIVITY_SYNC_SECONDS", 120),
+    },
+    "reconcile-withdrawals": {
+        "task": "wallet.withdrawals.tasks.reconcile_withdrawals",
+        "schedule": env_int("WITHDRAW_RECONCILE_SECONDS", 15),
+    },
+    "follow-withdrawals": {
+        "task": "wallet.withdrawals.tasks.follow_withdrawals",
+        "schedule": env_int("WITHDRAW_FOLLOW_SECONDS", 30),
+    },
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",
         "schedule": env_int("DESK_BALANCE_SYNC_SECONDS", 30),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("connections/", include("accounts.urls")),
     path("connections/", include("trading.history.urls")),
+    path("connections/", include("wallet.urls")),
     path("audit/", include("accounts.urls_audit")),
     path("market/", include("trading.urls")),
     path("transfers/", include("transfers.urls")),

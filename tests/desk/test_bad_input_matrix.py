@@ -48,6 +48,7 @@ from tests.desk.bad_input import KIND_VALUES, VALUES, Field, Route, must_refuse
 from tests.desk.test_ownership_matrix import OBJECT_FACTORIES
 from tests.factories import PASSWORD, login, make_connection, make_user
 from tests.support import ROOT
+from tests.wallet.conftest import sent_withdrawal, unknown_withdrawal, withdrawal_followed
 
 ROUTES = bad_input.routes()
 POST_ROUTES = [r for r in ROUTES if r.accepts_post]
@@ -420,6 +421,10 @@ def _replace(w: World, options: dict, field_name: str = "") -> dict:
     }
 
 
+def _withdrawal() -> dict:
+    return {"coin": "ETH", "network": "ETH", "amount": "0.01", "request_key": uuid.uuid4().hex}
+
+
 # What a person types into each form (the rest are the page's own defaults); given the world,
 # the options of the page's choices, and the field the case is about.
 OVERRIDES = {
@@ -438,6 +443,19 @@ OVERRIDES = {
         "request_key": uuid.uuid4().hex,
     },
     "transfers:schedule-new": _schedule,
+    "wallet:address-add": lambda w, o, f: {
+        "label": "Probe address",
+        "coin": "ETH",
+        "network": "ETH",
+        "address": "0x" + "ef" * 20,
+        "memo": "",
+        "cool_off_hours": "24",
+    },
+    "wallet:withdraw": lambda w, o, f: _withdrawal(),
+    "wallet:withdraw-confirm": lambda w, o, f: {
+        **_withdrawal(),
+        "address": str(w.kwargs["wallet"]["aid"]),
+    },
     "transfers:schedule-edit": _schedule,
     "history:symbol-add": lambda w, o, f: {"symbol": "ETHUSD"},
     "trading:order-check": _ticket,
@@ -964,6 +982,10 @@ def _account_history_synced(c, _):
     return c.history_syncs.filter(synced_at__isnull=False).exists()
 
 
+def _wallet_activity_synced(c, _):
+    return c.wallet_activity_syncs.filter(synced_at__isnull=False).exists()
+
+
 def _listen_key_kept(c, _):
     from trading.orders import userdata
 
@@ -978,6 +1000,9 @@ BEAT_WORK = {
     "trading.history.tasks.sync_history_all": BeatWork(_nothing, _account_history_synced),
     "trading.tasks.reconcile_orders": BeatWork(_unknown_order, _settled),
     "trading.tasks.keep_listen_keys_alive": BeatWork(_nothing, _listen_key_kept),
+    "wallet.activity.tasks.sync_wallet_activity_all": BeatWork(_nothing, _wallet_activity_synced),
+    "wallet.withdrawals.tasks.reconcile_withdrawals": BeatWork(unknown_withdrawal, _settled),
+    "wallet.withdrawals.tasks.follow_withdrawals": BeatWork(sent_withdrawal, withdrawal_followed),
 }
 
 

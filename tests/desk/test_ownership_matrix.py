@@ -78,6 +78,32 @@ def _order_objects(owner) -> tuple[object, dict]:
     return order, {"pk": conn.pk, "order_pk": order.pk, "list_pk": order_list.pk}
 
 
+def _wallet_objects(owner) -> tuple[object, dict]:
+    """The Wallet tab: the withdrawals' objects (``pk``, ``aid``, ``wid``: see
+    ``tests/wallet/conftest.py``) and a synced deposit on the same connection."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from tests.wallet.conftest import withdraw_objects
+    from wallet.activity.models import WalletActivity
+
+    survivor, kwargs = withdraw_objects(owner)
+    at = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    WalletActivity.objects.create(
+        connection_id=kwargs["pk"],
+        kind="deposit",
+        exchange_id="BTC:BTC:tx1",
+        coin="BTC",
+        network="BTC",
+        amount=Decimal("0.1"),
+        status="0",
+        state="pending",
+        time=at,
+        updated_at=at,
+    )
+    return survivor, kwargs
+
+
 # Which objects each namespace's (or socket path prefix's) ids refer to, and how to make them:
 # a factory returns (an object that must survive a stranger's visit, the URL kwargs).
 OBJECT_FACTORIES = {
@@ -85,6 +111,7 @@ OBJECT_FACTORIES = {
     "transfers": _transfer_objects,
     "trading": _order_objects,
     "history": _connection_objects,
+    "wallet": _wallet_objects,
     "ws/connections/": _connection_objects,
 }
 

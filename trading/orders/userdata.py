@@ -25,6 +25,7 @@ from desk.periodic import ERROR, each_row
 from trading.models import Order, OrderList
 from trading.models.orders import OPEN_STATUSES
 from trading.orders import records
+from wallet.activity.planning import activity_balance_moved
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,9 @@ def user_event_apply(*, connection_id: int, data: dict) -> str:
         records.account_position_apply(
             connection=connection, balances=event.balances, at=event.last_update_time
         )
+    elif isinstance(event, binanceus.BalanceUpdate):
+        # A deposit or withdrawal moved a balance: the Wallet tab's history follows it.
+        activity_balance_moved(connection=connection)
     elif isinstance(event, binanceus.ListenKeyExpired):
         listen_key_forget(connection_id=connection_id)
     return str(data.get("e", ""))

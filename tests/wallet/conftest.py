@@ -1,0 +1,278 @@
+"""Fixtures shared by the Wallet tab's tests (activity and withdrawals).
+
+``wallet_master`` is a stored exchange connection for a fresh funded sandbox master account with
+one sub-account (listed in ``SubAccount`` as a sub-account sync would), and ``Chain`` is the
+sandbox's side of the story: deposits arriving, withdrawals ending, the catalogue and the
+clock, all through the admin API under ``/sandbox/v1/`` (see ``sandbox/admin_wallet.py``).
+
+Keep this module additive: both packages' tests use it.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import time
+from decimal import Decimal
+
+import pytest
+import redis
+import requests
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Environment, KeyType, SubAccount
+from tests.factories import login, make_user
+
+_seq = itertools.count(1)
+
+BALANCES = {"USD": "100000", "USDT": "100000", "BTC": "5", "ETH": "50"}
+
+
+class Chain:
+    """The sandbox's wallet, read and driven through its admin API."""
+
+    def __init__(self, base: str, email: str, sub: str, account: dict):
+        self.base, self.email, self.sub = base, email, sub
+        self.api_key, self.secret = account["apiKey"], account["secretKey"]
+
+    def _post(self, path: str, doc: dict) -> dict:
+        resp = requests.post(f"{self.base}/sandbox/v1/{path}", json=doc, timeout=5)
+        resp.raise_for_status()
+        return resp.json()
+
+    def deposit(self, coin: str, amount: str, *, email: str | None = None, **extra) -> dict:
+        """A crypto deposit arriving (status 0; 0 -> 6 -> 1 on the sandbox clock)."""
+        return self._post(
+            "wallet/deposits",
+            {"email": email or self.email, "coin": coin, "amount": amount, **extra},
+        )
+
+    def fiat_deposit(self, amount: str, *, email: str | None = None, **extra) -> dict:
+        return self._post(
+            "wallet/fiat-deposits", {"email": email or self.email, "amount": amount, **extra}
+        )
+
+    def end_withdrawal(self, withdraw_id: str, status: int) -> dict:
+        """End an open crypto withdrawal now: 6 completed, 5 failure, 3 rejected, 1 canceled."""
+        return self._post(f"wallet/withdrawals/{withdraw_id}", {"status": status})
+
+    def end_fiat_order(self, order_id: str, outcome: str = "Successful") -> dict:
+        return self._post(f"wallet/fiat-orders/{order_id}", {"orderStatus": outcome})
+
+    def catalog(self) -> dict:
+        return requests.get(f"{self.base}/sandbox/v1/wallet/catalog", timeout=5).json()
+
+    def change_catalog(self, doc: dict) -> dict:
+        """Change the sandbox-wide coin catalogue; ``wallet_master`` restores it afterwards."""
+        return self._post("wallet/catalog", doc)
+
+    def advance_clock(self, ms: int) -> None:
+        """Move the sandbox's clock (deposits and withdrawals progress on it)."""
+        self._post("clock", {"advanceMs": ms})
+
+    def faults(self, **doc) -> None:
+        self._post("faults", doc)
+
+    def free(self, asset: str, email: str | None = None) -> Decimal:
+        acct = requests.get(
+            f"{self.base}/sandbox/v1/accounts/{email or self.email}", timeout=5
+        ).json()
+        return Decimal(acct["balances"].get(asset, {}).get("free", "0"))
+
+    def requests(self) -> int:
+        """How many REST requests this account's key has made so far."""
+        doc = requests.get(f"{self.base}/sandbox/v1/requests", timeout=5).json()
+        return doc["byApiKey"].get(self.api_key, 0)
+
+
+@pytest.fixture
+def wallet_master(sandbox_url):
+    """(connection, Chain): a funded master account with one sub-account, stored as a
+    connection of a fresh user. The sandbox's faults and catalogue are reset afterwards."""
+    n = next(_seq)
+    stamp = time.monotonic_ns()
+    email = f"wallet{n}-{stamp}@example.test"
+    sub = f"wallet-sub{n}-{stamp}@example.test"
+
+    def create(doc: dict) -> dict:
+        resp = requests.post(f"{sandbox_url}/sandbox/v1/accounts", json=doc, timeout=5)
+        resp.raise_for_status()
+        return resp.json()
+
+    account = create({"email": email, "balances": BALANCES})
+    create({"email": sub, "master": email, "balances": {"USD": "50"}})
+    conn = services.connection_import(
+        user=make_user(),
+        label=f"Wallet {n}",
+        key_type=KeyType.EXCHANGE,
+        environment=Environment.SANDBOX,
+        api_key=account["apiKey"],
+        api_secret=account["secretKey"],
+    )
+    conn.account_email = email
+    conn.save(update_fields=["account_email"])
+    SubAccount.objects.create(connection=conn, email=sub, synced_at=timezone.now())
+    yield conn, Chain(sandbox_url, email, sub, account)
+    requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
+    requests.delete(f"{sandbox_url}/sandbox/v1/wallet/catalog", timeout=5)
+
+
+@pytest.fixture
+def wallet_desk(client, wallet_master):
+    """The wallet master's owner signed in (fresh auth): (client, connection, Chain)."""
+    conn, chain = wallet_master
+    login(client, conn.user)
+    return client, conn, chain
+
+
+@pytest.fixture
+def stranger(client):
+    """Another user, signed in on ``client``: owns nothing of the fixtures above."""
+    user = make_user()
+    login(client, user)
+    return user
+
+
+# --- withdrawals (wallet.withdrawals) ---------------------------------------------------------
+ETH_ADDRESS = "0x" + "ab" * 20
+BTC_ADDRESS = "1" + "B" * 33
+WITHDRAW_PATH = "/sapi/v1/capital/withdraw/apply"
+FIAT_WITHDRAW_PATH = "/sapi/v1/fiatpayment/withdraw/apply"
+
+
+def withdraw_calls(chain: Chain, path: str = WITHDRAW_PATH) -> int:
+    """How many withdraw requests reached the exchange (any account) so far."""
+    doc = requests.get(f"{chain.base}/sandbox/v1/requests", timeout=5).json()
+    return doc["byPath"].get(path, 0)
+
+
+def exchange_withdrawals(chain: Chain, coin: str) -> list:
+    """The account's withdrawals of ``coin`` as the exchange's own history lists them."""
+    import binanceus
+
+    with binanceus.Client(chain.api_key, chain.secret, base_url=chain.base) as client:
+        return client.withdraw_history(coin=coin)
+
+
+def exchange_fiat_withdrawals(chain: Chain) -> list:
+    import binanceus
+
+    with binanceus.Client(chain.api_key, chain.secret, base_url=chain.base) as client:
+        return client.fiat_withdraw_history()
+
+
+@pytest.fixture
+def usable_address(wallet_master):
+    """``make(coin, network, address, ...)``: an address-book entry of the wallet master added
+    through the service, its cool-off moved into the past through the model."""
+    from datetime import timedelta
+
+    from wallet.withdrawals import services as withdraw_services
+
+    conn, _ = wallet_master
+
+    def make(coin="ETH", network="ETH", address=ETH_ADDRESS, memo="", label="Cold"):
+        entry = withdraw_services.address_add(
+            connection=conn,
+            user=conn.user,
+            coin=coin,
+            network=network,
+            address=address,
+            memo=memo,
+            label=label,
+        )
+        entry.usable_from = timezone.now() - timedelta(minutes=1)
+        entry.save(update_fields=["usable_from"])
+        return entry
+
+    return make
+
+
+@pytest.fixture
+def celery_queue(settings):
+    """The Celery queue in the session's Redis, emptied before and after (read it with
+    ``queued``)."""
+    r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    r.delete("celery")
+    yield r
+    r.delete("celery")
+
+
+def queued(r) -> list[tuple[str, list]]:
+    """(task name, args) of every message waiting in the Celery queue, oldest first."""
+    out = []
+    for raw in r.lrange("celery", 0, -1):
+        msg = json.loads(raw)
+        args, _, _ = json.loads(base64.b64decode(msg["body"]))
+        out.append((msg["headers"]["task"], args))
+    return out
+
+
+def withdraw_objects(owner) -> tuple[object, dict]:
+    """For the ownership and bad-input matrices (``tests/desk``): a connection with a usable
+    address-book entry and a failed withdrawal, every id a ``wallet.withdrawals`` URL carries
+    (``pk``, ``aid``, ``wid``); the entry must survive a stranger's visit."""
+    from datetime import timedelta
+
+    from tests.factories import make_connection
+    from wallet.withdrawals.models import AddressBookEntry, Withdrawal
+
+    conn = make_connection(owner)
+    entry = AddressBookEntry.objects.create(
+        connection=conn,
+        coin="ETH",
+        network="ETH",
+        address=ETH_ADDRESS,
+        label="Cold",
+        usable_from=timezone.now() - timedelta(days=2),
+    )
+    withdrawal = Withdrawal.objects.create(
+        connection=conn,
+        address_entry=entry,
+        request_key=f"{time.monotonic_ns():032x}"[-32:],
+        kind="crypto",
+        coin="ETH",
+        network="ETH",
+        address=ETH_ADDRESS,
+        label="Cold",
+        amount=Decimal("0.01"),
+        status="failed",
+    )
+    return entry, {"pk": conn.pk, "aid": entry.pk, "wid": withdrawal.pk}
+
+
+def unknown_withdrawal(connection, sub: str):
+    """For the beat's poisoned-row test (``BEAT_WORK``): a crypto withdrawal whose outcome is
+    unknown since past the grace period (the sweep settles it: the exchange never had it)."""
+    from datetime import timedelta
+
+    from wallet.withdrawals.models import Withdrawal
+    from wallet.withdrawals.reconcile import grace
+
+    sent = timezone.now() - grace() - timedelta(seconds=60)
+    return Withdrawal.objects.create(
+        connection=connection,
+        request_key=f"{time.monotonic_ns():032x}"[-32:],
+        kind="crypto",
+        coin="ETH",
+        network="ETH",
+        address=ETH_ADDRESS,
+        amount=Decimal("0.01"),
+        status="unknown",
+        sent_at=sent,
+        unknown_since=sent,
+    )
+
+
+def sent_withdrawal(connection, sub: str):
+    """For ``BEAT_WORK``: a withdrawal the exchange took, for the follow pass to look at."""
+    withdrawal = unknown_withdrawal(connection, sub)
+    type(withdrawal).objects.filter(pk=withdrawal.pk).update(status="sent", unknown_since=None)
+    return withdrawal
+
+
+def withdrawal_followed(connection, withdrawal) -> bool:
+    withdrawal.refresh_from_db()
+    return withdrawal.followed_at is not None

@@ -1,0 +1,11 @@
+"""The Wallet tab under ``/connections/<pk>/wallet/``: what arrived and left (activity) and
+sending money out (withdrawals)."""
+
+from django.urls import include, path
+
+app_name = "wallet"
+
+urlpatterns = [
+    path("", include("wallet.activity.urls")),
+    path("", include("wallet.withdrawals.urls")),
+]

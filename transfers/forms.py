@@ -14,7 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from desk.fields import MONEY_DIGITS, MONEY_PLACES
-from desk.forms import DateRangeMixin
+from desk.forms import DateRangeMixin, FilterErrorsMixin, RequestKeyMixin, day_field
 from desk.money import plain
 from transfers.models import AmountKind, CatchUp, RecurrenceKind, TransferSchedule
 from transfers.recurrence import MAX_EVERY, MAX_YEARS_AHEAD, RecurrenceError
@@ -102,7 +102,7 @@ class _PartiesMixin:
             )
 
 
-class TransferForm(_PartiesMixin, forms.Form):
+class TransferForm(RequestKeyMixin, _PartiesMixin, forms.Form):
     from_party = forms.ChoiceField(label="From")
     to_party = forms.ChoiceField(label="To")
     asset = forms.ChoiceField()
@@ -129,10 +129,6 @@ class TransferForm(_PartiesMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        try:
-            cleaned["request_key"] = uuid.UUID(cleaned.get("request_key") or "").hex
-        except ValueError:
-            self.add_error(None, "This form is out of date or damaged: reload the page.")
         self._check_parties(cleaned)
         src, asset, amount = cleaned.get("from_party"), cleaned.get("asset"), cleaned.get("amount")
         if src and asset and amount is not None and "amount" not in self.errors:
@@ -334,17 +330,10 @@ class AccountEmailForm(forms.Form):
     )
 
 
-def _date_filter(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "enter a real date as YYYY-MM-DD"},
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+INVALID_DAY = "enter a real date as YYYY-MM-DD"
 
 
-class HistoryFilterForm(DateRangeMixin, forms.Form):
+class HistoryFilterForm(FilterErrorsMixin, DateRangeMixin, forms.Form):
     """A bad filter is an error to show, never a filter silently dropped (which would list, or
     export, every record)."""
 
@@ -359,28 +348,13 @@ class HistoryFilterForm(DateRangeMixin, forms.Form):
         required=False,
         error_messages={"invalid_choice": "no stored transfers of that asset: pick one listed"},
     )
-    since = _date_filter("From (UTC)")
-    until = _date_filter("To (UTC)")
+    since = day_field("From (UTC)", invalid=INVALID_DAY)
+    until = day_field("To (UTC)", invalid=INVALID_DAY)
 
     def __init__(self, *args, emails: list[str], assets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].choices = [("", "All sub-accounts"), *[(e, e) for e in emails]]
         self.fields["asset"].choices = [("", "All assets"), *[(a, a) for a in assets]]
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:  # each widget points at its message (the page's alert)
-            if name in self.fields:
-                self.fields[name].widget.attrs.update(
-                    {"aria-invalid": "true", "aria-describedby": f"errors-{name}"}
-                )
-
-    def problems(self) -> str:
-        """The errors in one line, each with its field's label (for the CSV export's 400)."""
-        return "; ".join(
-            f"{self[name].label if name in self.fields else 'Filter'}: {' '.join(errors)}"
-            for name, errors in self.errors.items()
-        )
 
     def filters(self) -> HistoryFilters:
         """The filters asked for (none for an unbound form); only for a valid form."""

@@ -136,7 +136,11 @@ def test_a_balance_update_on_the_user_stream_queues_a_sync(
     ``balanceUpdate`` is what brings the Wallet tab's history up to date without polling."""
     from trading.orders.userdata import user_event_apply
 
+    from django.core.cache import cache
+
     conn, _ = wallet_master
+    # SQLite hands a rolled-back id out again: an earlier test's debounce mark may name it.
+    cache.delete(f"desk:wallet:balance-moved:{conn.pk}")
     event = {"e": "balanceUpdate", "E": 1700000000000, "a": "BTC", "d": "0.2", "T": 1700000000000}
     with django_capture_on_commit_callbacks(execute=True):
         assert user_event_apply(connection_id=conn.pk, data=event) == "balanceUpdate"

@@ -1,28 +1,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from django import forms
 
+from desk.forms import BoundedDaysMixin, day_field
 from trading.forms import FieldErrorsForm
 from trading.history.selectors import HistoryFilters
 
 SYMBOL_RE = re.compile(r"[A-Z0-9]{2,20}")
-# The days a filter may name: exchange history starts long after the first, and a day past the
-# last would not fit in a datetime (the range ends the day after "to").
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
-def _day(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-
-class HistoryFilterForm(FieldErrorsForm):
+class HistoryFilterForm(BoundedDaysMixin, FieldErrorsForm):
     error_elements_always = False
     symbol = forms.ChoiceField(
         label="Symbol",
@@ -31,8 +20,8 @@ class HistoryFilterForm(FieldErrorsForm):
             "invalid_choice": "No history of that symbol here: pick one from the list."
         },
     )
-    since = _day("From (UTC)")
-    until = _day("To (UTC)")
+    since = day_field("From (UTC)", iso_only=False)
+    until = day_field("To (UTC)", iso_only=False)
     side = forms.ChoiceField(
         label="Side",
         required=False,
@@ -45,20 +34,6 @@ class HistoryFilterForm(FieldErrorsForm):
         self.fields["symbol"].choices = [("", "All symbols"), *[(s, s) for s in symbols]]
         for field in self.fields.values():  # the filter bar shows no labels of its own
             field.widget.attrs["aria-label"] = field.label
-
-    def _clean_day(self, name: str) -> date | None:
-        day = self.cleaned_data.get(name)
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise forms.ValidationError(
-                f"Enter a date between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}."
-            )
-        return day
-
-    def clean_since(self) -> date | None:
-        return self._clean_day("since")
-
-    def clean_until(self) -> date | None:
-        return self._clean_day("until")
 
     def clean(self):
         data = super().clean()

@@ -3,49 +3,18 @@ from the query string (GET), so a filtered page or an address can be bookmarked.
 
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 
-from desk.forms import DateRangeMixin
+from desk.forms import BoundedDaysMixin, DateRangeMixin, FilterErrorsMixin, day_field
 from wallet.activity.models import ActivityState
 from wallet.activity.reads import Catalogue
 from wallet.activity.selectors import ActivityFilters
 
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 MASTER = ""
+INVALID_DAY = "Enter a real date as YYYY-MM-DD."
 
 
-def _day(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter a real date as YYYY-MM-DD."},
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-
-class _ErrorsDescribed:
-    """Each invalid widget points at its message (``errors-<name>`` on the page)."""
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs.update(
-                    {"aria-invalid": "true", "aria-describedby": f"errors-{name}"}
-                )
-
-    def problems(self) -> str:
-        """The errors in one line, each with its field's label (the CSV export's 400)."""
-        return "; ".join(
-            f"{self[name].label if name in self.fields else 'Filter'}: {' '.join(errors)}"
-            for name, errors in self.errors.items()
-        )
-
-
-class ActivityFilterForm(_ErrorsDescribed, DateRangeMixin, forms.Form):
+class ActivityFilterForm(FilterErrorsMixin, BoundedDaysMixin, DateRangeMixin, forms.Form):
     """A bad filter is an error to show, never a filter silently dropped (which would list, or
     export, every row)."""
 
@@ -62,26 +31,12 @@ class ActivityFilterForm(_ErrorsDescribed, DateRangeMixin, forms.Form):
         choices=[("", "Any status"), *ActivityState.choices],
         error_messages={"invalid_choice": "Pick a status from the list."},
     )
-    since = _day("From (UTC)")
-    until = _day("To (UTC)")
+    since = day_field("From (UTC)", invalid=INVALID_DAY)
+    until = day_field("To (UTC)", invalid=INVALID_DAY)
 
     def __init__(self, *args, coins: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["coin"].choices = [("", "All coins"), *[(c, c) for c in coins]]
-
-    def _clean_day(self, name: str) -> date | None:
-        day = self.cleaned_data.get(name)
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise forms.ValidationError(
-                f"Enter a date between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}."
-            )
-        return day
-
-    def clean_since(self) -> date | None:
-        return self._clean_day("since")
-
-    def clean_until(self) -> date | None:
-        return self._clean_day("until")
 
     def filters(self) -> ActivityFilters:
         """The filters asked for (none for an unbound form); only for a valid form."""
@@ -100,7 +55,7 @@ def asset_value(coin: str, network: str) -> str:
     return f"{coin}:{network}"
 
 
-class DepositAddressForm(_ErrorsDescribed, forms.Form):
+class DepositAddressForm(FilterErrorsMixin, forms.Form):
     """Which address to show: a coin on one of its networks with deposits open, for the master
     or one of its sub-accounts."""
 

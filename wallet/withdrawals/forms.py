@@ -8,6 +8,7 @@ import uuid
 
 from django import forms
 
+from desk.forms import RequestKeyMixin
 from transfers.forms import AmountField
 from wallet.withdrawals.checks import Problem
 from wallet.withdrawals.models import AddressBookEntry
@@ -68,7 +69,7 @@ class AddressForm(_ProblemsMixin, forms.Form):
         return {n: self.cleaned_data[n] for n in names}
 
 
-class WithdrawForm(_ProblemsMixin, forms.Form):
+class WithdrawForm(RequestKeyMixin, _ProblemsMixin, forms.Form):
     coin = forms.ChoiceField()
     network = forms.ChoiceField()
     address = forms.ModelChoiceField(
@@ -91,14 +92,6 @@ class WithdrawForm(_ProblemsMixin, forms.Form):
         if amount <= 0:
             raise forms.ValidationError("must be more than zero")
         return amount
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            cleaned["request_key"] = uuid.UUID(cleaned.get("request_key") or "").hex
-        except ValueError:
-            self.add_error(None, "This form is out of date or damaged: reload the page.")
-        return cleaned
 
     def service_kwargs(self) -> dict:
         c = self.cleaned_data

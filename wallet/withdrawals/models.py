@@ -138,6 +138,16 @@ class Withdrawal(Intent):
     tx_id = models.CharField(max_length=128, blank=True)
     followed_at = models.DateTimeField(null=True, blank=True)
 
+    def audit_params(self) -> dict:
+        """What every audit row of the withdrawal names (its own rows add their part)."""
+        return {
+            "withdrawal": self.pk,
+            "kind": self.kind,
+            "coin": self.coin,
+            "network": self.network,
+            "address": self.address,
+        }
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [

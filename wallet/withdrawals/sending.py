@@ -161,11 +161,7 @@ def _audit(withdrawal: Withdrawal, action: str = "withdrawal") -> None:
         outcome=_OUTCOMES.get(withdrawal.status, AuditOutcome.ERROR),
         connection=withdrawal.connection,
         params={
-            "withdrawal": withdrawal.pk,
-            "kind": withdrawal.kind,
-            "coin": withdrawal.coin,
-            "network": withdrawal.network,
-            "address": withdrawal.address,
+            **withdrawal.audit_params(),
             "amount": withdrawal.amount,
             "status": withdrawal.status,
             "exchange_status": withdrawal.exchange_status,

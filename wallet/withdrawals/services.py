@@ -208,11 +208,7 @@ def _audit_request(withdrawal: Withdrawal, *, user, ip) -> None:
         action="withdrawal.request",
         connection=withdrawal.connection,
         params={
-            "withdrawal": withdrawal.pk,
-            "kind": withdrawal.kind,
-            "coin": withdrawal.coin,
-            "network": withdrawal.network,
-            "address": withdrawal.address,
+            **withdrawal.audit_params(),
             "memo": withdrawal.memo,
             "amount": withdrawal.amount,
             "fee": withdrawal.fee,

@@ -134,9 +134,9 @@ def test_a_balance_update_on_the_user_stream_queues_a_sync(
 ):
     """The stream process hands every user-data event to ``user_event_apply``: a deposit's
     ``balanceUpdate`` is what brings the Wallet tab's history up to date without polling."""
-    from trading.orders.userdata import user_event_apply
-
     from django.core.cache import cache
+
+    from trading.orders.userdata import user_event_apply
 
     conn, _ = wallet_master
     # SQLite hands a rolled-back id out again: an earlier test's debounce mark may name it.

@@ -11,6 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_LOGIN, login
+from tests.support import until
 
 pytestmark = pytest.mark.e2e
 
@@ -31,12 +32,13 @@ from datetime import timedelta
 from importlib import import_module
 from django.conf import settings
 from django.utils import timezone
+from accounts.twofactor import AUTH_AT_SESSION_KEY
 from wallet.withdrawals.models import AddressBookEntry
-done = AddressBookEntry.objects.filter(address={address!r})
-assert done.update(usable_from=timezone.now() - timedelta(minutes=1)) == 1
+entry = AddressBookEntry.objects.filter(address={address!r})
+assert entry.update(usable_from=timezone.now() - timedelta(minutes=1)) == 1
 if {stale!r}:
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key={session!r})
-    session["desk_auth_at"] = 0
+    session[AUTH_AT_SESSION_KEY] = 0
     session.save()
 """
 
@@ -52,9 +54,52 @@ def _withdraw_calls(stack) -> int:
     return doc["byPath"].get(WITHDRAW_APPLY, 0)
 
 
-def _connection_pk(page) -> str:
-    page.goto("/")
-    return page.get_attribute("#balances", "data-connection")
+class Tab:
+    """The test's page, which leaves a page only once the page's connection sockets have had
+    their first message: the server sends the balances right after accepting a socket, and a
+    socket the browser drops in between makes daphne log a traceback (accounts/consumers.py),
+    which the stack's teardown fails on."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.sockets: list[dict] = []
+        page.on("websocket", self._opened)
+
+    def _opened(self, ws) -> None:
+        s = {"frames": 0, "closed": False}
+        ws.on("framereceived", lambda _: s.__setitem__("frames", s["frames"] + 1))
+        ws.on("close", lambda _: s.__setitem__("closed", True))
+        self.sockets.append(s)
+
+    def settle(self) -> None:
+        self.page.wait_for_load_state("networkidle")
+
+        def greeted() -> bool:
+            self.page.evaluate("0")  # lets Playwright deliver the events it has received
+            return all(s["frames"] or s["closed"] for s in self.sockets)
+
+        until(greeted, timeout=15, interval=0.1, message="the page's sockets to be greeted")
+
+    def goto(self, path: str) -> None:
+        self.settle()
+        self.page.goto(path)
+
+    def leave_by(self, selector: str) -> None:
+        """Click what navigates away (a link, a form's submit)."""
+        self.settle()
+        self.page.click(selector)
+
+
+@pytest.fixture
+def tab(page) -> Tab:
+    tab = Tab(page)
+    login(page)
+    return tab
+
+
+def _connection_pk(tab: Tab) -> str:
+    tab.goto("/")
+    return tab.page.get_attribute("#balances", "data-connection")
 
 
 def _btc_address() -> str:
@@ -62,32 +107,34 @@ def _btc_address() -> str:
     return "bc1q" + uuid.uuid4().hex + "xyzxyz"
 
 
-def _add_address(page, pk: str, label: str, address: str) -> None:
-    page.goto(f"/connections/{pk}/wallet/addresses/new/")
+def _add_address(tab: Tab, pk: str, label: str, address: str) -> None:
+    page = tab.page
+    tab.goto(f"/connections/{pk}/wallet/addresses/new/")
     page.fill("#id_label", label)
     page.select_option("#id_coin", "BTC")
     page.select_option("#id_network", "BTC")
     page.fill("#id_address", address)
     page.select_option("#id_cool_off_hours", "1")
-    page.click("#address-save")
+    tab.leave_by("#address-save")
     page.wait_for_url(re.compile(rf"/connections/{pk}/wallet/addresses/$"))
     expect(page.locator("#address-list")).to_contain_text(address)
 
 
-def _cool_off_over(page, stack, address: str, *, stale_sign_in: bool = False) -> None:
-    session = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
+def _cool_off_over(tab: Tab, stack, address: str, *, stale_sign_in: bool = False) -> None:
+    session = next(c["value"] for c in tab.page.context.cookies() if c["name"] == "sessionid")
     script = COOL_OFF_OVER_AND_STALE_SIGN_IN.format(
         address=address, stale=stale_sign_in, session=session
     )
     stack.manage("shell", "-c", script)
 
 
-def _fill_withdrawal(page, label: str, address: str, amount: str) -> None:
+def _fill_withdrawal(tab: Tab, label: str, address: str, amount: str) -> None:
+    page = tab.page
     page.select_option("#id_coin", "BTC")
     page.select_option("#id_network", "BTC")
     page.select_option("#id_address", label=f"{label}: BTC on BTC, {address}")
     page.fill("#id_amount", amount)
-    page.click("#withdraw-review")
+    tab.leave_by("#withdraw-review")
 
 
 def _field_refused(page, field: str, text: str) -> None:
@@ -99,11 +146,25 @@ def _field_refused(page, field: str, text: str) -> None:
     assert any(page.locator(f"#errors-{field} #{i}").count() for i in described), described
 
 
-def test_a_deposit_appears_and_completes_on_the_wallet_tab_without_a_reload(page, stack):
-    login(page)
-    pk = _connection_pk(page)
-    page.goto(f"/connections/{pk}/wallet/")
+def _pushed(page, frames: list, n: int) -> None:
+    """At least ``n`` syncs were pushed to the page on its connection socket ("walletActivity":
+    the tables were re-read because the server said so, not on a timer)."""
+
+    def count() -> bool:
+        page.evaluate("0")  # lets Playwright deliver the frames it has received
+        return sum('"walletActivity"' in str(f) for f in frames) >= n
+
+    until(count, timeout=10, interval=0.2, message=f"{n} walletActivity pushes")
+
+
+def test_a_deposit_appears_and_completes_on_the_wallet_tab_without_a_reload(tab, stack):
+    page = tab.page
+    pk = _connection_pk(tab)
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f)))
+    tab.goto(f"/connections/{pk}/wallet/")
     expect(page.locator("#deposit-card")).to_be_visible()
+    tab.settle()
     # A reload would drop this mark.
     page.evaluate("window.__sameDocument = true")
 
@@ -119,33 +180,35 @@ def test_a_deposit_appears_and_completes_on_the_wallet_tab_without_a_reload(page
     stack.manage("shell", "-c", BEAT_ACTIVITY_SYNC)
     expect(row).to_have_attribute("data-state", "pending", timeout=30_000)
     expect(row).to_contain_text("0.1")
+    _pushed(page, frames, 1)
 
     # The exchange's clock passes minConfirm and unLockConfirm: the credit is a balanceUpdate on
     # the user-data stream, which syncs the held coins and pushes the tables to the page.
     _admin(stack, "clock", {"advanceMs": BTC_UNLOCK_MS + 5_000})
     expect(row).to_have_attribute("data-state", "success", timeout=30_000)
+    _pushed(page, frames, 2)
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
 
 
-def test_bad_amounts_and_addresses_are_refused_on_their_fields_and_send_nothing(page, stack):
-    login(page)
-    pk = _connection_pk(page)
+def test_bad_amounts_and_addresses_are_refused_on_their_fields_and_send_nothing(tab, stack):
+    page = tab.page
+    pk = _connection_pk(tab)
     before = _withdraw_calls(stack)
 
     # An address the BTC network's regex refuses: not stored.
-    page.goto(f"/connections/{pk}/wallet/addresses/new/")
+    tab.goto(f"/connections/{pk}/wallet/addresses/new/")
     page.fill("#id_label", "Typo")
     page.select_option("#id_coin", "BTC")
     page.select_option("#id_network", "BTC")
     page.fill("#id_address", "not-a-bitcoin-address")
-    page.click("#address-save")
+    tab.leave_by("#address-save")
     _field_refused(page, "address", "not a BTC address on BTC")
-    page.goto(f"/connections/{pk}/wallet/addresses/")
+    tab.goto(f"/connections/{pk}/wallet/addresses/")
     expect(page.locator("#address-list")).not_to_contain_text("not-a-bitcoin-address")
 
     address = _btc_address()
-    _add_address(page, pk, "Checks", address)
-    _cool_off_over(page, stack, address)
+    _add_address(tab, pk, "Checks", address)
+    _cool_off_over(tab, stack, address)
 
     for amount, why in [
         ("12abc", "enter a number in plain digits"),
@@ -153,44 +216,46 @@ def test_bad_amounts_and_addresses_are_refused_on_their_fields_and_send_nothing(
         ("0.00001", "at least 0.0002 BTC"),
         ("5000", "more than the free balance"),
     ]:
-        page.goto(f"/connections/{pk}/wallet/withdraw/")
-        _fill_withdrawal(page, "Checks", address, amount)
+        tab.goto(f"/connections/{pk}/wallet/withdraw/")
+        _fill_withdrawal(tab, "Checks", address, amount)
         _field_refused(page, "amount", why)
         expect(page.locator("#withdraw-confirm")).to_have_count(0)
+    tab.settle()
     assert _withdraw_calls(stack) == before
 
 
-def test_a_withdrawal_waits_for_the_cool_off_then_is_sent_once_and_completes(page, stack):
-    login(page)
-    pk = _connection_pk(page)
+def test_a_withdrawal_waits_for_the_cool_off_then_is_sent_once_and_completes(tab, stack):
+    page = tab.page
+    pk = _connection_pk(tab)
     address = _btc_address()
-    _add_address(page, pk, "Cold wallet", address)
+    _add_address(tab, pk, "Cold wallet", address)
 
     # Still cooling off: refused on the address, nothing sent.
     before = _withdraw_calls(stack)
-    page.click("#link-withdraw")
-    _fill_withdrawal(page, "Cold wallet", address, "0.01")
+    tab.leave_by("#link-withdraw")
+    _fill_withdrawal(tab, "Cold wallet", address, "0.01")
     _field_refused(page, "address", "is new: it can be used from")
     expect(page.locator("#withdraw-confirm")).to_have_count(0)
     assert _withdraw_calls(stack) == before
 
     # The wait is over, and the sign-in is no longer fresh: the password again first.
-    _cool_off_over(page, stack, address, stale_sign_in=True)
-    page.goto(f"/connections/{pk}/wallet/withdraw/")
+    _cool_off_over(tab, stack, address, stale_sign_in=True)
+    tab.goto(f"/connections/{pk}/wallet/withdraw/")
     page.wait_for_url(re.compile(r"/account/confirm/"))
     page.fill("#id_secret", DEMO_LOGIN[1])
-    page.click("main button[type=submit]")
+    tab.leave_by("main button[type=submit]")
     page.wait_for_url(re.compile(rf"/connections/{pk}/wallet/withdraw/$"))
 
-    _fill_withdrawal(page, "Cold wallet", address, "0.01")
+    _fill_withdrawal(tab, "Cold wallet", address, "0.01")
     expect(page.locator("#confirm-to")).to_contain_text(address)
     expect(page.locator("#confirm-amount")).to_have_text("0.01 BTC")
     expect(page.locator("#confirm-receive")).to_have_text("0.0099 BTC")
     assert _withdraw_calls(stack) == before  # the review sends nothing either
-    page.click("#withdraw-confirm")
+    tab.leave_by("#withdraw-confirm")
     page.wait_for_url(re.compile(rf"/connections/{pk}/wallet/withdrawals/\d+/$"))
+    page.evaluate("window.__sameDocument = true")
 
-    # The worker sends it; the page follows it without a reload.
+    # The worker sends it once; the page follows it without a reload.
     status = page.locator("#withdrawal-status")
     expect(status).to_have_attribute("data-status", "sent", timeout=30_000)
     withdraw_id = page.inner_text("#withdrawal-id")
@@ -198,10 +263,10 @@ def test_a_withdrawal_waits_for_the_cool_off_then_is_sent_once_and_completes(pag
     assert _withdraw_calls(stack) == before + 1
 
     # The exchange completes it; the follow pass (beat, every 30 s) finds it and pushes it.
-    page.evaluate("window.__sameDocument = true")
     _admin(stack, f"wallet/withdrawals/{withdraw_id}", {"status": 6})
     expect(status).to_have_attribute("data-status", "completed", timeout=60_000)
     expect(page.locator("#withdrawal-tx")).not_to_have_text("—")
     expect(page.locator("#withdrawal-following")).to_be_hidden()
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     assert _withdraw_calls(stack) == before + 1
+    tab.settle()

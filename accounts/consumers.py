@@ -1,3 +1,6 @@
+import contextlib
+
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -17,6 +20,12 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
     """Live account events of one connection, only for its owner."""
 
     group: str | None = None
+
+    async def send(self, message):
+        # The browser may leave between our accept and a message (a quick page change); daphne
+        # then raises on the closed socket. Nobody is left to tell, and disconnect() follows.
+        with contextlib.suppress(Disconnected):
+            await super().send(message)
 
     async def connect(self):
         pk = int(self.scope["url_route"]["kwargs"]["pk"])

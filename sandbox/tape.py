@@ -73,6 +73,9 @@ class Tape:
         self._times: list[int] = []
         self.aggs: list[AggTrade] = []
         self._agg_times: list[int] = []
+        # False once the admin moved the clock back while trades kept coming: the time index is
+        # then no longer the trades' own order, and time windows are answered by reading them.
+        self._agg_times_in_order = True
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -87,6 +90,8 @@ class Tape:
     def add_agg(self, agg: AggTrade) -> None:
         self.aggs.append(agg)
         times = self._agg_times
+        if times and agg.time < times[-1]:
+            self._agg_times_in_order = False
         times.append(max(agg.time, times[-1]) if times else agg.time)
         if len(self.aggs) > self.keep + self.keep // 10:
             cut = len(self.aggs) - self.keep
@@ -128,6 +133,8 @@ class Tape:
             return aggs[i : i + limit]
         if start is None and end is None:
             return aggs[-limit:]
+        if not self._agg_times_in_order:
+            return _window(aggs, start, end, limit)
         lo = 0 if start is None else bisect.bisect_left(self._agg_times, start)
         hi = len(aggs) if end is None else bisect.bisect_right(self._agg_times, end)
         if start is None:
@@ -211,3 +218,11 @@ class Tape:
             return self.trades[i - 1].price
         bars, _ = self.klines.window(0, t - 1)
         return bars[-1].close if bars else None
+
+
+def _window(aggs: list[AggTrade], start: int | None, end: int | None, limit: int) -> list[AggTrade]:
+    """The aggregate trades with start <= time <= end, read one by one (see Tape.add_agg)."""
+    found = [
+        a for a in aggs if (start is None or a.time >= start) and (end is None or a.time <= end)
+    ]
+    return found[-limit:] if start is None else found[:limit]

@@ -131,9 +131,6 @@ class Stack:
                 "-A",
                 "desk",
                 "worker",
-                # Found by the app's discovery once desk/celery.py names the package; until then.
-                "--include",
-                "wallet.withdrawals.tasks",
                 "--concurrency",
                 "2",
                 "--without-gossip",
@@ -194,8 +191,7 @@ def main() -> None:
     started = time.monotonic()
     kills = faults = 0
     try:
-        # The wallet app has no migrations until the lead generates them: syncdb creates its tables.
-        stack.manage("migrate", "--noinput", "--run-syncdb")
+        stack.manage("migrate", "--noinput")
         email = "withdraw-chaos@example.test"
         account = stack.admin("accounts", {"email": email, "balances": {"ETH": "100"}})
         setup = {

@@ -112,20 +112,6 @@ def wait_for(predicate, *, timeout: float = 15.0, what: str = "condition") -> No
     until(predicate, timeout=timeout, message=what, ignoring=(Exception,))
 
 
-def faults_clear(base: str) -> None:
-    """Clear a shared sandbox's faults but keep its clock where tests advanced it.
-
-    ``DELETE /sandbox/v1/faults`` also zeroes the clock offset: after an advance of minutes, the
-    exchange's time would run backwards, and later tests' trades would sort before earlier ones
-    (time-window queries such as aggTrades then miss them). Time on an exchange only moves on.
-    """
-    offset = requests.get(f"{base}/sandbox/v1/state", timeout=5).json()["clock"]["offsetMs"]
-    requests.delete(f"{base}/sandbox/v1/faults", timeout=5).raise_for_status()
-    if offset > 0:
-        doc = {"offsetMs": offset}
-        requests.post(f"{base}/sandbox/v1/clock", json=doc, timeout=5).raise_for_status()
-
-
 def terminate(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()

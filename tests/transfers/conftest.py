@@ -6,7 +6,6 @@ import requests
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import make_user
-from tests.support import faults_clear
 
 _seq = itertools.count(1)
 
@@ -64,7 +63,7 @@ def master(sandbox_url, settings):
     conn.account_email = email
     conn.save(update_fields=["account_email"])
     yield conn, Ledger(sandbox_url, email, subs)
-    faults_clear(sandbox_url)
+    requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
 
 
 @pytest.fixture

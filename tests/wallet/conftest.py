@@ -24,7 +24,6 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Environment, KeyType, SubAccount
 from tests.factories import login, make_user
-from tests.support import faults_clear
 
 _seq = itertools.count(1)
 
@@ -116,7 +115,7 @@ def wallet_master(sandbox_url):
     conn.save(update_fields=["account_email"])
     SubAccount.objects.create(connection=conn, email=sub, synced_at=timezone.now())
     yield conn, Chain(sandbox_url, email, sub, account)
-    faults_clear(sandbox_url)
+    requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
     requests.delete(f"{sandbox_url}/sandbox/v1/wallet/catalog", timeout=5)
 
 

@@ -9,7 +9,7 @@ import binanceus
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import login, make_user
-from tests.support import faults_clear, start_sandbox, terminate
+from tests.support import start_sandbox, terminate
 
 _seq = itertools.count(1)
 
@@ -63,7 +63,7 @@ def trader(sandbox_account, sandbox_url):
         api_secret=sandbox_account["secretKey"],
     )
     yield conn, Exchange(sandbox_url, sandbox_account)
-    faults_clear(sandbox_url)
+    requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
 
 
 @pytest.fixture

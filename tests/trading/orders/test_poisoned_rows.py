@@ -14,7 +14,6 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Environment, ExchangeConnection, KeyType
 from tests.factories import make_user
-from tests.support import faults_clear
 from trading import tasks
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import reconcile, userdata
@@ -113,7 +112,7 @@ def test_it_sweeps_every_other_intent_past_a_poisoned_row(sandbox_url, settings)
             ),
         )
     finally:
-        faults_clear(sandbox_url)
+        requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
     gone = _unknown(conn, "sweep-good-gone", age_seconds=30)
     assert found.status == OrderStatus.UNKNOWN
     assert max(o.pk for o in [*poisoned, no_such_symbol]) < found.pk  # the poison comes first

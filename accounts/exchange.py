@@ -17,9 +17,9 @@ def rest_url_for(environment: str) -> str:
 
 
 @functools.cache
-def _budget_for(redis_url: str, environment: str) -> binanceus.RedisWeightBudget:
+def _budget_for(redis_url: str, key_prefix: str, limit: int) -> binanceus.RedisWeightBudget:
     return binanceus.RedisWeightBudget.from_url(
-        redis_url, key_prefix=f"desk:exchange-weight:{environment}"
+        redis_url, key_prefix=key_prefix, limit_per_minute=limit
     )
 
 
@@ -27,7 +27,8 @@ def weight_budget(environment: str) -> binanceus.RedisWeightBudget:
     """One request-weight budget per exchange for every process on this host (the exchange
     counts weight per IP), kept under 90% of the limit; a 429/418 seen by one process stops all
     of them until the Retry-After has passed."""
-    return _budget_for(settings.REDIS_URL, environment)
+    key = f"{settings.EXCHANGE_WEIGHT_KEY}:{environment}"
+    return _budget_for(settings.REDIS_URL, key, settings.EXCHANGE_WEIGHT_PER_MINUTE)
 
 
 @functools.cache

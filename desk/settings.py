@@ -170,6 +170,13 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Where this host's request-weight counters live (one per exchange environment): every process
+# that shares the key spends from one budget, as the exchange counts weight per IP.
+# The limit is the exchange's REQUEST_WEIGHT per minute (exchangeInfo); the test suite raises it
+# for its sandbox, which does not enforce one, because its thousand tests share one address.
+EXCHANGE_WEIGHT_KEY = env_str("EXCHANGE_WEIGHT_KEY", "desk:exchange-weight")
+EXCHANGE_WEIGHT_PER_MINUTE = env_int("EXCHANGE_WEIGHT_PER_MINUTE", 1200)
+
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

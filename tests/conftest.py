@@ -59,6 +59,10 @@ def _django_uses_test_services(request) -> Iterator[None]:
     """Point the channel layer, cache, Celery broker and the sandbox environment at the session's
     private Redis and sandbox, so no test can touch a developer's running `make run`.
 
+    The weight budget gets ten times the exchange's 1200 a minute: the sandbox enforces no
+    limit unless told to, but it reports the weight its one address (every test of the session)
+    used, and the budget takes that as its own spending. Tests of the budget set their limit.
+
     Only for Django-aware runs: sandbox/client tests can run with `-p no:django`.
     """
     if not _django_configured(request):
@@ -72,6 +76,7 @@ def _django_uses_test_services(request) -> Iterator[None]:
         SANDBOX_REST_URL=exchange,
         SANDBOX_WS_URL=exchange.replace("http://", "ws://"),
         MARKET_DATA_ENVIRONMENT="sandbox",
+        EXCHANGE_WEIGHT_PER_MINUTE=12_000,
         REDIS_URL=url,
         CELERY_BROKER_URL=url,
         CHANNEL_LAYERS={
@@ -113,9 +118,9 @@ def _caches_of_this_test_only(request) -> Iterator[None]:
     prefix of its own per test, rather than ``cache.clear()``: that flushes the whole Redis
     database, channel layer included.
 
-    The tests of one module share a prefix: the exchange's weight limit (1200 a minute per IP)
-    is shared by the whole suite, and reading the symbol rules again for every test (or every
-    case of the bad-input matrix) spends it faster than the suite can run.
+    The tests of one module share a prefix: the exchange's weight is counted per address for
+    the whole suite, and reading the symbol rules again for every test (or every case of the
+    bad-input matrix) would spend it for nothing.
 
     Listen keys, kept in Redis by connection id and key fingerprint, go too: sandboxes started
     with the same seed hand out the same API keys, so a test's connection could otherwise

@@ -386,6 +386,7 @@ def test_it_syncs_oco_lists_and_links_their_legs(quiet):
 
 
 def test_it_stops_when_its_share_of_the_weight_budget_is_spent(account, settings):
+    settings.EXCHANGE_WEIGHT_PER_MINUTE = 1200
     settings.HISTORY_WEIGHT_SHARE = 0.01  # 12 of 1200 per minute: one request of weight 10
     account.bulk_history(orders=10, start_ms=now_ms() - DAY_MS, end_ms=now_ms())
     outcome = services.history_sync(

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http.request import validate_host
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
 
 from accounts.twofactor import session_is_verified
 from trading.market import keys, watchers
@@ -102,8 +103,11 @@ class Fanout:
         watch_name, group = route(ws.request.path)
         await self.join(ws, watch_name, group)
         try:
-            for text in await watchers.cached_messages(watch_name, redis=self.redis):
-                await ws.send(text)
+            # A browser that left before its cached state went out (a page closed at once) is
+            # not an error: nothing is left to send it.
+            with contextlib.suppress(ConnectionClosed):
+                for text in await watchers.cached_messages(watch_name, redis=self.redis):
+                    await ws.send(text)
             await ws.wait_closed()
         finally:
             await self.leave(ws)

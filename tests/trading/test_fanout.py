@@ -145,3 +145,36 @@ async def test_it_refuses_foreign_origins_and_unknown_paths_at_the_handshake():
             async with _connect(base, "/ws/connections/1/", session=session):
                 pass
         assert exc_info.value.response.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_a_browser_that_leaves_before_its_cached_state_is_not_an_error(monkeypatch, caplog):
+    """The page was closed right after its socket opened: the server, still checking the
+    session, then finds nobody to send the cached book to. That ends the socket quietly (no
+    "connection handler failed" traceback in the server's log)."""
+    import threading
+
+    from trading import fanout
+
+    _, session = await _session()
+    await redis_client().set(keys.book_cache_key("ETHUSDT"), b'{"type":"book","cached":true}')
+    left = threading.Event()
+    checked = fanout._session_user
+
+    def after_the_browser_left(cookie):
+        left.wait(5)  # the session is checked in a thread: hold it until the client has gone
+        return checked(cookie)
+
+    monkeypatch.setattr(fanout, "_session_user", after_the_browser_left)
+    caplog.set_level("ERROR", logger="websockets")
+    async with fanout_server() as base:
+        async with _connect(base, "/ws/market/ETHUSDT/", session=session):
+            pass  # closes at once
+        left.set()
+        redis = redis_client()
+        await until_async(lambda: _watchers_are_for(redis, "ETHUSDT", 0), message="the leave")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+async def _watchers_are_for(redis, symbol: str, n: int) -> bool:
+    return await redis.zcard(watch_key(symbol)) == n

@@ -66,6 +66,10 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
         """The connection's deposits or withdrawals were synced: the Wallet page re-reads them."""
         await self.send_json({"type": "walletActivity", **event["payload"]})
 
+    async def staking_updated(self, event):
+        """A stake or unstake changed, or the staking histories were synced."""
+        await self.send_json({"type": "staking", **event["payload"]})
+
     async def withdrawal_updated(self, event):
         """A withdrawal of the connection changed: its page follows it without polling."""
         await self.send_json({"type": "withdrawal", "withdrawal": event["payload"]})

@@ -56,6 +56,12 @@ def wallet_activity_push(*, connection_id: int, payload: dict) -> None:
     _send(connection_id, "wallet_activity.updated", payload)
 
 
+def staking_push(*, connection_id: int, payload: dict) -> None:
+    """A stake or unstake changed, or the staking histories were synced: the Staking tab
+    re-reads its figures."""
+    _send(connection_id, "staking.updated", payload)
+
+
 def withdrawal_push(*, connection_id: int, payload: dict) -> None:
     """A withdrawal of the connection changed: its page follows it without polling."""
     _send(connection_id, "withdrawal.updated", payload)

@@ -26,6 +26,7 @@ TABS = (
     Tab("history", "History", "history:trades", HISTORY),
     Tab("transfers", "Transfers", "accounts:transfers", TRANSFER),
     Tab("wallet", "Wallet", "wallet:index", WALLET),
+    Tab("staking", "Staking", "wallet:staking", WALLET),
 )
 
 

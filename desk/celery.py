@@ -10,4 +10,6 @@ app = Celery("desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Packages inside apps are not found by the default discovery (it looks at <app>.tasks).
-app.autodiscover_tasks(["trading.history", "wallet.activity", "wallet.withdrawals"])
+app.autodiscover_tasks(
+    ["trading.history", "wallet.activity", "wallet.staking", "wallet.withdrawals"]
+)

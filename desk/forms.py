@@ -86,3 +86,12 @@ class RequestKeyMixin:
         except ValueError:
             self.add_error(None, "This form is out of date or damaged: reload the page.")
         return cleaned
+
+
+class ProblemsMixin:
+    """A service's refusals (objects with ``field`` and ``message``), each on the field it
+    names, or on the form as a whole when it names none of the form's fields."""
+
+    def add_problems(self, problems) -> None:
+        for p in problems:
+            self.add_error(p.field if p.field in self.fields else None, p.message)

@@ -200,6 +200,9 @@ TRANSFER_REPLAN_ABSENT = env_int("TRANSFER_REPLAN_ABSENT", 1)
 # time limit); an unknown outcome absent from withdraw history after the grace is failed.
 WITHDRAW_STALE_SECONDS = env_int("WITHDRAW_STALE_SECONDS", 120)
 WITHDRAW_RECONCILE_GRACE_SECONDS = env_int("WITHDRAW_RECONCILE_GRACE_SECONDS", 300)
+# Stake and unstake (wallet.staking): the same two periods for their intents.
+STAKING_STALE_SECONDS = env_int("STAKING_STALE_SECONDS", 120)
+STAKING_RECONCILE_GRACE_SECONDS = env_int("STAKING_RECONCILE_GRACE_SECONDS", 300)
 # Desk orders whose outcome is unknown (see trading.orders.reconcile).
 ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
 ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT
@@ -227,6 +230,18 @@ CELERY_BEAT_SCHEDULE = {
     "follow-withdrawals": {
         "task": "wallet.withdrawals.tasks.follow_withdrawals",
         "schedule": env_int("WITHDRAW_FOLLOW_SECONDS", 30),
+    },
+    "reconcile-staking": {
+        "task": "wallet.staking.tasks.reconcile_staking",
+        "schedule": env_int("STAKING_RECONCILE_SECONDS", 15),
+    },
+    "plan-auto-stakes": {
+        "task": "wallet.staking.tasks.plan_auto_stakes",
+        "schedule": env_int("AUTO_STAKE_PLAN_SECONDS", 60),
+    },
+    "sync-staking": {
+        "task": "wallet.staking.tasks.sync_staking_all",
+        "schedule": env_int("STAKING_SYNC_SECONDS", 300),
     },
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",

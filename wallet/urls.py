@@ -1,5 +1,5 @@
 """The Wallet tab under ``/connections/<pk>/wallet/``: what arrived and left (activity) and
-sending money out (withdrawals)."""
+sending money out (withdrawals); and the Staking tab under ``/connections/<pk>/staking/``."""
 
 from django.urls import include, path
 
@@ -8,4 +8,5 @@ app_name = "wallet"
 urlpatterns = [
     path("", include("wallet.activity.urls")),
     path("", include("wallet.withdrawals.urls")),
+    path("", include("wallet.staking.urls")),
 ]

@@ -13,3 +13,17 @@ def amount(value) -> str:
     if value is None or value == "":
         return ""
     return plain(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+@register.filter
+def percent(value) -> str:
+    """A rate as the exchange sends it (``0.0325``) as a percentage (``3.25 %``), exactly."""
+    if value is None or value == "":
+        return "—"
+    return f"{plain(Decimal(str(value)) * 100)} %"
+
+
+@register.filter
+def epoch_ms(value) -> str:
+    """A time as milliseconds since the epoch (the exchange's unit), for page scripts."""
+    return "" if value is None else str(int(value.timestamp() * 1000))

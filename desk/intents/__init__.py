@@ -51,7 +51,13 @@ from desk.intents.reconcile import (
     intent_reconcile,
     intents_reconcile,
 )
-from desk.intents.settle import intent_commit, intent_mark_sending, intent_settle, queue
+from desk.intents.settle import (
+    intent_commit,
+    intent_mark_sending,
+    intent_settle,
+    intents_requeue_unsent,
+    queue,
+)
 
 __all__ = [
     "BACKOFF",
@@ -77,6 +83,7 @@ __all__ = [
     "intent_send",
     "intent_settle",
     "intents_reconcile",
+    "intents_requeue_unsent",
     "outcome_of",
     "queue",
 ]

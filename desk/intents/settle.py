@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
@@ -14,6 +15,7 @@ from desk.intents.models import Intent, State
 log = logging.getLogger(__name__)
 
 I = TypeVar("I", bound=Intent)  # noqa: E741
+STRANDED_AFTER = timedelta(seconds=30)
 
 
 def intent_commit(
@@ -67,6 +69,23 @@ def intent_settle(
         for callback in then:
             transaction.on_commit(callback)
     return intent
+
+
+def intents_requeue_unsent(
+    model: type[Intent], *, task, claimed: str, stale: timedelta, now: datetime
+) -> int:
+    """Claimed (stored state ``claimed``) but never sending (a dead worker), or planned with no
+    worker taking it within ``STRANDED_AFTER`` (a lost message): nothing went out, so each is
+    queued again; only one claim can succeed. How many were queued."""
+    planned, state = model.STATES[State.PLANNED], model.STATE_FIELD
+    model.objects.filter(**{state: claimed, "claimed_at__lt": now - stale}).update(
+        **{state: planned}
+    )
+    stranded = model.objects.filter(**{state: planned, "updated_at__lt": now - STRANDED_AFTER})
+    pks = list(stranded.values_list("pk", flat=True))
+    for pk in pks:
+        queue(task, pk)
+    return len(pks)
 
 
 def queue(task, *args: Any, countdown: float = 0) -> None:

@@ -9,6 +9,7 @@
 // forward it yet) the tables are re-read every 20 s, as hub.js's pollUnlessPushed does for
 // every page.
 import { connectionHub, pollUnlessPushed } from "./lib/hub.js";
+import { swapIn } from "./lib/dom.js";
 import { postForm } from "./lib/http.js";
 
 const root = document.getElementById("wallet");
@@ -45,18 +46,7 @@ function followActivity(root) {
   if (!box) return;
   const hub = connectionHub(root.dataset.connection);
 
-  async function refresh() {
-    const res = await fetch(root.dataset.tablesUrl + window.location.search, {
-      credentials: "same-origin",
-      headers: { Accept: "text/html" },
-      cache: "no-store",
-    });
-    if (!res.ok && res.status !== 400) throw new Error("HTTP " + res.status);
-    const html = await res.text();
-    const doc = new DOMParser().parseFromString(`<div>${html}</div>`, "text/html");
-    box.replaceChildren(...doc.body.firstElementChild.childNodes);
-    return true;
-  }
+  const refresh = () => swapIn(box, root.dataset.tablesUrl + window.location.search);
 
   const poller = pollUnlessPushed(hub, refresh, 20000);
   let lastBalances = null;

@@ -10,7 +10,7 @@ from tests.factories import login, make_connection, make_user
 
 pytestmark = pytest.mark.django_db
 
-ALL_TABS = ["Overview", "Trade", "Orders", "History", "Transfers", "Wallet"]
+ALL_TABS = ["Overview", "Trade", "Orders", "History", "Transfers", "Wallet", "Staking"]
 
 
 def _tabs(html: str, pk: int) -> list[tuple[str, str, bool]]:
@@ -42,6 +42,7 @@ def owner(client):
         ("/market/orders/{pk}/", "Orders"),
         ("/connections/{pk}/wallet/", "Wallet"),
         ("/connections/{pk}/wallet/withdraw/", "Wallet"),
+        ("/connections/{pk}/staking/", "Staking"),
     ],
 )
 def test_it_shows_every_tab_of_an_exchange_key_marking_the_page(client, owner, url, current):

@@ -48,7 +48,16 @@ from tests.desk.bad_input import KIND_VALUES, VALUES, Field, Route, must_refuse
 from tests.desk.test_ownership_matrix import OBJECT_FACTORIES
 from tests.factories import PASSWORD, login, make_connection, make_user
 from tests.support import ROOT
-from tests.wallet.conftest import sent_withdrawal, unknown_withdrawal, withdrawal_followed
+from tests.wallet.conftest import (
+    auto_stake_ran,
+    due_auto_stake,
+    sent_withdrawal,
+    staking_synced,
+    staking_watched,
+    unknown_stake,
+    unknown_withdrawal,
+    withdrawal_followed,
+)
 
 ROUTES = bad_input.routes()
 POST_ROUTES = [r for r in ROUTES if r.accepts_post]
@@ -425,6 +434,28 @@ def _withdrawal() -> dict:
     return {"coin": "ETH", "network": "ETH", "amount": "0.01", "request_key": uuid.uuid4().hex}
 
 
+def _staking(kind: str):
+    """A stake or unstake of 0.01 ETH. Each case starts with none of the connection's in flight
+    (no worker runs here: the earlier cases' stay planned) and, to unstake, some ETH staked."""
+
+    def typed(w, o, f) -> dict:
+        from wallet.staking.models import IN_FLIGHT, StakingOperation
+
+        pk = w.kwargs["wallet"]["pk"]
+        StakingOperation.objects.filter(connection_id=pk, status__in=IN_FLIGHT).update(
+            status="failed"
+        )
+        if kind == "unstake":
+            import binanceus
+
+            key = w.keys["wallet"]
+            with binanceus.Client(key["apiKey"], key["secretKey"], base_url=w.base) as client:
+                client.stake(staking_asset="ETH", amount=Decimal("0.02"))
+        return {"asset": "ETH", "amount": "0.01", "request_key": uuid.uuid4().hex}
+
+    return typed
+
+
 # What a person types into each form (the rest are the page's own defaults); given the world,
 # the options of the page's choices, and the field the case is about.
 OVERRIDES = {
@@ -452,6 +483,15 @@ OVERRIDES = {
         "cool_off_hours": "24",
     },
     "wallet:withdraw": lambda w, o, f: _withdrawal(),
+    "wallet:stake": _staking("stake"),
+    "wallet:autostake-add": lambda w, o, f: {
+        "asset": "ETH",
+        "floor": "40",
+        "recurrence": "daily",
+        "every": "1",
+        "timezone": "UTC",
+    },
+    "wallet:unstake": _staking("unstake"),
     "wallet:withdraw-confirm": lambda w, o, f: {
         **_withdrawal(),
         "address": str(w.kwargs["wallet"]["aid"]),
@@ -1003,6 +1043,9 @@ BEAT_WORK = {
     "wallet.activity.tasks.sync_wallet_activity_all": BeatWork(_nothing, _wallet_activity_synced),
     "wallet.withdrawals.tasks.reconcile_withdrawals": BeatWork(unknown_withdrawal, _settled),
     "wallet.withdrawals.tasks.follow_withdrawals": BeatWork(sent_withdrawal, withdrawal_followed),
+    "wallet.staking.tasks.reconcile_staking": BeatWork(unknown_stake, _settled),
+    "wallet.staking.tasks.sync_staking_all": BeatWork(staking_watched, staking_synced),
+    "wallet.staking.tasks.plan_auto_stakes": BeatWork(due_auto_stake, auto_stake_ran),
 }
 
 

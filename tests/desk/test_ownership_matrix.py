@@ -79,12 +79,13 @@ def _order_objects(owner) -> tuple[object, dict]:
 
 
 def _wallet_objects(owner) -> tuple[object, dict]:
-    """The Wallet tab: the withdrawals' objects (``pk``, ``aid``, ``wid``: see
-    ``tests/wallet/conftest.py``) and a synced deposit on the same connection."""
+    """The Wallet and Staking tabs: the withdrawals' objects (``pk``, ``aid``, ``wid``: see
+    ``tests/wallet/conftest.py``), a synced deposit, and a stake (``oid``) with its history
+    row and a reward on the same connection."""
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from tests.wallet.conftest import withdraw_objects
+    from tests.wallet.conftest import staking_objects, withdraw_objects
     from wallet.activity.models import WalletActivity
 
     survivor, kwargs = withdraw_objects(owner)
@@ -101,7 +102,7 @@ def _wallet_objects(owner) -> tuple[object, dict]:
         time=at,
         updated_at=at,
     )
-    return survivor, kwargs
+    return survivor, {**kwargs, **staking_objects(kwargs["pk"], at)}
 
 
 # Which objects each namespace's (or socket path prefix's) ids refer to, and how to make them:

@@ -14,6 +14,7 @@ import base64
 import itertools
 import json
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -81,6 +82,25 @@ class Chain:
         ).json()
         return Decimal(acct["balances"].get(asset, {}).get("free", "0"))
 
+    def change_staking(self, doc: dict) -> dict:
+        """Change the sandbox-wide staking catalogue; ``wallet_master`` restores it afterwards."""
+        return self._post("staking/catalog", doc)
+
+    def client(self):
+        import binanceus
+
+        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+
+    def staked(self, asset: str) -> Decimal:
+        """What the exchange holds staked of ``asset`` for this account."""
+        with self.client() as client:
+            rows = client.staking_balance(asset=asset)
+        return sum((r.staking_amount for r in rows), Decimal(0))
+
+    def staking_history(self, asset: str) -> list:
+        with self.client() as client:
+            return client.staking_history(asset=asset)
+
     def requests(self) -> int:
         """How many REST requests this account's key has made so far."""
         doc = requests.get(f"{self.base}/sandbox/v1/requests", timeout=5).json()
@@ -117,6 +137,7 @@ def wallet_master(sandbox_url):
     yield conn, Chain(sandbox_url, email, sub, account)
     requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
     requests.delete(f"{sandbox_url}/sandbox/v1/wallet/catalog", timeout=5)
+    requests.delete(f"{sandbox_url}/sandbox/v1/staking/catalog", timeout=5)
 
 
 @pytest.fixture
@@ -243,6 +264,46 @@ def withdraw_objects(owner) -> tuple[object, dict]:
     return entry, {"pk": conn.pk, "aid": entry.pk, "wid": withdrawal.pk}
 
 
+def staking_objects(connection_id: int, at) -> dict:
+    """For the ownership matrix: a done stake of the connection, its staking-history row, a
+    reward and an auto-stake schedule; the ids ``wallet.staking`` URLs carry (``oid``, ``sid``)."""
+    from wallet.staking.models import (
+        AutoStakeSchedule,
+        StakingEvent,
+        StakingOperation,
+        StakingReward,
+    )
+
+    op = StakingOperation.objects.create(
+        connection_id=connection_id,
+        request_key=f"{time.monotonic_ns():032x}"[-32:],
+        kind="stake",
+        asset="ETH",
+        amount=Decimal("1"),
+        status="done",
+    )
+    StakingEvent.objects.create(
+        connection_id=connection_id,
+        asset="ETH",
+        type="staked",
+        amount=Decimal("1"),
+        initiated_time=at,
+        status="SUCCESS",
+    )
+    StakingReward.objects.create(
+        connection_id=connection_id, tran_id=1, asset="ETH", amount=Decimal("0.001"), time=at
+    )
+    schedule = AutoStakeSchedule.objects.create(
+        connection_id=connection_id,
+        asset="ETH",
+        floor=Decimal("40"),
+        recurrence="daily",
+        starts_at=at,
+        next_run_at=at + timedelta(days=3650),
+    )
+    return {"oid": op.pk, "sid": schedule.pk}
+
+
 def unknown_withdrawal(connection, sub: str):
     """For the beat's poisoned-row test (``BEAT_WORK``): a crypto withdrawal whose outcome is
     unknown since past the grace period (the sweep settles it: the exchange never had it)."""
@@ -264,6 +325,59 @@ def unknown_withdrawal(connection, sub: str):
         sent_at=sent,
         unknown_since=sent,
     )
+
+
+def unknown_stake(connection, sub: str):
+    """For ``BEAT_WORK``: a stake whose outcome is unknown since past the grace period (the
+    sweep settles it: the exchange's staking history never had it)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from wallet.staking.models import StakingOperation
+
+    sent = timezone.now() - timedelta(seconds=settings.STAKING_RECONCILE_GRACE_SECONDS + 60)
+    return StakingOperation.objects.create(
+        connection=connection,
+        request_key=f"{time.monotonic_ns():032x}"[-32:],
+        kind="stake",
+        asset="ETH",
+        amount=Decimal("0.01"),
+        status="unknown",
+        sent_at=sent,
+        unknown_since=sent,
+    )
+
+
+def due_auto_stake(connection, sub: str):
+    """For ``BEAT_WORK``: an auto-stake schedule due now (the planner asks for its stake)."""
+    from wallet.staking.models import AutoStakeSchedule
+
+    return AutoStakeSchedule.objects.create(
+        connection=connection,
+        asset="ETH",
+        floor=Decimal("40"),
+        recurrence="daily",
+        starts_at=timezone.now() - timedelta(days=1),
+        next_run_at=timezone.now() - timedelta(seconds=5),
+    )
+
+
+def auto_stake_ran(connection, schedule) -> bool:
+    schedule.refresh_from_db()
+    return schedule.last_run_at is not None and schedule.operations.exists()
+
+
+def staking_watched(connection, sub: str):
+    """For ``BEAT_WORK``: the Staking tab was opened (the beat syncs such connections)."""
+    from wallet.staking.models import StakingSync
+
+    return StakingSync.objects.create(connection=connection)
+
+
+def staking_synced(connection, row) -> bool:
+    row.refresh_from_db()
+    return row.synced_at is not None
 
 
 def sent_withdrawal(connection, sub: str):

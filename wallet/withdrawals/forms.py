@@ -8,9 +8,8 @@ import uuid
 
 from django import forms
 
-from desk.forms import RequestKeyMixin
+from desk.forms import ProblemsMixin, RequestKeyMixin
 from transfers.forms import AmountField
-from wallet.withdrawals.checks import Problem
 from wallet.withdrawals.models import AddressBookEntry
 from wallet.withdrawals.services import COOL_OFF_HOURS, DEFAULT_COOL_OFF_HOURS
 
@@ -25,14 +24,7 @@ def _choices(names) -> list[tuple[str, str]]:
     return [(n, n) for n in names]
 
 
-class _ProblemsMixin:
-    def add_problems(self, problems: list[Problem]) -> None:
-        """The service's refusals, each on the field it names (or the form's own)."""
-        for p in problems:
-            self.add_error(p.field if p.field in self.fields else None, p.message)
-
-
-class AddressForm(_ProblemsMixin, forms.Form):
+class AddressForm(ProblemsMixin, forms.Form):
     label = forms.CharField(max_length=100, help_text="Your name for it, e.g. “Cold wallet”.")
     coin = forms.ChoiceField()
     network = forms.ChoiceField()
@@ -69,7 +61,7 @@ class AddressForm(_ProblemsMixin, forms.Form):
         return {n: self.cleaned_data[n] for n in names}
 
 
-class WithdrawForm(RequestKeyMixin, _ProblemsMixin, forms.Form):
+class WithdrawForm(RequestKeyMixin, ProblemsMixin, forms.Form):
     coin = forms.ChoiceField()
     network = forms.ChoiceField()
     address = forms.ModelChoiceField(

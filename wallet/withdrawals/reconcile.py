@@ -33,14 +33,13 @@ from desk.intents import (
     State,
     Strategy,
     intents_reconcile,
-    queue,
+    intents_requeue_unsent,
 )
 from wallet.withdrawals.follow import crypto_status, fiat_status
 from wallet.withdrawals.models import Withdrawal, WithdrawalKind, WithdrawalStatus
 from wallet.withdrawals.sending import withdrawal_finish
 
 FIAT_MATCH_BEFORE = timedelta(seconds=120)
-STRANDED_AFTER = timedelta(seconds=30)  # planned this long with no worker: its message was lost
 
 
 def grace() -> timedelta:
@@ -165,18 +164,8 @@ def withdrawals_reconcile(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _requeue_unsent(now: datetime) -> int:
-    """Claimed but never sending (a dead worker), or planned with no worker ever taking it (a
-    lost message): nothing went out, so each is queued again; only one claim can succeed."""
     from wallet.withdrawals.tasks import send_withdrawal  # tasks import the worker side
 
-    Withdrawal.objects.filter(status=WithdrawalStatus.CLAIMED, claimed_at__lt=now - stale()).update(
-        status=WithdrawalStatus.PLANNED
+    return intents_requeue_unsent(
+        Withdrawal, task=send_withdrawal, claimed=WithdrawalStatus.CLAIMED, stale=stale(), now=now
     )
-    stranded = list(
-        Withdrawal.objects.filter(
-            status=WithdrawalStatus.PLANNED, updated_at__lt=now - STRANDED_AFTER
-        ).values_list("pk", flat=True)
-    )
-    for pk in stranded:
-        queue(send_withdrawal, pk)
-    return len(stranded)

@@ -73,3 +73,18 @@ export function wireDeclarativeControls(root = document) {
     });
   }
 }
+
+// Replace box's children with the HTML fragment at url (the server renders the same partial
+// the page included, so scripts never rebuild tables). A 400 answer is a page with errors:
+// shown too. Throws on other failures.
+export async function swapIn(box, url) {
+  const res = await fetch(url, {
+    credentials: "same-origin",
+    headers: { Accept: "text/html" },
+    cache: "no-store",
+  });
+  if (!res.ok && res.status !== 400) throw new Error("HTTP " + res.status);
+  const doc = new DOMParser().parseFromString(`<div>${await res.text()}</div>`, "text/html");
+  box.replaceChildren(...doc.body.firstElementChild.childNodes);
+  return true;
+}

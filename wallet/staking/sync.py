@@ -1,0 +1,186 @@
+"""The staking and rewards histories copied from the exchange, with a cursor each.
+
+    staking history   GET staking/history                stakes and unstakes (no id)
+    rewards           GET staking/stakingRewardsHistory  rewards (tranId)
+
+Both are read from ``OVERLAP`` before the newest time stored (the exchange's database lags and
+lists late rows under their first time), and the staking history also from its oldest unstake
+still ``PENDING``, whose status moves when the amount is credited back. At first there is no
+start (the exchange's whole history). Re-read rows are upserts, so a row is stored once and
+follows its status. A failure keeps the cursors where they were, with ``last_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+import binanceus
+from accounts import access, crypto
+from accounts.exchange import client_for_connection, describe_error
+from accounts.models import ExchangeConnection
+from accounts.realtime import staking_push
+from desk.intents import queue
+from desk.periodic import failure
+from wallet.staking import reads
+from wallet.staking.models import StakingEvent, StakingReward, StakingSync
+
+log = logging.getLogger(__name__)
+
+PAGE = 500  # the histories' largest page
+MAX_PAGES = 20  # bounds one sync; the cursor lets the next one continue
+OVERLAP = timedelta(minutes=5)
+LOCK_SECONDS = 120
+UNSTAKED, PENDING = "unstaked", "PENDING"
+
+
+def staking_syncable(*, connection: ExchangeConnection) -> bool:
+    return (
+        connection.is_active
+        and not connection.needs_new_keys
+        and access.connection_can(connection, access.WALLET)
+    )
+
+
+def staking_sync(*, connection_id: int) -> int | None:
+    """Read both histories of the connection and store what is new or changed; how many rows
+    changed (None: skipped, another sync is running or the connection cannot sync)."""
+    lock = f"desk:staking:sync-lock:{connection_id}"
+    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+        return None
+    try:
+        connection = ExchangeConnection.objects.get(pk=connection_id)
+        if not staking_syncable(connection=connection):
+            return None
+        changed = _sync(connection, StakingSync.objects.get_or_create(connection=connection)[0])
+    finally:
+        cache.delete(lock)
+    payload = {"synced_at": timezone.now().isoformat(), "changed": changed}
+    transaction.on_commit(lambda: staking_push(connection_id=connection_id, payload=payload))
+    return changed
+
+
+def _sync(connection: ExchangeConnection, cursor: StakingSync) -> int:
+    try:
+        with client_for_connection(connection) as client:
+            events = _pages(lambda page: client.staking_history(
+                start_time=_history_start(connection, cursor), page=page, limit=PAGE))  # fmt: skip
+            rewards = _pages(lambda page: client.staking_rewards_history(
+                start_time=_start(cursor.rewards_newest), page=page, limit=PAGE))  # fmt: skip
+    except crypto.CredentialsUnavailable:
+        return _fail(cursor, "The connection's keys need replacing.")
+    except binanceus.BinanceUSError as exc:
+        log.info("connection %s: staking histories unavailable: %s", connection.pk, exc)
+        return _fail(cursor, describe_error(exc))
+    except Exception as exc:
+        log.error("connection %s: staking sync failed: %s", connection.pk, failure(exc))
+        return _fail(cursor, f"The sync failed ({type(exc).__name__}); it is tried again.")
+    periods = _periods(connection)
+    with transaction.atomic():
+        changed = sum(_event_upsert(connection, row, periods) for row in events)
+        changed += sum(_reward_insert(connection, row) for row in rewards)
+        cursor.history_newest = _newest(cursor.history_newest, (r.initiated_time for r in events))
+        cursor.rewards_newest = _newest(cursor.rewards_newest, (r.time for r in rewards))
+        cursor.synced_at, cursor.last_error = timezone.now(), ""
+        cursor.save()
+    return changed
+
+
+def _fail(cursor: StakingSync, message: str) -> int:
+    cursor.last_error = message[:300]
+    cursor.save(update_fields=["last_error"])
+    return 0
+
+
+def _pages(fetch: Callable[[int], Sequence[Any]]) -> list[Any]:
+    rows: list[Any] = []
+    for page in range(1, MAX_PAGES + 1):
+        batch = fetch(page)
+        rows += batch
+        if len(batch) < PAGE:
+            break
+    return rows
+
+
+def _start(newest: datetime | None) -> datetime | None:
+    return None if newest is None else newest - OVERLAP
+
+
+def _history_start(connection: ExchangeConnection, cursor: StakingSync) -> datetime | None:
+    start = _start(cursor.history_newest)
+    pending = StakingEvent.objects.filter(connection=connection, type=UNSTAKED, status=PENDING)
+    oldest = pending.order_by("initiated_time").values_list("initiated_time", flat=True).first()
+    return min(filter(None, (start, oldest)), default=None) if start else None
+
+
+def _newest(current: datetime | None, times) -> datetime | None:
+    return max(filter(None, (current, *times)), default=None)
+
+
+def _periods(connection: ExchangeConnection) -> dict[str, timedelta]:
+    """Each asset's unstaking period, from the catalogue (none if it cannot be read)."""
+    return {
+        a.staking_asset: a.unstaking_delay for a in reads.staking_assets(connection=connection).rows
+    }
+
+
+def _event_upsert(
+    connection: ExchangeConnection, row: binanceus.StakingRecord, periods: dict[str, timedelta]
+) -> int:
+    period = periods.get(row.asset)
+    due = row.initiated_time + period if row.type == UNSTAKED and period is not None else None
+    event, created = StakingEvent.objects.get_or_create(
+        connection=connection,
+        asset=row.asset,
+        type=row.type,
+        amount=row.amount,
+        initiated_time=row.initiated_time,
+        defaults={"status": row.status, "due_at": due},
+    )
+    if created:
+        return 1
+    if event.status == row.status:
+        return 0
+    event.status = row.status
+    event.save(update_fields=["status"])
+    return 1
+
+
+def _reward_insert(connection: ExchangeConnection, row: binanceus.StakingReward) -> int:
+    _, created = StakingReward.objects.get_or_create(
+        connection=connection,
+        tran_id=row.tran_id,
+        defaults={
+            "asset": row.asset or "",
+            "amount": row.amount,
+            "usd_value": row.usd_value,
+            "time": row.time,
+            "auto_restaked": row.auto_restaked,
+        },
+    )
+    return int(created)
+
+
+SOON_DEBOUNCE_SECONDS = 30
+
+
+def staking_sync_soon(*, connection: ExchangeConnection, force: bool = False) -> bool:
+    """Queue a sync once the transaction commits: on opening the tab (at most once per
+    ``SOON_DEBOUNCE_SECONDS``) or on "sync now" (``force``). False: nothing queued."""
+    if not staking_syncable(connection=connection):
+        return False
+    StakingSync.objects.get_or_create(connection=connection)  # the beat follows it from now on
+    # With the key's fingerprint: replaced keys may be another account's, due its own sync.
+    marker = f"desk:staking:sync-soon:{connection.pk}:{connection.key_fingerprint}"
+    if not cache.add(marker, 1, timeout=SOON_DEBOUNCE_SECONDS) and not force:
+        return False
+    from wallet.staking.tasks import sync_staking  # tasks import this module
+
+    transaction.on_commit(lambda: queue(sync_staking, connection.pk))
+    return True

@@ -35,10 +35,10 @@ from desk.intents import (
     State,
     Verdict,
     intent_mark_sending,
+    intent_release,
     intent_send,
     intent_settle,
     outcome_of,
-    queue,
 )
 from transfers.models import AmountKind, RunStatus, TransferRun
 from transfers.selectors import run_payload
@@ -108,17 +108,9 @@ def _rejected(run: TransferRun, message: str) -> TransferRun:
 
 
 def _release(run: TransferRun, outcome: Outcome) -> TransferRun:
-    """Give the run back, unsent, to be picked up again once the limit window has passed."""
     from transfers.tasks import execute_run  # tasks import the worker side
 
-    if run.status == RunStatus.SENDING:  # refused, not executed: not an attempt that counts
-        run.attempts -= 1
-    run.status, run.sent_at = RunStatus.PLANNED, None
-    run.error_message = f"Waiting for the exchange's rate limit ({outcome.message})."[:300]
-    run.save(update_fields=["status", "sent_at", "attempts", "error_message", "updated_at"])
-    delay = max(1.0, float(outcome.retry_after or 5))
-    transaction.on_commit(lambda: queue(execute_run, run.pk, countdown=delay))
-    return run
+    return intent_release(run, outcome, task=execute_run)
 
 
 def _party(run: TransferRun, email: str) -> str:

@@ -54,6 +54,7 @@ from desk.intents.reconcile import (
 from desk.intents.settle import (
     intent_commit,
     intent_mark_sending,
+    intent_release,
     intent_settle,
     intents_requeue_unsent,
     queue,
@@ -80,6 +81,7 @@ __all__ = [
     "intent_commit",
     "intent_mark_sending",
     "intent_reconcile",
+    "intent_release",
     "intent_send",
     "intent_settle",
     "intents_reconcile",

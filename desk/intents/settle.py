@@ -71,6 +71,20 @@ def intent_settle(
     return intent
 
 
+def intent_release(intent: I, outcome, *, task) -> I:
+    """Refused for a rate limit (verdict LATER, not executed): back to planned, the attempt not
+    counted, and handed to ``task`` again once the exchange's window has passed."""
+    if intent.intent_state is State.SENDING:  # refused, not taken: not an attempt that counts
+        intent.attempts -= 1
+    changed = [intent.intent_set_state(State.PLANNED), "sent_at", "attempts", "error_message"]
+    intent.sent_at = None
+    intent.error_message = f"Waiting for the exchange's rate limit ({outcome.message})."[:300]
+    intent.save(update_fields=[*changed, "updated_at"])
+    delay = max(1.0, float(outcome.retry_after or 5))
+    transaction.on_commit(lambda: queue(task, intent.pk, countdown=delay))
+    return intent
+
+
 def intents_requeue_unsent(
     model: type[Intent], *, task, claimed: str, stale: timedelta, now: datetime
 ) -> int:

@@ -23,6 +23,7 @@ from desk.intents import (
     State,
     Verdict,
     intent_mark_sending,
+    intent_release,
     intent_send,
     intent_settle,
     queue,
@@ -73,16 +74,9 @@ def _settled(operation: StakingOperation, outcome: Outcome) -> StakingOperation:
 
 
 def _release(operation: StakingOperation, outcome: Outcome) -> StakingOperation:
-    """Refused for a rate limit (not executed): back to planned, sent once the window passed."""
     from wallet.staking.tasks import send_staking_operation  # tasks import the worker side
 
-    operation.attempts -= 1  # refused before it was taken: not an attempt that counts
-    operation.status, operation.sent_at = OperationStatus.PLANNED, None
-    operation.error_message = f"Waiting for the exchange's rate limit ({outcome.message})."[:300]
-    operation.save(update_fields=["status", "sent_at", "attempts", "error_message", "updated_at"])
-    delay = max(1.0, float(outcome.retry_after or 5))
-    transaction.on_commit(lambda: queue(send_staking_operation, operation.pk, countdown=delay))
-    return operation
+    return intent_release(operation, outcome, task=send_staking_operation)
 
 
 def operation_finish(

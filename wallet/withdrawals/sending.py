@@ -26,6 +26,7 @@ from desk.intents import (
     State,
     Verdict,
     intent_mark_sending,
+    intent_release,
     intent_send,
     intent_settle,
     queue,
@@ -93,16 +94,9 @@ def _settled(withdrawal: Withdrawal, outcome: Outcome) -> Withdrawal:
 
 
 def _release(withdrawal: Withdrawal, outcome: Outcome) -> Withdrawal:
-    """Refused for a rate limit (not executed): back to planned, sent once the window passed."""
     from wallet.withdrawals.tasks import send_withdrawal  # tasks import the worker side
 
-    withdrawal.attempts -= 1  # refused before it was taken: not an attempt that counts
-    withdrawal.status, withdrawal.sent_at = WithdrawalStatus.PLANNED, None
-    withdrawal.error_message = f"Waiting for the exchange's rate limit ({outcome.message})."[:300]
-    withdrawal.save(update_fields=["status", "sent_at", "attempts", "error_message", "updated_at"])
-    delay = max(1.0, float(outcome.retry_after or 5))
-    transaction.on_commit(lambda: queue(send_withdrawal, withdrawal.pk, countdown=delay))
-    return withdrawal
+    return intent_release(withdrawal, outcome, task=send_withdrawal)
 
 
 def withdrawal_finish(

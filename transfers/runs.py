@@ -69,7 +69,8 @@ def run_execute(*, run_id: int, sleep=time.sleep) -> TransferRun | None:
             return _rejected(run, str(exc))
         except binanceus.BinanceUSError as exc:
             return _not_sent(run, outcome_of(exc))
-        intent_mark_sending(run, amount=amount, sent_at=timezone.now())
+        if not intent_mark_sending(run, amount=amount, sent_at=timezone.now()):
+            return None  # the sweep handed the claim to another worker
         outcome = intent_send(lambda: _transfer(client, run, *parties), sleep=sleep)
     return _settled(run, outcome)
 

@@ -30,14 +30,23 @@ def intent_commit(
         return model.objects.get(**key), False
 
 
-def intent_mark_sending(intent: Intent, **fields: Any) -> None:
+def intent_mark_sending(intent: Intent, **fields: Any) -> bool:
     """Committed before the request leaves: from here on only the exchange's records can say
-    whether it executed, never a blind resend."""
-    changed = [intent.intent_set_state(State.SENDING), "attempts", "updated_at", *fields]
+    whether it executed, never a blind resend.
+
+    Written only over the claim this worker read (its state and ``claimed_at``): a worker that
+    stalled past the stale period may find its claim handed back by the sweep and taken by
+    another worker, which sends it; then this one gets False and must send nothing."""
+    read = {intent.STATE_FIELD: getattr(intent, intent.STATE_FIELD)}
+    if hasattr(intent, "claimed_at"):
+        read["claimed_at"] = intent.claimed_at
+    changed = [intent.intent_set_state(State.SENDING), "attempts", *fields]
     intent.attempts += 1
+    intent.updated_at = timezone.now()
     for name, value in fields.items():
         setattr(intent, name, value)
-    intent.save(update_fields=changed)
+    values = {name: getattr(intent, name) for name in {*changed, "updated_at"}}
+    return bool(type(intent).objects.filter(pk=intent.pk, **read).update(**values))
 
 
 def intent_settle(

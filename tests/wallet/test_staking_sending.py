@@ -203,3 +203,24 @@ def test_the_sweep_sends_again_what_a_dead_worker_claimed_but_never_sent(
     celery_queue.delete("celery")
     assert reconcile.staking_reconcile(now=timezone.now() + timedelta(seconds=60))["requeued"] == 1
     assert ("wallet.staking.tasks.send_staking_operation", [op.pk]) in queued(celery_queue)
+
+
+def test_a_worker_whose_stale_claim_was_taken_by_another_sends_nothing(wallet_master):
+    """Worker A claims, then stalls past the stale period; the sweep hands the claim back and
+    worker B claims it. A waking up must not mark it sending (nor send it)."""
+    from desk.intents import intent_mark_sending
+
+    conn, chain = wallet_master
+    op = _request(conn, "1")
+    StakingOperation.objects.filter(pk=op.pk).update(
+        status=OperationStatus.CLAIMED, claimed_at=timezone.now() - timedelta(seconds=600)
+    )
+    stalled = StakingOperation.objects.get(pk=op.pk)  # what worker A read after its claim
+    reconcile.staking_reconcile(now=timezone.now() + timedelta(seconds=60))  # handed back
+    StakingOperation.objects.filter(pk=op.pk).update(
+        status=OperationStatus.CLAIMED, claimed_at=timezone.now()
+    )  # worker B's claim
+    assert intent_mark_sending(stalled, sent_at=timezone.now()) is False
+    op.refresh_from_db()
+    assert op.status == OperationStatus.CLAIMED and op.attempts == 0 and op.sent_at is None
+    assert chain.staked("ETH") == 0

@@ -48,7 +48,8 @@ def operation_send(*, operation_id: int, sleep=time.sleep) -> StakingOperation |
             operation, State.FAILED, message="The connection's keys need replacing."
         )
     with client:
-        intent_mark_sending(operation, sent_at=timezone.now())
+        if not intent_mark_sending(operation, sent_at=timezone.now()):
+            return None  # the sweep handed the claim to another worker
         outcome = intent_send(lambda: _send(client, operation), sleep=sleep)
     return _settled(operation, outcome)
 

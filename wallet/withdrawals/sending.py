@@ -55,7 +55,8 @@ def withdrawal_send(*, withdrawal_id: int, sleep=time.sleep) -> Withdrawal | Non
             withdrawal, State.FAILED, message="The connection's keys need replacing."
         )
     with client:
-        intent_mark_sending(withdrawal, sent_at=timezone.now())
+        if not intent_mark_sending(withdrawal, sent_at=timezone.now()):
+            return None  # the sweep handed the claim to another worker
         outcome = intent_send(lambda: _send(client, withdrawal), sleep=sleep)
     return _settled(withdrawal, outcome)
 

@@ -224,3 +224,22 @@ def test_a_worker_whose_stale_claim_was_taken_by_another_sends_nothing(wallet_ma
     op.refresh_from_db()
     assert op.status == OperationStatus.CLAIMED and op.attempts == 0 and op.sent_at is None
     assert chain.staked("ETH") == 0
+
+
+def test_a_staking_balance_that_cannot_be_read_says_why_and_sends_nothing(wallet_master):
+    from accounts.exchange import weight_budget
+    from wallet.staking import reads
+
+    conn, chain = wallet_master
+    assert not reads.staking_assets(connection=conn).error  # the catalogue is read (cached)
+    budget = weight_budget("sandbox")
+    budget.back_off(30, status=429)  # another process saw a 429: nobody sends until it ends
+    try:
+        with pytest.raises(checks.StakingProblems) as refused:
+            _request(conn, "1")
+    finally:
+        budget.redis.delete(budget.block_key)
+    [problem] = refused.value.problems
+    assert problem.field is None and "cannot be read right now" in problem.message
+    assert "WeightLimitExceeded" in problem.message and "nothing was sent" in problem.message
+    assert not StakingOperation.objects.exists() and chain.staked("ETH") == 0

@@ -106,7 +106,7 @@ def _surplus(schedule: AutoStakeSchedule, free: Decimal) -> Decimal | None:
         None,
     )  # fmt: skip
     if spec is not None:
-        staked = reads.staked_amount(connection=schedule.connection, asset=schedule.asset)
+        staked, _ = reads.staked_amount(connection=schedule.connection, asset=schedule.asset)
         room = spec.max_staking_limit - (staked or Decimal(0))
         amount = min(amount, room)
         if amount < spec.min_staking_limit:

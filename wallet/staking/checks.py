@@ -39,9 +39,11 @@ def _amount_check(amount: Decimal) -> None:
 
 
 def _staked(connection: ExchangeConnection, asset: str) -> Decimal:
-    staked = reads.staked_amount(connection=connection, asset=asset)
+    staked, why = reads.staked_amount(connection=connection, asset=asset)
     if staked is None:
-        raise _refuse(None, "The staking balance cannot be read right now; nothing was sent.")
+        raise _refuse(
+            None, f"The staking balance cannot be read right now ({why}); nothing was sent."
+        )
     return staked
 
 

@@ -65,9 +65,9 @@ def staking_positions(*, connection: ExchangeConnection) -> Read:
     return _guarded(connection, "staking balance", lambda c: c.staking_balance())
 
 
-def staked_amount(*, connection: ExchangeConnection, asset: str) -> Decimal | None:
-    """What is staked of ``asset`` now; None if the exchange could not be read."""
+def staked_amount(*, connection: ExchangeConnection, asset: str) -> tuple[Decimal | None, str]:
+    """What is staked of ``asset`` now, or None and why the exchange could not be read."""
     read = staking_positions(connection=connection)
     if read.error:
-        return None
-    return sum((p.staking_amount for p in read.rows if p.asset == asset), Decimal(0))
+        return None, read.error
+    return sum((p.staking_amount for p in read.rows if p.asset == asset), Decimal(0)), ""

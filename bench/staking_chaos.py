@@ -33,30 +33,16 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
-import random
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support import (  # noqa: E402
-    app_env,
-    manage,
-    private_database_url,
-    start_redis,
-    start_sandbox,
-    terminate,
-)
+from bench.chaos import Chaos, ChaosStack, parse_args, with_arg
+from tests.support import ROOT, terminate
 
 # ETH and SOL are in the sandbox's seeded catalogue; the others are added to it.
 ASSETS = ("ETH", "SOL", "BTC", "USDT", "USDC", "ADA", "DOT", "AVAX", "ATOM", "LINK", "XTZ", "ALGO")
@@ -142,37 +128,19 @@ print(json.dumps({"operations": [{**r, "amount": str(r["amount"])} for r in rows
 
 SETTLED = ("done", "failed")
 HISTORY_TYPE = {"stake": "staked", "unstake": "unstaked"}
-FAULT_MODES = ("execute_then_500", "execute_then_timeout", "unavailable_503")
 
 
-class Stack:
-    def __init__(self, args):
-        self.tmp = Path(tempfile.mkdtemp(prefix="desk-staking-chaos-"))
-        self.redis, redis_url = start_redis(self.tmp)
-        self.sandbox, self.sandbox_url = start_sandbox("--tick-ms", "0", seed=args.seed)
-        self.env = {
-            **app_env(),
-            "DATABASE_URL": private_database_url(self.tmp, "staking_chaos"),
-            "REDIS_URL": redis_url,
-            "SANDBOX_REST_URL": self.sandbox_url,
-            "SANDBOX_WS_URL": self.sandbox_url.replace("http", "ws"),
-            "DESK_BALANCE_STALE_SECONDS": "3600",  # the checks use the balances synced once
-            "EXCHANGE_TIMEOUT": "3",
-            "LOG_LEVEL": "WARNING",
-        }
-        self.worker = None
-        self.driver = None
-
-    def manage(self, *args: str) -> str:
-        return manage(self.env, *args)
-
-    def admin(self, path: str, doc: dict) -> dict:
-        r = requests.post(f"{self.sandbox_url}/sandbox/v1/{path}", json=doc, timeout=5)
-        r.raise_for_status()
-        return r.json()
+class Stack(ChaosStack):
+    def __init__(self, seed: int):
+        super().__init__(
+            "staking_chaos",
+            seed,
+            {"DESK_BALANCE_STALE_SECONDS": "3600"},  # the checks use the balances synced once
+        )
+        self.driver: subprocess.Popen | None = None
 
     def start_driver(self, setup: dict) -> None:
-        script = DRIVE.replace("sys.argv[1]", repr(json.dumps(setup)))
+        script = with_arg(DRIVE, setup)
         with (self.tmp / "driver.out").open("w") as out, (self.tmp / "driver.err").open("w") as err:
             self.driver = subprocess.Popen(
                 [sys.executable, "manage.py", "shell", "-c", script],
@@ -192,42 +160,10 @@ class Stack:
             raise SystemExit(f"the driver ended with {self.driver.returncode} and no report")
         return json.loads(out[-1])
 
-    def start_worker(self) -> None:
-        self.worker = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "desk",
-                "worker",
-                "--concurrency",
-                "2",
-                "--without-gossip",
-                "--without-mingle",
-                "--prefetch-multiplier",
-                "1",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: one killpg takes parent and children
-        )
-
-    def kill_worker(self) -> None:
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait()
-
     def close(self) -> None:
         if self.driver and self.driver.poll() is None:
             terminate(self.driver)
-        if self.worker and self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            self.worker.wait()
-        terminate(self.sandbox)
-        terminate(self.redis)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        super().close()
 
 
 def prepare(stack: Stack, args) -> tuple[dict, list[str]]:
@@ -244,44 +180,10 @@ def prepare(stack: Stack, args) -> tuple[dict, list[str]]:
     return account, assets
 
 
-def inject_fault(stack: Stack, rng: random.Random) -> None:
-    mode = rng.choice(FAULT_MODES)
-    doc = {"mode": mode, "count": rng.randint(1, 3)}
-    if mode == "execute_then_timeout":
-        doc["holdSeconds"] = 5  # longer than the client's 3 s timeout
-    stack.admin("faults", {rng.choice(("stake", "unstake")): doc})
-
-
-def chaos(stack: Stack, args, rng: random.Random) -> tuple[int, int]:
-    """Kills and faults until the driver ends; (kills, faults)."""
-    kill_lo, kill_hi = (float(x) for x in args.kill_every.split(","))
-    kills = faults = 0
-    give_up = time.monotonic() + args.timeout + 120  # the driver stops itself at --timeout
-    next_kill = time.monotonic() + rng.uniform(kill_lo, kill_hi)
-    while stack.driver.poll() is None:
-        time.sleep(0.25)
-        if rng.random() < 0.08:
-            inject_fault(stack, rng)
-            faults += 1
-        if time.monotonic() >= next_kill:
-            stack.kill_worker()
-            kills += 1
-            stack.start_worker()
-            next_kill = time.monotonic() + rng.uniform(kill_lo, kill_hi)
-        if time.monotonic() > give_up:
-            print("the driver did not stop by itself", file=sys.stderr)
-            terminate(stack.driver)
-    return kills, faults
-
-
 def ledger(stack: Stack, account: dict, assets: list[str]) -> collections.Counter:
     """How many times each (asset, type, amount) is listed in the exchange's staking history."""
-    import binanceus
-
     counts: collections.Counter = collections.Counter()
-    with binanceus.Client(
-        account["apiKey"], account["secretKey"], base_url=stack.sandbox_url
-    ) as client:
+    with stack.client(account) as client:
         for asset in assets:
             page = 1
             while True:
@@ -301,12 +203,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--operations", type=int, default=500)
     parser.add_argument("--assets", type=int, default=8)
-    parser.add_argument("--kill-every", default="1.5,5", help="min,max seconds between kills")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--timeout", type=float, default=900)
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    stack = Stack(args)
+    args = parse_args(parser)
+    stack = Stack(args.seed)
     started = time.monotonic()
     try:
         account, assets = prepare(stack, args)
@@ -320,14 +218,21 @@ def main() -> None:
         }
         stack.start_worker()
         stack.start_driver(setup)
-        kills, faults = chaos(stack, args, rng)
-        requests.delete(f"{stack.sandbox_url}/sandbox/v1/faults", timeout=5)
+        chaos = Chaos(stack, args.seed, args.kill_every, ["stake", "unstake"])
+        # The driver stops itself at --timeout: this is for a driver that hangs.
+        if not chaos.until(
+            lambda: stack.driver.poll() is not None,
+            every=0,
+            deadline=time.monotonic() + args.timeout + 120,
+            late="the driver did not stop by itself",
+        ):
+            terminate(stack.driver)
         result = stack.driver_report()
         counts = ledger(stack, account, assets)
     finally:
         stack.close()
     seconds = time.monotonic() - started
-    report(args.operations, result, counts, kills, faults, seconds)
+    report(args.operations, result, counts, chaos.kills, chaos.faults, seconds)
 
 
 def report(expected, result, counts, kills, faults, seconds) -> None:

@@ -21,30 +21,14 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
-import random
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support import (  # noqa: E402
-    app_env,
-    manage,
-    private_database_url,
-    start_redis,
-    start_sandbox,
-    terminate,
-)
+from bench.chaos import Chaos, ChaosStack, parse_args
 
 SETUP = """
 import json, sys
@@ -82,90 +66,28 @@ print(json.dumps([{**r, "amount_param": str(r["amount_param"])} for r in rows]))
 SETTLED = ("executed", "failed", "skipped")
 
 
-class Stack:
-    def __init__(self, args):
-        self.tmp = Path(tempfile.mkdtemp(prefix="desk-chaos-"))
-        self.redis, redis_url = start_redis(self.tmp)
-        self.sandbox, self.sandbox_url = start_sandbox("--tick-ms", "0", seed=args.seed)
-        self.env = {
-            **app_env(),
-            "DATABASE_URL": private_database_url(self.tmp, "chaos"),
-            "REDIS_URL": redis_url,
-            "SANDBOX_REST_URL": self.sandbox_url,
-            "SANDBOX_WS_URL": self.sandbox_url.replace("http", "ws"),
-            "TRANSFER_PLAN_SECONDS": "1",
-            "TRANSFER_RECONCILE_SECONDS": "2",
-            "TRANSFER_STALE_SECONDS": "15",
-            "TRANSFER_RECONCILE_GRACE_SECONDS": "20",
-            "DESK_BALANCE_SYNC_SECONDS": "3600",
-            "EXCHANGE_TIMEOUT": "3",
-            "LOG_LEVEL": "WARNING",
-        }
-        self.worker = None
-        self.beat = None
+class Stack(ChaosStack):
+    def __init__(self, seed: int):
+        super().__init__(
+            "chaos",
+            seed,
+            {
+                "TRANSFER_PLAN_SECONDS": "1",
+                "TRANSFER_RECONCILE_SECONDS": "2",
+                "TRANSFER_STALE_SECONDS": "15",
+                "TRANSFER_RECONCILE_GRACE_SECONDS": "20",
+                "DESK_BALANCE_SYNC_SECONDS": "3600",
+            },
+        )
 
     def runs(self) -> list[dict]:
-        # `shell` may print a banner first; the report is the last line.
-        return json.loads(self.manage("shell", "-c", REPORT).strip().splitlines()[-1])
-
-    def manage(self, *args: str) -> str:
-        return manage(self.env, *args)
-
-    def admin(self, path: str, doc: dict) -> dict:
-        r = requests.post(f"{self.sandbox_url}/sandbox/v1/{path}", json=doc, timeout=5)
-        r.raise_for_status()
-        return r.json()
-
-    def celery(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "desk",
-                *args,
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: one killpg takes parent and children
-        )
-
-    def start_worker(self) -> None:
-        self.worker = self.celery(
-            "worker",
-            "--concurrency",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--prefetch-multiplier",
-            "1",
-        )
-
-    def kill_worker(self) -> None:
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait()
-
-    def close(self) -> None:
-        for proc in (self.worker, self.beat):
-            if proc and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait()
-        terminate(self.sandbox)
-        terminate(self.redis)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        return json.loads(self.shell(REPORT))
 
 
 def ledger(stack: Stack, master: dict, sub: str) -> collections.Counter:
     """How many times each amount was moved master → sub, from the exchange's own history."""
-    import binanceus
-
     counts: collections.Counter = collections.Counter()
-    with binanceus.Client(
-        master["apiKey"], master["secretKey"], base_url=stack.sandbox_url
-    ) as client:
+    with stack.client(master) as client:
         page = 1
         while True:
             rows = client.sub_account_transfer_history(email=sub, page=page, limit=500)
@@ -178,60 +100,33 @@ def ledger(stack: Stack, master: dict, sub: str) -> collections.Counter:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--kill-every", default="1.5,5", help="min,max seconds between kills")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--timeout", type=float, default=900)
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    kill_lo, kill_hi = (float(x) for x in args.kill_every.split(","))
-    stack = Stack(args)
+    args = parse_args(parser)
+    stack = Stack(args.seed)
     started = time.monotonic()
-    kills = faults = 0
     try:
         stack.manage("migrate", "--noinput")
         master_email, sub = "chaos-master@example.test", "chaos-sub@example.test"
         master = stack.admin("accounts", {"email": master_email, "balances": {"USD": "1000000"}})
         stack.admin("accounts", {"email": sub, "master": master_email, "balances": {}})
-        stack.manage(
-            "shell",
-            "-c",
-            SETUP.replace(
-                "sys.argv[1]", repr(json.dumps({**master, "sub": sub, "runs": args.runs}))
-            ),
-        )
-        stack.beat = stack.celery("beat")
+        stack.shell(SETUP, {**master, "sub": sub, "runs": args.runs})
+        stack.start_beat()
         stack.start_worker()
-        next_kill = time.monotonic() + rng.uniform(kill_lo, kill_hi)
-        next_check = time.monotonic() + 3
-        while True:
-            time.sleep(0.25)
-            if rng.random() < 0.08:
-                mode = rng.choice(["execute_then_500", "execute_then_timeout", "unavailable_503"])
-                doc = {"mode": mode, "count": rng.randint(1, 3)}
-                if mode == "execute_then_timeout":
-                    doc["holdSeconds"] = 5  # longer than the client's 3 s timeout
-                stack.admin("faults", {"transfer": doc})
-                faults += 1
-            if time.monotonic() >= next_kill:
-                stack.kill_worker()
-                kills += 1
-                stack.start_worker()
-                next_kill = time.monotonic() + rng.uniform(kill_lo, kill_hi)
-            if time.monotonic() < next_check:
-                continue
-            next_check = time.monotonic() + 3
+        chaos = Chaos(stack, args.seed, args.kill_every, ["transfer"])
+
+        def settled() -> bool:
             runs = stack.runs()
-            if len(runs) == args.runs and all(r["status"] in SETTLED for r in runs):
-                break
-            if time.monotonic() - started > args.timeout:
-                print("timed out before every run settled", file=sys.stderr)
-                break
-        requests.delete(f"{stack.sandbox_url}/sandbox/v1/faults", timeout=5)
+            return len(runs) == args.runs and all(r["status"] in SETTLED for r in runs)
+
+        chaos.until(
+            settled,
+            deadline=started + args.timeout,
+            late="timed out before every run settled",
+        )
         runs = stack.runs()
         moved = ledger(stack, master, sub)
     finally:
         stack.close()
-    report(args.runs, runs, moved, kills, faults, time.monotonic() - started)
+    report(args.runs, runs, moved, chaos.kills, chaos.faults, time.monotonic() - started)
 
 
 def report(

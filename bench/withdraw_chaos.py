@@ -24,30 +24,14 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
-import random
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support import (  # noqa: E402
-    app_env,
-    manage,
-    private_database_url,
-    start_redis,
-    start_sandbox,
-    terminate,
-)
+from bench.chaos import Chaos, ChaosStack, parse_args
 
 ADDRESS = "0x" + "ab" * 20
 BASE, STEP = Decimal("0.01"), Decimal("0.00001")
@@ -94,79 +78,21 @@ SETTLED = ("sent", "completed", "returned", "failed")
 WITHDRAWN = ("sent", "completed", "returned")
 
 
-class Stack:
-    def __init__(self, args):
-        self.tmp = Path(tempfile.mkdtemp(prefix="desk-withdraw-chaos-"))
-        self.redis, redis_url = start_redis(self.tmp)
-        self.sandbox, self.sandbox_url = start_sandbox("--tick-ms", "0", seed=args.seed)
-        self.env = {
-            **app_env(),
-            "DATABASE_URL": private_database_url(self.tmp, "withdraw_chaos"),
-            "REDIS_URL": redis_url,
-            "SANDBOX_REST_URL": self.sandbox_url,
-            "SANDBOX_WS_URL": self.sandbox_url.replace("http", "ws"),
-            "DESK_BALANCE_STALE_SECONDS": "3600",  # the checks use the balances synced once
-            "EXCHANGE_TIMEOUT": "3",
-            "LOG_LEVEL": "WARNING",
-        }
-        self.worker = None
-
-    def withdrawals(self) -> list[dict]:
-        # `shell` may print a banner first; the report is the last line.
-        out = self.manage("shell", "-c", SWEEP_AND_REPORT)
-        return json.loads(out.strip().splitlines()[-1])
-
-    def manage(self, *args: str) -> str:
-        return manage(self.env, *args)
-
-    def admin(self, path: str, doc: dict) -> dict:
-        r = requests.post(f"{self.sandbox_url}/sandbox/v1/{path}", json=doc, timeout=5)
-        r.raise_for_status()
-        return r.json()
-
-    def start_worker(self) -> None:
-        self.worker = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "desk",
-                "worker",
-                "--concurrency",
-                "2",
-                "--without-gossip",
-                "--without-mingle",
-                "--prefetch-multiplier",
-                "1",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: one killpg takes parent and children
+class Stack(ChaosStack):
+    def __init__(self, seed: int):
+        super().__init__(
+            "withdraw_chaos",
+            seed,
+            {"DESK_BALANCE_STALE_SECONDS": "3600"},  # the checks use the balances synced once
         )
 
-    def kill_worker(self) -> None:
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait()
-
-    def close(self) -> None:
-        if self.worker and self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            self.worker.wait()
-        terminate(self.sandbox)
-        terminate(self.redis)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def withdrawals(self) -> list[dict]:
+        return json.loads(self.shell(SWEEP_AND_REPORT))
 
 
 def ledger(stack: Stack, account: dict) -> tuple[collections.Counter, set[str]]:
     """How many times each amount left, and every withdrawOrderId, from the exchange's history."""
-    import binanceus
-
-    with binanceus.Client(
-        account["apiKey"], account["secretKey"], base_url=stack.sandbox_url
-    ) as client:
+    with stack.client(account) as client:
         rows: list = []
         while True:
             batch = client.withdraw_history(coin="ETH", limit=1000, offset=len(rows))
@@ -181,15 +107,9 @@ def ledger(stack: Stack, account: dict) -> tuple[collections.Counter, set[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--withdrawals", type=int, default=1000)
-    parser.add_argument("--kill-every", default="1.5,5", help="min,max seconds between kills")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--timeout", type=float, default=900)
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    kill_lo, kill_hi = (float(x) for x in args.kill_every.split(","))
-    stack = Stack(args)
+    args = parse_args(parser)
+    stack = Stack(args.seed)
     started = time.monotonic()
-    kills = faults = 0
     try:
         stack.manage("migrate", "--noinput")
         email = "withdraw-chaos@example.test"
@@ -201,39 +121,20 @@ def main() -> None:
             "base": str(BASE),
             "step": str(STEP),
         }
-        stack.manage("shell", "-c", SETUP.replace("sys.argv[1]", repr(json.dumps(setup))))
+        stack.shell(SETUP, setup)
         stack.start_worker()
-        next_kill = time.monotonic() + rng.uniform(kill_lo, kill_hi)
-        next_check = time.monotonic() + 3
-        while True:
-            time.sleep(0.25)
-            if rng.random() < 0.08:
-                mode = rng.choice(["execute_then_500", "execute_then_timeout", "unavailable_503"])
-                doc = {"mode": mode, "count": rng.randint(1, 3)}
-                if mode == "execute_then_timeout":
-                    doc["holdSeconds"] = 5  # longer than the client's 3 s timeout
-                stack.admin("faults", {"withdrawApply": doc})
-                faults += 1
-            if time.monotonic() >= next_kill:
-                stack.kill_worker()
-                kills += 1
-                stack.start_worker()
-                next_kill = time.monotonic() + rng.uniform(kill_lo, kill_hi)
-            if time.monotonic() < next_check:
-                continue
-            next_check = time.monotonic() + 3
-            rows = stack.withdrawals()
-            if all(r["status"] in SETTLED for r in rows):
-                break
-            if time.monotonic() - started > args.timeout:
-                print("timed out before every withdrawal settled", file=sys.stderr)
-                break
-        requests.delete(f"{stack.sandbox_url}/sandbox/v1/faults", timeout=5)
+        chaos = Chaos(stack, args.seed, args.kill_every, ["withdrawApply"])
+        chaos.until(
+            lambda: all(r["status"] in SETTLED for r in stack.withdrawals()),
+            deadline=started + args.timeout,
+            late="timed out before every withdrawal settled",
+        )
         rows = stack.withdrawals()
         amounts, order_ids = ledger(stack, account)
     finally:
         stack.close()
-    report(args.withdrawals, rows, amounts, order_ids, kills, faults, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    report(args.withdrawals, rows, amounts, order_ids, chaos.kills, chaos.faults, seconds)
 
 
 def report(expected, rows, amounts, order_ids, kills, faults, seconds) -> None:

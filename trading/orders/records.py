@@ -354,16 +354,9 @@ def order_list_store(
             "error_message": "",
         }
         if row is None:
-            row = OrderList.objects.create(
-                connection=connection,
-                list_client_order_id=order_list.list_client_order_id,
-                origin=OrderOrigin.EXCHANGE,
-                **fields,
-            )
-        elif _list_is_newer(row, order_list.transaction_time):
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.save(update_fields=[*fields, "updated_at"])
+            row = _list_create(connection, order_list, fields)
+        else:
+            _list_update(row, order_list, fields)
         for report in getattr(order_list, "order_reports", None) or []:
             order_store(connection=connection, order=report, order_list=row)
         leg_ids = [leg.order_id for leg in order_list.orders]
@@ -372,6 +365,33 @@ def order_list_store(
         ).update(order_list=row)
         push_order_list(row)
     return row
+
+
+def _list_create(connection: ExchangeConnection, order_list, fields: dict) -> OrderList:
+    """A list no row holds yet; or, when another process stored it between our read and this
+    write, that row as it then is. On PostgreSQL this happens when the desk's own row was
+    locked by the web process setting its exchange id: the locked row is re-read after that
+    commit and no longer matches "no id yet", so the stream process found nothing."""
+    try:
+        with transaction.atomic():
+            return OrderList.objects.create(
+                connection=connection,
+                list_client_order_id=order_list.list_client_order_id,
+                origin=OrderOrigin.EXCHANGE,
+                **fields,
+            )
+    except IntegrityError:
+        row = _find_list(connection, order_list)
+        assert row is not None
+        _list_update(row, order_list, fields)
+        return row
+
+
+def _list_update(row: OrderList, order_list, fields: dict) -> None:
+    if _list_is_newer(row, order_list.transaction_time):
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.save(update_fields=[*fields, "updated_at"])
 
 
 def _find_list(connection: ExchangeConnection, order_list) -> OrderList | None:

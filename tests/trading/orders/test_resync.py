@@ -95,3 +95,39 @@ def test_it_settles_an_oco_list_that_ended_while_away(still_trader):
     assert (row.list_status_type, row.list_order_status) == ("ALL_DONE", "ALL_DONE")
     legs = Order.objects.filter(connection=conn, order_list=row)
     assert sorted(leg.status for leg in legs) == [OrderStatus.CANCELED, OrderStatus.CANCELED]
+
+
+def test_a_list_stored_by_another_process_meanwhile_is_updated_not_duplicated(
+    still_trader, monkeypatch
+):
+    """The stream process reads "no row for this list" while the web process, holding the
+    desk's row locked, is setting its exchange id (PostgreSQL re-reads the locked row after
+    that commit, and it no longer matches): its insert then meets the unique constraint, and
+    the row the other process stored is the one brought up to date."""
+    from trading.models import OrderList
+
+    conn, ex = still_trader
+    with binanceus.Client(ex.api_key, ex.secret, base_url=ex.base) as client:
+        placed = client.new_oco(
+            symbol="BTCUSD",
+            side="SELL",
+            quantity=Decimal("0.01"),
+            price=Decimal("61000.00"),
+            stop_price=Decimal("59000.00"),
+            stop_limit_price=Decimal("58900.00"),
+            stop_limit_time_in_force="GTC",
+        )
+        stored = records.order_list_store(connection=conn, order_list=placed)
+        client.cancel_order_list(symbol="BTCUSD", order_list_id=placed.order_list_id)
+        ended = client.get_order_list(order_list_id=placed.order_list_id)
+    looks = []  # the first look finds nothing, as in the race; later ones see the row
+    find = records._find_list
+    monkeypatch.setattr(
+        records,
+        "_find_list",
+        lambda c, ol: find(c, ol) if looks.append(1) or len(looks) > 1 else None,
+    )
+    row = records.order_list_store(connection=conn, order_list=ended)
+    assert row.pk == stored.pk and OrderList.objects.filter(connection=conn).count() == 1
+    row.refresh_from_db()
+    assert row.list_status_type == "ALL_DONE"

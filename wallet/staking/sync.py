@@ -67,12 +67,19 @@ def staking_sync(*, connection_id: int) -> int | None:
 
 
 def _sync(connection: ExchangeConnection, cursor: StakingSync) -> int:
+    # Fixed for every page: the pages of one read must share one window.
+    history_from = _history_start(connection, cursor)
+    rewards_from = _start(cursor.rewards_newest)
     try:
         with client_for_connection(connection) as client:
-            events = _pages(lambda page: client.staking_history(
-                start_time=_history_start(connection, cursor), page=page, limit=PAGE))  # fmt: skip
-            rewards = _pages(lambda page: client.staking_rewards_history(
-                start_time=_start(cursor.rewards_newest), page=page, limit=PAGE))  # fmt: skip
+            events = _pages(
+                lambda page: client.staking_history(start_time=history_from, page=page, limit=PAGE)
+            )
+            rewards = _pages(
+                lambda page: client.staking_rewards_history(
+                    start_time=rewards_from, page=page, limit=PAGE
+                )
+            )
     except crypto.CredentialsUnavailable:
         return _fail(cursor, "The connection's keys need replacing.")
     except binanceus.BinanceUSError as exc:

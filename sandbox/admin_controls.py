@@ -14,6 +14,11 @@ to null clears that fault; count 0 clears it too):
      "withdrawApply": {...},                             # POST /sapi/v1/capital/withdraw/apply
      "fiatWithdrawApply": {...},                    # POST /sapi/v1/fiatpayment/withdraw/apply
      "stake": {...}, "unstake": {...},                   # POST /sapi/v1/staking/stake, /unstake
+     "custodyOrder": {...},           # POST /sapi/v1/custodian/order, /ocoOrder
+     "custodyCancel": {...},          # DELETE /sapi/v1/custodian/cancelOrder, ...BySymbol, ...Oco
+     "custodianTransfer": {...},      # POST /sapi/v1/custodian/walletTransfer, /custodianTransfer
+     "custodianUndo": {...},          # POST /sapi/v1/custodian/undoTransfer
+     "creditLineTransfer": {...},     # POST /sapi/v1/cl/transfer
      "historyLagSeconds": 0,     # transfer, withdraw, fiat and staking history visibility lag
      "orderVisibility": {"lagSeconds": 2, "count": 5},   # see below
      "clockSkewMs": -3000,                               # exchange clock vs the host's

@@ -85,6 +85,15 @@ FAULTED_ENDPOINTS = {
     ("POST", "/sapi/v1/fiatpayment/withdraw/apply"): "fiatWithdrawApply",
     ("POST", "/sapi/v1/staking/stake"): "stake",
     ("POST", "/sapi/v1/staking/unstake"): "unstake",
+    ("POST", "/sapi/v1/custodian/order"): "custodyOrder",
+    ("POST", "/sapi/v1/custodian/ocoOrder"): "custodyOrder",
+    ("DELETE", "/sapi/v1/custodian/cancelOrder"): "custodyCancel",
+    ("DELETE", "/sapi/v1/custodian/cancelOrdersBySymbol"): "custodyCancel",
+    ("DELETE", "/sapi/v1/custodian/cancelOcoOrder"): "custodyCancel",
+    ("POST", "/sapi/v1/custodian/walletTransfer"): "custodianTransfer",
+    ("POST", "/sapi/v1/custodian/custodianTransfer"): "custodianTransfer",
+    ("POST", "/sapi/v1/custodian/undoTransfer"): "custodianUndo",
+    ("POST", "/sapi/v1/cl/transfer"): "creditLineTransfer",
 }
 
 

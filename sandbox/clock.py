@@ -42,6 +42,11 @@ FAULT_OPS = (
     "fiatWithdrawApply",
     "stake",
     "unstake",
+    "custodyOrder",
+    "custodyCancel",
+    "custodianTransfer",
+    "custodianUndo",
+    "creditLineTransfer",
 )
 DEFAULT_HOLD_S = 30.0
 

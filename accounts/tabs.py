@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from accounts.access import HISTORY, TRADE, TRANSFER, WALLET, key_type_can
+from accounts.access import CREDIT_LINE, CUSTODY, HISTORY, TRADE, TRANSFER, WALLET, key_type_can
 from accounts.models import ExchangeConnection
 
 
@@ -27,6 +27,8 @@ TABS = (
     Tab("transfers", "Transfers", "accounts:transfers", TRANSFER),
     Tab("wallet", "Wallet", "wallet:index", WALLET),
     Tab("staking", "Staking", "wallet:staking", WALLET),
+    Tab("custody", "Custody", "custody:index", CUSTODY),
+    Tab("credit", "Credit line", "creditline:index", CREDIT_LINE),
 )
 
 

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "transfers",
     "trading",
     "wallet",
+    "custody",
+    "creditline",
     "dashboard",
 ]
 

@@ -16,6 +16,8 @@ urlpatterns = [
     path("connections/", include("accounts.urls")),
     path("connections/", include("trading.history.urls")),
     path("connections/", include("wallet.urls")),
+    path("connections/", include("custody.urls")),
+    path("connections/", include("creditline.urls")),
     path("audit/", include("accounts.urls_audit")),
     path("market/", include("trading.urls")),
     path("transfers/", include("transfers.urls")),

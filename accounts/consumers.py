@@ -73,3 +73,11 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
     async def withdrawal_updated(self, event):
         """A withdrawal of the connection changed: its page follows it without polling."""
         await self.send_json({"type": "withdrawal", "withdrawal": event["payload"]})
+
+    async def custody_updated(self, event):
+        """A custodian transfer, custodial order, balance or settlement changed."""
+        await self.send_json({"type": "custody", **event["payload"]})
+
+    async def credit_line_updated(self, event):
+        """The credit line changed; ``alert`` in the payload when a new one arrived."""
+        await self.send_json({"type": "creditLine", **event["payload"]})

@@ -65,3 +65,15 @@ def staking_push(*, connection_id: int, payload: dict) -> None:
 def withdrawal_push(*, connection_id: int, payload: dict) -> None:
     """A withdrawal of the connection changed: its page follows it without polling."""
     _send(connection_id, "withdrawal.updated", payload)
+
+
+def custody_push(*, connection_id: int, payload: dict) -> None:
+    """A custodian transfer, custodial order, balance or settlement of the connection changed:
+    the Custody tab re-reads its live part."""
+    _send(connection_id, "custody.updated", payload)
+
+
+def credit_line_push(*, connection_id: int, payload: dict) -> None:
+    """The credit line's figures changed (LTV, loans, transfers), or a new alert arrived: the
+    Credit line tab redraws, and every page of the owner shows a new alert as a banner."""
+    _send(connection_id, "credit_line.updated", payload)

@@ -30,8 +30,9 @@ CREDIT_LINE = "credit_line"
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     KeyType.EXCHANGE: frozenset({BALANCES, TRADE, TRANSFER, WITHDRAW, WALLET, HISTORY}),
-    KeyType.CUSTODIAL: frozenset({CUSTODY}),
-    KeyType.CREDIT_LINE: frozenset({CREDIT_LINE}),
+    # Every key type has balances: a custodial key's exchange wallet, a credit line's account.
+    KeyType.CUSTODIAL: frozenset({BALANCES, CUSTODY}),
+    KeyType.CREDIT_LINE: frozenset({BALANCES, CREDIT_LINE}),
 }
 # What each capability does, as the end of "it cannot …".
 ACTIONS = {

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from accounts import services
-from accounts.access import BALANCES, key_types_with
+from accounts.access import BALANCES, TRANSFER, key_type_can, key_types_with
 from accounts.models import ExchangeConnection
 
 
@@ -21,8 +21,9 @@ def sync_subaccounts(connection_id: int) -> None:
 def sync_all_balances() -> None:
     rows = ExchangeConnection.objects.filter(
         is_active=True, needs_new_keys=False, key_type__in=key_types_with(BALANCES)
-    ).values_list("pk", "subaccounts_synced_at")
-    for pk, subaccounts_synced_at in rows:
+    ).values_list("pk", "key_type", "subaccounts_synced_at")
+    for pk, key_type, subaccounts_synced_at in rows:
         sync_balances.delay(pk)
-        if subaccounts_synced_at is None:  # e.g. a seeded connection: list its sub-accounts once
+        if subaccounts_synced_at is None and key_type_can(key_type, TRANSFER):
+            # e.g. a seeded connection: list its sub-accounts once
             sync_subaccounts.delay(pk)

@@ -129,6 +129,25 @@ def rules_and_price(
     return rules, avg
 
 
+def usd_price(connection: ExchangeConnection, asset: str) -> Decimal | None:
+    """The last price of ``asset`` in USD on the connection's exchange (1 for USD itself), or
+    None when it has no USD market or the exchange cannot be reached."""
+    if asset == "USD":
+        return Decimal(1)
+    symbol = f"{asset}USD"
+
+    def fetch() -> Decimal:
+        with client_for_connection(connection) as client:
+            return client.ticker_price(symbol=symbol)[symbol]
+
+    try:
+        key = f"desk:reads:usd-price:{connection.environment}:{symbol}"
+        return _cached(key, AVG_PRICE_SECONDS, fetch)
+    except (binanceus.BinanceUSError, crypto.CredentialsUnavailable, KeyError) as exc:
+        log.warning("%s price unavailable: %s", symbol, type(exc).__name__)
+        return None
+
+
 @dataclass(frozen=True)
 class SpotSummary:
     total_usd: Decimal | None

@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "desk.context_processors.desk",
+                "creditline.context_processors.alerts",
             ],
             # desk/ is not an app, so its tag library is named here.
             "libraries": {"desk_forms": "desk.form_tags"},
@@ -205,6 +206,12 @@ WITHDRAW_RECONCILE_GRACE_SECONDS = env_int("WITHDRAW_RECONCILE_GRACE_SECONDS", 3
 # Stake and unstake (wallet.staking): the same two periods for their intents.
 STAKING_STALE_SECONDS = env_int("STAKING_STALE_SECONDS", 120)
 STAKING_RECONCILE_GRACE_SECONDS = env_int("STAKING_RECONCILE_GRACE_SECONDS", 300)
+# Credit line (creditline): each connection's account is polled at most this often (it weighs
+# 10; the balance sweep asks every DESK_BALANCE_SYNC_SECONDS); its transfers' intents have the
+# same two periods as the others.
+CREDIT_LINE_POLL_SECONDS = env_int("CREDIT_LINE_POLL_SECONDS", 60)
+CREDIT_TRANSFER_STALE_SECONDS = env_int("CREDIT_TRANSFER_STALE_SECONDS", 120)
+CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS = env_int("CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS", 300)
 # Desk orders whose outcome is unknown (see trading.orders.reconcile).
 ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
 ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT
@@ -244,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
     "sync-staking": {
         "task": "wallet.staking.tasks.sync_staking_all",
         "schedule": env_int("STAKING_SYNC_SECONDS", 300),
+    },
+    "reconcile-credit-transfers": {
+        "task": "creditline.tasks.reconcile_credit_transfers",
+        "schedule": env_int("CREDIT_TRANSFER_RECONCILE_SECONDS", 15),
     },
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",

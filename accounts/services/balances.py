@@ -16,7 +16,7 @@ import binanceus
 from accounts import crypto, realtime
 from accounts.access import BALANCES, connection_can
 from accounts.exchange import client_for_connection, describe_error
-from accounts.models import Balance, ExchangeConnection
+from accounts.models import Balance, ExchangeConnection, KeyType
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,11 @@ def balances_store(
 
 
 def connection_sync_balances(*, connection_id: int) -> None:
-    """Fetch the account from the exchange and store its balances; push them to open pages.
+    """Fetch the connection's balances from the exchange and store them; push them to open pages.
+
+    What "balances" are depends on the key type: an exchange key's spot account, a custodial
+    key's exchange wallet (its custodial balances are the Custody tab's, read in the same call),
+    a credit-line key's credit-line account (read by the credit line's poll, once a minute).
 
     An undecryptable key marks the connection as needing new keys and sends nothing; an
     exchange error is kept on the row for its page; a row deleted since the sync was queued is
@@ -60,6 +64,11 @@ def connection_sync_balances(*, connection_id: int) -> None:
     """
     connection = ExchangeConnection.objects.filter(pk=connection_id).first()
     if connection is None or not connection.is_active or not connection_can(connection, BALANCES):
+        return
+    if connection.key_type == KeyType.CREDIT_LINE:
+        from creditline.sync import credit_line_poll  # the area stores its own balances
+
+        credit_line_poll(connection_id=connection_id)
         return
     try:
         client = client_for_connection(connection)
@@ -70,18 +79,38 @@ def connection_sync_balances(*, connection_id: int) -> None:
         return
     try:
         with client:
-            account = client.account()
+            fetched = _FETCH[connection.key_type](client, connection)
     except binanceus.BinanceUSError as exc:
         connection.last_sync_error = describe_error(exc)[:300]
         connection.save(update_fields=["last_sync_error", "updated_at"])
         return
     with transaction.atomic():
-        connection.can_trade = account.can_trade
-        connection.can_withdraw = account.can_withdraw
-        connection.can_deposit = account.can_deposit
-        connection.save(update_fields=["can_trade", "can_withdraw", "can_deposit", "updated_at"])
-        balances_store(connection=connection, balances=account.balances, synced_at=timezone.now())
+        flags, balances = fetched
+        for name, value in flags.items():
+            setattr(connection, name, value)
+        if flags:
+            connection.save(update_fields=[*flags, "updated_at"])
+        balances_store(connection=connection, balances=balances, synced_at=timezone.now())
         transaction.on_commit(lambda: realtime.balances_push(connection_id=connection_id))
+
+
+def _spot(client: binanceus.Client, connection: ExchangeConnection):
+    account = client.account()
+    flags = {
+        "can_trade": account.can_trade,
+        "can_withdraw": account.can_withdraw,
+        "can_deposit": account.can_deposit,
+    }
+    return flags, account.balances
+
+
+def _custodial(client: binanceus.Client, connection: ExchangeConnection):
+    from custody.sync import custody_balances_sync  # the area stores the custodial side
+
+    return {}, custody_balances_sync(connection=connection, client=client)
+
+
+_FETCH = {KeyType.EXCHANGE: _spot, KeyType.CUSTODIAL: _custodial}
 
 
 def connection_request_sync(*, connection: ExchangeConnection) -> bool:

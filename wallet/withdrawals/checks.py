@@ -21,6 +21,7 @@ from accounts import crypto
 from accounts.exchange import client_for_connection, describe_error
 from accounts.models import Balance, ExchangeConnection
 from desk.money import plain
+from desk.problems import Problem, Refused
 from wallet.activity import reads
 from wallet.withdrawals.models import FIAT_COIN, FIAT_NETWORK, AddressBookEntry
 
@@ -29,18 +30,8 @@ FIAT_DECIMALS = 2  # the fiat withdraw endpoint's precision
 PAYMENT_ACCOUNT_MAX = 128
 
 
-@dataclass(frozen=True)
-class Problem:
-    field: str | None  # the form field it is about; None: the whole request
-    message: str
-
-
-class WithdrawalProblems(Exception):
-    """Refused before anything was sent; ``problems`` say where and why."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
+# The kit's refusal, under the name the withdrawal code has always used.
+WithdrawalProblems = Refused
 
 
 @dataclass(frozen=True)

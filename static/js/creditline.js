@@ -1,0 +1,77 @@
+// Credit line tab: the live part (gauge, figures, loans, collateral, alerts, transfers) follows
+// the polls and transfers without a reload, and the loan-to-value chart gains a point per poll.
+//
+// The server pushes "creditLine" on the connection's socket after each poll that stored figures
+// and when a transfer changes; the page then swaps in the live part. Until a push has arrived on
+// an open socket the live part is re-read every 30 s (hub.js's pollUnlessPushed).
+import { $, swapIn } from "./lib/dom.js";
+import { connectionHub, pollUnlessPushed } from "./lib/hub.js";
+
+const root = $("creditline");
+if (root && root.dataset.connection) follow(root);
+
+function follow(root) {
+  const box = $("creditline-live");
+  const hub = connectionHub(root.dataset.connection);
+  const chart = ltvChart();
+  const refresh = async () => swapIn(box, box.dataset.liveUrl);
+  const poller = pollUnlessPushed(hub, refresh, 30000);
+  hub.subscribe((msg) => {
+    if (msg.type !== "creditLine") return;
+    poller.pushed();
+    if (msg.ltv && chart) chart.add(Date.now(), msg.ltv);
+    refresh().then(() => chart && chart.thresholds()).catch(() => {});
+  });
+}
+
+// The LTV at each poll (a line) with the three thresholds as horizontal lines. Values are exact
+// decimal strings from the server; Number() only places them on the chart.
+function ltvChart() {
+  const el = $("ltv-chart"), data = $("ltv-series");
+  const LC = window.LightweightCharts;
+  if (!el || !data || !LC) return null;
+  const css = getComputedStyle(document.documentElement);
+  const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const chart = LC.createChart(el, {
+    autoSize: true,
+    layout: {
+      background: { type: "solid", color: color("--card", "#182029") },
+      textColor: color("--muted", "#8a96a3"), fontSize: 11, attributionLogo: false,
+    },
+    grid: { vertLines: { color: "#1e2832" }, horzLines: { color: "#1e2832" } },
+    rightPriceScale: { borderColor: color("--line", "#26313d") },
+    timeScale: { borderColor: color("--line", "#26313d"), timeVisible: true },
+  });
+  const line = chart.addSeries(LC.LineSeries, { color: color("--accent", "#f0b90b"), lineWidth: 2 });
+  const points = new Map(); // second -> value: one point per second, ascending
+  for (const [ms, value] of JSON.parse(data.textContent) || []) points.set(Math.floor(ms / 1000), Number(value));
+  const draw = () => {
+    line.setData([...points].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value })));
+    el.dataset.points = String(points.size);
+  };
+  const marks = [];
+  const thresholds = () => {
+    for (const m of marks.splice(0)) line.removePriceLine(m);
+    const g = $("ltv-gauge");
+    if (!g) return;
+    const rows = [
+      ["initial", "Initial", color("--muted", "#8a96a3")],
+      ["marginCall", "Margin call", color("--accent", "#f0b90b")],
+      ["liquidation", "Liquidation", color("--ask", "#f6465d")],
+    ];
+    for (const [key, title, lineColor] of rows) {
+      const value = g.dataset[key];
+      if (value) marks.push(line.createPriceLine({ price: Number(value), title, color: lineColor, lineStyle: 2 }));
+    }
+  };
+  draw();
+  thresholds();
+  chart.timeScale().fitContent();
+  return {
+    add(ms, value) {
+      points.set(Math.floor(ms / 1000), Number(value));
+      draw();
+    },
+    thresholds,
+  };
+}

@@ -1,0 +1,119 @@
+"""A stored credit-line connection against the real sandbox, and the sandbox's side of it.
+
+The line's collateral is SOL and its loan USD sized so that the LTV starts at 0.5 at the
+current SOLUSD price; tests move the price with the sandbox's admin price shock and put it back
+afterwards (other tests of the session trade on the same market).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+
+from accounts import services
+from accounts.models import Environment, KeyType
+from tests.factories import login, make_user
+
+_seq = itertools.count(1)
+SYMBOL = "SOLUSD"
+COLLATERAL = Decimal("100")  # SOL
+
+
+class Line:
+    """The sandbox's credit line of one account, read and driven through its APIs."""
+
+    def __init__(self, base: str, email: str, key: dict):
+        self.base, self.email = base, email
+        self.api_key, self.secret = key["apiKey"], key["secretKey"]
+
+    def admin(self, path: str, doc: dict) -> dict:
+        resp = requests.post(f"{self.base}/sandbox/v1/{path}", json=doc, timeout=5)
+        resp.raise_for_status()
+        return resp.json()
+
+    def configure(self, **doc) -> dict:
+        return self.admin(f"accounts/{self.email}/credit-line", doc)
+
+    def price(self) -> Decimal:
+        doc = requests.get(
+            f"{self.base}/api/v3/ticker/price", params={"symbol": SYMBOL}, timeout=5
+        ).json()
+        return Decimal(doc["price"])
+
+    def shock(self, price: Decimal) -> Decimal:
+        doc = self.admin("prices", {"symbol": SYMBOL, "price": f"{price:.2f}"})
+        return Decimal(doc["price"])
+
+    def faults(self, **doc) -> None:
+        self.admin("faults", doc)
+
+    def client(self):
+        import binanceus
+
+        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+
+    def account(self):
+        with self.client() as client:
+            return client.credit_line_account()
+
+    def transfers(self) -> list:
+        with self.client() as client:
+            return client.credit_line_transfer_history()
+
+    def calls(self, path: str) -> int:
+        doc = requests.get(f"{self.base}/sandbox/v1/requests", timeout=5).json()
+        return doc["byPath"].get(path, 0)
+
+
+@pytest.fixture
+def credit_line(sandbox_url):
+    """(connection, Line): a master account with a credit line (LTV 0.5 at today's SOL price),
+    stored as a credit-line connection of a fresh user with an e-mail address."""
+    n = next(_seq)
+    email = f"cl{n}-{time.monotonic_ns()}@example.test"
+    resp = requests.post(
+        f"{sandbox_url}/sandbox/v1/accounts",
+        json={"email": email, "balances": {"USD": "100000", "SOL": "500"}},
+        timeout=5,
+    )
+    resp.raise_for_status()
+    key = requests.post(
+        f"{sandbox_url}/sandbox/v1/keys", json={"email": email, "type": "credit_line"}, timeout=5
+    ).json()
+    line = Line(sandbox_url, email, key)
+    start = line.price()
+    loan = (COLLATERAL * start / 2).quantize(Decimal("0.01"))
+    line.configure(
+        balances={"SOL": str(COLLATERAL)},
+        loanAssets=[
+            {"loanAsset": "USD", "loanQuantity": str(loan), "currentLoanQuantity": str(loan)}
+        ],
+        contractStartTime=1676332800000,
+        contractEndTime=1900000000000,
+    )
+    user = make_user()
+    user.email = f"owner{n}@example.test"
+    user.save(update_fields=["email"])
+    conn = services.connection_import(
+        user=user,
+        label=f"Credit {n}",
+        key_type=KeyType.CREDIT_LINE,
+        environment=Environment.SANDBOX,
+        api_key=key["apiKey"],
+        api_secret=key["secretKey"],
+    )
+    yield conn, line
+    requests.delete(f"{sandbox_url}/sandbox/v1/faults", timeout=5)
+    line.shock(start)
+
+
+@pytest.fixture
+def credit_desk(client, credit_line):
+    """The credit line's owner signed in (fresh auth): (client, connection, Line)."""
+    conn, line = credit_line
+    login(client, conn.user)
+    return client, conn, line

@@ -263,14 +263,18 @@ class Admin:
         return reply({"email": acct.email, **custody.describe(state)})
 
     async def post_credit_line(self, request: web.Request) -> web.Response:
-        """Set up / update the account's credit line (see creditline.configure)."""
+        """Set up / update the account's credit line: the fields of GET /sapi/v2/cl/account
+        it names (thresholds refused unless initialLTV < marginCallLTV < liquidationLTV;
+        currentLTV, requiredDepositAmount and availableAmountToTransferOut pinned, or computed
+        again when null), "balances" (the pledged ones), "loanAssets", and "alert" (record one
+        snapshot). See creditline's docstring for the computed values and automatic alerts."""
         acct = self.account(request.match_info["email"])
         doc = await read_body(request)
         try:
             line = creditline.configure(self.ex, acct, doc)
         except (ValueError, TypeError) as exc:
             raise AdminError(400, str(exc)) from None
-        return reply(creditline.describe(acct, line))
+        return reply(creditline.describe(self.ex, acct, line))
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text=_page(), content_type="text/html")

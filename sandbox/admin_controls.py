@@ -1,5 +1,5 @@
 """The admin API's exchange-wide controls under /sandbox/v1 (loopback peers only): faults,
-filters, rate limits, request counts, the clock, and dropping stream connections.
+filters, rate limits, request counts, the clock, price shocks, and dropping stream connections.
 
 Faults: `GET /sandbox/v1/faults` shows them, `DELETE` clears them all, `POST` sets the keys it
 names (all or nothing: any bad entry answers 400 {"error": ...} and changes nothing; a key set
@@ -57,6 +57,15 @@ or removes filters, all or nothing: {"BTCUSD": {"MAX_NUM_ORDERS": {"limit": 3},
 
 Clock: `POST /sandbox/v1/clock` {"offsetMs": N} | {"serverTime": T} | {"advanceMs": N}.
 
+Prices: `POST /sandbox/v1/prices` {"symbol": "BTCUSD", "price": "20000"} | {"symbol": "BTCUSD",
+"changePercent": "-30"} jumps the symbol's market there at once (a shock, e.g. to drive a
+credit line's LTV): resting orders across the new price fill, the market makers re-quote
+around it and a trade prints at it, so the last price, tickers, candles and streams show it
+(see market.py). changePercent is relative to the last price (GET /api/v3/ticker/price) and the
+result is rounded to the tick size; a "price" must be on the tick grid. Answers {"symbol",
+"price"} (the new last price, 8 decimals as the ticker); 400 for an unknown symbol, a bad or
+out-of-range price, or a change of -100% or less.
+
 Limits: `GET/POST/DELETE /sandbox/v1/limits` (see post_limits).
 
 `POST /sandbox/v1/streams/drop` {"symbol"?: "BTCUSD"} cuts (no close handshake) every
@@ -67,11 +76,14 @@ stay. Answers {"dropped": n}.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
 from aiohttp import web
 
 from .admin_http import AdminError, guarded, is_int, read_body, reply
+from .decimals import fmt8
 from .state import Exchange
-from .symbols import FILTERS
+from .symbols import FILTERS, SYMBOLS
 
 MAX_SKEW_MS = 86_400_000
 
@@ -218,6 +230,50 @@ class Controls:
         self.ex.settle()  # withdrawals, deposits, unstakes and rewards the move made due
         return reply(clock.to_dict())
 
+    async def post_prices(self, request: web.Request) -> web.Response:
+        """{"symbol": s, "price": p} | {"symbol": s, "changePercent": c}: see the module
+        docstring."""
+        doc = await read_body(request)
+        symbol = doc.get("symbol")
+        if not isinstance(symbol, str) or symbol not in SYMBOLS:
+            raise AdminError(400, f"unknown symbol {symbol!r}")
+        if set(doc) not in ({"symbol", "price"}, {"symbol", "changePercent"}):
+            raise AdminError(400, "send symbol and one of price or changePercent")
+        price = _target_price(self.ex, symbol, doc)
+        try:
+            self.ex.flow.shock(symbol, price)
+        except ValueError as exc:
+            raise AdminError(400, str(exc)) from None
+        last = self.ex.engine.last_price(symbol)
+        return reply({"symbol": symbol, "price": fmt8(last if last is not None else price)})
+
+
+def _decimal(doc: dict, name: str) -> Decimal:
+    raw = doc.get(name)
+    try:
+        value = Decimal(raw) if isinstance(raw, str) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise AdminError(400, f"{name} must be a decimal string")
+    return value
+
+
+def _target_price(ex: Exchange, symbol: str, doc: dict) -> Decimal:
+    spec = SYMBOLS[symbol]
+    if "price" in doc:
+        price = _decimal(doc, "price")
+        if price <= 0:
+            raise AdminError(400, "price must be > 0")
+        return price
+    change = _decimal(doc, "changePercent")
+    if change <= -100:
+        raise AdminError(400, "changePercent must be above -100")
+    last = ex.engine.last_price(symbol)
+    base = last if last is not None else spec.start_mid  # the ticker's price
+    moved = base * (1 + change / 100)
+    return (moved / spec.tick).to_integral_value(rounding=ROUND_HALF_UP) * spec.tick
+
 
 def add_routes(app: web.Application, ex: Exchange) -> None:
     c = Controls(ex)
@@ -235,3 +291,4 @@ def add_routes(app: web.Application, ex: Exchange) -> None:
     app.router.add_post("/sandbox/v1/faults", guarded(c.post_faults))
     app.router.add_delete("/sandbox/v1/faults", guarded(c.delete_faults))
     app.router.add_post("/sandbox/v1/streams/drop", guarded(c.post_streams_drop))
+    app.router.add_post("/sandbox/v1/prices", guarded(c.post_prices))

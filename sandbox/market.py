@@ -6,6 +6,12 @@ The walk has a slowly wandering drift (an AR(1) "trend", pulled back toward the 
 price), so candles and tickers show runs and swings rather than flat noise.
 Everything is drawn from one `random.Random` seeded from --seed, and prices are integer tick
 counts turned into Decimal, so a given seed always produces the same order flow.
+
+`shock` (admin `POST /sandbox/v1/prices`) jumps a symbol's mid: orders of real accounts left on
+the wrong side of the new price are filled at their own prices (as in a gap), the makers
+re-quote around the new mid, and one minimal maker/taker trade prints at the new price, so the
+last price, tickers and candles show it at once. The walk then goes on from there (with no
+trend; its slow pull toward the starting price stays).
 """
 
 from __future__ import annotations
@@ -69,6 +75,51 @@ class MarketFlow:
         if r < 0.5:
             return -1
         return 0
+
+    def shock(self, symbol: str, price: Decimal) -> None:
+        """Jump `symbol`'s mid to `price` (see the module docstring). ValueError when the
+        price is off the tick grid or too low to keep LEVELS bids above zero."""
+        q = self.quotes[symbol]
+        ticks = price / q.spec.tick
+        if ticks != ticks.to_integral_value():
+            raise ValueError(f"price must be a multiple of the tick size {q.spec.tick}")
+        lowest = (LEVELS + 2) * q.spec.level_ticks
+        if ticks < lowest or price > q.spec.max_price:
+            raise ValueError(
+                f"price must be within {lowest * q.spec.tick} and {q.spec.max_price} for {symbol}"
+            )
+        for orders in (q.bids, q.asks):
+            for level in sorted(orders):
+                self._cancel(orders.pop(level))
+        self._sweep(q, price)
+        q.mid, q.trend = int(ticks), 0.0
+        self._quote(q)
+        self._print(q, price)
+
+    def _sweep(self, q: _Quotes, price: Decimal) -> None:
+        """Fill the bids above and the asks below `price`: a market that gaps there would."""
+        book = self.engine.books[q.spec.symbol]
+        for side, levels, crosses in (
+            (SELL, book.bids, lambda best: best > price),
+            (BUY, book.asks, lambda best: best < price),
+        ):
+            for _ in range(1000):  # bounded: an iceberg refills its level a slice at a time
+                best = levels.best()
+                if best is None or not crosses(best):
+                    break
+                self._send(self.maker, self._limit(q, side, "IOC", levels.totals[best], best))
+
+    def _print(self, q: _Quotes, price: Decimal) -> None:
+        """One minimal trade at `price`: nothing rests across it after the sweep, so the
+        maker's offer either meets a bid at exactly `price` or rests for the taker to lift."""
+        self._send(self.maker, self._limit(q, SELL, "GTC", q.spec.min_qty, price))
+        self._send(self.taker, self._limit(q, BUY, "IOC", q.spec.min_qty, price))
+
+    def _limit(self, q: _Quotes, side: str, tif: str, qty: Decimal, price: Decimal) -> OrderRequest:
+        self._n += 1
+        return OrderRequest(
+            q.spec.symbol, side, "LIMIT", tif, qty, None, price, f"sh{self._n}", "NONE"
+        )
 
     async def run(self, tick_ms: int) -> None:
         while True:

@@ -252,7 +252,12 @@ def custodial(sandbox_url, sandbox_account):
         sandbox_url,
         "POST",
         f"accounts/{sandbox_account['email']}/custody",
-        {"rail": RAIL, "balances": {"BTC": "2"}, "partnerBalances": {"ETH": "10"}},
+        {
+            "rail": RAIL,
+            "balances": {"BTC": "2"},
+            "partnerBalances": {"ETH": "10"},
+            "processingDelayMs": 0,
+        },
     )
     key = new_key(sandbox_url, sandbox_account["email"], "custodial")
     assert key["type"] == "custodial"
@@ -307,12 +312,13 @@ def test_it_moves_funds_through_the_custodial_endpoints(custodial):
     assert {b.asset: b.free for b in balance.exchange_wallet_balance}["BTC"] == Decimal("4.5")
     (row,) = custodial.custodian_wallet_transfer_history(rail=RAIL, client_order_id="itest-wt-1")
     assert row.transfer_id == out.transfer_id and row.status == "SUCCESS"
-    undo = custodial.custodian_undo_transfer(rail=RAIL, origin_transfer_id=out.transfer_id)
-    assert undo.transfer_id == out.transfer_id and undo.amount == Decimal("0.5")
     incoming = custodial.custodian_transfer(rail=RAIL, asset="ETH", amount=Decimal("3"))
     assert incoming.client_order_id and incoming.status == "Transfer request received"
     (hist,) = custodial.custodian_transfer_history(rail=RAIL, asset="ETH")
     assert hist.transfer_id == incoming.transfer_id and hist.amount == Decimal(3)
+    # Undo applies to a transfer from the custodial partner (spec L7849), as a row of its own.
+    undo = custodial.custodian_undo_transfer(rail=RAIL, origin_transfer_id=incoming.transfer_id)
+    assert undo.transfer_id != incoming.transfer_id and undo.amount == Decimal("3")
     setting = custodial.custodian_settlement_setting(rail=RAIL)
     assert isinstance(setting.settlement_active, bool)
     assert custodial.custodian_settlement_history(rail=RAIL) == []

@@ -20,7 +20,9 @@ def custodial(base: str) -> tuple[dict, dict]:
             "partnerBalances": {"BTC": "100"},
             "transferEligible": ["BTC", "ETH"],
             "settlementEligible": ["BTC"],
-            "settlementSetting": {"frequencyInHours": 12, "nextTriggerTime": 1646524800000},
+            # A trigger far ahead: settlement runs at nextTriggerTime (test_sandbox_custody).
+            "settlementSetting": {"frequencyInHours": 12, "nextTriggerTime": 4102444800000},
+            "processingDelayMs": 0,  # custodianTransfers land by the next request
             "settlementRecords": [
                 {"status": "FAILURE", "triggerTime": 1659081889724, "settlementId": "d9e6"},
                 {
@@ -85,7 +87,7 @@ def test_it_serves_custody_reads_only_to_custodial_keys(quiet_url: str) -> None:
     assert setting.json() == {
         "settlementActive": True,
         "frequencyInHours": 12,
-        "nextTriggerTime": 1646524800000,
+        "nextTriggerTime": 4102444800000,
     }
     history = signed(quiet_url, "GET", "/sapi/v1/custodian/settlementHistory", key, rail).json()
     assert history["total"] == 2
@@ -191,23 +193,16 @@ def test_it_moves_custody_funds_and_lists_the_transfers(quiet_url: str) -> None:
     assert chist["total"] == 1 and chist["data"][0]["expressTrade"] is False
     assert chist["data"][0]["transferId"] == partner["transferId"]
 
-    undo = signed(
-        quiet_url,
-        "POST",
-        "/sapi/v1/custodian/undoTransfer",
-        key,
-        {**rail, "originTransferId": body["transferId"]},
-    )
-    assert undo.json() == {"transferId": body["transferId"], "asset": "BTC", "amount": 0.5}
-    assert balances(quiet_url, acct)["BTC"] == ("2.00000000", "0.00000000")
-    again = signed(
-        quiet_url,
-        "POST",
-        "/sapi/v1/custodian/undoTransfer",
-        key,
-        {**rail, "originTransferId": body["transferId"]},
-    )
-    assert again.json()["code"] == -1130
+    # undoTransfer reverses a transfer from the partner (L7849), never a walletTransfer.
+    def undo(origin: str) -> dict:
+        path = "/sapi/v1/custodian/undoTransfer"
+        return signed(quiet_url, "POST", path, key, {**rail, "originTransferId": origin}).json()
+
+    assert undo(body["transferId"])["code"] == -1130
+    undone = undo(partner["transferId"])
+    assert (undone["asset"], undone["amount"]) == ("BTC", 3)
+    assert balances(quiet_url, acct)["BTC"] == ("1.50000000", "0.00000000")
+    assert undo(partner["transferId"])["code"] == -1130
 
 
 def test_it_serves_the_credit_line_only_to_credit_line_keys(quiet_url: str) -> None:

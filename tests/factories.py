@@ -38,13 +38,14 @@ def make_connection(
     label: str | None = None,
     api_key: str | None = None,
     api_secret: str | None = None,
+    key_type: str = KeyType.EXCHANGE,
 ):
     """A stored connection without exchange verification (for ownership and rendering tests)."""
     n = next(_seq)
     return services.connection_import(
         user=user,
         label=label or f"conn {n}",
-        key_type=KeyType.EXCHANGE,
+        key_type=key_type,
         environment=Environment.SANDBOX,
         api_key=api_key or f"TESTKEY{n:057d}",
         api_secret=api_secret or f"TESTSECRET{n:054d}",

@@ -117,3 +117,46 @@ def credit_desk(client, credit_line):
     conn, line = credit_line
     login(client, conn.user)
     return client, conn, line
+
+
+def credit_line_objects(owner) -> tuple[object, dict]:
+    """A credit-line connection (no exchange behind it) with its figures, one transfer
+    (``tid``) and one alert (``aid``): every id a Credit line URL can carry."""
+    from datetime import UTC, datetime
+
+    from creditline.models import CreditAlert, CreditLineState, CreditTransfer
+    from tests.factories import make_connection
+
+    conn = make_connection(owner, key_type=KeyType.CREDIT_LINE)
+    at = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    CreditLineState.objects.create(
+        connection=conn,
+        current_ltv=Decimal("0.5"),
+        initial_ltv=Decimal("0.62"),
+        margin_call_ltv=Decimal("0.8"),
+        liquidation_ltv=Decimal("0.9"),
+        required_deposit_amount=Decimal(0),
+        available_to_transfer_out=Decimal("100"),
+        can_transfer_in=True,
+        can_transfer_out=True,
+        synced_at=at,
+    )
+    transfer = CreditTransfer.objects.create(
+        connection=conn,
+        request_key=f"matrix-{conn.pk}",
+        transfer_type="TRANSFER_IN",
+        asset="USD",
+        quantity=Decimal("1"),
+        status="failed",
+    )
+    alert = CreditAlert.objects.create(
+        connection=conn,
+        alert_time=at,
+        alert_type="MARGIN_CALL",
+        current_ltv=Decimal("0.81"),
+        initial_ltv=Decimal("0.62"),
+        margin_call_ltv=Decimal("0.8"),
+        liquidation_ltv=Decimal("0.9"),
+        total_balance=Decimal("1000"),
+    )
+    return alert, {"pk": conn.pk, "tid": transfer.pk, "aid": alert.pk}

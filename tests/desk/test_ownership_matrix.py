@@ -105,6 +105,12 @@ def _wallet_objects(owner) -> tuple[object, dict]:
     return survivor, {**kwargs, **staking_objects(kwargs["pk"], at)}
 
 
+def _credit_line_objects(owner) -> tuple[object, dict]:
+    from tests.creditline.conftest import credit_line_objects
+
+    return credit_line_objects(owner)
+
+
 # Which objects each namespace's (or socket path prefix's) ids refer to, and how to make them:
 # a factory returns (an object that must survive a stranger's visit, the URL kwargs).
 OBJECT_FACTORIES = {
@@ -113,6 +119,7 @@ OBJECT_FACTORIES = {
     "trading": _order_objects,
     "history": _connection_objects,
     "wallet": _wallet_objects,
+    "creditline": _credit_line_objects,
     "ws/connections/": _connection_objects,
 }
 

@@ -2,7 +2,8 @@
 [--enforce-limits] [--ws-ping-s S] [--ws-max-age-s S]`
 
 --bootstrap FILE: JSON {"accounts": [{"email": ..., "balances": {"USD": "25000"}, "master"?: email,
-"keys": [{"type": "exchange", "apiKey": ..., "secretKey": ...}]}]}, created at startup.
+"keys": [{"type": "exchange", "apiKey": ..., "secretKey": ...}], "custody"?: {...},
+"creditLine"?: {...}]}, created at startup ("custody" and "creditLine" as the admin calls take).
 --tick-ms 0 turns the background market flow off (the initial book is still placed).
 --ws-max-age-s S closes every WebSocket connection S seconds after it opened (spec: 24 hours).
 """

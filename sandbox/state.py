@@ -88,3 +88,15 @@ class Exchange:
                 self.registry.add_key(
                     acct, key.get("type", "exchange"), key.get("apiKey"), key.get("secretKey")
                 )
+            self._bootstrap_areas(acct, entry)
+
+    def _bootstrap_areas(self, acct: Account, entry: dict) -> None:
+        """ "custody" and "creditLine": the documents the admin calls take (custody.configure,
+        creditline.configure), for a demo whose custodial and credit-line keys have something
+        to show from the start."""
+        from . import creditline, custody  # they import this module
+
+        if entry.get("custody"):
+            custody.configure(acct, entry["custody"], self.clock.now_ms())
+        if entry.get("creditLine"):
+            creditline.configure(self, acct, entry["creditLine"])

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from accounts import crypto
-from accounts.models import ExchangeConnection
+from accounts.models import ExchangeConnection, KeyType
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def test_it_creates_the_demo_user_and_a_matching_sandbox_key(tmp_path):
     key = _seed(path)
     user = get_user_model().objects.get(username="demo")
     assert user.check_password("demo-desk-2026")
-    conn = ExchangeConnection.objects.get(user=user)
+    conn = ExchangeConnection.objects.get(user=user, key_type=KeyType.EXCHANGE)
     assert crypto.decrypt(conn.api_key_encrypted) == key["apiKey"]
     assert crypto.decrypt(conn.api_secret_encrypted) == key["secretKey"]
     assert path.stat().st_mode & 0o077 == 0, "bootstrap file holds secrets: owner-only"
@@ -35,7 +35,7 @@ def test_it_is_idempotent(tmp_path):
     path = tmp_path / "bootstrap.json"
     first, second = _seed(path), _seed(path)
     assert first == second
-    assert ExchangeConnection.objects.count() == 1
+    assert ExchangeConnection.objects.count() == 3
 
 
 def test_it_follows_a_regenerated_bootstrap_file(tmp_path):
@@ -43,5 +43,19 @@ def test_it_follows_a_regenerated_bootstrap_file(tmp_path):
     _seed(path)
     path.unlink()
     key = _seed(path)
-    conn = ExchangeConnection.objects.get()
+    conn = ExchangeConnection.objects.get(key_type=KeyType.EXCHANGE)
     assert crypto.decrypt(conn.api_key_encrypted) == key["apiKey"]
+
+
+def test_it_gives_the_demo_a_custodial_and_a_credit_line_connection(tmp_path):
+    path = tmp_path / "bootstrap.json"
+    _seed(path)
+    master = json.loads(path.read_text())["accounts"][0]
+    keys = {k["type"]: k["apiKey"] for k in master["keys"]}
+    for key_type in (KeyType.CUSTODIAL, KeyType.CREDIT_LINE):
+        conn = ExchangeConnection.objects.get(key_type=key_type)
+        assert crypto.decrypt(conn.api_key_encrypted) == keys[key_type]
+    assert ExchangeConnection.objects.get(key_type=KeyType.CUSTODIAL).custodian_rail == (
+        master["custody"]["rail"]
+    )
+    assert master["creditLine"]["loanAssets"] and master["custody"]["balances"]

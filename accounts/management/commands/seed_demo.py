@@ -1,4 +1,6 @@
-"""Demo data for `make run`: a demo user whose connection points at the embedded sandbox.
+"""Demo data for `make run`: a demo user whose connections point at the embedded sandbox: an
+exchange key, a custodial key (partner ANCHORAGE) and a credit-line key (SOL pledged against a
+USD loan, at an LTV of 0.55 at the sandbox's starting SOL price).
 
 The sandbox keeps its state in memory, so the demo account is described in a bootstrap file that
 the sandbox loads at every start; this command writes that file once (random credentials, kept
@@ -21,6 +23,21 @@ from accounts.models import Environment, ExchangeConnection, KeyType
 DEMO_EMAIL = "demo@sandbox.local"
 DEMO_LABEL = "Demo (sandbox)"
 DEMO_BALANCES = {"USD": "25000", "USDT": "10000", "BTC": "1.5", "ETH": "12", "SOL": "150"}
+DEMO_CUSTODY_LABEL = "Demo custody (sandbox)"
+DEMO_CREDIT_LABEL = "Demo credit line (sandbox)"
+DEMO_RAIL = "ANCHORAGE"
+DEMO_CUSTODY = {
+    "rail": DEMO_RAIL,
+    "balances": {"BTC": "2", "ETH": "20", "USD": "50000"},
+    "partnerBalances": {"BTC": "25", "ETH": "300", "USDT": "100000"},
+}
+# 200 SOL at the sandbox's starting 150.00 USD is 30,000 USD of collateral; 16,500 USD lent.
+DEMO_CREDIT_LINE = {
+    "balances": {"SOL": "200", "USD": "0"},
+    "loanAssets": [{"loanAsset": "USD", "loanQuantity": "20000", "currentLoanQuantity": "16500"}],
+    "contractStartTime": 1767225600000,
+    "contractEndTime": 1798761600000,
+}
 # The demo master has two sub-accounts, so transfers and schedules can be tried at once.
 DEMO_SUBACCOUNTS = {
     "demo-trading@sandbox.local": {"USD": "1500", "BTC": "0.25"},
@@ -41,7 +58,12 @@ def bootstrap_load_or_create(path: Path) -> dict:
             {
                 "email": DEMO_EMAIL,
                 "balances": DEMO_BALANCES,
-                "keys": [{"type": "exchange", "apiKey": _token(), "secretKey": _token()}],
+                "keys": [
+                    {"type": kind, "apiKey": _token(), "secretKey": _token()}
+                    for kind in ("exchange", "custodial", "credit_line")
+                ],
+                "custody": DEMO_CUSTODY,
+                "creditLine": DEMO_CREDIT_LINE,
             },
             *(
                 {"email": email, "master": DEMO_EMAIL, "balances": balances}
@@ -67,28 +89,43 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, password, bootstrap, **options):
         data = bootstrap_load_or_create(Path(bootstrap))
-        key = data["accounts"][0]["keys"][0]
+        keys = {k["type"]: k for k in data["accounts"][0]["keys"]}
         User = get_user_model()
         with transaction.atomic():
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            demo = ExchangeConnection.objects.filter(user=user, label=DEMO_LABEL).first()
-            if demo and demo.key_fingerprint != crypto.fingerprint(key["apiKey"]):
-                # var/ was partly reset: the sandbox will load the new key, so follow it.
-                services.connection_delete(connection=demo)
-                demo = None
-            if demo is None:
-                demo = services.connection_import(
-                    user=user,
-                    label=DEMO_LABEL,
-                    key_type=KeyType.EXCHANGE,
-                    environment=Environment.SANDBOX,
-                    api_key=key["apiKey"],
-                    api_secret=key["secretKey"],
-                )
-                demo.account_email = DEMO_EMAIL
-                demo.save(update_fields=["account_email"])
+            for label, key_type in DEMO_CONNECTIONS:
+                if key_type in keys:  # a bootstrap file from before custody had one key
+                    _demo_connection(user, label, key_type, keys[key_type])
         state = "created" if created else "exists"
         self.stdout.write(f"demo user {username!r} {state}; sandbox bootstrap at {bootstrap}")
+
+
+DEMO_CONNECTIONS = (
+    (DEMO_LABEL, KeyType.EXCHANGE),
+    (DEMO_CUSTODY_LABEL, KeyType.CUSTODIAL),
+    (DEMO_CREDIT_LABEL, KeyType.CREDIT_LINE),
+)
+
+
+def _demo_connection(user, label: str, key_type: str, key: dict) -> None:
+    demo = ExchangeConnection.objects.filter(user=user, label=label).first()
+    if demo and demo.key_fingerprint != crypto.fingerprint(key["apiKey"]):
+        # var/ was partly reset: the sandbox will load the new key, so follow it.
+        services.connection_delete(connection=demo)
+        demo = None
+    if demo is not None:
+        return
+    demo = services.connection_import(
+        user=user,
+        label=label,
+        key_type=key_type,
+        environment=Environment.SANDBOX,
+        api_key=key["apiKey"],
+        api_secret=key["secretKey"],
+    )
+    demo.account_email = DEMO_EMAIL
+    demo.custodian_rail = DEMO_RAIL if key_type == KeyType.CUSTODIAL else ""
+    demo.save(update_fields=["account_email", "custodian_rail"])

@@ -51,7 +51,7 @@ def test_bad_input_names_the_field_and_stores_nothing(owned):
     }
     for field, data in cases.items():
         resp = client.post(url, {**data, "request_key": key})
-        assert resp.status_code == 400, field
+        assert resp.status_code == 200, field
         assert resp.context["form"].errors.get(field), field
         assert 'aria-invalid="true"' in resp.content.decode(), field
     assert not CreditTransfer.objects.filter(connection=conn, request_key=key).exists()
@@ -68,7 +68,7 @@ def test_out_beyond_the_stored_limit_is_refused_on_the_field(owned):
             "request_key": uuid.uuid4().hex,
         },
     )
-    assert resp.status_code == 400
+    assert resp.status_code == 200
     # No USD is held: the balance check answers first, on the quantity field.
     assert "more than the free USD balance" in str(resp.context["form"].errors["quantity"])
     assert CreditTransfer.objects.filter(connection=conn).count() == 1  # the fixture's

@@ -62,6 +62,7 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
         DATABASE_URL=database_url,
         REDIS_URL=redis_url.rsplit("/", 1)[0] + "/1",
         DESK_BALANCE_SYNC_SECONDS="2",
+        CREDIT_LINE_POLL_SECONDS="2",  # the credit line is read with the balances, every 2 s
         # The stack's own sandbox enforces no limit; its beat (balances every 2 s, history,
         # wallet and staking syncs) and every browser test share one address and one budget.
         EXCHANGE_WEIGHT_PER_MINUTE="12000",

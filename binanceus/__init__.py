@@ -23,10 +23,12 @@ more than 1024 streams over several connections.
 Sub-accounts (``sub_accounts``, ``sub_account_transfer``, ...), the wallet (``coin_config``,
 ``withdraw``, ``deposit_address``, the deposit / withdraw histories, ...), staking
 (``staking_assets``, ``stake``, ``unstake``, ``staking_balance``, ...), the Custodial Solution
-(``custodian_*``, custodial keys only) and Credit Line (``credit_line_*``, credit-line keys
-only) areas have typed methods too; ``Client.verify(key_type)`` checks a key against the
-endpoints its type may call. :class:`RedisWeightBudget` shares one weight budget (and any
-429 / 418 back-off) between all processes of a host.
+(``custodian_*``, custodial keys only: transfers, settlements, and orders from custodial funds
+returning :class:`CustodianOrder`, :class:`CustodianOrderList`, :class:`CustodianTrade`) and
+Credit Line (``credit_line_*``, credit-line keys only) areas have typed methods too;
+``Client.verify(key_type)`` checks a key against the endpoints its type may call.
+:class:`RedisWeightBudget` shares one weight budget (and any 429 / 418 back-off) between all
+processes of a host.
 
 Trading: ``new_order`` / ``test_new_order`` / ``cancel_replace`` / ``new_oco`` and the
 cancels, queries and histories return :class:`Order`, :class:`OrderList`,
@@ -84,9 +86,10 @@ Exceptions::
 """
 
 # The account-area models are exported whole; their list lives once, in the module.
-from . import _account_models, _staking_models, _wallet_models
+from . import _account_models, _custody_models, _staking_models, _wallet_models
 from ._account_models import *  # noqa: F403
 from ._client import DEFAULT_CUSTODIAL_RAIL, Client, coverage
+from ._custody_models import *  # noqa: F403
 from ._endpoints import ENDPOINTS, Coverage, Endpoint, Param
 from ._errors import (
     APIError,
@@ -182,6 +185,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     *_account_models.__all__,
+    *_custody_models.__all__,
     *_staking_models.__all__,
     *_wallet_models.__all__,
     "DEFAULT_CUSTODIAL_RAIL",

@@ -1,4 +1,20 @@
-"""Credit Line methods (``credit_line`` area; credit-line API keys only)."""
+"""Credit Line methods (``credit_line`` area; credit-line API keys only).
+
+Where the spec is silent or wrong, one choice each:
+
+- None of the four titles says "(HMAC SHA256)" (L9405-L9725), yet each takes a ``timestamp``:
+  all four are signed (the endpoint table's ``SIGNED``).
+- ``transferId`` is a number in the transfer answer (L9721) and ``"t11119"`` in the history
+  (L9618): both models read it as ``str``, so an id from one compares equal to the other.
+- The examples' thresholds are out of order (``liquidationLTV`` 0.54 < ``initialLTV`` 0.62 <
+  ``marginCallLTV`` 0.8, L9370-9372) and an alert has ``currentLTV`` "9" (L9481): the LTVs are
+  passed through as sent, never checked against each other.
+- The account and alert examples end ``loanAssets`` rows with a trailing comma (not JSON); it is
+  taken for a typo of the JSON the exchange sends.
+- The transfer takes no client id: :class:`ExecutionUnknown` carries the sent ``params``;
+  reconcile against :meth:`~CreditLineMethods.credit_line_transfer_history` (type, asset,
+  amount, time) before sending again.
+"""
 
 from __future__ import annotations
 

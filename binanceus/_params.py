@@ -16,8 +16,11 @@ from decimal import Decimal
 from typing import Any, Required, TypedDict
 
 __all__ = [
+    "CustodianOcoParams",
+    "CustodianOrderParams",
     "CustodianTransferQuery",
     "DepositQuery",
+    "ExpressTrade",
     "FiatHistory",
     "IdWindow",
     "OcoCheck",
@@ -105,6 +108,43 @@ class CustodianTransferQuery(PagedWindow, total=False):
     transfer_id: str
     client_order_id: str
     asset: str
+
+
+# -- custodial orders -------------------------------------------------------------------------
+
+
+class ExpressTrade(TypedDict, total=False):
+    """A custodial order's switch to pull a short balance from the custodial partner
+    (``allow_express_trade``) and the asset it then sells (``asset``: ``"USD"`` for a BUY of
+    BTCUSD)."""
+
+    asset: str
+    allow_express_trade: bool
+
+
+class CustodianOrderParams(ExpressTrade, total=False):
+    """``custodian_order_new``'s order: side and type, and what the type needs (as for
+    ``new_order``: LIMIT takes ``time_in_force``, ``quantity`` and ``price``)."""
+
+    side: Required[str]
+    type: Required[str]
+    time_in_force: str
+    quantity: Decimal
+    quote_order_qty: Decimal
+    price: Decimal
+    stop_price: Decimal
+    iceberg_qty: Decimal
+
+
+class CustodianOcoParams(ExpressTrade, total=False):
+    """``custodian_oco_order_new``'s optional legs' parameters."""
+
+    limit_client_order_id: str
+    limit_iceberg_qty: Decimal
+    stop_client_order_id: str
+    stop_limit_price: Decimal
+    stop_iceberg_qty: Decimal
+    stop_limit_time_in_force: str
 
 
 # -- orders -----------------------------------------------------------------------------------

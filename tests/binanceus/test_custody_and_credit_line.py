@@ -242,3 +242,56 @@ def test_it_raises_execution_unknown_with_params_for_a_credit_line_transfer(fake
         "transferAssetType": "BTC",
         "quantity": Decimal("0.5"),
     }
+
+
+def test_it_types_every_field_the_spec_shows_on_the_credit_line_account(fake, client):
+    fake.reply("GET", "/sapi/v2/cl/account", CL_ACCOUNT)
+    cl = client.credit_line_account()
+    expected = {  # one entry per key of the spec's example (L9365-9403)
+        "cl_account_id": 351010000,
+        "master_account_id": 351010001,
+        "notification_mail_addr": "email@binance.us",
+        "current_ltv": Decimal("0.415"),
+        "initial_ltv": Decimal("0.62"),
+        "margin_call_ltv": Decimal("0.8"),
+        "liquidation_ltv": Decimal("0.54"),
+        "interest_rate": Decimal("0.01"),
+        "liquidation_fee_rate": Decimal("0.02"),
+        "contract_start_time": datetime(2023, 2, 14, tzinfo=UTC),
+        "contract_end_time": datetime(2023, 3, 31, 0, 0, 2, tzinfo=UTC),
+        "is_active": True,
+        "can_trade": True,
+        "can_transfer_in": True,
+        "can_transfer_out": True,
+        "required_deposit_amount": Decimal(0),
+        "available_amount_to_transfer_out": Decimal(500),
+        "loan_assets": [bu.LoanAsset("BNB", Decimal(900000), Decimal("5885.70162259"), 1)],
+        "balances": [
+            bu.Balance(asset="BNB", free=Decimal("14227.31994203"), locked=Decimal(0)),
+            bu.Balance(asset="USD", free=Decimal("948.46"), locked=Decimal(0)),
+        ],
+    }
+    assert len(expected) == len(CL_ACCOUNT)
+    assert {name: getattr(cl, name) for name in expected} == expected
+    assert all(type(getattr(cl, n)) is Decimal for n, v in expected.items() if type(v) is Decimal)
+
+
+@pytest.mark.parametrize("transfer_id", [1331391, "1331391"])
+def test_it_reads_a_credit_line_transfer_id_as_text_in_either_spelling(transfer_id):
+    # A number in the transfer answer (L9721), text in the history (L9618): the ids compare.
+    row = {**CL_TRANSFER_HISTORY[0], "transferId": transfer_id}
+    answer = bu.CreditLineTransfer.from_api({**CL_TRANSFER, "transferId": transfer_id})
+    record = bu.CreditLineTransferRecord.from_api(row)
+    assert answer.transfer_id == record.transfer_id == "1331391"
+
+
+def test_it_signs_the_settlement_history_though_the_spec_lists_no_timestamp(fake, client):
+    fake.reply("GET", "/sapi/v1/custodian/settlementHistory", CUSTODIAN_SETTLEMENT_HISTORY)
+    client.custodian_settlement_history(rail="ANCHORAGE")
+    assert_signed(fake.calls("GET", "/sapi/v1/custodian/settlementHistory")[0])
+
+
+@pytest.mark.parametrize(("sent", "read"), [("FALSE", False), ("TRUE", True), (False, False)])
+def test_it_reads_express_trade_spelled_as_the_spec_spells_it(sent, read):
+    row = {"transferId": "1", "asset": "BTC", "amount": 1, "expressTrade": sent}
+    assert bu.CustodianTransferRecord.from_api(row).express_trade is read

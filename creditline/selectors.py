@@ -11,6 +11,7 @@ from accounts.access import CREDIT_LINE, key_types_with
 from accounts.models import Balance, ExchangeConnection
 from binanceus import to_ms
 from creditline.models import CreditAlert, CreditLineState, CreditLoan, CreditTransfer, LtvPoint
+from desk.money import plain
 
 RECENT = 50
 CHART_DAYS = 30
@@ -69,7 +70,8 @@ def alert_payload(alert: CreditAlert) -> dict:
         "label": alert.connection.label,
         "type": alert.alert_type,
         "typeLabel": alert.get_alert_type_display(),
-        "ltv": str(alert.current_ltv),
+        "ltv": plain(alert.current_ltv),
+        "ltvText": f"{plain(alert.current_ltv * 100)} %",
         "time": to_ms(alert.alert_time),
         "dismissUrl": reverse("creditline:alert-dismiss", args=[alert.connection_id, alert.pk]),
         "url": reverse("creditline:index", args=[alert.connection_id]),

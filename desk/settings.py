@@ -212,6 +212,9 @@ STAKING_RECONCILE_GRACE_SECONDS = env_int("STAKING_RECONCILE_GRACE_SECONDS", 300
 CREDIT_LINE_POLL_SECONDS = env_int("CREDIT_LINE_POLL_SECONDS", 60)
 CREDIT_TRANSFER_STALE_SECONDS = env_int("CREDIT_TRANSFER_STALE_SECONDS", 120)
 CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS = env_int("CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS", 300)
+# Custodian transfers and undos (custody): the same two periods for their intents.
+CUSTODY_STALE_SECONDS = env_int("CUSTODY_STALE_SECONDS", 120)
+CUSTODY_RECONCILE_GRACE_SECONDS = env_int("CUSTODY_RECONCILE_GRACE_SECONDS", 300)
 # Desk orders whose outcome is unknown (see trading.orders.reconcile).
 ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
 ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT
@@ -251,6 +254,14 @@ CELERY_BEAT_SCHEDULE = {
     "sync-staking": {
         "task": "wallet.staking.tasks.sync_staking_all",
         "schedule": env_int("STAKING_SYNC_SECONDS", 300),
+    },
+    "reconcile-custody": {
+        "task": "custody.tasks.reconcile_custody",
+        "schedule": env_int("CUSTODY_RECONCILE_SECONDS", 15),
+    },
+    "sync-custody": {
+        "task": "custody.tasks.sync_custody_all",
+        "schedule": env_int("CUSTODY_SYNC_SECONDS", 300),
     },
     "reconcile-credit-transfers": {
         "task": "creditline.tasks.reconcile_credit_transfers",

@@ -24,7 +24,7 @@ function show(alert) {
   const link = document.createElement("a");
   link.href = alert.url;
   link.textContent = alert.label;
-  text.append(`${alert.typeLabel} on `, link, `: loan-to-value ${alert.ltv}`);
+  text.append(`${alert.typeLabel} on `, link, `: loan-to-value ${alert.ltvText}`);
   const form = document.createElement("form");
   form.method = "post";
   form.action = alert.dismissUrl;

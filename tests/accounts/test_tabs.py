@@ -66,13 +66,15 @@ def test_it_renders_the_market_ticket_for_the_tabs_connection(client, owner):
     assert other.status_code == 302 and other.url == "/market/ETHUSD/?connection=7"
 
 
-@pytest.mark.parametrize("key_type", [KeyType.CUSTODIAL, KeyType.CREDIT_LINE])
-def test_it_shows_only_the_overview_to_keys_without_exchange_areas(client, owner, key_type):
+@pytest.mark.parametrize(
+    ("key_type", "area"), [(KeyType.CUSTODIAL, "Custody"), (KeyType.CREDIT_LINE, "Credit line")]
+)
+def test_it_shows_only_the_overview_and_its_own_area_to_other_keys(client, owner, key_type, area):
     conn = make_connection(owner)
     conn.key_type = key_type
     conn.save(update_fields=["key_type"])
     page = client.get(f"/connections/{conn.pk}/").content.decode()
-    assert [label for label, _, _ in _tabs(page, conn.pk)] == ["Overview"]
+    assert [label for label, _, _ in _tabs(page, conn.pk)] == ["Overview", area]
     assert 'id="subaccounts"' not in page
     for area in ("trade", "orders", "transfers", "history"):
         resp = client.get(f"/connections/{conn.pk}/{area}/")

@@ -160,3 +160,53 @@ def credit_line_objects(owner) -> tuple[object, dict]:
         total_balance=Decimal("1000"),
     )
     return alert, {"pk": conn.pk, "tid": transfer.pk, "aid": alert.pk}
+
+
+def make_credit_line(connection) -> None:
+    """Turn a stored exchange connection of a real sandbox account (its ``account_email``
+    set) into a credit-line one: the account given a credit line, a credit-line key stored."""
+    from django.conf import settings
+
+    from accounts import crypto
+    from accounts.models import ExchangeConnection
+
+    email = ExchangeConnection.objects.get(pk=connection.pk).account_email
+    base = f"{settings.SANDBOX_REST_URL}/sandbox/v1"
+    doc = {
+        "balances": {"SOL": "100"},
+        "loanAssets": [{"loanAsset": "USD", "loanQuantity": "1000", "currentLoanQuantity": "1000"}],
+    }
+    requests.post(f"{base}/accounts/{email}/credit-line", json=doc, timeout=5).raise_for_status()
+    key = requests.post(f"{base}/keys", json={"email": email, "type": "credit_line"}, timeout=5)
+    key.raise_for_status()
+    ExchangeConnection.objects.filter(pk=connection.pk).update(
+        key_type=KeyType.CREDIT_LINE,
+        api_key_encrypted=crypto.encrypt(key.json()["apiKey"]),
+        api_secret_encrypted=crypto.encrypt(key.json()["secretKey"]),
+    )
+
+
+def unknown_credit_transfer(connection, sub: str = ""):
+    """For ``BEAT_WORK`` (``creditline.tasks.reconcile_credit_transfers``): the connection made a
+    credit line, with a transfer whose outcome is unknown since past the grace period (the sweep
+    settles it: the exchange's history never had it)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from creditline.models import CreditTransfer
+
+    make_credit_line(connection)
+    grace = timedelta(seconds=settings.CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS + 60)
+    sent = timezone.now() - grace
+    return CreditTransfer.objects.create(
+        connection_id=connection.pk,
+        request_key=f"beat-{time.monotonic_ns()}",
+        transfer_type="TRANSFER_IN",
+        asset="USD",
+        quantity=Decimal("1"),
+        status="unknown",
+        sent_at=sent,
+        unknown_since=sent,
+    )

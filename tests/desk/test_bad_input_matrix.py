@@ -43,6 +43,13 @@ from django.test import Client, override_settings
 from django.urls import resolve, reverse
 from django.utils import timezone
 
+from tests.creditline.conftest import unknown_credit_transfer
+from tests.custody.conftest import (
+    CUSTODY,
+    custody_synced,
+    custody_watched,
+    unknown_custody_transfer,
+)
 from tests.desk import bad_input, pages, side_effects
 from tests.desk.bad_input import KIND_VALUES, VALUES, Field, Route, must_refuse
 from tests.desk.test_ownership_matrix import OBJECT_FACTORIES
@@ -177,6 +184,13 @@ def _sandbox(base: str, path: str, doc: dict) -> dict:
 _seq = itertools.count(1)
 
 
+# The master's credit line: USD lent against SOL at an LTV of about 0.3.
+CREDIT_LINE = {
+    "balances": {"SOL": "100", "USD": "1000"},
+    "loanAssets": [{"loanAsset": "USD", "loanQuantity": "5000", "currentLoanQuantity": "5000"}],
+}
+
+
 def _master_account(base: str) -> tuple[str, dict, list[str]]:
     """A funded master account with two funded sub-accounts on the sandbox."""
     n = f"{uuid.uuid4().hex[:8]}-{next(_seq)}"
@@ -227,6 +241,9 @@ def _build_world(base: str) -> World:
     owner.email = f"{owner.username}@example.test"
     owner.save(update_fields=["email"])
     email, _, subs = _master_account(base)
+    # The master also has a custodial partner and a credit line, for those areas' keys.
+    _sandbox(base, f"accounts/{email}/custody", {**CUSTODY, "processingDelayMs": 0})
+    _sandbox(base, f"accounts/{email}/credit-line", CREDIT_LINE)
     kwargs, keys = {}, {}
     for namespace, factory in OBJECT_FACTORIES.items():
         if namespace.startswith("ws/"):
@@ -235,11 +252,11 @@ def _build_world(base: str) -> World:
         _unclash_exchange_ids(kw)
         if "run_id" in kw:  # a request key to reuse (a replayed or forged "transfer now")
             TransferRun.objects.filter(pk=kw["run_id"]).update(request_key=uuid.uuid4().hex)
-        keys[namespace] = _sandbox(base, "keys", {"email": email})
-        _make_real(ExchangeConnection.objects.get(pk=kw["pk"]), email=email, key=keys[namespace])
+        conn = ExchangeConnection.objects.get(pk=kw["pk"])
+        keys[namespace] = _sandbox(base, "keys", {"email": email, "type": conn.key_type})
+        _make_real(conn, email=email, key=keys[namespace])
         kwargs[namespace] = kw
     spare = {p: _sandbox(base, "keys", {"email": email}) for p in ("create", "replace")}
-    _sandbox(base, f"accounts/{email}/custody", {"rail": RAIL})
     spare["custodial"] = _sandbox(base, "keys", {"email": email, "type": "custodial"})
     world = World(
         owner=owner,
@@ -456,6 +473,48 @@ def _staking(kind: str):
     return typed
 
 
+def _credit_transfer(w, o, f) -> dict:
+    """1 USD in. Each case starts with none of the connection's transfers in flight (no worker
+    runs here: the earlier cases' stay planned)."""
+    from creditline.models import IN_FLIGHT, CreditTransfer
+
+    pk = w.kwargs["creditline"]["pk"]
+    CreditTransfer.objects.filter(connection_id=pk, status__in=IN_FLIGHT).update(status="failed")
+    return {
+        "transfer_type": "TRANSFER_IN",
+        "asset": "USD",
+        "quantity": "1",
+        "request_key": uuid.uuid4().hex,
+    }
+
+
+def _custody_transfer(w, o, f) -> dict:
+    return {"asset": "BTC", "amount": "0.01", "request_key": uuid.uuid4().hex}
+
+
+def _custody_undo(w, o, f) -> dict:
+    """A partner transfer the exchange has processed, known to the desk: the undo's choice."""
+    import binanceus
+    from custody.models import CustodyTransfer, TransferKind, TransferStatus
+    from custody.selectors import PROCESSED
+
+    key = w.keys["custody"]
+    with binanceus.Client(key["apiKey"], key["secretKey"], base_url=w.base) as client:
+        made = client.custodian_transfer(rail=RAIL, asset="BTC", amount=Decimal("0.01"))
+    row = CustodyTransfer.objects.create(
+        connection_id=w.kwargs["custody"]["pk"],
+        client_order_id=made.client_order_id,
+        kind=TransferKind.CUSTODIAN,
+        rail=RAIL,
+        asset="BTC",
+        amount=Decimal("0.01"),
+        status=TransferStatus.DONE,
+        exchange_status=PROCESSED,
+        transfer_id=made.transfer_id,
+    )
+    return {"origin": str(row.pk), "request_key": uuid.uuid4().hex}
+
+
 # What a person types into each form (the rest are the page's own defaults); given the world,
 # the options of the page's choices, and the field the case is about.
 OVERRIDES = {
@@ -484,6 +543,10 @@ OVERRIDES = {
     },
     "wallet:withdraw": lambda w, o, f: _withdrawal(),
     "wallet:stake": _staking("stake"),
+    "creditline:transfer": _credit_transfer,
+    "custody:wallet-transfer": _custody_transfer,
+    "custody:custodian-transfer": _custody_transfer,
+    "custody:undo": _custody_undo,
     "wallet:autostake-add": lambda w, o, f: {
         "asset": "ETH",
         "floor": "40",
@@ -1046,6 +1109,9 @@ BEAT_WORK = {
     "wallet.staking.tasks.reconcile_staking": BeatWork(unknown_stake, _settled),
     "wallet.staking.tasks.sync_staking_all": BeatWork(staking_watched, staking_synced),
     "wallet.staking.tasks.plan_auto_stakes": BeatWork(due_auto_stake, auto_stake_ran),
+    "custody.tasks.reconcile_custody": BeatWork(unknown_custody_transfer, _settled),
+    "custody.tasks.sync_custody_all": BeatWork(custody_watched, custody_synced),
+    "creditline.tasks.reconcile_credit_transfers": BeatWork(unknown_credit_transfer, _settled),
 }
 
 

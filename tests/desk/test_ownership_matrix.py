@@ -105,6 +105,12 @@ def _wallet_objects(owner) -> tuple[object, dict]:
     return survivor, {**kwargs, **staking_objects(kwargs["pk"], at)}
 
 
+def _custody_objects(owner) -> tuple[object, dict]:
+    from tests.custody.conftest import custody_matrix_objects
+
+    return custody_matrix_objects(owner)
+
+
 def _credit_line_objects(owner) -> tuple[object, dict]:
     from tests.creditline.conftest import credit_line_objects
 
@@ -119,6 +125,7 @@ OBJECT_FACTORIES = {
     "trading": _order_objects,
     "history": _connection_objects,
     "wallet": _wallet_objects,
+    "custody": _custody_objects,
     "creditline": _credit_line_objects,
     "ws/connections/": _connection_objects,
 }

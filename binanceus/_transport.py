@@ -407,10 +407,7 @@ class Transport:
     ) -> Any:
         status = resp.status_code
         text = resp.text
-        try:
-            payload = json.loads(text, parse_float=Decimal) if text.strip() else None
-        except ValueError:
-            payload = None
+        payload = _loads(text)
         if 200 <= status < 300:
             if payload is None:
                 if text.strip():
@@ -472,3 +469,25 @@ class Transport:
         )
         logger.debug("clock offset %dms (round trip %dms)", offset, received - sent)
         return offset
+
+
+# A bare word outside a string: the spec's custodian transfer history shows
+# ``"expressTrade": FALSE`` (L8028), which is not JSON. Strings are matched first so that their
+# contents are left alone.
+_BARE_BOOLEAN = re.compile(r'"(?:\\.|[^"\\])*"|\b(TRUE|FALSE)\b')
+
+
+def _loads(text: str) -> Any:
+    """The answer's JSON (decimals exact), None when empty or not JSON. An answer that is JSON
+    but for upper-case ``TRUE``/``FALSE`` literals is read with them as booleans."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except ValueError:
+        pass
+    fixed = _BARE_BOOLEAN.sub(lambda m: m.group(1).lower() if m.group(1) else m.group(0), text)
+    try:
+        return json.loads(fixed, parse_float=Decimal)
+    except ValueError:
+        return None

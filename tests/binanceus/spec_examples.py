@@ -417,7 +417,7 @@ CUSTODIAN_WALLET_TRANSFER_HISTORY = {
     "total": 1,
 }
 
-# The spec prints a bare FALSE (not JSON); the text below keeps it lower-case to stay JSON.
+# As the spec prints it (L8028): a bare upper-case FALSE, which is not JSON.
 CUSTODIAN_TRANSFER_HISTORY_TEXT = """{
    "data": [
        {
@@ -426,7 +426,7 @@ CUSTODIAN_TRANSFER_HISTORY_TEXT = """{
             "asset": "BTC",
             "amount": 1,
             "status": "SUCCESS",
-            "expressTrade": false,
+            "expressTrade": FALSE,
             "createTime": 1664276400000,
             "updateTime": 1664276400000
         }

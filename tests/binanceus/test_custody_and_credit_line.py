@@ -295,3 +295,20 @@ def test_it_signs_the_settlement_history_though_the_spec_lists_no_timestamp(fake
 def test_it_reads_express_trade_spelled_as_the_spec_spells_it(sent, read):
     row = {"transferId": "1", "asset": "BTC", "amount": 1, "expressTrade": sent}
     assert bu.CustodianTransferRecord.from_api(row).express_trade is read
+
+
+def test_it_reads_upper_case_literals_but_not_inside_strings(fake, client):
+    fake.reply(
+        "GET",
+        "/sapi/v1/custodian/walletTransferHistory",
+        text='{"data": [{"transferId": "FALSE", "clientOrderId": "TRUE x", "asset": "BTC",'
+        ' "amount": "1", "status": "SUCCESS", "expressTrade": TRUE}], "total": 1}',
+    )
+    (row,) = client.custodian_wallet_transfer_history(rail="ANCHORAGE")
+    assert (row.transfer_id, row.client_order_id, row.express_trade) == ("FALSE", "TRUE x", True)
+
+
+def test_an_answer_that_is_not_json_at_all_is_still_refused(fake, client):
+    fake.reply("GET", "/sapi/v1/custodian/walletTransferHistory", text="{data: FALSE")
+    with pytest.raises(bu.InvalidResponse):
+        client.custodian_wallet_transfer_history(rail="ANCHORAGE")

@@ -17,51 +17,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.utils import timezone
-
 import binanceus
-from accounts import crypto
-from accounts.exchange import client_for_connection
 from creditline.models import CreditTransfer, TransferStatus
-from creditline.sending import push, transfer_finish
-from desk.intents import ERROR as ROW_ERROR
-from desk.intents import (
-    FAILED,
-    FOUND,
-    WAITING,
-    LookupFailed,
-    State,
-    Strategy,
-    intents_reconcile,
-    intents_requeue_unsent,
-)
+from creditline.sending import push_after_commit, transfer_finish
+from desk.intents import FAILED, State, Strategy, intents_sweep
 
 MATCH_BEFORE = timedelta(seconds=120)
 HISTORY_PAGE = 100  # the transfer history's largest page
-
-
-def stale() -> timedelta:
-    return timedelta(seconds=settings.CREDIT_TRANSFER_STALE_SECONDS)
 
 
 class CreditTransferStrategy(Strategy):
     kind = "credit-line transfer"
     model = CreditTransfer
     sent_field = "sent_at"
+    grace_setting = "CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS"
+    stale_setting = "CREDIT_TRANSFER_STALE_SECONDS"
 
-    def grace(self) -> timedelta:
-        return timedelta(seconds=settings.CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS)
-
-    def stale(self) -> timedelta:
-        return stale()
-
-    def lookup(self, transfer: CreditTransfer, *, now: datetime):
-        try:
-            with client_for_connection(transfer.connection) as client:
-                return _record(client, transfer)
-        except (crypto.CredentialsUnavailable, binanceus.BinanceUSError) as exc:
-            raise LookupFailed(f"history unavailable ({type(exc).__name__})") from exc
+    def record(self, client: binanceus.Client, transfer: CreditTransfer):
+        return _record(client, transfer)
 
     def found(self, transfer: CreditTransfer, record: binanceus.CreditLineTransferRecord) -> None:
         transfer_finish(
@@ -86,7 +59,7 @@ class CreditTransferStrategy(Strategy):
         return FAILED
 
     def push(self, transfer: CreditTransfer) -> None:
-        push(transfer)
+        push_after_commit(transfer)
 
 
 def _record(client: binanceus.Client, transfer: CreditTransfer):
@@ -134,19 +107,6 @@ def credit_transfers_reconcile(*, now: datetime | None = None) -> dict[str, int]
     """The sweep over credit-line transfers; how many ended how."""
     from creditline.tasks import send_credit_transfer  # tasks import the worker side
 
-    now = now or timezone.now()
-    requeued = intents_requeue_unsent(
-        CreditTransfer,
-        task=send_credit_transfer,
-        claimed=TransferStatus.CLAIMED,
-        stale=stale(),
-        now=now,
+    return intents_sweep(
+        STRATEGY, task=send_credit_transfer, claimed=TransferStatus.CLAIMED, now=now
     )
-    counts = intents_reconcile(STRATEGY, now=now)
-    return {
-        "requeued": requeued,
-        "done": counts[FOUND],
-        "failed": counts[FAILED],
-        "waiting": counts[WAITING],
-        "errors": counts[ROW_ERROR],
-    }

@@ -50,6 +50,7 @@ from desk.intents.reconcile import (
     Strategy,
     intent_reconcile,
     intents_reconcile,
+    intents_sweep,
 )
 from desk.intents.settle import (
     intent_commit,
@@ -86,6 +87,7 @@ __all__ = [
     "intent_settle",
     "intents_reconcile",
     "intents_requeue_unsent",
+    "intents_sweep",
     "outcome_of",
     "queue",
 ]

@@ -18,10 +18,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+import binanceus
 from desk.intents.models import UNSETTLED, Intent, IntentMoved, State
+from desk.intents.settle import intents_requeue_unsent
 from desk.periodic import ERROR, each_row
 
 log = logging.getLogger(__name__)
@@ -41,12 +44,15 @@ class Strategy:
     model: type[Intent]
     # When the request (last) left: the start of both the stale and the grace periods.
     sent_field = "created_at"
+    # The settings (seconds) the two periods are read from, when the kind has its own.
+    grace_setting: str = ""
+    stale_setting: str = ""
 
     def grace(self) -> timedelta:
-        raise NotImplementedError
+        return timedelta(seconds=getattr(settings, self.grace_setting))
 
     def stale(self) -> timedelta:
-        raise NotImplementedError
+        return timedelta(seconds=getattr(settings, self.stale_setting))
 
     def pending(self, *, now: datetime) -> list[int]:
         """Unknown intents, and SENDING ones a dead worker left behind."""
@@ -65,7 +71,19 @@ class Strategy:
 
     def lookup(self, intent: Intent, *, now: datetime) -> Any | None:
         """The exchange's record of the intent, or None if its records do not hold it; raises
-        :class:`LookupFailed` when they cannot be read."""
+        :class:`LookupFailed` when they cannot be read. By default: :meth:`record` with a client
+        of the intent's connection."""
+        from accounts import crypto
+        from accounts.exchange import client_for_connection
+
+        try:
+            with client_for_connection(intent.connection) as client:
+                return self.record(client, intent)
+        except (crypto.CredentialsUnavailable, binanceus.BinanceUSError) as exc:
+            raise LookupFailed(f"history unavailable ({type(exc).__name__})") from exc
+
+    def record(self, client: binanceus.Client, intent: Intent) -> Any | None:
+        """The exchange's record of the intent, read with ``client``; None if absent."""
         raise NotImplementedError
 
     def found(self, intent: Intent, record: Any) -> None:
@@ -152,3 +170,22 @@ __all__ = [
     "intent_reconcile",
     "intents_reconcile",
 ]
+
+
+def intents_sweep(
+    strategy: Strategy, *, task, claimed: str, now: datetime | None = None
+) -> dict[str, int]:
+    """A kind's whole beat sweep: its unsent intents handed back (``intents_requeue_unsent``)
+    and its unknown ones settled; how many ended how."""
+    now = now or timezone.now()
+    requeued = intents_requeue_unsent(
+        strategy.model, task=task, claimed=claimed, stale=strategy.stale(), now=now
+    )
+    counts = intents_reconcile(strategy, now=now)
+    return {
+        "requeued": requeued,
+        "done": counts[FOUND],
+        "failed": counts[FAILED],
+        "waiting": counts[WAITING],
+        "errors": counts[ERROR],
+    }

@@ -18,50 +18,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.utils import timezone
-
 import binanceus
-from accounts import crypto
-from accounts.exchange import client_for_connection
-from desk.intents import ERROR as ROW_ERROR
-from desk.intents import (
-    FAILED,
-    FOUND,
-    WAITING,
-    LookupFailed,
-    State,
-    Strategy,
-    intents_reconcile,
-    intents_requeue_unsent,
-)
+from desk.intents import FAILED, State, Strategy, intents_sweep
 from wallet.staking.models import OperationStatus, StakingOperation
 from wallet.staking.sending import operation_finish, push_after_commit
 
 MATCH_BEFORE = timedelta(seconds=120)
 
 
-def stale() -> timedelta:
-    return timedelta(seconds=settings.STAKING_STALE_SECONDS)
-
-
 class StakingStrategy(Strategy):
     kind = "staking operation"
     model = StakingOperation
     sent_field = "sent_at"
+    grace_setting = "STAKING_RECONCILE_GRACE_SECONDS"
+    stale_setting = "STAKING_STALE_SECONDS"
 
-    def grace(self) -> timedelta:
-        return timedelta(seconds=settings.STAKING_RECONCILE_GRACE_SECONDS)
-
-    def stale(self) -> timedelta:
-        return stale()
-
-    def lookup(self, operation: StakingOperation, *, now: datetime):
-        try:
-            with client_for_connection(operation.connection) as client:
-                return _record(client, operation)
-        except (crypto.CredentialsUnavailable, binanceus.BinanceUSError) as exc:
-            raise LookupFailed(f"history unavailable ({type(exc).__name__})") from exc
+    def record(self, client: binanceus.Client, operation: StakingOperation):
+        return _record(client, operation)
 
     def found(self, operation: StakingOperation, record: binanceus.StakingRecord) -> None:
         operation_finish(
@@ -124,25 +97,8 @@ STRATEGY = StakingStrategy()
 
 def staking_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     """The sweep over stakes and unstakes; how many ended how."""
-    now = now or timezone.now()
-    requeued = _requeue_unsent(now)
-    counts = intents_reconcile(STRATEGY, now=now)
-    return {
-        "requeued": requeued,
-        "done": counts[FOUND],
-        "failed": counts[FAILED],
-        "waiting": counts[WAITING],
-        "errors": counts[ROW_ERROR],
-    }
-
-
-def _requeue_unsent(now: datetime) -> int:
     from wallet.staking.tasks import send_staking_operation  # tasks import the worker side
 
-    return intents_requeue_unsent(
-        StakingOperation,
-        task=send_staking_operation,
-        claimed=OperationStatus.CLAIMED,
-        stale=stale(),
-        now=now,
+    return intents_sweep(
+        STRATEGY, task=send_staking_operation, claimed=OperationStatus.CLAIMED, now=now
     )

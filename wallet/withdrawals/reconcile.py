@@ -22,14 +22,11 @@ from django.conf import settings
 from django.utils import timezone
 
 import binanceus
-from accounts import crypto
-from accounts.exchange import client_for_connection
 from desk.intents import ERROR as ROW_ERROR
 from desk.intents import (
     FAILED,
     FOUND,
     WAITING,
-    LookupFailed,
     State,
     Strategy,
     intents_reconcile,
@@ -55,24 +52,14 @@ class _WithdrawalStrategy(Strategy):
     sent_field = "sent_at"
     withdrawal_kind: str
 
-    def grace(self) -> timedelta:
-        return grace()
-
-    def stale(self) -> timedelta:
-        return stale()
+    grace_setting = "WITHDRAW_RECONCILE_GRACE_SECONDS"
+    stale_setting = "WITHDRAW_STALE_SECONDS"
 
     def pending(self, *, now: datetime) -> list[int]:
         mine = Withdrawal.objects.filter(pk__in=super().pending(now=now), kind=self.withdrawal_kind)
         return list(mine.order_by("pk").values_list("pk", flat=True))
 
-    def lookup(self, withdrawal: Withdrawal, *, now: datetime):
-        try:
-            with client_for_connection(withdrawal.connection) as client:
-                return self._record(client, withdrawal)
-        except (crypto.CredentialsUnavailable, binanceus.BinanceUSError) as exc:
-            raise LookupFailed(f"history unavailable ({type(exc).__name__})") from exc
-
-    def _record(self, client: binanceus.Client, withdrawal: Withdrawal):
+    def record(self, client: binanceus.Client, withdrawal: Withdrawal):
         raise NotImplementedError
 
     def _status(self, record) -> tuple[str, dict]:
@@ -109,7 +96,7 @@ class CryptoWithdrawalStrategy(_WithdrawalStrategy):
     kind = "crypto withdrawal"
     withdrawal_kind = WithdrawalKind.CRYPTO
 
-    def _record(self, client, withdrawal):
+    def record(self, client, withdrawal):
         key = withdrawal.request_key
         rows = client.withdraw_history(coin=withdrawal.coin, withdraw_order_id=key)
         return next((r for r in rows if r.withdraw_order_id == key), None)
@@ -122,7 +109,7 @@ class FiatWithdrawalStrategy(_WithdrawalStrategy):
     kind = "fiat withdrawal"
     withdrawal_kind = WithdrawalKind.FIAT
 
-    def _record(self, client, withdrawal):
+    def record(self, client, withdrawal):
         offset = timedelta(milliseconds=client.sync_time())  # the exchange's clock, measured now
         start = (withdrawal.sent_at or withdrawal.created_at) + offset - FIAT_MATCH_BEFORE
         rows = client.fiat_withdraw_history(start_time=start)

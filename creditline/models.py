@@ -20,7 +20,7 @@ from django.db import models
 
 from accounts.models import ExchangeConnection
 from desk.fields import MoneyField
-from desk.intents.models import Intent, State
+from desk.intents.models import IN_FLIGHT, Status, StatusIntent
 
 
 class CreditLineState(models.Model):
@@ -144,36 +144,15 @@ class TransferType(models.TextChoices):
     TRANSFER_OUT = "TRANSFER_OUT", "Out of the credit line"
 
 
-class TransferStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    CLAIMED = "claimed", "Claimed by a worker"
-    SENDING = "sending", "Sending"
-    UNKNOWN = "unknown", "Unknown — checking"
-    FAILED = "failed", "Failed"
-    DONE = "done", "Done"
+# Transfers keep the kit's stored states (``desk.intents.models.Status``).
+TransferStatus = Status
 
 
-IN_FLIGHT = (
-    TransferStatus.PLANNED,
-    TransferStatus.CLAIMED,
-    TransferStatus.SENDING,
-    TransferStatus.UNKNOWN,
-)
-
-
-class CreditTransfer(Intent):
+class CreditTransfer(StatusIntent):
     """One transfer in or out of the credit line, stored under the form's key before anything
     is sent."""
 
-    KEY_FIELD, STATE_FIELD = "request_key", "status"
-    STATES = {
-        State.PLANNED: TransferStatus.PLANNED,
-        State.SENDING: TransferStatus.SENDING,
-        State.EXECUTED: TransferStatus.DONE,
-        State.UNKNOWN: TransferStatus.UNKNOWN,
-        State.FAILED: TransferStatus.FAILED,
-    }
-    ALSO = {TransferStatus.CLAIMED: State.PLANNED}
+    KEY_FIELD = "request_key"
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="credit_transfers"
@@ -182,12 +161,6 @@ class CreditTransfer(Intent):
     transfer_type = models.CharField(max_length=12, choices=TransferType.choices)
     asset = models.CharField(max_length=20)
     quantity = MoneyField()
-    status = models.CharField(
-        max_length=10, choices=TransferStatus.choices, default=TransferStatus.PLANNED
-    )
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # The exchange's transferId (from the answer or the history row) and its status there.
     transfer_id = models.CharField(max_length=64, blank=True)
     exchange_status = models.CharField(max_length=20, blank=True)
@@ -206,10 +179,6 @@ class CreditTransfer(Intent):
 
     def __str__(self) -> str:
         return f"{self.transfer_type} {self.quantity} {self.asset} {self.status}"
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in (TransferStatus.DONE, TransferStatus.FAILED)
 
     def audit_params(self) -> dict:
         return {

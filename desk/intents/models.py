@@ -91,3 +91,45 @@ class Intent(models.Model):
         if not type(self).objects.filter(pk=self.pk, **read).update(**values):
             raise IntentMoved(f"{type(self).__name__} {self.pk}")
         self.intent_hold()
+
+
+class Status(models.TextChoices):
+    """The stored states of a kind that needs no vocabulary of its own (staking operations,
+    credit-line and custodian transfers): the kit's, plus "claimed" by a worker."""
+
+    PLANNED = "planned", "Planned"
+    CLAIMED = "claimed", "Claimed by a worker"
+    SENDING = "sending", "Sending"
+    UNKNOWN = "unknown", "Unknown — checking"
+    FAILED = "failed", "Failed"
+    DONE = "done", "Done"
+
+
+IN_FLIGHT = (Status.PLANNED, Status.CLAIMED, Status.SENDING, Status.UNKNOWN)
+
+
+class StatusIntent(Intent):
+    """An intent stored in a ``status`` column of :class:`Status`, with the times of its claim,
+    its (last) request and its end."""
+
+    STATE_FIELD = "status"
+    STATES = {
+        State.PLANNED: Status.PLANNED,
+        State.SENDING: Status.SENDING,
+        State.EXECUTED: Status.DONE,
+        State.UNKNOWN: Status.UNKNOWN,
+        State.FAILED: Status.FAILED,
+    }
+    ALSO = {Status.CLAIMED: State.PLANNED}
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (Status.DONE, Status.FAILED)

@@ -20,7 +20,7 @@ from django.db import models
 
 from accounts.models import ExchangeConnection
 from desk.fields import MoneyField
-from desk.intents.models import Intent, State
+from desk.intents.models import IN_FLIGHT, Status, StatusIntent
 
 __all__ = [
     "AutoStakeSchedule",
@@ -42,35 +42,14 @@ class OperationKind(models.TextChoices):
 HISTORY_TYPE = {OperationKind.STAKE: "staked", OperationKind.UNSTAKE: "unstaked"}
 
 
-class OperationStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    CLAIMED = "claimed", "Claimed by a worker"
-    SENDING = "sending", "Sending"
-    UNKNOWN = "unknown", "Unknown — checking"
-    FAILED = "failed", "Failed"
-    DONE = "done", "Done"
+# Stake and unstake keep the kit's stored states (``desk.intents.models.Status``).
+OperationStatus = Status
 
 
-IN_FLIGHT = (
-    OperationStatus.PLANNED,
-    OperationStatus.CLAIMED,
-    OperationStatus.SENDING,
-    OperationStatus.UNKNOWN,
-)
-
-
-class StakingOperation(Intent):
+class StakingOperation(StatusIntent):
     """One stake or unstake, stored under the form's key before anything is sent."""
 
-    KEY_FIELD, STATE_FIELD = "request_key", "status"
-    STATES = {
-        State.PLANNED: OperationStatus.PLANNED,
-        State.SENDING: OperationStatus.SENDING,
-        State.EXECUTED: OperationStatus.DONE,
-        State.UNKNOWN: OperationStatus.UNKNOWN,
-        State.FAILED: OperationStatus.FAILED,
-    }
-    ALSO = {OperationStatus.CLAIMED: State.PLANNED}
+    KEY_FIELD = "request_key"
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="staking_operations"
@@ -88,12 +67,6 @@ class StakingOperation(Intent):
         blank=True,
         related_name="operations",
     )
-    status = models.CharField(
-        max_length=10, choices=OperationStatus.choices, default=OperationStatus.PLANNED
-    )
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # The exchange's: the stake's purchaseRecordId, and the history row's initiatedTime once
     # the history was read (a row is this operation's and no other's).
     purchase_record_id = models.CharField(max_length=64, blank=True)
@@ -116,10 +89,6 @@ class StakingOperation(Intent):
     @property
     def history_type(self) -> str:
         return HISTORY_TYPE[self.kind]
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in (OperationStatus.DONE, OperationStatus.FAILED)
 
     def audit_params(self) -> dict:
         return {

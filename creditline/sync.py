@@ -29,11 +29,13 @@ from accounts.exchange import client_for_connection, describe_error
 from accounts.models import ExchangeConnection
 from accounts.services.balances import balances_store
 from creditline.models import CreditAlert, CreditLineState, CreditLoan, LtvPoint
+from creditline.selectors import CHART_DAYS
 
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=5)  # the alert history is read from a database that lags
 ALERT_PAGE = 200  # the alert history's default and largest page
+KEEP_POINTS = timedelta(days=CHART_DAYS)
 
 
 def credit_line_syncable(*, connection: ExchangeConnection) -> bool:
@@ -110,6 +112,8 @@ def _store(connection, state, account: binanceus.CreditLineAccount, alerts) -> N
         state = _store_state(connection, account, now)
         _store_loans(connection, account.loan_assets)
         LtvPoint.objects.create(connection=connection, at=now, ltv=account.current_ltv)
+        # The chart shows CHART_DAYS: older points would only grow the table (a point a minute).
+        LtvPoint.objects.filter(connection=connection, at__lt=now - KEEP_POINTS).delete()
         balances_store(connection=connection, balances=account.balances, synced_at=now)
         new = _store_alerts(connection, state, alerts, quiet=first, now=now)
         payload = {"ltv": str(account.current_ltv), "level": state.level}

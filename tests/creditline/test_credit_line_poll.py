@@ -128,3 +128,20 @@ def test_the_balance_sweep_reads_credit_lines_too(credit_line):
     connection_sync_balances(connection_id=conn.pk)
     assert CreditLineState.objects.filter(connection=conn).exists()
     assert Balance.objects.filter(connection=conn, asset="SOL").exists()
+
+
+def test_points_older_than_the_chart_are_dropped(credit_line):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    conn, _ = credit_line
+    old = LtvPoint.objects.create(
+        connection=conn, at=timezone.now() - timedelta(days=31), ltv=Decimal("0.4")
+    )
+    recent = LtvPoint.objects.create(
+        connection=conn, at=timezone.now() - timedelta(days=29), ltv=Decimal("0.45")
+    )
+    sync.credit_line_poll(connection_id=conn.pk)
+    kept = set(LtvPoint.objects.filter(connection=conn).values_list("pk", flat=True))
+    assert recent.pk in kept and old.pk not in kept and len(kept) == 2

@@ -10,5 +10,5 @@ custodial balances, transfers into custody and the undo of a partner transfer se
   exchange's transfer histories (by ``clientOrderId``; an undo by its origin).
 - ``sync``: balances, settlement and histories; ``views`` / ``pages`` / ``selectors``: the tab.
 
-Trading from the custodial balance (custodial orders) is a later phase.
+- ``orders``: trading from the custodial balance (custodial orders, their histories).
 """

@@ -20,6 +20,9 @@ L7668), a UUID made when the form is drawn and stored here before anything is se
 submit finds the row, and an unknown outcome is looked up by it. An undo takes no client id:
 the same column holds the form's key (never sent), and a connection has at most one undo of an
 origin transfer that is not failed (a database constraint).
+
+Custodial orders and the exchange's custodial orders and fills live in ``custody.orders.models``
+and are imported here.
 """
 
 from __future__ import annotations
@@ -27,15 +30,20 @@ from __future__ import annotations
 from django.db import models
 
 from accounts.models import ExchangeConnection
+from custody.orders.models import CustodialOrder, CustodialTrade, ExchangeOrder, OrderStatus
 from desk.fields import MoneyField
 from desk.intents.models import Intent, State
 
 __all__ = [
     "CustodialBalance",
+    "CustodialOrder",
+    "CustodialTrade",
     "CustodySettlement",
     "CustodySync",
     "CustodyTransfer",
+    "ExchangeOrder",
     "ExchangeTransfer",
+    "OrderStatus",
     "TransferKind",
     "TransferStatus",
 ]

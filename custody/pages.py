@@ -1,6 +1,7 @@
-"""What the Custody tab shows: the page with its three forms, and its live part (balances,
-settlement, transfers) that the page's script swaps in after a push. The views bind the one
-form a request posted and leave the others to ``custody_page``."""
+"""What the Custody tab shows: the page with its forms and the custodial order ticket, and its
+live part (balances, settlement, transfers, custodial orders and fills) that the page's script
+swaps in after a push. The views bind the one form a request posted and leave the others to
+``custody_page``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from accounts.exchange import server_clock
 from custody import reads, selectors
 from custody.forms import TransferForm, UndoForm
 from custody.models import TransferKind
+from custody.orders import selectors as order_selectors
+from custody.orders.forms import ALWAYS, CustodialTicketForm, ticket_fields
 
 
 def live_context(connection) -> dict:
@@ -27,6 +30,10 @@ def live_context(connection) -> dict:
         "settlements": selectors.settlement_list(connection=connection),
         "transfers": selectors.transfer_list(connection=connection)[: selectors.RECENT],
         "history": selectors.exchange_history(connection=connection),
+        "open_orders": order_selectors.open_orders(connection=connection),
+        "desk_orders": order_selectors.desk_orders(connection=connection)[: selectors.RECENT],
+        "order_history": order_selectors.order_history(connection=connection)[: selectors.RECENT],
+        "trades": order_selectors.trade_history(connection=connection)[: selectors.RECENT],
     }
 
 
@@ -50,9 +57,9 @@ def asset_rows(supported) -> list[tuple]:
 
 def custody_page(request, connection, *, refused=None):
     """The tab. With ``refused`` (a bound form that did not check out, keyed ``wallet_form``,
-    ``custodian_form`` or ``undo_form``) it asks the exchange nothing: the asset list is the
-    last read, and the page's script fetches the live part. Shown with 200, as the desk's other
-    refused forms are."""
+    ``custodian_form``, ``undo_form`` or ``ticket_form``) it asks the exchange nothing: the
+    asset list is the last read, and the page's script fetches the live part. Shown with 200, as
+    the desk's other refused forms are."""
     supported = reads.supported_assets(connection=connection, fresh=refused is None)
     assets = [] if supported.error else [a.asset for a in supported.value.transfer_eligible]
     forms = {
@@ -60,6 +67,7 @@ def custody_page(request, connection, *, refused=None):
         for k in (TransferKind.WALLET, TransferKind.CUSTODIAN)
     }
     forms["undo_form"] = UndoForm(undoable=selectors.undoable_list(connection=connection))
+    forms["ticket_form"] = CustodialTicketForm()
     forms.update(refused or {})
     live = live_context(connection) if refused is None else {"connection": connection}
     context = {
@@ -68,6 +76,8 @@ def custody_page(request, connection, *, refused=None):
         "asset_rows": asset_rows(supported.value),
         "supported_error": supported.error,
         "rail": reads.rail_of(connection),
+        "ticket_fields": ticket_fields(),
+        "ticket_always": " ".join(ALWAYS),
         **forms,
     }
     return render(request, "custody/index.html", context)

@@ -36,6 +36,7 @@ import binanceus
 from accounts import crypto
 from accounts.exchange import client_for_connection
 from custody.models import CustodyTransfer, TransferKind, TransferStatus
+from custody.orders.reconcile import ORDERS, orders_requeue_unsent
 from custody.sending import answer_fields, push_after_commit, transfer_finish
 from desk.intents import ERROR as ROW_ERROR
 from desk.intents import (
@@ -183,10 +184,10 @@ TRANSFERS, UNDOS = TransferStrategy(), UndoStrategy()
 
 
 def custody_reconcile(*, now: datetime | None = None) -> dict[str, int]:
-    """The sweep over transfers and undos; how many ended how."""
+    """The sweep over transfers, undos and custodial orders; how many ended how."""
     now = now or timezone.now()
-    requeued = _requeue_unsent(now)
-    counts = intents_reconcile(TRANSFERS, UNDOS, now=now)
+    requeued = _requeue_unsent(now) + orders_requeue_unsent(now)
+    counts = intents_reconcile(TRANSFERS, UNDOS, ORDERS, now=now)
     return {
         "requeued": requeued,
         "done": counts[FOUND],

@@ -6,9 +6,11 @@
     wallet transfers    GET custodian/walletTransferHistory     by transferId (+ createTime)
     partner transfers   GET custodian/custodianTransferHistory  the same, undo rows included
     settlements         GET custodian/settlementHistory         by settlementId
+    custodial orders    open orders, order and trade history    see ``custody.orders.sync``
 
 Every call weighs 1 (the endpoint table); one sync costs at most ``3 + 2 * MAX_PAGES +
-SETTLEMENT_PAGES`` of the connection's weight budget, and the cursors let the next one go on.
+SETTLEMENT_PAGES`` (and ``3 + GONE_READS`` for the custodial orders) of the connection's
+weight budget, and the cursors let the next one go on.
 Both transfer histories are read from ``OVERLAP`` before the newest createTime stored (the
 exchange's database lags), and from before the oldest desk transfer the exchange took whose
 status is not final yet: a partner transfer is received, then processed (PROCESS → SUCCESS or
@@ -47,6 +49,7 @@ from custody.models import (
     TransferKind,
     TransferStatus,
 )
+from custody.orders.sync import orders_read, orders_store
 from desk.intents import queue
 from desk.periodic import failure
 
@@ -168,6 +171,7 @@ def _sync(connection: ExchangeConnection, cursor: CustodySync) -> int:
                 lambda page: client.custodian_settlement_history(rail=rail, page=page, limit=PAGE),
                 pages=SETTLEMENT_PAGES,
             )
+            orders = orders_read(client, connection=connection, rail=rail)
     except crypto.CredentialsUnavailable:
         return _fail(cursor, "The connection's keys need replacing.")
     except binanceus.BinanceUSError as exc:
@@ -181,6 +185,7 @@ def _sync(connection: ExchangeConnection, cursor: CustodySync) -> int:
         changed += sum(_history_upsert(connection, HistorySource.WALLET, r) for r in wallet)
         changed += sum(_history_upsert(connection, HistorySource.CUSTODIAN, r) for r in partner)
         changed += sum(_settlement_upsert(connection, r) for r in settlements)
+        changed += orders_store(connection, orders)
         changed += _follow(connection, HistorySource.WALLET, wallet)
         changed += _follow(connection, HistorySource.CUSTODIAN, partner)
         cursor.settlement_active = setting.settlement_active

@@ -33,3 +33,10 @@ def sync_custody_all() -> None:
 
     for connection_id in selectors.custody_connections():
         sync_custody.delay(connection_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90, ignore_result=True, acks_late=True)
+def send_custodial_order(order_id: int) -> None:
+    from custody.orders import sending
+
+    sending.order_send(order_id=order_id)

@@ -4,6 +4,7 @@ from django.urls import path
 
 from custody import views
 from custody.models import TransferKind
+from custody.orders import views as orders
 
 app_name = "custody"
 
@@ -26,4 +27,10 @@ urlpatterns = [
     path("<int:pk>/custody/undo/", views.custody_undo, name="undo"),
     path("<int:pk>/custody/transfers/<int:tid>.json", views.transfer_json, name="transfer"),
     path("<int:pk>/custody/transfers.csv", views.transfers_csv, name="transfers-csv"),
+    path("<int:pk>/custody/orders/check/", orders.order_check, name="order-check"),
+    path("<int:pk>/custody/orders/place/", orders.order_place, name="order-place"),
+    path("<int:pk>/custody/orders/<int:oid>/cancel/", orders.order_cancel, name="order-cancel"),
+    path("<int:pk>/custody/orders/desk/<int:coid>.json", orders.order_json, name="order"),
+    path("<int:pk>/custody/orders.csv", orders.orders_csv, name="orders-csv"),
+    path("<int:pk>/custody/trades.csv", orders.trades_csv, name="trades-csv"),
 ]

@@ -16,7 +16,9 @@ function start(root) {
   const typeFields = JSON.parse(document.getElementById("ticket-fields").textContent);
   const csrf = csrfToken(form);
   const resultEl = document.getElementById("ticket-result");
-  const ALWAYS = new Set(["type", "self_trade_prevention_mode"]);
+  // A page may show more fields whatever the type (data-always: the Custody tab's symbol).
+  const extra = (root.dataset.always || "").split(" ").filter(Boolean);
+  const ALWAYS = new Set(["type", "self_trade_prevention_mode", ...extra]);
 
   const value = (name) => {
     const el = form.elements[name];
@@ -76,6 +78,7 @@ function start(root) {
   }
   function showConfirm(reason) {
     const box = document.getElementById("ticket-confirm");
+    if (!box) return; // a ticket without large-order confirmation (custodial orders)
     box.hidden = !reason;
     document.getElementById("ticket-confirm-reason").textContent = reason || "";
     if (!reason) document.getElementById("id_confirm_large").checked = false;
@@ -110,7 +113,8 @@ function start(root) {
     scheduleCheck();
   });
 
-  document.getElementById("ticket-test").addEventListener("click", async () => {
+  // No test endpoint for every kind of order (custodial orders have none): no button then.
+  document.getElementById("ticket-test")?.addEventListener("click", async () => {
     say("Asking the exchange…", true);
     let doc;
     try { doc = await post(root.dataset.testUrl, payload()); } catch (err) { say("No answer from the desk.", false); return; }

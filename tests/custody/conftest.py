@@ -48,6 +48,13 @@ PATHS = {
     "wallet": "/sapi/v1/custodian/walletTransfer",
     "custodian": "/sapi/v1/custodian/custodianTransfer",
     "undo": "/sapi/v1/custodian/undoTransfer",
+    "order": "/sapi/v1/custodian/order",
+}
+# A custodial sub-account that can buy too (USD), and a partner that can fill a shortfall.
+TRADER = {
+    **CUSTODY,
+    "balances": {"BTC": "1", "USD": "1000"},
+    "partnerBalances": {"BTC": "100", "ETH": "50", "USD": "100000"},
 }
 
 
@@ -102,23 +109,37 @@ class Partner:
             return c.custodian_transfer_history(rail=RAIL, limit=100)
 
 
-@pytest.fixture
-def custody_account(sandbox_url) -> tuple[str, dict]:
-    """(email, custodial key) of a fresh sandbox account set up for custody."""
+def _account(sandbox_url, custody: dict) -> tuple[str, dict]:
     email = f"custody{next(_seq)}-{time.monotonic_ns()}@example.test"
     base = f"{sandbox_url}/sandbox/v1"
     requests.post(f"{base}/accounts", json={"email": email, "balances": WALLET}, timeout=5)
-    requests.post(f"{base}/accounts/{email}/custody", json=CUSTODY, timeout=5).raise_for_status()
+    requests.post(f"{base}/accounts/{email}/custody", json=custody, timeout=5).raise_for_status()
     key = requests.post(f"{base}/keys", json={"email": email, "type": "custodial"}, timeout=5)
     key.raise_for_status()
     return email, key.json()
 
 
 @pytest.fixture
+def custody_account(sandbox_url) -> tuple[str, dict]:
+    """(email, custodial key) of a fresh sandbox account set up for custody."""
+    return _account(sandbox_url, CUSTODY)
+
+
+@pytest.fixture
 def custody_master(sandbox_url, custody_account):
     """(connection, Partner): the custodial key stored as a connection of a fresh user. The
     sandbox's faults are cleared afterwards."""
-    email, key = custody_account
+    yield from _master(sandbox_url, custody_account)
+
+
+@pytest.fixture
+def custody_trader(sandbox_url):
+    """As ``custody_master``, the custodial sub-account holding ``TRADER``'s balances."""
+    yield from _master(sandbox_url, _account(sandbox_url, TRADER))
+
+
+def _master(sandbox_url, account):
+    email, key = account
     conn = services.connection_import(
         user=make_user(),
         label=f"Custody {next(_seq)}",
@@ -142,9 +163,33 @@ def custody_desk(client, custody_master):
 
 
 def custody_objects(connection_id: int) -> dict:
-    """For the ownership matrix (``tests/desk``): a failed partner transfer of the connection;
-    the ids ``custody`` URLs carry (``tid``)."""
-    from custody.models import CustodyTransfer
+    """For the ownership matrix (``tests/desk``): a failed partner transfer of the connection,
+    a failed custodial order and an open custodial order as the exchange listed it; the ids
+    ``custody`` URLs carry (``tid``, ``coid``, ``oid``)."""
+    from custody.models import CustodialOrder, CustodyTransfer, ExchangeOrder
+
+    order = CustodialOrder.objects.create(
+        connection_id=connection_id,
+        request_key=f"{time.monotonic_ns():032x}"[-32:],
+        rail=RAIL,
+        symbol="BTCUSD",
+        side="BUY",
+        type="LIMIT",
+        time_in_force="GTC",
+        quantity=Decimal("0.001"),
+        price=Decimal("50000"),
+        status="failed",
+    )
+    row = ExchangeOrder.objects.create(
+        connection_id=connection_id,
+        symbol="BTCUSD",
+        order_id=next(_seq) + 10_000_000,
+        side="BUY",
+        type="LIMIT",
+        status="NEW",
+        price=Decimal("50000"),
+        orig_qty=Decimal("0.001"),
+    )
 
     transfer = CustodyTransfer.objects.create(
         connection_id=connection_id,
@@ -155,13 +200,15 @@ def custody_objects(connection_id: int) -> dict:
         amount=Decimal("1"),
         status="failed",
     )
-    return {"tid": transfer.pk}
+    return {"tid": transfer.pk, "coid": order.pk, "oid": row.pk}
 
 
 def custody_matrix_objects(owner) -> tuple[object, dict]:
     """For the ownership and bad-input matrices (``tests/desk``, namespace ``custody``): a
-    custodial connection (no exchange behind its keys) with a failed partner transfer; every id
-    a Custody URL carries (``pk``, ``tid``). The transfer must survive a stranger's visit."""
+    custodial connection (no exchange behind its keys) with a failed partner transfer and the
+    custodial orders of ``custody_objects``; every id a Custody URL carries (``pk``, ``tid``,
+    ``coid``, ``oid``). The transfer must survive a stranger's visit (the open order, a
+    stranger's cancel, too: ``oid`` is scoped to the connection)."""
     from custody.models import CustodyTransfer
     from tests.factories import make_connection
 

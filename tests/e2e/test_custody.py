@@ -1,9 +1,11 @@
 """The Custody tab in Chromium: a partner transfer made from the page shows up in the list
 without a reload, received and then processed on the sandbox clock; its undo from the form; a
-bad amount refused on its field with nothing sent."""
+bad amount refused on its field with nothing sent; a custodial order placed from the ticket,
+shown open and canceled without a reload, and a bad ticket refused on its fields."""
 
 import re
 import time
+from decimal import Decimal
 
 import pytest
 import requests
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.e2e
 PARTNER_TRANSFER = "/sapi/v1/custodian/custodianTransfer"
 WALLET_TRANSFER = "/sapi/v1/custodian/walletTransfer"
 UNDO = "/sapi/v1/custodian/undoTransfer"
+CUSTODIAL_ORDER = "/sapi/v1/custodian/order"
 
 
 @pytest.fixture
@@ -105,3 +108,64 @@ def test_a_partner_transfer_then_its_undo_follow_without_reload(tab, stack, cust
     expect(custodial).to_have_text("0.5", timeout=15_000)
     assert _calls(stack, UNDO) - undo_calls == 1
     tab.settle()
+
+
+def _demo_custody(tab: Tab) -> None:
+    """The demo user's custodial connection (seeded: BTC 2, ETH 20, USD 50000 in custody)."""
+    tab.goto("/connections/")
+    tab.leave_by("text=Demo custody (sandbox)")
+    tab.leave_by("nav.connection-tabs >> text=Custody")
+    expect(tab.page.locator("#ticket-form")).to_be_visible()
+
+
+def _low_bid(stack) -> str:
+    """Well below BTCUSD's market, within its percent-price band (0.2x the average)."""
+    doc = requests.get(
+        f"{stack.sandbox_url}/api/v3/avgPrice", params={"symbol": "BTCUSD"}, timeout=5
+    ).json()
+    return f"{(Decimal(doc['price']) * Decimal('0.7')).quantize(Decimal('0.01'))}"
+
+
+def _ticket(page, *, price: str, quantity: str) -> None:
+    page.select_option("#id_symbol", "BTCUSD")
+    page.check("input[name=side][value=BUY]")
+    page.select_option("#id_type", "LIMIT")
+    page.fill("#id_price", price)
+    page.fill("#id_quantity", quantity)
+
+
+def test_a_custodial_limit_order_is_placed_shown_and_canceled_without_reload(tab, stack):
+    page = tab.page
+    _demo_custody(tab)
+    page.evaluate("window.__sameDocument = true")
+    before = _calls(stack, CUSTODIAL_ORDER)
+    price = _low_bid(stack)
+    _ticket(page, price=price, quantity="0.001")
+    page.click("#ticket-submit")
+    expect(page.locator("#ticket-result")).to_contain_text("Placing BUY LIMIT BTCUSD")
+    row = page.locator("#custodial-open-orders tbody tr[data-order-id]")
+    expect(row).to_have_count(1, timeout=30_000)
+    expect(row.first).to_contain_text(price)
+    assert _calls(stack, CUSTODIAL_ORDER) - before == 1
+
+    row.first.locator("button", has_text="Cancel").click()
+    expect(row).to_have_count(0, timeout=15_000)
+    expect(page.locator("#custodial-open-orders")).to_contain_text("No open custodial orders")
+    assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+    tab.settle()
+
+
+def test_a_bad_custodial_ticket_shows_field_errors_and_sends_nothing(tab, stack):
+    page = tab.page
+    _demo_custody(tab)
+    before = _calls(stack, CUSTODIAL_ORDER)
+    _ticket(page, price="50000.001", quantity="0.001")
+    expect(page.locator("#id_price-error")).to_contain_text("tick", timeout=10_000)
+    page.click("#ticket-submit")
+    expect(page.locator("#ticket-result")).to_contain_text("Not placed")
+    expect(page.locator("#id_price")).to_have_attribute("aria-invalid", "true")
+    _ticket(page, price=_low_bid(stack), quantity="5")  # far more USD than the 50000 in custody
+    page.click("#ticket-submit")
+    expect(page.locator("#id_quantity-error")).to_contain_text("Not enough USD")
+    tab.settle()
+    assert _calls(stack, CUSTODIAL_ORDER) == before

@@ -1,6 +1,8 @@
-"""What the chaos benches (transfers, withdrawals, staking) share: a private stack whose Celery
-worker can be SIGKILLed and restarted, and the loop that does so at random moments while it
-injects sandbox faults at random, until the bench's work has settled.
+"""What the chaos benches (transfers, withdrawals, staking, custody) share: a private stack whose
+Celery worker can be SIGKILLed and restarted, and the loop that does so at random moments while
+it injects sandbox faults at random, until the bench's work has settled. A bench whose work
+must be asked for as earlier work settles runs a driver (``ChaosStack.run_driver``): a
+``manage shell`` process asking through the desk's services, its last line the report.
 
 Not a bench: the benches import it (``from bench.chaos import ...``).
 """
@@ -8,6 +10,7 @@ Not a bench: the benches import it (``from bench.chaos import ...``).
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -83,6 +86,7 @@ class ChaosStack:
         }
         self.worker: subprocess.Popen | None = None
         self.beat: subprocess.Popen | None = None
+        self.driver: subprocess.Popen | None = None
 
     def manage(self, *args: str) -> str:
         return manage(self.env, *args)
@@ -142,7 +146,32 @@ class ChaosStack:
         os.killpg(self.worker.pid, signal.SIGKILL)
         self.worker.wait()
 
+    def run_driver(self, script: str, arg: dict) -> None:
+        """Start ``script`` in ``manage shell`` (``arg`` as its ``sys.argv[1]``), its output
+        kept for :meth:`driver_report`. It is never killed: it stands for the pages."""
+        script = with_arg(script, arg)
+        with (self.tmp / "driver.out").open("w") as out, (self.tmp / "driver.err").open("w") as err:
+            self.driver = subprocess.Popen(
+                [sys.executable, "manage.py", "shell", "-c", script],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=err,
+            )
+
+    def driver_report(self) -> dict:
+        """The driver's last line (JSON); its standard error when it ended without one."""
+        out = (self.tmp / "driver.out").read_text().strip().splitlines()
+        err = (self.tmp / "driver.err").read_text()
+        if err.strip():
+            print(f"the driver's standard error (its end):\n{err[-3000:]}", file=sys.stderr)
+        if self.driver.returncode != 0 or not out:
+            raise SystemExit(f"the driver ended with {self.driver.returncode} and no report")
+        return json.loads(out[-1])
+
     def close(self) -> None:
+        if self.driver and self.driver.poll() is None:
+            terminate(self.driver)
         for proc in (self.worker, self.beat):
             if proc and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -155,7 +184,8 @@ class ChaosStack:
 class Chaos:
     """Every 0.25 s: a sandbox fault under one of ``fault_keys`` now and then (8 %), and a
     SIGKILL and restart of the worker whenever the next random kill time (``kill_every``:
-    (min, max) seconds apart) has passed. Start it once the worker runs."""
+    (min, max) seconds apart) has passed. Start it once the worker runs. ``by_key`` counts the
+    faults injected under each key."""
 
     def __init__(
         self,
@@ -167,6 +197,7 @@ class Chaos:
         self.stack, self.rng, self.fault_keys = stack, random.Random(seed), tuple(fault_keys)
         self.kill_lo, self.kill_hi = kill_every
         self.kills = self.faults = 0
+        self.by_key: collections.Counter[str] = collections.Counter()
         self.next_kill = time.monotonic() + self.rng.uniform(self.kill_lo, self.kill_hi)
 
     def step(self) -> None:
@@ -189,6 +220,7 @@ class Chaos:
         key = keys[0] if len(keys) == 1 else self.rng.choice(keys)
         self.stack.admin("faults", {key: doc})
         self.faults += 1
+        self.by_key[key] += 1
 
     def until(
         self, settled: Callable[[], bool], *, deadline: float, late: str, every: float = 3
@@ -209,3 +241,15 @@ class Chaos:
             print(late, file=sys.stderr)
         self.stack.clear_faults()
         return done
+
+    def until_driver(self, *, timeout: float) -> None:
+        """Steps until the stack's driver ends by itself (it stops at its own ``timeout``);
+        one that hangs past that by two minutes is stopped."""
+        driver = self.stack.driver
+        if not self.until(
+            lambda: driver.poll() is not None,
+            every=0,
+            deadline=time.monotonic() + timeout + 120,
+            late="the driver did not stop by itself",
+        ):
+            terminate(driver)

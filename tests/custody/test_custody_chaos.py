@@ -1,0 +1,66 @@
+"""The exactly-once claim for custodian and credit-line transfers under real crashes: a Celery
+worker SIGKILLed again and again while transfers, undos and credit-line transfers are sent and
+the sandbox injects faults (bench/custody_chaos.py, small scale)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.e2e
+
+N = 10
+
+
+@pytest.mark.timeout(600)
+def test_it_moves_each_custody_and_credit_line_transfer_exactly_once_through_kills_and_faults():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/custody_chaos.py",
+            "--n",
+            str(N),
+            "--lines",
+            "2",
+            "--kill-every",
+            "1.5,4",
+            "--seed",
+            "11",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=580,
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr[-3000:]
+    kills = int(out.split("worker SIGKILLs: ")[1].split(" ")[0])
+    assert kills >= 5, out  # the run really was violent
+    lines = dict(line.split(": ", 1) for line in out.splitlines() if line.startswith(KINDS))
+    for kind in KINDS:
+        assert "duplicates 0 · lost 0 · wrongly failed 0" in lines[kind], out
+    for kind in ("wallet → custodial", "partner → custodial"):
+        assert asked(lines[kind]) - refused(lines[kind]) == N, out
+    credit = sum(asked(lines[k]) - refused(lines[k]) for k in ("credit line in", "credit line out"))
+    assert credit == N, out
+    assert asked(lines["undo of a partner transfer"]) >= 1, out
+    assert "duplicates: 0 · lost: 0 · wrongly failed: 0" in out, out
+
+
+KINDS = (
+    "wallet → custodial",
+    "partner → custodial",
+    "undo of a partner transfer",
+    "credit line in",
+    "credit line out",
+)
+
+
+def asked(line: str) -> int:
+    return int(line.split("asked ")[1].split(" ")[0])
+
+
+def refused(line: str) -> int:
+    return int(line.split("refused before sending ")[1].split(" ")[0])

@@ -164,7 +164,8 @@ def undo_row(row, undo: CustodyTransfer, origin: CustodyTransfer | None, taken: 
     """Whether a custodian-history row is the undo's (see the module docstring)."""
     if (row.transfer_id, row.create_time) in taken:
         return False
-    named = undo.origin_transfer_id in (row.client_order_id or "")
+    # The whole name: the undo of origin 12 is not the row of origin 123's undo.
+    named = row.client_order_id == f"undo-{undo.origin_transfer_id}"
     if named or (row.transfer_id == undo.origin_transfer_id and "UNDO" in row.status.upper()):
         return True
     if row.client_order_id in _desk_ids(undo):

@@ -195,3 +195,29 @@ def test_it_reads_the_connections_rail(custody_master):
     conn, _ = custody_master
     transfer = _ask(conn, "wallet", "0.01")
     assert transfer.rail == RAIL
+
+
+def test_an_undo_is_not_matched_to_the_row_of_another_origins_undo(custody_master):
+    import binanceus
+    from custody.models import CustodyTransfer
+    from custody.reconcile import undo_row
+
+    def row(client_order_id: str):
+        return binanceus.CustodianTransferRecord.from_api(
+            {
+                "transferId": "124",
+                "clientOrderId": client_order_id,
+                "asset": "BTC",
+                "amount": "0.5",
+                "status": "SUCCESS",
+                "createTime": 1764800000000,
+                "updateTime": 1764800000000,
+            }
+        )
+
+    conn, _ = custody_master
+    undo = CustodyTransfer(
+        connection=conn, kind="undo", asset="BTC", amount=Decimal("0.7"), origin_transfer_id="12"
+    )
+    assert not undo_row(row("undo-123"), undo, None, set())
+    assert undo_row(row("undo-12"), undo, None, set())

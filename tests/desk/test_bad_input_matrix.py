@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from tests.creditline.conftest import unknown_credit_transfer
 from tests.custody.conftest import (
-    CUSTODY,
+    TRADER,
     custody_synced,
     custody_watched,
     unknown_custody_transfer,
@@ -81,6 +81,8 @@ JSON_POSTED = {
     *("trading:order-check", "trading:order-test", "trading:order-place"),
     *("trading:order-cancel", "trading:order-replace", "trading:oco-cancel"),
     *("trading:orders-cancel-all", "trading:oco-place"),
+    # static/js/custody.js drives the same ticket against the custodial URLs.
+    *("custody:order-check", "custody:order-place", "custody:order-cancel"),
 }
 # Django's sign-in answer deliberately never says which of the two was wrong.
 FIELDLESS_REFUSALS = {"login": {"username", "password"}}
@@ -242,7 +244,7 @@ def _build_world(base: str) -> World:
     owner.save(update_fields=["email"])
     email, _, subs = _master_account(base)
     # The master also has a custodial partner and a credit line, for those areas' keys.
-    _sandbox(base, f"accounts/{email}/custody", {**CUSTODY, "processingDelayMs": 0})
+    _sandbox(base, f"accounts/{email}/custody", {**TRADER, "processingDelayMs": 0})
     _sandbox(base, f"accounts/{email}/credit-line", CREDIT_LINE)
     kwargs, keys = {}, {}
     for namespace, factory in OBJECT_FACTORIES.items():
@@ -515,6 +517,28 @@ def _custody_undo(w, o, f) -> dict:
     return {"origin": str(row.pk), "request_key": uuid.uuid4().hex}
 
 
+def _custodial_order(w, o, f) -> dict:
+    """A LIMIT BUY of 0.001 BTC well below the market, from the custodial USD. Each case starts
+    with none of the connection's orders in flight (no worker runs here)."""
+    from custody.orders.models import IN_FLIGHT, CustodialOrder
+
+    pk = w.kwargs["custody"]["pk"]
+    CustodialOrder.objects.filter(connection_id=pk, status__in=IN_FLIGHT).update(status="failed")
+    doc = {
+        "symbol": SYMBOL,
+        "side": "BUY",
+        "type": "LIMIT",
+        "time_in_force": "GTC",
+        "quantity": "0.001",
+        "price": _q(w.avg_price() * Decimal("0.8")),
+        "client_order_id": uuid.uuid4().hex,
+    }
+    if f in ("market_by", "quote_order_qty"):  # as the trading ticket's: a type that takes it
+        doc |= {"type": "MARKET", "market_by": "quote", "quote_order_qty": "20"}
+        del doc["price"], doc["quantity"], doc["time_in_force"]
+    return doc
+
+
 # What a person types into each form (the rest are the page's own defaults); given the world,
 # the options of the page's choices, and the field the case is about.
 OVERRIDES = {
@@ -547,6 +571,8 @@ OVERRIDES = {
     "custody:wallet-transfer": _custody_transfer,
     "custody:custodian-transfer": _custody_transfer,
     "custody:undo": _custody_undo,
+    "custody:order-place": _custodial_order,
+    "custody:order-check": _custodial_order,
     "wallet:autostake-add": lambda w, o, f: {
         "asset": "ETH",
         "floor": "40",

@@ -32,7 +32,7 @@ from django.db import models
 from accounts.models import ExchangeConnection
 from custody.orders.models import CustodialOrder, CustodialTrade, ExchangeOrder, OrderStatus
 from desk.fields import MoneyField
-from desk.intents.models import Intent, State
+from desk.intents.models import StatusIntent
 
 __all__ = [
     "CustodialBalance",
@@ -81,18 +81,11 @@ def exchange_final(status: str) -> bool:
     return status.strip().upper() not in EXCHANGE_PENDING
 
 
-class CustodyTransfer(Intent):
-    """One transfer into custody, or the undo of a partner transfer, stored before it is sent."""
+class CustodyTransfer(StatusIntent):
+    """One transfer into custody, or the undo of a partner transfer, stored before it is sent.
+    The kit's stored states, with "done" named for what it means here."""
 
-    KEY_FIELD, STATE_FIELD = "client_order_id", "status"
-    STATES = {
-        State.PLANNED: TransferStatus.PLANNED,
-        State.SENDING: TransferStatus.SENDING,
-        State.EXECUTED: TransferStatus.DONE,
-        State.UNKNOWN: TransferStatus.UNKNOWN,
-        State.FAILED: TransferStatus.FAILED,
-    }
-    ALSO = {TransferStatus.CLAIMED: State.PLANNED}
+    KEY_FIELD = "client_order_id"
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="custody_transfers"
@@ -107,9 +100,6 @@ class CustodyTransfer(Intent):
     status = models.CharField(
         max_length=10, choices=TransferStatus.choices, default=TransferStatus.PLANNED
     )
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # The exchange's: its transferId, its status of the transfer (followed by the sync until
     # final) and its createTime.
     transfer_id = models.CharField(max_length=64, blank=True)

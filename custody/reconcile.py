@@ -29,12 +29,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 import binanceus
-from accounts import crypto
-from accounts.exchange import client_for_connection
 from custody.models import CustodyTransfer, TransferKind, TransferStatus
 from custody.orders.reconcile import ORDERS, orders_requeue_unsent
 from custody.sending import answer_fields, push_after_commit, transfer_finish
@@ -43,7 +40,6 @@ from desk.intents import (
     FAILED,
     FOUND,
     WAITING,
-    LookupFailed,
     State,
     Strategy,
     intents_reconcile,
@@ -55,11 +51,11 @@ HISTORY_LIMIT = 100  # the histories' largest page
 
 
 def stale() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CUSTODY_STALE_SECONDS", 120))
+    return timedelta(seconds=settings.CUSTODY_STALE_SECONDS)
 
 
 def grace() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CUSTODY_RECONCILE_GRACE_SECONDS", 300))
+    return timedelta(seconds=settings.CUSTODY_RECONCILE_GRACE_SECONDS)
 
 
 def _history(client: binanceus.Client, kind: str):
@@ -73,30 +69,13 @@ def _history(client: binanceus.Client, kind: str):
 class _CustodyStrategy(Strategy):
     model = CustodyTransfer
     sent_field = "sent_at"
+    grace_setting = "CUSTODY_RECONCILE_GRACE_SECONDS"
+    stale_setting = "CUSTODY_STALE_SECONDS"
     kinds: tuple[str, ...] = ()
 
-    def grace(self) -> timedelta:
-        return grace()
-
-    def stale(self) -> timedelta:
-        return stale()
-
     def pending(self, *, now: datetime) -> list[int]:
-        unsettled = Q(status=TransferStatus.UNKNOWN) | Q(
-            status=TransferStatus.SENDING, sent_at__lt=now - self.stale()
-        )
-        rows = CustodyTransfer.objects.filter(unsettled, kind__in=self.kinds).order_by("pk")
-        return list(rows.values_list("pk", flat=True))
-
-    def lookup(self, transfer: CustodyTransfer, *, now: datetime):
-        try:
-            with client_for_connection(transfer.connection) as client:
-                return self.record(client, transfer)
-        except (crypto.CredentialsUnavailable, binanceus.BinanceUSError) as exc:
-            raise LookupFailed(f"history unavailable ({type(exc).__name__})") from exc
-
-    def record(self, client: binanceus.Client, transfer: CustodyTransfer):
-        raise NotImplementedError
+        mine = CustodyTransfer.objects.filter(pk__in=super().pending(now=now), kind__in=self.kinds)
+        return list(mine.order_by("pk").values_list("pk", flat=True))
 
     def found(self, transfer: CustodyTransfer, record: binanceus.CustodianTransferRecord) -> None:
         transfer_finish(

@@ -8,7 +8,7 @@ from django.db import models
 
 from accounts.models import ExchangeConnection
 from desk.fields import MoneyField
-from desk.intents.models import Intent, State
+from desk.intents.models import StatusIntent
 
 
 class OrderStatus(models.TextChoices):
@@ -25,19 +25,11 @@ IN_FLIGHT = (OrderStatus.PLANNED, OrderStatus.CLAIMED, OrderStatus.SENDING, Orde
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED", "PENDING_NEW")
 
 
-class CustodialOrder(Intent):
+class CustodialOrder(StatusIntent):
     """One custodial order asked for on the desk, stored before it is sent. The exchange takes
     no client order id for it: ``request_key`` is the form's key and never leaves the desk."""
 
-    KEY_FIELD, STATE_FIELD = "request_key", "status"
-    STATES = {
-        State.PLANNED: OrderStatus.PLANNED,
-        State.SENDING: OrderStatus.SENDING,
-        State.EXECUTED: OrderStatus.DONE,
-        State.UNKNOWN: OrderStatus.UNKNOWN,
-        State.FAILED: OrderStatus.FAILED,
-    }
-    ALSO = {OrderStatus.CLAIMED: State.PLANNED}
+    KEY_FIELD = "request_key"
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="custodial_orders"
@@ -55,9 +47,6 @@ class CustodialOrder(Intent):
     status = models.CharField(
         max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLANNED
     )
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # The exchange's: its orderId, its status when answered or found, and expressTradeFlag.
     order_id = models.BigIntegerField(null=True, blank=True)
     exchange_status = models.CharField(max_length=20, blank=True)

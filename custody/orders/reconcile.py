@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
 import binanceus
@@ -21,35 +20,13 @@ MATCH_BEFORE = timedelta(seconds=120)
 HISTORY_LIMIT = 500
 
 
-def stale() -> timedelta:
-    from custody.reconcile import stale as custody_stale
-
-    return custody_stale()
-
-
-def grace() -> timedelta:
-    from custody.reconcile import grace as custody_grace
-
-    return custody_grace()
-
-
 class OrderStrategy(Strategy):
     kind = "custodial order"
     model = CustodialOrder
     sent_field = "sent_at"
-
-    def grace(self) -> timedelta:
-        return grace()
-
-    def stale(self) -> timedelta:
-        return stale()
-
-    def pending(self, *, now: datetime) -> list[int]:
-        unsettled = Q(status=OrderStatus.UNKNOWN) | Q(
-            status=OrderStatus.SENDING, sent_at__lt=now - self.stale()
-        )
-        rows = CustodialOrder.objects.filter(unsettled).order_by("pk")
-        return list(rows.values_list("pk", flat=True))
+    # Custodial orders share the custody area's two periods.
+    grace_setting = "CUSTODY_RECONCILE_GRACE_SECONDS"
+    stale_setting = "CUSTODY_STALE_SECONDS"
 
     def lookup(self, order: CustodialOrder, *, now: datetime):
         try:
@@ -128,6 +105,6 @@ def orders_requeue_unsent(now: datetime | None = None) -> int:
         CustodialOrder,
         task=send_custodial_order,
         claimed=OrderStatus.CLAIMED,
-        stale=stale(),
+        stale=ORDERS.stale(),
         now=now or timezone.now(),
     )

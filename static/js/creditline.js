@@ -3,9 +3,10 @@
 //
 // The server pushes "creditLine" on the connection's socket after each poll that stored figures
 // and when a transfer changes; the page then swaps in the live part. Until a push has arrived on
-// an open socket the live part is re-read every 30 s (hub.js's pollUnlessPushed).
-import { $, swapIn } from "./lib/dom.js";
-import { connectionHub, pollUnlessPushed } from "./lib/hub.js";
+// an open socket the live part is re-read every 30 s (lib/live.js).
+import { $ } from "./lib/dom.js";
+import { connectionHub } from "./lib/hub.js";
+import { followLivePart } from "./lib/live.js";
 
 const root = $("creditline");
 if (root && root.dataset.connection) follow(root);
@@ -14,13 +15,10 @@ function follow(root) {
   const box = $("creditline-live");
   const hub = connectionHub(root.dataset.connection);
   const chart = ltvChart();
-  const refresh = async () => swapIn(box, box.dataset.liveUrl);
-  const poller = pollUnlessPushed(hub, refresh, 30000);
-  hub.subscribe((msg) => {
-    if (msg.type !== "creditLine") return;
-    poller.pushed();
-    if (msg.ltv && chart) chart.add(Date.now(), msg.ltv);
-    refresh().then(() => chart && chart.thresholds()).catch(() => {});
+  followLivePart(box, hub, "creditLine", {
+    ms: 30000,
+    onPush: (msg) => { if (msg.ltv && chart) chart.add(Date.now(), msg.ltv); },
+    drawn: () => { if (chart) chart.thresholds(); },
   });
 }
 

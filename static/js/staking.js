@@ -5,10 +5,10 @@
 // The server pushes "staking" on the connection's socket when a stake or unstake settles and
 // after each history sync; the page then swaps in the live part. When an unstake's countdown
 // reaches zero the page asks for a sync, which brings the credited status. Until a push has
-// arrived on an open socket the live part is re-read every 20 s (hub.js's pollUnlessPushed).
-import { $, swapIn } from "./lib/dom.js";
-import { connectionHub, pollUnlessPushed } from "./lib/hub.js";
-import { postForm } from "./lib/http.js";
+// arrived on an open socket the live part is re-read every 20 s (lib/live.js).
+import { $ } from "./lib/dom.js";
+import { connectionHub } from "./lib/hub.js";
+import { exchangeCountdowns, followLivePart } from "./lib/live.js";
 
 let chosenAsset = null; // the rewards chart's asset, kept across swaps of the live part
 
@@ -20,53 +20,11 @@ function follow(root) {
   const hub = connectionHub(root.dataset.connection);
   const asked = new Set(); // unstakes whose due time passed: one sync asked for each
   let chart = null;
-
-  function drawn() {
+  const drawn = () => {
     chart = rewardChart(chart);
-    startCountdowns();
-    return true;
-  }
-  const refresh = async () => swapIn(box, box.dataset.liveUrl).then(drawn);
-
-  let ticker = null;
-  function startCountdowns() {
-    clearInterval(ticker);
-    const now = $("staking-now");
-    if (!now) return;
-    const loaded = Date.now();
-    const exchangeNow = () => Number(now.dataset.exchangeNowMs) + (Date.now() - loaded);
-    const tick = () => {
-      for (const el of box.querySelectorAll(".countdown[data-due-ms]")) {
-        const due = Number(el.dataset.dueMs);
-        const left = due - exchangeNow();
-        el.textContent = left > 0 ? `in ${span(left)}` : "due now: checking";
-        if (left <= 0 && !asked.has(due)) {
-          asked.add(due);
-          postForm(box.dataset.syncUrl, {}).catch(() => {});
-        }
-      }
-    };
-    tick();
-    ticker = setInterval(tick, 1000);
-  }
-
-  const poller = pollUnlessPushed(hub, refresh, 20000);
-  hub.subscribe((msg) => {
-    if (msg.type !== "staking") return;
-    poller.pushed();
-    refresh().catch(() => {});
-  });
-  if (box.dataset.deferred) refresh().catch(() => {}); // a refused form's page: not drawn yet
-  else drawn();
-}
-
-function span(ms) {
-  const s = Math.floor(ms / 1000);
-  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60), sec = s % 60;
-  if (d) return `${d}d ${h}h ${m}m`;
-  if (h) return `${h}h ${m}m ${sec}s`;
-  return `${m}m ${sec}s`;
+    exchangeCountdowns(box, $("staking-now"), asked);
+  };
+  followLivePart(box, hub, "staking", { drawn });
 }
 
 // Rewards per day (bars) and their running total (line) for the chosen asset. The values are

@@ -311,22 +311,24 @@ class MarketStream(_ReconnectingStream[StreamMessage]):
                 name = f"!ticker_{event.removesuffix('Ticker')}@arr"
             else:
                 name = ""
-            if name in self._subs:
-                return StreamMessage(stream=name, data=msg)  # type: ignore[arg-type]
+            # An array of a stream just left belongs to none (see _infer_stream).
+            return StreamMessage(stream=name if name in self._subs else "", data=msg)  # type: ignore[arg-type]
         return StreamMessage(stream=self._infer_stream({}), data={"data": msg})
 
     def _infer_stream(self, msg: dict[str, Any]) -> str:
-        """Raw (``/ws``) payloads carry no stream name; recover it from the subscriptions."""
-        if len(self._subs) == 1:
-            return next(iter(self._subs))
+        """Raw (``/ws``) payloads carry no stream name; recover it from the subscriptions. An
+        event whose type names a stream we are not subscribed to (a late one of a stream just
+        left) belongs to none: it is never taken for the one subscription that is left."""
         symbol = str(msg.get("s", "")).lower()
         suffix = self._EVENT_SUFFIX.get(str(msg.get("e", "")))
         if suffix is None and {"u", "s", "b", "a"} <= msg.keys():
             suffix = "@bookTicker"
-        if suffix is None:
-            return ""
-        prefix = f"{symbol}{suffix}"
-        return next((s for s in self._subs if s.startswith(prefix)), "")
+        if suffix is not None:
+            prefix = f"{symbol}{suffix}"
+            return next((s for s in self._subs if s.startswith(prefix)), "")
+        if len(self._subs) == 1:
+            return next(iter(self._subs))
+        return ""
 
     # -- rollover ----------------------------------------------------------------------------
 

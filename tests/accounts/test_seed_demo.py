@@ -55,7 +55,8 @@ def test_it_gives_the_demo_a_custodial_and_a_credit_line_connection(tmp_path):
     for key_type in (KeyType.CUSTODIAL, KeyType.CREDIT_LINE):
         conn = ExchangeConnection.objects.get(key_type=key_type)
         assert crypto.decrypt(conn.api_key_encrypted) == keys[key_type]
-    assert ExchangeConnection.objects.get(key_type=KeyType.CUSTODIAL).custodian_rail == (
-        master["custody"]["rail"]
+    assert (
+        ExchangeConnection.objects.get(key_type=KeyType.CUSTODIAL).custodian_rail
+        == (master["custody"]["rail"])
     )
     assert master["creditLine"]["loanAssets"] and master["custody"]["balances"]

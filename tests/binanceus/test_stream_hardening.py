@@ -332,3 +332,20 @@ async def test_it_reports_stats_per_socket_and_totals(exchange):
         assert body["sockets"][0]["connectedSince"].endswith("+00:00")
         orjson.dumps(body)  # JSON-ready
     assert s.stats().sockets[0].connected is False
+
+
+async def test_a_late_event_of_a_stream_just_left_is_not_taken_for_the_one_left(exchange):
+    # On a raw connection an event names no stream. With one subscription left, a depth event
+    # still in flight after its UNSUBSCRIBE was delivered as that one's ("!miniTicker@arr"), and
+    # the page hub's mini-ticker handler failed on it.
+    async with MarketStream(exchange.url) as s:
+        await s.subscribe(["btcusd@depth@100ms", "!miniTicker@arr"])
+        await s.unsubscribe(["btcusd@depth@100ms"])
+        await accepted(exchange)
+        (conn,) = exchange.open_conns()
+        depth = {"e": "depthUpdate", "s": "BTCUSD", "U": 1, "u": 2, "b": [], "a": []}
+        rows = [{"e": "24hrMiniTicker", "s": "BTCUSD", "c": "1"}]
+        for payload in (depth, rows):
+            await conn.send(orjson.dumps(payload).decode())
+        seen = [await next_item(s) for _ in range(2)]
+        assert [(i.stream, i.data) for i in seen] == [("", depth), ("!miniTicker@arr", rows)]

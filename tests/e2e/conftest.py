@@ -185,6 +185,17 @@ def login(page, username: str = DEMO_LOGIN[0], password: str = DEMO_LOGIN[1]) ->
     page.wait_for_url(lambda url: not url.endswith("/login/"))
 
 
+DEMO_EXCHANGE_LABEL = "Demo (sandbox)"  # seed_demo's exchange connection
+
+
+def demo_exchange_pk(page) -> str:
+    """The demo's exchange connection, found by its label on the Connections page: the
+    dashboard shows the first connection by label, and tests add others (custodial ones)."""
+    page.goto("/connections/")
+    link = page.get_by_role("link", name=DEMO_EXCHANGE_LABEL, exact=True)
+    return link.get_attribute("href").strip("/").split("/")[-1]
+
+
 ARTIFACTS = ROOT / "test-artifacts"
 
 

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.e2e
 
 
 def _connection_pk(page) -> str:
-    page.goto("/")
-    pk = page.get_attribute("#balances", "data-connection")
+    from tests.e2e.conftest import demo_exchange_pk
+
+    pk = demo_exchange_pk(page)
     # Leave the dashboard for a page of no scripts: its sockets must not be counted as the next
     # page's.
     page.goto("about:blank")

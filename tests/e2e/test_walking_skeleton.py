@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import demo_exchange_pk, login
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +17,8 @@ def _ladder_snapshot(page) -> str:
 
 def test_it_shows_synced_balances_and_a_moving_live_book(page, stack):
     login(page)
+    # The demo's exchange connection (other tests add connections that may sort before it).
+    page.goto(f"/?connection={demo_exchange_pk(page)}")
     # Balances arrive from the Celery worker (beat schedules a sync every 2 s in this stack).
     page.wait_for_selector("#balance-rows td:text-is('USD')", timeout=30_000)
     assert page.inner_text("#balance-rows").count("\n") >= 4

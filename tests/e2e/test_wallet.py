@@ -98,8 +98,10 @@ def tab(page) -> Tab:
 
 
 def _connection_pk(tab: Tab) -> str:
-    tab.goto("/")
-    return tab.page.get_attribute("#balances", "data-connection")
+    from tests.e2e.conftest import demo_exchange_pk
+
+    tab.settle()
+    return demo_exchange_pk(tab.page)
 
 
 def _btc_address() -> str:

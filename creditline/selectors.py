@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import CREDIT_LINE, key_types_with
@@ -62,8 +63,6 @@ def open_alerts_for_user(*, user) -> list[CreditAlert]:
 
 
 def alert_payload(alert: CreditAlert) -> dict:
-    from django.urls import reverse
-
     return {
         "id": alert.pk,
         "connection": alert.connection_id,

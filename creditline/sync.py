@@ -29,7 +29,7 @@ from accounts.exchange import client_for_connection, describe_error
 from accounts.models import ExchangeConnection
 from accounts.services.balances import balances_store
 from creditline.models import CreditAlert, CreditLineState, CreditLoan, LtvPoint
-from creditline.selectors import CHART_DAYS
+from creditline.selectors import CHART_DAYS, alert_payload
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +191,6 @@ def _store_alerts(connection, state, alerts, *, quiet: bool, now) -> list[Credit
 
 
 def _after_commit(connection, payload: dict, new: list[CreditAlert]) -> None:
-    from creditline.selectors import alert_payload
-
     realtime.balances_push(connection_id=connection.pk)
     if new:
         payload = {**payload, "alert": alert_payload(new[-1])}

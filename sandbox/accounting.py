@@ -26,23 +26,28 @@ class RequestLog:
         self.total = 0
         self.by_key: Counter[str] = Counter()
         self.by_path: Counter[str] = Counter()
+        # "POST /sapi/v1/otc/orders": one path can both list and place.
+        self.by_endpoint: Counter[str] = Counter()
 
-    def record(self, api_key: str | None, path: str) -> None:
+    def record(self, api_key: str | None, path: str, method: str = "") -> None:
         self.total += 1
         if api_key:
             self.by_key[api_key] += 1
         self.by_path[path] += 1
+        self.by_endpoint[f"{method} {path}"] += 1
 
     def reset(self) -> None:
         self.total = 0
         self.by_key.clear()
         self.by_path.clear()
+        self.by_endpoint.clear()
 
     def to_dict(self) -> dict:
         return {
             "total": self.total,
             "byApiKey": dict(sorted(self.by_key.items())),
             "byPath": dict(sorted(self.by_path.items())),
+            "byEndpoint": dict(sorted(self.by_endpoint.items())),
         }
 
 

@@ -53,6 +53,10 @@ class Account:
     # Custodial Solution and Credit Line state (custody.py / creditline.py), when set up.
     custody: object = None
     credit_line: object = None
+    # OTC, dust and partner/broker state (otc.py / dust.py / partners.py), made on first use.
+    otc: object = None
+    dust: object = None
+    partners: object = None
 
     def rates(self, symbol: str) -> tuple[Decimal, Decimal]:
         """(maker, taker) commission rates on `symbol`."""

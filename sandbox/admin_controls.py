@@ -19,6 +19,8 @@ to null clears that fault; count 0 clears it too):
      "custodianTransfer": {...},      # POST /sapi/v1/custodian/walletTransfer, /custodianTransfer
      "custodianUndo": {...},          # POST /sapi/v1/custodian/undoTransfer
      "creditLineTransfer": {...},     # POST /sapi/v1/cl/transfer
+     "otcOrder": {...},               # POST /sapi/v1/otc/orders
+     "dust": {...},                   # POST /sapi/v1/asset/dust
      "historyLagSeconds": 0,     # transfer, withdraw, fiat and staking history visibility lag
      "orderVisibility": {"lagSeconds": 2, "count": 5},   # see below
      "clockSkewMs": -3000,                               # exchange clock vs the host's

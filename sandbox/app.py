@@ -17,10 +17,13 @@ from . import (
     creditline,
     custody,
     custody_orders,
+    dust,
     errors,
     oco,
     order_history,
     orders,
+    otc,
+    partners,
     staking,
     subaccounts,
     wallet,
@@ -30,7 +33,7 @@ from .auth import authenticate
 from .clock import Fault
 from .ctx import Ctx
 from .endpoint_table import Endpoint, find
-from .params import Params, check_names, merge
+from .params import Params, check_names, request_params
 from .ratelimit import Refusal
 from .rest import VARIABLE_WEIGHTS
 from .routes import ROUTES
@@ -47,9 +50,12 @@ HANDLER_MODULES = (
     creditline,
     custody,
     custody_orders,
+    dust,
     oco,
     order_history,
     orders,
+    otc,
+    partners,
     rest_handlers,
     staking,
     subaccounts,
@@ -96,6 +102,8 @@ FAULTED_ENDPOINTS = {
     ("POST", "/sapi/v1/custodian/custodianTransfer"): "custodianTransfer",
     ("POST", "/sapi/v1/custodian/undoTransfer"): "custodianUndo",
     ("POST", "/sapi/v1/cl/transfer"): "creditLineTransfer",
+    ("POST", "/sapi/v1/otc/orders"): "otcOrder",
+    ("POST", "/sapi/v1/asset/dust"): "dust",
 }
 
 
@@ -103,14 +111,14 @@ async def rest(request: web.Request) -> web.Response:
     """Every /api and /sapi request: find the endpoint, count weight, authenticate, run."""
     ex = request.app[EXCHANGE]
     ip = request.remote or ""
-    ex.requests.record(request.headers.get("X-MBX-APIKEY"), request.path)
+    ex.requests.record(request.headers.get("X-MBX-APIKEY"), request.path, request.method)
     endpoint = find(request.method, request.path)
     query = request.rel_url.raw_query_string
     body = (await request.read()).decode("utf-8", "surrogateescape")
     params: Params | None = None
     parse_error: errors.ApiError | None = None
     try:
-        params = Params(merge(query, body))
+        params = request_params(endpoint, request.path, query, body)
     except errors.ApiError as exc:
         parse_error = exc
     weight = 1 if endpoint is None else _weight(endpoint, params)

@@ -47,6 +47,8 @@ FAULT_OPS = (
     "custodianTransfer",
     "custodianUndo",
     "creditLineTransfer",
+    "otcOrder",
+    "dust",
 )
 DEFAULT_HOLD_S = 30.0
 

@@ -114,6 +114,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/api/v3/userDataStream", "USER_STREAM", "user_stream", 1),
     Endpoint("PUT", "/api/v3/userDataStream", "USER_STREAM", "user_stream", 1),
     Endpoint("DELETE", "/api/v3/userDataStream", "USER_STREAM", "user_stream", 1),
+    Endpoint("GET", "/sapi/v1/apiReferral/ifNewUser", "SIGNED", "broker_referral", 1),
     Endpoint("POST", "/sapi/v1/apiReferral/customization", "SIGNED", "broker_referral", 1),
     Endpoint("GET", "/sapi/v1/apiReferral/customization", "SIGNED", "broker_referral", 1),
     Endpoint("POST", "/sapi/v1/apiReferral/userCustomization", "SIGNED", "broker_referral", 1),

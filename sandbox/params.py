@@ -2,7 +2,10 @@
 
 Per the spec ("Making Requests"), parameters may come from the query string, the
 form-encoded body or both; on a clash the query string wins. A name repeated within one
-source is -1101.
+source is -1101 (L577 "Duplicate values for a parameter detected."), except where the spec
+documents an ARRAY sent as a repeated key (REPEATED_PARAMS): there every value is kept, and the
+source that wins a clash gives the whole list. The values of an endpoint's `{name}` path
+segments are parameters too, over anything sent under the same name.
 """
 
 from __future__ import annotations
@@ -10,10 +13,14 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from . import errors
 from .decimals import DECIMAL_RE, scale
+
+if TYPE_CHECKING:
+    from .endpoint_table import Endpoint
 
 INT_RE = re.compile(r"^-?[0-9]{1,19}$")
 LONG_MAX = 2**63 - 1
@@ -78,22 +85,59 @@ EMPTY_ERRORS = {
 }
 
 
-def _pairs(raw: str) -> dict[str, str]:
-    out: dict[str, str] = {}
+# Names an endpoint takes as an ARRAY sent as a repeated key: POST /sapi/v1/asset/dust's
+# "fromAsset=BTC&fromAsset=ETH" (L6562).
+REPEATED_PARAMS: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", "/sapi/v1/asset/dust"): frozenset({"fromAsset"}),
+}
+
+
+def _pairs(raw: str, repeatable: frozenset[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
     for name, value in parse_qsl(raw, keep_blank_values=True):
-        if name in out:
+        if name in out and name not in repeatable:
             raise errors.duplicate_param()
-        out[name] = value
+        out.setdefault(name, []).append(value)
     return out
 
 
-def merge(query: str, body: str) -> dict[str, str]:
-    return {**_pairs(body), **_pairs(query)}
+def merge(query: str, body: str, repeatable: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    return {**_pairs(body, repeatable), **_pairs(query, repeatable)}
+
+
+def path_values(endpoint: Endpoint, path: str) -> dict[str, str]:
+    """{"orderId": "10002349"} for /sapi/v1/otc/orders/10002349 (`find` matched the path)."""
+    pattern = endpoint.path.split("/")
+    return {p[1:-1]: q for p, q in zip(pattern, path.split("/"), strict=True) if p.startswith("{")}
+
+
+def request_params(endpoint: Endpoint | None, path: str, query: str, body: str) -> Params:
+    """A request's parameters (see the module docstring); -1101 for a repeated name."""
+    if endpoint is None:
+        return Params.of(merge(query, body))
+    repeatable = REPEATED_PARAMS.get((endpoint.method, endpoint.path), frozenset())
+    return Params.of(merge(query, body, repeatable), path_values(endpoint, path))
 
 
 class Params:
-    def __init__(self, values: dict[str, str]) -> None:
+    def __init__(self, values: dict[str, str], lists: dict[str, list[str]] | None = None) -> None:
         self.values = values
+        self.lists = lists or {}
+
+    @classmethod
+    def of(cls, merged: dict[str, list[str]], fixed: dict[str, str] | None = None) -> Params:
+        """From merged lists (a repeated name reads as its last value but for `every`), with
+        `fixed` values over them."""
+        values = {name: sent[-1] for name, sent in merged.items()}
+        return cls({**values, **(fixed or {})}, merged)
+
+    def every(self, name: str) -> list[str]:
+        """Every value of a REPEATED_PARAMS name, in the order sent; -1102 when none was sent
+        or one is empty."""
+        sent = self.lists.get(name, [])
+        if not sent or "" in sent:
+            raise errors.mandatory(name)
+        return sent
 
     def has(self, name: str) -> bool:
         return name in self.values

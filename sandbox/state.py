@@ -55,6 +55,7 @@ class Exchange:
         self.flow.seed_book()
         self.wallet = Wallet(self.clock, self.hub, seed)
         self.staking = Staking(self.clock, self.hub, self.usd_price)
+        self.otc_due: dict[int, Account] = {}  # accounts with OTC orders not final (otc.py)
 
     def usd_price(self, asset: str) -> Decimal:
         from .subaccounts import usd_price  # subaccounts imports this module
@@ -63,11 +64,15 @@ class Exchange:
 
     def settle(self) -> None:
         """Move what the sandbox clock has made due: withdrawals and deposits (wallet_book.py),
-        unstakes and rewards (staking_book.py). Run before every REST request, after the
-        admin moves the clock, and every second."""
+        unstakes and rewards (staking_book.py), OTC orders (otc.py). Run before every REST
+        request, after the admin moves the clock, and every second."""
         now = self.clock.now_ms()
         self.wallet.settle(now)
         self.staking.settle(now)
+        if self.otc_due:
+            from .otc import settle_due  # otc imports this module
+
+            settle_due(self, now)
 
     def deposit(self, acct: Account, asset: str, amount: Decimal) -> None:
         acct.bal(asset).free += amount

@@ -24,8 +24,13 @@ Sub-accounts (``sub_accounts``, ``sub_account_transfer``, ...), the wallet (``co
 ``withdraw``, ``deposit_address``, the deposit / withdraw histories, ...), staking
 (``staking_assets``, ``stake``, ``unstake``, ``staking_balance``, ...), the Custodial Solution
 (``custodian_*``, custodial keys only: transfers, settlements, and orders from custodial funds
-returning :class:`CustodianOrder`, :class:`CustodianOrderList`, :class:`CustodianTrade`) and
-Credit Line (``credit_line_*``, credit-line keys only) areas have typed methods too;
+returning :class:`CustodianOrder`, :class:`CustodianOrderList`, :class:`CustodianTrade`),
+Credit Line (``credit_line_*``, credit-line keys only), OTC convert (``otc_coin_pairs``,
+``otc_quote``, ``otc_place_order``, ``otc_orders``, ``ocbs_orders``: :class:`OtcQuote`,
+:class:`OtcOrder`, ...), dust (``dust_convert``, ``dust_logs``, ``dust_assets``), referral
+(``referral_rewards``), API partner (``partner_eligibility``, ``partner_rebates``;
+:func:`partner_client_order_id` makes order ids that earn the rebates) and broker referral
+(``broker_*``) areas have typed methods too;
 ``Client.verify(key_type)`` checks a key against the endpoints its type may call.
 :class:`RedisWeightBudget` shares one weight budget (and any 429 / 418 back-off) between all
 processes of a host.
@@ -86,9 +91,17 @@ Exceptions::
 """
 
 # The account-area models are exported whole; their list lives once, in the module.
-from . import _account_models, _custody_models, _staking_models, _wallet_models
+from . import (
+    _account_models,
+    _convert_models,
+    _custody_models,
+    _rewards_models,
+    _staking_models,
+    _wallet_models,
+)
 from ._account_models import *  # noqa: F403
 from ._client import DEFAULT_CUSTODIAL_RAIL, Client, coverage
+from ._convert_models import *  # noqa: F403
 from ._custody_models import *  # noqa: F403
 from ._endpoints import ENDPOINTS, Coverage, Endpoint, Param
 from ._errors import (
@@ -152,6 +165,8 @@ from ._models import (
 )
 from ._orderbook import BookNotSynced, LocalOrderBook, OrderBook, OrderBookError, SequenceGap
 from ._redis_budget import RedisWeightBudget
+from ._rewards import partner_client_order_id
+from ._rewards_models import *  # noqa: F403
 from ._signing import format_decimal, sign
 from ._staking_models import *  # noqa: F403
 from ._streams import (
@@ -185,7 +200,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     *_account_models.__all__,
+    *_convert_models.__all__,
     *_custody_models.__all__,
+    *_rewards_models.__all__,
     *_staking_models.__all__,
     *_wallet_models.__all__,
     "DEFAULT_CUSTODIAL_RAIL",
@@ -281,6 +298,7 @@ __all__ = [
     "from_ms",
     "generate_client_order_id",
     "parse_user_event",
+    "partner_client_order_id",
     "round_to_step",
     "sign",
     "to_ms",

@@ -4,10 +4,12 @@ class per API area, each module holding its area's typed methods."""
 from __future__ import annotations
 
 from ._account import AccountMethods
+from ._convert import ConvertMethods
 from ._credit_line import CreditLineMethods
 from ._custody import DEFAULT_CUSTODIAL_RAIL, CustodyMethods
 from ._endpoints import Coverage, coverage_of
 from ._market import MarketMethods
+from ._rewards import RewardsMethods
 from ._staking import StakingMethods
 from ._subaccounts import SubAccountMethods
 from ._trading import TradingMethods, generate_client_order_id
@@ -25,6 +27,8 @@ class Client(
     CreditLineMethods,
     WalletMethods,
     StakingMethods,
+    ConvertMethods,
+    RewardsMethods,
 ):
     """Binance.US REST client.
 
@@ -47,7 +51,9 @@ class Client(
     :class:`~binanceus._subaccounts.SubAccountMethods`,
     :class:`~binanceus._custody.CustodyMethods`,
     :class:`~binanceus._credit_line.CreditLineMethods`,
-    :class:`~binanceus._wallet.WalletMethods`, :class:`~binanceus._staking.StakingMethods`.
+    :class:`~binanceus._wallet.WalletMethods`, :class:`~binanceus._staking.StakingMethods`,
+    :class:`~binanceus._convert.ConvertMethods` (OTC and dust),
+    :class:`~binanceus._rewards.RewardsMethods` (referral, API partner, broker referral).
     """
 
 

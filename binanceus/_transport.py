@@ -2,8 +2,8 @@
 weight budget, retries and the exchange's answers mapped to typed errors.
 
 :class:`Transport` is the base of each area's methods class (``_market``, ``_account``,
-``_trading``, ``_subaccounts``, ``_custody``, ``_credit_line``); :class:`~binanceus.Client`
-composes them.
+``_trading``, ``_subaccounts``, ``_custody``, ``_credit_line``, ``_convert``, ``_rewards``, ...);
+:class:`~binanceus.Client` composes them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
+from urllib.parse import quote, urlencode
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -40,7 +41,7 @@ from ._errors import (
 )
 from ._fields import camel
 from ._params import group_keys, keywords, unpacked
-from ._signing import ParamValue, Secret, encode_params
+from ._signing import ParamValue, Secret, encode_params, format_value
 from ._symbol_rules import SymbolRules
 from ._time import ServerClock, now_ms, to_ms
 from ._trading_models import CancelReplaceResult
@@ -119,6 +120,39 @@ def rows(parse: Callable[[Any], R], key: str | None = None) -> Callable[[Any], l
         return [parse(r) for r in found]
 
     return parse_rows
+
+
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def _fill_path(ep: Endpoint, params: dict[str, ParamValue]) -> str:
+    """The endpoint's path with its ``{name}`` segments filled in, each taken out of ``params``
+    (so out of the query and its signature: the spec's ``GET /sapi/v1/otc/orders/{orderId}``
+    example signs ``timestamp`` alone, L5210)."""
+
+    def fill(m: re.Match[str]) -> str:
+        value = params.pop(m.group(1), None)
+        if value is None:
+            raise ValueError(f"{ep.key} needs {m.group(1)}")
+        return quote(format_value(value), safe="")
+
+    return _PATH_PARAM.sub(fill, ep.path)
+
+
+def _encode(ep: Endpoint, params: Mapping[str, ParamValue]) -> str:
+    """The wire encoding of ``params``: :func:`encode_params`, except that a parameter the table
+    types ``ARRAY`` goes as one pair per item, the key repeated (the dust conversion's
+    ``fromAsset=BTC&fromAsset=ETH``, L6562); the signature covers exactly this text."""
+    repeated = {p.name for p in ep.params if p.type == "ARRAY"} & params.keys()
+    if not repeated:
+        return encode_params(params)
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if key in repeated and not isinstance(value, str):
+            pairs += [(key, format_value(item)) for item in value]  # type: ignore[union-attr]
+        else:
+            pairs.append((key, format_value(value)))
+    return urlencode(pairs)
 
 
 def _wire_value(value: Any) -> Any:
@@ -295,7 +329,12 @@ class Transport:
         params: Mapping[str, ParamValue | None] | None = None,
         *,
         client_order_id: str | None = None,
+        text_ok: bool = False,
     ) -> Any:
+        """Send ``key`` with ``params`` (``None`` values left out) and return the decoded JSON;
+        with ``text_ok`` a successful answer that is not JSON is returned as its text (for the
+        few endpoints whose documented answer is not JSON) instead of raising
+        :class:`InvalidResponse`."""
         ep = ENDPOINTS[key]
         if ep.needs_api_key and not self._api_key:
             raise ValueError(f"{ep.key} ({ep.security}) needs an api_key")
@@ -308,7 +347,7 @@ class Transport:
         attempt = 0
         while True:
             try:
-                return self._send(ep, clean, client_order_id)
+                return self._send(ep, clean, client_order_id, text_ok=text_ok)
             except InvalidTimestamp:
                 if not ep.signed or resynced:
                     raise
@@ -330,7 +369,14 @@ class Transport:
         age = self._clock.age_ms()
         return age is None or age < 0 or age > self.time_resync_interval * 1000
 
-    def _send(self, ep: Endpoint, params: dict[str, ParamValue], coid: str | None) -> Any:
+    def _send(
+        self,
+        ep: Endpoint,
+        params: dict[str, ParamValue],
+        coid: str | None,
+        *,
+        text_ok: bool = False,
+    ) -> Any:
         if self._blocked_error is not None and time.monotonic() < self._blocked_until:
             wait = self._blocked_until - time.monotonic()
             raise self._blocked_error(
@@ -341,11 +387,12 @@ class Transport:
                 retry_after=wait,
             )
         wire = dict(params)
+        path = _fill_path(ep, wire)
         if ep.signed:
             # "An additional parameter, recvWindow, may be sent" to any SIGNED endpoint.
             wire["recvWindow"] = self.recv_window
             wire["timestamp"] = self._clock.now_ms()
-        encoded = encode_params(wire)
+        encoded = _encode(ep, wire)
         if ep.signed:
             assert self._secret is not None
             signature = self._secret.hmac_sha256(encoded)
@@ -354,7 +401,7 @@ class Transport:
         if ep.needs_api_key:
             assert self._api_key is not None
             headers["X-MBX-APIKEY"] = self._api_key
-        url = self.base_url + ep.path
+        url = self.base_url + path
         body: str | None = None
         if ep.method in ("GET", "DELETE"):
             if encoded:
@@ -389,7 +436,7 @@ class Transport:
             "%s -> %s in %.0fms", ep.key, resp.status_code, (time.monotonic() - started) * 1000
         )
         self._observe(resp.headers)
-        return self._decode(ep, resp, coid, params)
+        return self._decode(ep, resp, coid, params, text_ok=text_ok)
 
     def _observe(self, headers: Mapping[str, str]) -> None:
         seen = parse_rate_headers(headers)
@@ -404,15 +451,19 @@ class Transport:
         resp: requests.Response,
         coid: str | None,
         params: Mapping[str, ParamValue] | None = None,
+        *,
+        text_ok: bool = False,
     ) -> Any:
         status = resp.status_code
         text = resp.text
         payload = _loads(text)
         if 200 <= status < 300:
             if payload is None:
-                if text.strip():
-                    raise InvalidResponse(f"{ep.key}: response is not JSON", status=status)
-                return {}
+                if not text.strip():
+                    return {}
+                if text_ok:
+                    return text
+                raise InvalidResponse(f"{ep.key}: response is not JSON", status=status)
             return payload
         code: int | None = None
         msg = text.strip()[:300]

@@ -543,3 +543,271 @@ CL_TRANSFER_HISTORY = [
 ]
 
 CL_TRANSFER = {"transferId": 1331391, "status": "SUCCESS"}
+
+# -- OTC (the responses after L4993, L5092, L5177, L5253, L5335, L5440) ---------------------
+# Kept as the spec's JSON text: its numbers (0.00001978, 50550.26) are read as Decimal exactly.
+
+OTC_COIN_PAIRS_TEXT = """[
+    {
+        "fromCoin": "BTC",
+        "toCoin": "USDT",
+        "fromCoinMinAmount": 0.1,
+        "fromCoinMaxAmount": 100,
+        "toCoinMinAmount": 1000,
+        "toCoinMaxAmount": 500000
+    },
+    {
+        "fromCoin": "USDT",
+        "toCoin": "BNB",
+        "fromCoinMinAmount": 2000,
+        "fromCoinMaxAmount": 600000,
+        "toCoinMinAmount": 10,
+        "toCoinMaxAmount": 4000
+    }
+]"""
+
+OTC_QUOTE_TEXT = """{
+    "symbol": "BTCUSDT",
+    "ratio": 50550.26,
+    "inverseRatio": 0.00001978,
+    "validTimestamp": 1641806714,
+    "toAmount": 50550.26,
+    "fromAmount": 1
+}"""
+
+OTC_QUOTE_ID = "4e5446f2cc6f44ab86ab02abf19a2fd2"
+"""The place-order example's ``quoteId`` (L5171), which the sandbox adds to the quote."""
+
+OTC_ORDER_ACK_TEXT = """{
+    "orderId": "10002349",
+    "createTime": 1641906714,
+    "orderStatus": "PROCESS"
+}"""
+"""L5178-5182 without its ``// Status: PROCESS / ACCEPT_SUCCESS / SUCCESS / FAIL`` comment."""
+
+OTC_ORDER_TEXT = """{
+    "quoteId": "4e5446f2cc6f44ab86ab02abf19a2fd2",
+    "orderId": "10002349",
+    "orderStatus": "SUCCESS",
+    "fromCoin": "BTC",
+    "fromAmount": 1,
+    "toCoin": "USDT",
+    "toAmount": 50550.26,
+    "ratio": 50550.26,
+    "inverseRatio": 0.00001978,
+    "createTime": 1641806714
+}"""
+
+OTC_ORDERS_TEXT = """{
+  "total": 2,
+  "rows": [
+            {
+                "quoteId": "4e5446f2cc6f44ab86ab02abf19a2fd2",
+                "orderId": "10002349",
+                "orderStatus": "SUCCESS",
+                "fromCoin": "BTC",
+                "fromAmount": 1,
+                "toCoin": "USDT",
+                "toAmount": 50550.26,
+                "ratio": 50550.26,
+                "inverseRatio": 0.00001978,
+              "createTime": 1641806714
+          },
+          {
+              "quoteId": "15848645308",
+              "orderId": "10002380",
+              "orderStatus": "PROCESS",
+              "fromCoin": "SHIB",
+              "fromAmount": 10000,
+              "toCoin": "KSHIB",
+              "toAmount": 10,
+              "ratio": 0.001,
+              "inverseRatio": 1000,
+              "createTime": 1641916714
+          }
+      ]
+}"""
+
+OCBS_ORDERS_TEXT = """{
+   "total": 2,
+   "dataList": [
+      {
+        "quoteId": "4e5446f2cc6f44ab86ab02abf19a7654",
+        "orderId": "10090821212",
+        "orderStatus": "SUCCESS",
+        "fromCoin": "BTC",
+        "fromAmount": 1,
+        "toCoin": "USD",
+        "toAmount": 50550.26,
+        "feeCoin": "USD",
+        "feeAmount": 0.26,
+        "ratio": 50550.26,
+        "createTime": 1641806714
+      },
+      {
+        "quoteId": "4e5446f2cc6f44ab86ab02abf19abvd",
+        "orderId": "1000238000",
+        "orderStatus": "FAIL",
+        "fromCoin": "USD",
+        "fromAmount": 1000.5,
+        "toCoin": "ETH",
+        "toAmount": 0.5,
+        "feeCoin": "USD",
+        "feeAmount": 0.5,
+        "ratio": 2000,
+        "createTime": 1641916714
+      }
+  ]
+}"""
+
+# -- dust (the responses after L6535, L6620, L6713) ---------------------------------------
+
+DUST_CONVERT = {
+    "totalTransferred": "0.00289855",
+    "totalServiceCharge": "0.00005797",
+    "transferResult": [
+        {
+            "tranId": 28822799,
+            "fromAsset": "LTC",
+            "toAsset": "BTC",
+            "amount": "0.2",
+            "transferredAmount": "0.00289855",
+            "serviceChargeAmount": "0.00005797",
+            "operateTime": 1659583487273,
+            "result": "S",
+        }
+    ],
+}
+
+DUST_LOGS = {
+    "total": 1,
+    "userDustConvertHistory": [
+        {
+            "operateTime": 1659583487000,
+            "totalServiceChargeAmount": "0.00005797",
+            "totalTransferredAmount": "0.00284058",
+            "userAssetDribbletDetails": [
+                {
+                    "fromAsset": "LTC",
+                    "toAsset": "BTC",
+                    "amount": "0.2",
+                    "transferredAmount": "0.00284058",
+                    "serviceChargeAmount": "0.00005797",
+                    "operateTime": 1659583487000,
+                    "tranId": 28822799,
+                }
+            ],
+        }
+    ],
+}
+
+DUST_ASSETS = {
+    "convertibleAssets": [
+        {
+            "fromAsset": "BTC",
+            "toAsset": "BNB",
+            "availableBalance": "0.0001",
+            "convertedAsset": "0.0028987",
+            "usdValueConvertedAsset": "2.0001",
+            "conversionFee": "0.00005797",
+            "receivedAsset": "0.00284073",
+        },
+        {
+            "fromAsset": "USDT",
+            "toAsset": "BNB",
+            "availableBalance": "14.286",
+            "convertedAsset": "0.02029026",
+            "usdValueConvertedAsset": "14.00028",
+            "conversionFee": "0.00040581",
+            "receivedAsset": "0.01988445",
+        },
+    ],
+    "totalConvertedAsset": "0.02318896",
+    "usdValueTotalConvertedAsset": "16.00038",
+    "totalConversionFee": "0.00046378",
+    "totalReceivedAsset": "0.02272518",
+    "feeRate": "0.02",
+    "withinRestrictedTime": False,
+}
+
+# -- referral (after L6821), API partner (L9798-9803, L9874-9885) ------------------------------
+
+REFERRAL_REWARD_HISTORY = {
+    "total": 1,
+    "rows": [
+        {
+            "userId": 350991652,
+            "rewardAmount": "8",
+            "receiveDateTime": 1651131084091,
+            "rewardType": "USD",
+        }
+    ],
+}
+
+PARTNER_ELIGIBILITY = {
+    "isEligible": False,  # If the user is eligible for rebate (true or false)
+    "ifNewUser": True,  # true: new, false: old,
+    "vipLevel": 1,
+    "referrerId": 39472261,
+}
+
+PARTNER_REBATE_HISTORY = [
+    {"qty": "0.02063898", "asset": "BTC", "date": 1676585861493},
+    {"qty": "1.2063898", "asset": "USDT", "date": 1676585861493},
+]
+
+# -- broker referral (api-referral.txt, R = its lines) -----------------------------------------
+
+BROKER_IF_NEW_USER = {  # R17-22
+    "apiAgentCode": "ABCD1234",
+    "rebateWorking": False,  # If the apiAgentCode is working ( true or false)
+    "ifNewUser": True,  # true: new, false: old
+    "referrerId": 39472261,
+}
+
+BROKER_CUSTOMIZATION = {"customerId": "abc123", "email": "test12345@126.com"}  # R40-43
+
+BROKER_CUSTOMIZATIONS = [  # R61-76
+    {"customerId": "abc123", "email": "testABCD@gmail.com"},
+    {"customerId": "abc345", "email": "testABCD@gmail.com"},
+]
+
+BROKER_USER_CUSTOMIZATION = {"customerId": "abc123"}  # R91-93, R109-111
+
+BROKER_REBATE_RECENT_RECORD = [  # R134-155
+    {
+        "customerId": "",
+        "email": "test*****@126.com",
+        "income": "0.02063898",
+        "asset": "BTC",
+        "symbol": "ETHBTC",
+        "time": 1544433328000,
+        "orderId": 10491232,
+        "tradeId": 611123,
+    },
+    {
+        "customerId": "abd433",
+        "email": "abcd*****@gmail.com",
+        "income": "1.2063898",
+        "asset": "USDT",
+        "symbol": "BTCUSDT",
+        "time": 1581580800000,
+        "orderId": 10500242,
+        "tradeId": 612323,
+    },
+]
+
+BROKER_KICKBACK_RECENT_RECORD = [  # R173-189
+    {"income": "0.02063898", "asset": "BTC", "symbol": "ETHBTC", "time": 1544433328000},
+    {"income": "1.2063898", "asset": "USDT", "symbol": "BTCUSDT", "time": 1581580800000},
+]
+
+BROKER_KICKBACK_EXPORT_START_TEXT = """{
+    code: 200
+    msg: "Historical data is collecting"
+
+}"""
+"""R207-211 as printed: not JSON (bare keys, no comma)."""
+
+BROKER_KICKBACK_EXPORT_TEXT = "url to the data"
+"""R226: the whole documented answer."""

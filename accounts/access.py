@@ -27,9 +27,13 @@ WALLET = "wallet"
 HISTORY = "history"
 CUSTODY = "custody"
 CREDIT_LINE = "credit_line"
+CONVERT = "convert"
+REWARDS = "rewards"
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    KeyType.EXCHANGE: frozenset({BALANCES, TRADE, TRANSFER, WITHDRAW, WALLET, HISTORY}),
+    KeyType.EXCHANGE: frozenset(
+        {BALANCES, TRADE, TRANSFER, WITHDRAW, WALLET, HISTORY, CONVERT, REWARDS}
+    ),
     # Every key type has balances: a custodial key's exchange wallet, a credit line's account.
     KeyType.CUSTODIAL: frozenset({BALANCES, CUSTODY}),
     KeyType.CREDIT_LINE: frozenset({BALANCES, CREDIT_LINE}),
@@ -44,6 +48,8 @@ ACTIONS = {
     HISTORY: "read the exchange's trade history",
     CUSTODY: "use the Custodial Solution API",
     CREDIT_LINE: "use the Credit Line API",
+    CONVERT: "convert assets (OTC quotes and dust)",
+    REWARDS: "read referral rewards, partner rebates or broker records",
 }
 # Orders are sent with the key on every action: a disabled connection, or one whose stored key
 # cannot be decrypted, must not reach that far.

@@ -81,3 +81,11 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
     async def credit_line_updated(self, event):
         """The credit line changed; ``alert`` in the payload when a new one arrived."""
         await self.send_json({"type": "creditLine", **event["payload"]})
+
+    async def convert_updated(self, event):
+        """An OTC or dust conversion changed."""
+        await self.send_json({"type": "convert", **event["payload"]})
+
+    async def rewards_updated(self, event):
+        """Rewards or rebates were synced, or a broker export moved."""
+        await self.send_json({"type": "rewards", **event["payload"]})

@@ -77,3 +77,15 @@ def credit_line_push(*, connection_id: int, payload: dict) -> None:
     """The credit line's figures changed (LTV, loans, transfers), or a new alert arrived: the
     Credit line tab redraws, and every page of the owner shows a new alert as a banner."""
     _send(connection_id, "credit_line.updated", payload)
+
+
+def convert_push(*, connection_id: int, payload: dict) -> None:
+    """An OTC conversion or a dust conversion of the connection changed: the Convert and Dust
+    tabs re-read their live part."""
+    _send(connection_id, "convert.updated", payload)
+
+
+def rewards_push(*, connection_id: int, payload: dict) -> None:
+    """Rewards or rebates were synced, or a broker export moved: the Rewards and Broker pages
+    re-read their live part."""
+    _send(connection_id, "rewards.updated", payload)

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from accounts.access import CREDIT_LINE, CUSTODY, HISTORY, TRADE, TRANSFER, WALLET, key_type_can
+from accounts.access import (
+    CONVERT,
+    CREDIT_LINE,
+    CUSTODY,
+    HISTORY,
+    REWARDS,
+    TRADE,
+    TRANSFER,
+    WALLET,
+    key_type_can,
+)
 from accounts.models import ExchangeConnection
 
 
@@ -27,6 +37,10 @@ TABS = (
     Tab("transfers", "Transfers", "accounts:transfers", TRANSFER),
     Tab("wallet", "Wallet", "wallet:index", WALLET),
     Tab("staking", "Staking", "wallet:staking", WALLET),
+    Tab("convert", "Convert", "convert:index", CONVERT),
+    Tab("dust", "Dust", "convert:dust", CONVERT),
+    Tab("rewards", "Rewards", "rewards:index", REWARDS),
+    Tab("broker", "Broker", "rewards:broker", REWARDS),
     Tab("custody", "Custody", "custody:index", CUSTODY),
     Tab("credit", "Credit line", "creditline:index", CREDIT_LINE),
 )

@@ -34,6 +34,47 @@ AVG_PRICE_SECONDS = 5  # the notional check wants a recent price, not a tick-exa
 SPOT_SUMMARY_SECONDS = 30  # the transfers page reloads after each transfer
 
 
+@dataclass(frozen=True)
+class Read:
+    """What a connection's read brought back (``value``), or why nothing did (``error``)."""
+
+    value: object = None
+    error: str = ""
+
+
+def connection_read(connection: ExchangeConnection, what: str, call) -> Read:
+    """``call(client)`` with the connection's keys; a refusal or unusable keys become the reason
+    a page shows (``what`` names the read in the log)."""
+    try:
+        with client_for_connection(connection) as client:
+            return Read(call(client))
+    except crypto.CredentialsUnavailable:
+        return Read(error="The connection's keys need replacing.")
+    except binanceus.BinanceUSError as exc:
+        log.info("connection %s: %s unavailable: %s", connection.pk, what, exc)
+        return Read(error=describe_error(exc))
+
+
+def connection_key(connection: ExchangeConnection, area: str, what: str) -> str:
+    """A cache key of the connection's current keys: new keys never see the old keys' reads."""
+    return f"desk:{area}:{connection.pk}:{connection.key_fingerprint}:{what}"
+
+
+def connection_read_cached(
+    connection: ExchangeConnection, key: str, seconds: int, what: str, call, *, fresh: bool
+) -> Read:
+    """The answer cached under ``key`` (unless ``fresh``), or ``connection_read``'s, kept for
+    ``seconds`` when it is not a failure."""
+    if not fresh:
+        value = cache.get(key)
+        if value is not None:
+            return Read(value)
+    read = connection_read(connection, what, call)
+    if not read.error:
+        cache.set(key, read.value, timeout=seconds)
+    return read
+
+
 def _cached(key: str, seconds: int, fetch: Callable[[], T]) -> T:
     """The cached value, or fetch() stored for ``seconds``. fetch's exceptions pass through
     and store nothing."""

@@ -7,6 +7,8 @@ from datetime import date
 
 from django import forms
 
+from desk.problems import Refused
+
 # The days a filter may name: exchange history starts long after the first, and a day past the
 # last would not fit in a datetime (a range ends the day after "to").
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
@@ -95,3 +97,19 @@ class ProblemsMixin:
     def add_problems(self, problems) -> None:
         for p in problems:
             self.add_error(p.field if p.field in self.fields else None, p.message)
+
+    def submitted(self, service, **context) -> bool:
+        """Whether the form is valid and ``service(**context, **self.service_kwargs())`` went
+        through; what it answered is ``self.outcome``. Its refusal lands on the form."""
+        if not self.is_valid():
+            return False
+        try:
+            self.outcome = service(**context, **self.service_kwargs())
+        except Refused as exc:
+            self.add_problems(exc.problems)
+            return False
+        return True
+
+    def service_kwargs(self) -> dict:
+        """The service's own arguments: the cleaned fields, unless the form says otherwise."""
+        return dict(self.cleaned_data)

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "wallet",
     "custody",
     "creditline",
+    "convert",
+    "rewards",
     "dashboard",
 ]
 
@@ -215,6 +217,9 @@ CREDIT_TRANSFER_RECONCILE_GRACE_SECONDS = env_int("CREDIT_TRANSFER_RECONCILE_GRA
 # Custodian transfers and undos (custody): the same two periods for their intents.
 CUSTODY_STALE_SECONDS = env_int("CUSTODY_STALE_SECONDS", 120)
 CUSTODY_RECONCILE_GRACE_SECONDS = env_int("CUSTODY_RECONCILE_GRACE_SECONDS", 300)
+# OTC and dust conversions (convert): the same two periods for their intents.
+CONVERT_STALE_SECONDS = env_int("CONVERT_STALE_SECONDS", 120)
+CONVERT_RECONCILE_GRACE_SECONDS = env_int("CONVERT_RECONCILE_GRACE_SECONDS", 300)
 # Desk orders whose outcome is unknown (see trading.orders.reconcile).
 ORDER_RECONCILE_GRACE_SECONDS = env_int("ORDER_RECONCILE_GRACE_SECONDS", 60)
 ORDER_STALE_SECONDS = env_int("ORDER_STALE_SECONDS", 30)  # > EXCHANGE_TIMEOUT
@@ -266,6 +271,18 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-credit-transfers": {
         "task": "creditline.tasks.reconcile_credit_transfers",
         "schedule": env_int("CREDIT_TRANSFER_RECONCILE_SECONDS", 15),
+    },
+    "reconcile-conversions": {
+        "task": "convert.tasks.reconcile_conversions",
+        "schedule": env_int("CONVERT_RECONCILE_SECONDS", 15),
+    },
+    "sync-rewards": {
+        "task": "rewards.tasks.sync_rewards_all",
+        "schedule": env_int("REWARDS_SYNC_ALL_SECONDS", 600),
+    },
+    "sweep-broker-exports": {
+        "task": "rewards.tasks.sweep_broker_exports",
+        "schedule": env_int("BROKER_EXPORT_SWEEP_SECONDS", 60),
     },
     "sync-all-balances": {
         "task": "accounts.tasks.sync_all_balances",

@@ -18,6 +18,8 @@ urlpatterns = [
     path("connections/", include("wallet.urls")),
     path("connections/", include("custody.urls")),
     path("connections/", include("creditline.urls")),
+    path("connections/", include("convert.urls")),
+    path("connections/", include("rewards.urls")),
     path("audit/", include("accounts.urls_audit")),
     path("market/", include("trading.urls")),
     path("transfers/", include("transfers.urls")),

@@ -31,6 +31,7 @@ from trading.orders.forms import (
     SymbolForm,
     ticket_data_of,
 )
+from trading.orders.ids import client_order_id_for
 from trading.orders.selectors import (
     get_order_for_user,
     get_order_list_for_user,
@@ -191,7 +192,7 @@ def ticket_context(request: HttpRequest, symbol: str, *, connection=None) -> dic
         "ticket_fields": {kind: sorted(names) for kind, names in TYPE_FIELDS.items()},
         "ticket_assets": checks.symbol_assets(connection=connection, symbol=symbol),
         "ticket_form": OrderTicketForm(
-            initial={"symbol": symbol, "client_order_id": binanceus.generate_client_order_id()}
+            initial={"symbol": symbol, "client_order_id": client_order_id_for(connection)}
         ),
         # Its own ids: the ticket on the same page has fields of the same names.
         "oco_form": OcoForm(
@@ -326,7 +327,7 @@ def _order_reply(request, pk: int, order) -> HttpResponse:
     payload = {
         "ok": order.status != "FAILED",
         "order": order_payload(order),
-        "nextClientOrderId": binanceus.generate_client_order_id(),
+        "nextClientOrderId": client_order_id_for(order.connection),
         "message": _order_message(order),
     }
     return _reply(request, pk, payload, status=200 if payload["ok"] else 400)
@@ -406,7 +407,7 @@ def _place_again(pk: int, order) -> dict:
         "placeAgain": {
             "url": reverse("trading:order-place", args=[pk]),
             "label": f"Place it again: {order.side} {order.type} {order.symbol}",
-            "fields": ticket_data_of(order, client_order_id=binanceus.generate_client_order_id()),
+            "fields": ticket_data_of(order, client_order_id=client_order_id_for(order.connection)),
         },
     }
 

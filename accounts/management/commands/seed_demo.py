@@ -22,7 +22,11 @@ from accounts.models import Environment, ExchangeConnection, KeyType
 
 DEMO_EMAIL = "demo@sandbox.local"
 DEMO_LABEL = "Demo (sandbox)"
-DEMO_BALANCES = {"USD": "25000", "USDT": "10000", "BTC": "1.5", "ETH": "12", "SOL": "150"}
+# 0.01 BNB (about 6 USD at the sandbox's price) is dust: the Dust tab has something to convert.
+DEMO_BALANCES = {
+    **{"USD": "25000", "USDT": "10000", "BTC": "1.5", "ETH": "12", "SOL": "150"},
+    "BNB": "0.01",
+}
 DEMO_CUSTODY_LABEL = "Demo custody (sandbox)"
 DEMO_CREDIT_LABEL = "Demo credit line (sandbox)"
 DEMO_RAIL = "ANCHORAGE"

@@ -10,10 +10,8 @@ from decimal import Decimal
 
 from django.core.cache import cache
 
-import binanceus
-from accounts import crypto
-from accounts.exchange import client_for_connection, describe_error
 from accounts.models import ExchangeConnection
+from desk.exchange_reads import connection_read
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +28,8 @@ class Read:
 
 
 def _guarded(connection: ExchangeConnection, what: str, call) -> Read:
-    try:
-        with client_for_connection(connection) as client:
-            return Read(call(client))
-    except crypto.CredentialsUnavailable:
-        return Read(error="The connection's keys need replacing.")
-    except binanceus.BinanceUSError as exc:
-        log.info("connection %s: %s unavailable: %s", connection.pk, what, exc)
-        return Read(error=describe_error(exc))
+    read = connection_read(connection, what, call)
+    return Read(error=read.error) if read.error else Read(read.value)
 
 
 def _assets_key(connection: ExchangeConnection, which: str) -> str:

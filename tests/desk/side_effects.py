@@ -9,11 +9,14 @@ from collections import Counter, defaultdict
 import requests
 from django.apps import apps
 
+# The apps whose unique text fields the matrix reuses as "taken" values.
 DESK_APPS = ("accounts", "transfers", "trading", "dashboard")
+# Every app with rows: a refused form leaves none of them changed.
+WRITTEN_APPS = (*DESK_APPS, "wallet", "custody", "creditline", "convert", "rewards")
 
 
-def desk_models() -> list:
-    return [m for label in DESK_APPS for m in apps.get_app_config(label).get_models()]
+def desk_models(labels=DESK_APPS) -> list:
+    return [m for label in labels for m in apps.get_app_config(label).get_models()]
 
 
 def rows_snapshot() -> dict[str, list[tuple]]:
@@ -22,7 +25,7 @@ def rows_snapshot() -> dict[str, list[tuple]]:
 
     out = {}
     with connection.cursor() as cursor:
-        for m in desk_models():
+        for m in desk_models(WRITTEN_APPS):
             cursor.execute(f'SELECT * FROM "{m._meta.db_table}" ORDER BY 1')
             out[m._meta.label] = cursor.fetchall()
     return out

@@ -43,6 +43,7 @@ from django.test import Client, override_settings
 from django.urls import resolve, reverse
 from django.utils import timezone
 
+from tests.convert.conftest import unknown_otc_conversion
 from tests.creditline.conftest import unknown_credit_transfer
 from tests.custody.conftest import (
     TRADER,
@@ -54,6 +55,13 @@ from tests.desk import bad_input, pages, side_effects
 from tests.desk.bad_input import KIND_VALUES, VALUES, Field, Route, must_refuse
 from tests.desk.test_ownership_matrix import OBJECT_FACTORIES
 from tests.factories import PASSWORD, login, make_connection, make_user
+from tests.rewards.conftest import (
+    MATRIX_OVERRIDES,
+    export_ready,
+    lost_export,
+    rewards_synced,
+    watched_for_rewards,
+)
 from tests.support import ROOT
 from tests.wallet.conftest import (
     auto_stake_ran,
@@ -539,6 +547,44 @@ def _custodial_order(w, o, f) -> dict:
     return doc
 
 
+def _otc_quote(w, o, f) -> dict:
+    return {"from_coin": "BTC", "to_coin": "USD", "request_amount": "0.01", "amount_in": "from"}
+
+
+def _otc_accept(w, o, f) -> dict:
+    """A quote the exchange just gave the connection (valid for seconds: the case's own)."""
+    from accounts.models import ExchangeConnection
+    from convert import services
+
+    conn = ExchangeConnection.objects.get(pk=w.kwargs["convert"]["pk"])
+    quote = services.quote_request(
+        connection=conn,
+        from_coin="BTC",
+        to_coin="USD",
+        request_coin="BTC",
+        request_amount=Decimal("0.01"),
+    )
+    return {"quote_id": quote.quote_id}
+
+
+def _dust(w, o, f) -> dict:
+    """0.01 SOL (dust: about 1.5 USD) deposited for each case, converted into BTC, on the page
+    as the person loaded it (its read of the dust is cached for a few seconds). Each case
+    starts with none of the connection's conversions in flight (no worker runs here)."""
+    from convert.models import IN_FLIGHT, DustConversion
+    from convert.reads import dust_assets, dust_forget
+
+    pk = w.kwargs["convert"]["pk"]
+    DustConversion.objects.filter(connection_id=pk, status__in=IN_FLIGHT).update(status="failed")
+    _sandbox(w.base, "deposit", {"email": w.master_email, "asset": "SOL", "amount": "0.01"})
+    from accounts.models import ExchangeConnection
+
+    conn = ExchangeConnection.objects.get(pk=pk)
+    dust_forget(connection=conn)
+    dust_assets(connection=conn, to_asset="BTC")  # the page the person submits was loaded
+    return {"to_asset": "BTC", "from_assets": "SOL", "request_key": uuid.uuid4().hex}
+
+
 # What a person types into each form (the rest are the page's own defaults); given the world,
 # the options of the page's choices, and the field the case is about.
 OVERRIDES = {
@@ -568,6 +614,9 @@ OVERRIDES = {
     "wallet:withdraw": lambda w, o, f: _withdrawal(),
     "wallet:stake": _staking("stake"),
     "creditline:transfer": _credit_transfer,
+    "convert:quote": _otc_quote,
+    "convert:accept": _otc_accept,
+    "convert:dust-convert": _dust,
     "custody:wallet-transfer": _custody_transfer,
     "custody:custodian-transfer": _custody_transfer,
     "custody:undo": _custody_undo,
@@ -612,6 +661,7 @@ OVERRIDES = {
         "password2": NEW_PASSWORD,
     },
 }
+OVERRIDES |= MATRIX_OVERRIDES
 
 
 def _live_order(w: World):
@@ -1138,6 +1188,9 @@ BEAT_WORK = {
     "custody.tasks.reconcile_custody": BeatWork(unknown_custody_transfer, _settled),
     "custody.tasks.sync_custody_all": BeatWork(custody_watched, custody_synced),
     "creditline.tasks.reconcile_credit_transfers": BeatWork(unknown_credit_transfer, _settled),
+    "convert.tasks.reconcile_conversions": BeatWork(unknown_otc_conversion, _settled),
+    "rewards.tasks.sync_rewards_all": BeatWork(watched_for_rewards, rewards_synced),
+    "rewards.tasks.sweep_broker_exports": BeatWork(lost_export, export_ready),
 }
 
 

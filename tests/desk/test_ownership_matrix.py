@@ -117,6 +117,18 @@ def _credit_line_objects(owner) -> tuple[object, dict]:
     return credit_line_objects(owner)
 
 
+def _convert_objects(owner) -> tuple[object, dict]:
+    from tests.convert.conftest import convert_objects
+
+    return convert_objects(owner)
+
+
+def _rewards_objects(owner) -> tuple[object, dict]:
+    from tests.rewards.conftest import rewards_objects
+
+    return rewards_objects(owner)
+
+
 # Which objects each namespace's (or socket path prefix's) ids refer to, and how to make them:
 # a factory returns (an object that must survive a stranger's visit, the URL kwargs).
 OBJECT_FACTORIES = {
@@ -127,6 +139,8 @@ OBJECT_FACTORIES = {
     "wallet": _wallet_objects,
     "custody": _custody_objects,
     "creditline": _credit_line_objects,
+    "convert": _convert_objects,
+    "rewards": _rewards_objects,
     "ws/connections/": _connection_objects,
 }
 

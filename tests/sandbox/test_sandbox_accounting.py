@@ -22,6 +22,7 @@ def test_it_counts_requests_by_key_and_path_and_resets(quiet_url: str) -> None:
         "total": 0,
         "byApiKey": {},
         "byPath": {},
+        "byEndpoint": {},
     }
     requests.get(f"{quiet_url}/api/v3/ping", timeout=5)
     signed(quiet_url, "GET", "/api/v3/account", acct)
@@ -39,12 +40,19 @@ def test_it_counts_requests_by_key_and_path_and_resets(quiet_url: str) -> None:
             "/api/v3/ping": 1,
             "/sapi/v3/accountStatus": 1,
         },
+        "byEndpoint": {
+            "GET /api/v3/account": 2,
+            "GET /api/v3/nothing-here": 1,
+            "GET /api/v3/ping": 1,
+            "GET /sapi/v3/accountStatus": 1,
+        },
     }
     assert admin(quiet_url, "DELETE", "/requests").json()["total"] == 0
     assert admin(quiet_url, "GET", "/requests").json() == {
         "total": 0,
         "byApiKey": {},
         "byPath": {},
+        "byEndpoint": {},
     }
 
 

@@ -173,10 +173,12 @@ class BrokerExportJob(Model):
 
     @classmethod
     def from_answer(cls, data: Any) -> Self:
-        if isinstance(data, Mapping):
-            return cls.from_api(data)
-        text = str(data).strip()
-        if text.startswith("{"):
-            return cls.from_api(_loose_object(text))
+        text = "" if isinstance(data, Mapping) else str(data).strip()
+        if isinstance(data, Mapping) or text.startswith("{"):
+            doc = dict(data) if isinstance(data, Mapping) else _loose_object(text)
+            # The POST's state is its "msg"; an answer that names a "status" instead (the
+            # sandbox's GET, the spec printing none) says it there.
+            doc.setdefault("msg", doc.get("status"))
+            return cls.from_api(doc)
         url = text.strip('"').strip()
         return cls(code=None, status=None, url=url or None)

@@ -295,6 +295,12 @@ def test_it_reads_the_kickback_export_url_however_it_comes(fake, client, reply, 
     assert job.url == url and job.ready is (url is not None)
 
 
+def test_the_export_state_is_read_from_status_when_there_is_no_msg(fake, client):
+    fake.reply("GET", EXPORT, {"status": "COLLECTING", "url": None})
+    job = client.broker_kickback_export()
+    assert (job.status, job.url, job.ready) == ("COLLECTING", None, False)
+
+
 def test_only_the_export_answers_may_be_other_than_json(fake, client):
     fake.reply("GET", "/sapi/v1/apiReferral/ifNewUser", text="url to the data")
     with pytest.raises(bu.InvalidResponse):

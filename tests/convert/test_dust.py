@@ -1,9 +1,9 @@
-"""Dust conversions against the real sandbox: two assets converted into BTC once with the fee the
-exchange listed beforehand; an unknown answer settled from the dust log (never sent again); the
+"""Dust conversions against the real sandbox: two assets converted into BTC once at the fee rate
+the exchange listed beforehand; an unknown answer settled from the dust log (never sent again); the
 exchange's restricted time and a second conversion in flight refused before anything is sent."""
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.utils import timezone
@@ -16,6 +16,7 @@ from desk.problems import Refused
 pytestmark = pytest.mark.django_db
 
 NO_SLEEP = {"sleep": lambda _: None}
+EIGHT = Decimal("0.00000001")
 
 
 def _key(n: int = 1) -> str:
@@ -42,16 +43,21 @@ def test_it_converts_two_assets_once_for_the_fee_it_showed(dust_account):
     conn, exchange = dust_account
     listed = _listed(conn)
     assert {"ETH", "SOL"} <= set(listed) and "BTC" not in listed and "USD" not in listed
+    rate = reads.dust_assets(connection=conn, to_asset="BTC", fresh=True).value.fee_rate
     conversion = _convert(conn)
     assert conversion.status == Status.DONE
     by_asset = {r["asset"]: r for r in conversion.results}
     assert set(by_asset) == {"ETH", "SOL"}
+    # The market trades on between the listing and the conversion, so the amounts are the
+    # conversion's own; the fee is the listed rate x the converted amount (L6721-6724).
+    fees = received = Decimal(0)
     for asset in ("ETH", "SOL"):
-        # The fee is feeRate x the converted amount (L6721-6724), as listed before sending.
-        assert Decimal(by_asset[asset]["fee"]) == listed[asset].conversion_fee
-    fees = listed["ETH"].conversion_fee + listed["SOL"].conversion_fee
+        row = by_asset[asset]
+        converted, fee = Decimal(row["transferred"]), Decimal(row["fee"])
+        assert Decimal(row["amount"]) == listed[asset].available_balance
+        assert fee == (converted * rate).quantize(EIGHT, rounding=ROUND_HALF_UP) > 0
+        fees, received = fees + fee, received + converted - fee
     assert conversion.total_service_charge == fees
-    received = listed["ETH"].received_asset + listed["SOL"].received_asset
     assert exchange.free("BTC") == Decimal("0.5") + received
     assert exchange.free("ETH") == 0 and exchange.free("SOL") == 0
 

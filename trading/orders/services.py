@@ -46,6 +46,7 @@ from desk.intents import (
 from desk.money import plain
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import records
+from trading.orders.ids import oco_leg_ids
 
 # In an intent's ``request``: the orderId its cancel-replace cancels (settled with it).
 REPLACES_KEY = "cancelOrderId"
@@ -523,8 +524,13 @@ def oco_place(
     )
     if not created:
         return row
+    legs = oco_leg_ids(connection)
     params = {**request.as_json(), "listClientOrderId": list_client_order_id}
-    outcome = _send(connection, "new_oco", request, list_client_order_id=list_client_order_id)
+    params |= {"limitClientOrderId": legs.get("limit_client_order_id")} if legs else {}
+    params |= {"stopClientOrderId": legs.get("stop_client_order_id")} if legs else {}
+    outcome = _send(
+        connection, "new_oco", request, list_client_order_id=list_client_order_id, **legs
+    )
     if outcome.verdict is not Verdict.EXECUTED:
         return _settled(user, row, outcome, action="oco.place", params=params, ip=ip)
     stored = records.order_list_store(connection=connection, order_list=outcome.answer, row=row)

@@ -189,6 +189,29 @@ def test_it_places_and_cancels_an_oco(trader):
     assert ex.free("BTC") == Decimal("5")
 
 
+def test_with_a_partner_id_both_legs_of_an_oco_carry_its_prefix(trader):
+    from rewards.models import RewardsProfile
+
+    conn, ex = trader
+    RewardsProfile.objects.create(connection=conn, partner_id="ABCD1234")
+    request = OcoRequest(
+        symbol="BTCUSD",
+        side="SELL",
+        quantity=Decimal("0.01"),
+        price=ex.above(),
+        stop_price=ex.below(),
+        stop_limit_price=ex.below(percent=6),
+        stop_limit_time_in_force="GTC",
+    )
+    row = services.oco_place(
+        user=conn.user, connection=conn, list_client_order_id="desk-oco-2", request=request
+    )
+    legs = [o for o in ex.orders() if o.order_list_id == row.order_list_id]
+    assert len(legs) == 2
+    assert all(o.client_order_id.startswith("ABCD1234-") for o in legs)
+    assert all(len(o.client_order_id) <= 36 for o in legs)
+
+
 def test_it_asks_the_exchange_to_test_an_order_without_placing_it(trader):
     conn, ex = trader
     verdict = services.order_test(user=conn.user, connection=conn, request=_limit(ex.below()))

@@ -58,7 +58,9 @@ def accept(request, pk: int):
     connection = _connection(request, pk)
     form = AcceptForm(request.POST)
     if not form.submitted(services.conversion_accept, **_who(request, connection)):
-        quote = connection.otc_quotes.filter(quote_id=form.data.get("quote_id", "")).first()
+        # The quote shown again is the one asked for, once it is a valid id (never raw input).
+        asked = form.cleaned_data.get("quote_id")  # submitted() cleaned the form
+        quote = connection.otc_quotes.filter(quote_id=asked).first() if asked else None
         return pages.convert_page(request, connection, quote=quote, accept_form=form)
     made = form.outcome
     messages.success(

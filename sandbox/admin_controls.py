@@ -26,7 +26,9 @@ to null clears that fault; count 0 clears it too):
      "clockSkewMs": -3000,                               # exchange clock vs the host's
      "depthGap": {"symbol": "BTCUSD", "count": 1},
      "streamDelayMs": {"symbol": "BTCUSD", "ms": 300, "count": 10},
-     "streamDuplicate": {"symbol": "BTCUSD", "count": 1}}
+     "streamDuplicate": {"symbol": "BTCUSD", "count": 1},
+     "wsApi": {"mode": "execute_then_drop" | "delay_answer" | "unavailable_503",
+               "count": 1, "method": "order.place", "delaySeconds": 5, "probability": 1}}
 
   depthGap         the next `count` (default 1) diff-depth batches of `symbol` (required) are
                    never sent, on @depth and @depth@100ms alike: the following event's U is
@@ -48,6 +50,11 @@ to null clears that fault; count 0 clears it too):
   clockSkewMs      the exchange's serverTime runs N ms off the host clock (the same setting
                    as POST /clock offsetMs), so a client with a stale offset gets -1021.
                    DELETE /faults resets it to 0.
+  wsApi            WebSocket API requests (of `method` only, when given): execute_then_drop
+                   runs the request then cuts the connection unanswered, delay_answer runs it
+                   and answers delaySeconds later, unavailable_503 answers 503 without running
+                   it (see ws_api.py). The operation faults above ("order", "cancel", ...)
+                   apply to the WebSocket API's calls of the same endpoints too.
   Stream-fault counts go down once per event sent to at least one subscriber. GET shows
   the stream faults only while set, in the shape they were posted.
 

@@ -1,5 +1,5 @@
-"""The aiohttp application: REST dispatch (auth, weights, errors), streams and admin routes,
-all on one port."""
+"""The aiohttp application: REST (through the dispatch core it shares with the WebSocket API),
+the WebSocket API at /ws-api/v3, streams and admin routes, all on one port."""
 
 from __future__ import annotations
 
@@ -29,18 +29,16 @@ from . import (
     wallet,
 )
 from . import rest as rest_handlers  # `rest` is the aiohttp handler below
-from .auth import authenticate
-from .clock import Fault
-from .ctx import Ctx
-from .endpoint_table import Endpoint, find
-from .params import Params, check_names, request_params
-from .ratelimit import Refusal
-from .rest import VARIABLE_WEIGHTS
-from .routes import ROUTES
+from .auth import rest_credentials
+from .dispatch import FAULTED_ENDPOINTS as FAULTED_ENDPOINTS  # tests read it from here
+from .dispatch import Call, Outcome, dispatch
+from .endpoint_table import find
+from .params import request_params
 from .state import Exchange
 from .streams import cancel_task
 from .symbols import SYMBOLS
 from .ws import WsHandlers
+from .ws_api import WsApi
 
 EXCHANGE = web.AppKey("exchange", Exchange)
 # The modules whose @route handlers fill ROUTES: named here so every one is imported.
@@ -69,103 +67,24 @@ def json_response(doc: object, status: int = 200, headers: dict | None = None) -
     )
 
 
-def _weight(endpoint: Endpoint, params: Params | None) -> int:
-    if endpoint.weight is not None:
-        return endpoint.weight
-    rule = VARIABLE_WEIGHTS.get(endpoint.path)
-    if rule is None or params is None:
-        return 1
-    try:
-        return rule(params)
-    except errors.ApiError:
-        return 1
-
-
-# Endpoints whose calls the admin-set faults (clock.Faults) apply to, by operation name.
-FAULTED_ENDPOINTS = {
-    ("POST", "/sapi/v3/sub-account/transfer"): "transfer",
-    ("POST", "/api/v3/order"): "order",
-    ("DELETE", "/api/v3/order"): "cancel",
-    ("DELETE", "/api/v3/openOrders"): "cancel",
-    ("POST", "/api/v3/order/cancelReplace"): "cancelReplace",
-    ("POST", "/api/v3/order/oco"): "oco",
-    ("POST", "/sapi/v1/capital/withdraw/apply"): "withdrawApply",
-    ("POST", "/sapi/v1/fiatpayment/withdraw/apply"): "fiatWithdrawApply",
-    ("POST", "/sapi/v1/staking/stake"): "stake",
-    ("POST", "/sapi/v1/staking/unstake"): "unstake",
-    ("POST", "/sapi/v1/custodian/order"): "custodyOrder",
-    ("POST", "/sapi/v1/custodian/ocoOrder"): "custodyOrder",
-    ("DELETE", "/sapi/v1/custodian/cancelOrder"): "custodyCancel",
-    ("DELETE", "/sapi/v1/custodian/cancelOrdersBySymbol"): "custodyCancel",
-    ("DELETE", "/sapi/v1/custodian/cancelOcoOrder"): "custodyCancel",
-    ("POST", "/sapi/v1/custodian/walletTransfer"): "custodianTransfer",
-    ("POST", "/sapi/v1/custodian/custodianTransfer"): "custodianTransfer",
-    ("POST", "/sapi/v1/custodian/undoTransfer"): "custodianUndo",
-    ("POST", "/sapi/v1/cl/transfer"): "creditLineTransfer",
-    ("POST", "/sapi/v1/otc/orders"): "otcOrder",
-    ("POST", "/sapi/v1/asset/dust"): "dust",
-}
-
-
 async def rest(request: web.Request) -> web.Response:
-    """Every /api and /sapi request: find the endpoint, count weight, authenticate, run."""
+    """Every /api and /sapi request: read it, run it through the shared dispatch core."""
     ex = request.app[EXCHANGE]
     ip = request.remote or ""
-    ex.requests.record(request.headers.get("X-MBX-APIKEY"), request.path, request.method)
+    header = request.headers.get("X-MBX-APIKEY")
+    ex.requests.record(header, request.path, request.method)
     endpoint = find(request.method, request.path)
     query = request.rel_url.raw_query_string
     body = (await request.read()).decode("utf-8", "surrogateescape")
-    params: Params | None = None
-    parse_error: errors.ApiError | None = None
+    call = Call(endpoint, None, rest_credentials(header, query, body), ip)
     try:
-        params = request_params(endpoint, request.path, query, body)
+        call.params = request_params(endpoint, request.path, query, body)
     except errors.ApiError as exc:
-        parse_error = exc
-    weight = 1 if endpoint is None else _weight(endpoint, params)
-    try:
-        ex.limits.admit(ip, weight)
-    except Refusal as refusal:
-        return _answer(ex, ip, refusal.error, {"Retry-After": str(refusal.retry_after_s)})
-    if endpoint is None:
-        return _answer(ex, ip, errors.unsupported(404), {})
-    ctx_headers: dict[str, str] = {}
-    fault: Fault | None = None
-    try:
-        if parse_error is not None:
-            raise parse_error
-        assert params is not None
-        key = authenticate(
-            ex.registry,
-            request.headers.get("X-MBX-APIKEY"),
-            endpoint,
-            params,
-            query,
-            body,
-            ex.clock.now_ms(),
-        )
-        handler = ROUTES.get((endpoint.method, endpoint.path))
-        if handler is None:  # in the spec, not in the sandbox (yet)
-            raise errors.unsupported(404)
-        check_names(endpoint.method, endpoint.path, endpoint.security == "SIGNED", params.values)
-        op = FAULTED_ENDPOINTS.get((endpoint.method, endpoint.path))
-        fault = ex.faults.take(op) if op else None
-        if fault is not None and fault.mode == "unavailable_503":
-            # Not executed, and (per the 503 taxonomy) not counted toward the rate limit.
-            ex.limits.add_weight(ip, -weight)
-            return json_response(errors.service_unavailable().body(), 503)
-        ex.settle()  # what the sandbox clock made due happens before this request
-        ctx = Ctx(ex, params, key, ip, ctx_headers)
-        result: object = handler(ctx)
-    except errors.ApiError as exc:
-        result = exc
-    except Refusal as refusal:  # an order limit
-        result = refusal.error
-        ctx_headers["Retry-After"] = str(refusal.retry_after_s)
-    if fault is not None:  # executed (or failed) as usual; the client never learns which
-        if fault.mode == "execute_then_timeout":
-            await _hold(request, fault.hold_s)
-        result = errors.unknown_outcome()
-    return _answer(ex, ip, result, ctx_headers)
+        call.parse_error = exc
+    out = dispatch(ex, call)
+    if out.fault is not None and out.fault.mode == "execute_then_timeout":
+        await _hold(request, out.fault.hold_s)
+    return _answer(ex, ip, out)
 
 
 async def _hold(request: web.Request, seconds: float) -> None:
@@ -179,12 +98,16 @@ async def _hold(request: web.Request, seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
-def _answer(ex: Exchange, ip: str, result: object, headers: dict[str, str]) -> web.Response:
+def _answer(ex: Exchange, ip: str, out: Outcome) -> web.Response:
+    error = out.error
+    if out.bare:
+        assert error is not None
+        return json_response(error.body(), error.status)
     used = str(ex.limits.used_weight(ip))
-    headers = {**headers, "X-MBX-USED-WEIGHT": used, "X-MBX-USED-WEIGHT-1M": used}
-    if isinstance(result, errors.ApiError):
-        return json_response(result.body(), result.status, headers)
-    return json_response(result, 200, headers)
+    headers = {**out.headers, "X-MBX-USED-WEIGHT": used, "X-MBX-USED-WEIGHT-1M": used}
+    if error is not None:
+        return json_response(error.body(), error.status, headers)
+    return json_response(out.result, 200, headers)
 
 
 async def not_found(request: web.Request) -> web.Response:
@@ -228,11 +151,14 @@ def build_app(
     app.cleanup_ctx.append(_background)
     ws = WsHandlers(ex.hub, ws_ping_s, ws_max_age_s)
     app.on_shutdown.append(ws.close_all)
+    ws_api = WsApi(ex, ws_ping_s, ws_max_age_s)
+    app.on_shutdown.append(ws_api.close_all)
     admin.add_routes(app, ex)
     order_history.add_routes(app, ex)
     app.router.add_get("/ws", ws.raw)
     app.router.add_get("/ws/{tail:.*}", ws.raw)
     app.router.add_get("/stream", ws.combined)
+    app.router.add_get("/ws-api/v3", ws_api.handle)
     for prefix in ("/api/", "/sapi/"):
         app.router.add_route("*", prefix + "{tail:.*}", rest)
     app.router.add_route("*", "/{tail:.*}", not_found)

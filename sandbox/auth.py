@@ -3,12 +3,19 @@
 As the spec defines it ("Signature Authentication"): totalParams is the query string
 concatenated with the request body, as sent, without the signature parameter; the signature
 is the hex HMAC-SHA256 of totalParams keyed with the secret, compared case-insensitively.
+
+The WebSocket API (L10359-10376) signs every request parameter but `signature`, apiKey
+included, sorted by name, as `name=value` pairs joined with `&`. The spec's values contain
+nothing a URL would escape; the Python clients (binance-connector, python-binance) sign
+`urlencode(sorted params)`, so a value with such characters is accepted signed either way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 from . import errors
 from .accounts import KEY_RE, ApiKey, Registry
@@ -101,6 +108,31 @@ def total_params(query: str, body: str) -> tuple[str, str | None]:
     return q + b, sig_q if sig_q is not None else sig_b
 
 
+class Credentials(NamedTuple):
+    """What a request presents: its API key, its signature and what that signature may sign.
+    `key_param` names the parameter the key came in (the WebSocket API's apiKey), None when
+    it came in the X-MBX-APIKEY header."""
+
+    api_key: str | None
+    signature: str | None
+    payloads: tuple[str, ...]
+    key_param: str | None = None
+
+
+def rest_credentials(header: str | None, query: str, body: str) -> Credentials:
+    payload, signature = total_params(query, body)
+    return Credentials(header, signature, (payload,))
+
+
+def ws_credentials(params: dict[str, str]) -> Credentials:
+    """A WebSocket API request's credentials from its parameters (as text, apiKey included)."""
+    pairs = sorted((k, v) for k, v in params.items() if k != "signature")
+    raw = "&".join(f"{k}={v}" for k, v in pairs)
+    encoded = urlencode(pairs)
+    payloads = (raw,) if encoded == raw else (raw, encoded)
+    return Credentials(params.get("apiKey"), params.get("signature"), payloads, "apiKey")
+
+
 def verify(secret: str, payload: str, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, payload), signature.lower())
 
@@ -113,11 +145,15 @@ def check_timing(timestamp: int, recv_window: int, server_time: int) -> None:
         raise errors.invalid_timestamp_window()
 
 
-def api_key(registry: Registry, header: str | None, endpoint: Endpoint) -> ApiKey:
-    """The request's key, checked for format, existence and key type."""
-    if not header or not KEY_RE.match(header):
+def api_key(registry: Registry, creds: Credentials, endpoint: Endpoint) -> ApiKey:
+    """The request's key, checked for format, existence and key type. A key parameter not
+    sent is a missing mandatory parameter (-1102); a missing header, a bad key format."""
+    sent = creds.api_key
+    if not sent and creds.key_param is not None:
+        raise errors.mandatory(creds.key_param)
+    if not sent or not KEY_RE.match(sent):
         raise errors.bad_api_key_format()
-    key = registry.keys.get(header)
+    key = registry.keys.get(sent)
     if key is None:
         raise errors.rejected_key()
     if key.key_type != AREA_KEY_TYPE.get(endpoint.area, "exchange"):
@@ -125,35 +161,33 @@ def api_key(registry: Registry, header: str | None, endpoint: Endpoint) -> ApiKe
     return key
 
 
-def check_signed(key: ApiKey, params: Params, query: str, body: str, server_time: int) -> None:
+def check_signed(key: ApiKey, params: Params, creds: Credentials, server_time: int) -> None:
     timestamp = params.integer("timestamp", required=True)
     recv_window = params.integer("recvWindow")
     if recv_window is None:
         recv_window = DEFAULT_RECV_WINDOW
     elif not 0 < recv_window <= MAX_RECV_WINDOW:
         raise errors.invalid_param("recvWindow")
-    payload, signature = total_params(query, body)
+    signature = creds.signature
     if not signature:
         raise errors.mandatory("signature")
     assert timestamp is not None
     check_timing(timestamp, recv_window, server_time)
-    if not verify(key.secret, payload, signature):
+    if not any(verify(key.secret, payload, signature) for payload in creds.payloads):
         raise errors.invalid_signature()
 
 
 def authenticate(
     registry: Registry,
-    header: str | None,
+    creds: Credentials,
     endpoint: Endpoint,
     params: Params,
-    query: str,
-    body: str,
     server_time: int,
 ) -> ApiKey | None:
     if endpoint.security == "NONE":
         return None
-    key = api_key(registry, header, endpoint)
+    key = api_key(registry, creds, endpoint)
     if endpoint.security == "SIGNED":
-        check_signed(key, params, query, body, server_time)
+        check_signed(key, params, creds, server_time)
     check_permissions(key, endpoint)
     return key

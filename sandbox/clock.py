@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from .symbols import SYMBOLS
+from .ws_api_methods import METHODS as WS_API_METHODS
 
 
 class Clock:
@@ -31,7 +32,8 @@ class Clock:
 #   execute_then_timeout  run the request, then hold the response open (client times out)
 #   unavailable_503       answer HTTP 503 "Service Unavailable." without running it
 FAULT_MODES = ("execute_then_500", "execute_then_timeout", "unavailable_503")
-# Operations that can be faulted; app.FAULTED_ENDPOINTS maps endpoints onto them.
+# Operations that can be faulted; dispatch.FAULTED_ENDPOINTS maps endpoints onto them (the
+# WebSocket API's methods included: they run the same endpoints).
 FAULT_OPS = (
     "transfer",
     "order",
@@ -115,6 +117,35 @@ class StreamFault:
 
 STREAM_FAULTS = ("depthGap", "streamDelayMs", "streamDuplicate")
 
+# What the wsApi fault does to a WebSocket API request (see ws_api.py):
+#   execute_then_drop  run the request, then cut the connection before answering
+#   delay_answer       run the request, answer `delaySeconds` later
+#   unavailable_503    answer status 503 "Service Unavailable." without running it
+WS_API_MODES = ("execute_then_drop", "delay_answer", "unavailable_503")
+DEFAULT_DELAY_S = 5.0
+
+
+@dataclass(slots=True)
+class WsApiFault:
+    """The wsApi fault: applies to requests of `method` (any method when None), `count` more
+    times (until cleared when None), to the share `probability` of them."""
+
+    mode: str
+    count: int | None
+    method: str | None = None
+    delay_s: float = DEFAULT_DELAY_S
+    probability: float = 1.0
+
+    def to_dict(self) -> dict:
+        doc: dict = {"mode": self.mode, "count": self.count}
+        if self.method is not None:
+            doc["method"] = self.method
+        if self.mode == "delay_answer":
+            doc["delaySeconds"] = self.delay_s
+        if self.probability < 1:
+            doc["probability"] = self.probability
+        return doc
+
 
 class Faults:
     """Fault-injection switches, read by the HTTP and stream layers, set via the admin API.
@@ -130,6 +161,7 @@ class Faults:
         self.history_lag_ms = 0
         self.streams: dict[str, StreamFault] = {}
         self.visibility: OrderVisibility | None = None
+        self.ws_api: WsApiFault | None = None
         # (account id, symbol, orderId) -> visible at; an order placed under an
         # orderVisibility fault stays hidden for its lag even if the fault is cleared meanwhile.
         self.hidden: dict[tuple[int, str, int], int] = {}
@@ -178,6 +210,19 @@ class Faults:
                 del self.ops[op]
         return fault
 
+    def take_ws_api(self, method: str) -> WsApiFault | None:
+        """The wsApi fault for this request of `method`, if it applies (consuming one use)."""
+        fault = self.ws_api
+        if fault is None or fault.method not in (None, method):
+            return None
+        if fault.probability < 1 and self.rng.random() >= fault.probability:
+            return None
+        if fault.count is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                self.ws_api = None
+        return fault
+
     def update(self, doc: dict) -> None:
         """Apply {"transfer": {...} | null, "order": ..., "historyLagSeconds": N}; all or
         nothing: raises ValueError (nothing changed) on any bad entry."""
@@ -185,9 +230,12 @@ class Faults:
         streams: dict[str, StreamFault | None] = {}
         lag: int | None = None
         visibility: list[OrderVisibility | None] = []
+        ws_api: list[WsApiFault | None] = []
         for name, value in doc.items():
             if name == "orderVisibility":
                 visibility.append(None if value is None else _visibility(value))
+            elif name == "wsApi":
+                ws_api.append(None if value is None else _ws_api_fault(value))
             elif name in STREAM_FAULTS:
                 streams[name] = None if value is None else _stream_fault(name, value)
             elif name == "historyLagSeconds":
@@ -198,7 +246,7 @@ class Faults:
                 ops[name] = None if value is None else _fault(name, value)
             else:
                 known = ", ".join(
-                    ("historyLagSeconds", "orderVisibility", *FAULT_OPS, *STREAM_FAULTS)
+                    ("historyLagSeconds", "orderVisibility", "wsApi", *FAULT_OPS, *STREAM_FAULTS)
                 )
                 raise ValueError(f"unknown fault {name!r} (known: {known})")
         for name, fault in ops.items():
@@ -215,12 +263,15 @@ class Faults:
             self.history_lag_ms = lag
         if visibility:
             self.visibility = visibility[0]
+        if ws_api:
+            self.ws_api = ws_api[0]
 
     def clear(self) -> None:
         self.ops.clear()
         self.history_lag_ms = 0
         self.streams.clear()
         self.visibility = None
+        self.ws_api = None
         self.hidden.clear()
 
     def to_dict(self) -> dict:
@@ -231,6 +282,8 @@ class Faults:
             doc[name] = fault.to_dict(with_ms=name == "streamDelayMs")
         if self.visibility is not None:
             doc["orderVisibility"] = self.visibility.to_dict()
+        if self.ws_api is not None:
+            doc["wsApi"] = self.ws_api.to_dict()
         return doc
 
 
@@ -303,3 +356,27 @@ def _stream_fault(name: str, value: object) -> StreamFault | None:
     if count == 0:
         return None
     return StreamFault(symbol, count, ms)
+
+
+def _ws_api_fault(value: object) -> WsApiFault | None:
+    """{"mode", "count"?: n | null (default 1), "method"?: a WebSocket API method,
+    "delaySeconds"?: s (delay_answer, default 5), "probability"?}; None when count is 0."""
+    allowed = {"mode", "count", "method", "delaySeconds", "probability"}
+    if not isinstance(value, dict) or not set(value) <= allowed:
+        raise ValueError(f"wsApi must be null or an object of {', '.join(sorted(allowed))}")
+    mode, count, method = value.get("mode"), value.get("count", 1), value.get("method")
+    if mode not in WS_API_MODES:
+        raise ValueError(f"wsApi.mode must be one of {', '.join(WS_API_MODES)}")
+    if not _is_count(count):
+        raise ValueError("wsApi.count must be an integer >= 0 or null")
+    if method is not None and method not in WS_API_METHODS:
+        raise ValueError(f"wsApi.method must be a WebSocket API method, not {method!r}")
+    delay = value.get("delaySeconds", DEFAULT_DELAY_S)
+    if not _is_number(delay, 0, 600):
+        raise ValueError("wsApi.delaySeconds must be a number in [0, 600]")
+    probability = value.get("probability", 1)
+    if not _is_number(probability, 0, 1) or probability == 0:
+        raise ValueError("wsApi.probability must be a number in (0, 1]")
+    if count == 0:
+        return None
+    return WsApiFault(mode, count, method, float(delay), float(probability))

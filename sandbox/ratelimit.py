@@ -73,12 +73,14 @@ class _IpState:
 
 
 class Refusal(Exception):
-    """A request turned away by the limits: the error plus its Retry-After seconds."""
+    """A request turned away by the limits: the error, its Retry-After seconds (REST's
+    header) and the time it may be retried at (the WebSocket API's error.data.retryAfter)."""
 
-    def __init__(self, error: errors.ApiError, retry_after_s: int) -> None:
+    def __init__(self, error: errors.ApiError, retry_after_s: int, retry_at_ms: int = 0) -> None:
         super().__init__(error.msg)
         self.error = error
         self.retry_after_s = retry_after_s
+        self.retry_at_ms = retry_at_ms
 
 
 def _seconds(ms: int) -> int:
@@ -113,7 +115,9 @@ class RateLimiter:
         now = self.clock.now_ms()
         st = self._ips.setdefault(ip, _IpState())
         if st.banned_until > now:
-            raise Refusal(_banned(st.banned_until), _seconds(st.banned_until - now))
+            raise Refusal(
+                _banned(st.banned_until), _seconds(st.banned_until - now), st.banned_until
+            )
         if st.throttled_until > now:
             st.strikes += 1
             if st.strikes > self.limits.ban_after:
@@ -121,7 +125,7 @@ class RateLimiter:
                 st.bans += 1
                 st.banned_until = now + duration
                 st.throttled_until = st.strikes = 0
-                raise Refusal(_banned(st.banned_until), _seconds(duration))
+                raise Refusal(_banned(st.banned_until), _seconds(duration), st.banned_until)
         window = self._window(ip)
         if window.add(now, 0) + weight > self.limits.weight_per_minute:
             if st.throttled_until <= now:
@@ -136,6 +140,7 @@ class RateLimiter:
                     429,
                 ),
                 _seconds(window.ends_at(now) - now),
+                window.ends_at(now),
             )
         window.add(now, weight)
 
@@ -157,6 +162,7 @@ class RateLimiter:
                         429,
                     ),
                     _seconds(window.ends_at(now) - now),
+                    window.ends_at(now),
                 )
 
     def _order_windows(self, account_id: int) -> tuple[_Window, _Window]:
@@ -181,6 +187,10 @@ class RateLimiter:
         return [
             {**limit, "count": count} for limit, count in zip(limits, (ten_s, day), strict=True)
         ]
+
+    def weight_limit(self, ip: str) -> dict:
+        """The REQUEST_WEIGHT limiter with `ip`'s count (a WebSocket API answer's rateLimits)."""
+        return {**self.rate_limits()[0], "count": self.used_weight(ip)}
 
     def rate_limits(self) -> list[dict]:
         """exchangeInfo's rateLimits: the limits in force (the spec's unless an admin changed

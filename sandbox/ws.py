@@ -6,12 +6,18 @@ Connection rules ("WebSocket Information", "WebSocket Rate Limits"): a ping fram
 `ping_s` (3 minutes); at most 5 incoming messages per second (ping, pong and text frames
 alike; a token bucket of 5 refilled at 5/s) or the connection is closed (1008); at most 1024
 streams per connection (a longer URL is refused with HTTP 400, a SUBSCRIBE going over answers
-an error object); every connection is closed (1001) `max_age_s` after it opened (24 hours)."""
+an error object); every connection is closed (1001) `max_age_s` after it opened (24 hours).
+
+A raw URL may name something that is no stream at all: third-party clients open `/ws/0` (any
+placeholder) and SUBSCRIBE over it. Such a name is accepted and ignored (nothing is sent for
+it, LIST_SUBSCRIPTIONS does not show it). A name shaped like a stream ("<symbol>@<kind>",
+"!...@arr") or a listenKey that does not exist is still refused (HTTP 400)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -22,6 +28,13 @@ METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GE
 MAX_STREAMS = 1024
 MAX_MESSAGES_PER_S = 5
 COUNTED = (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.PING, WSMsgType.PONG)
+# What a listenKey looks like (the spec's are 60 characters, the sandbox's 64).
+LISTEN_KEY_RE = re.compile(r"^[A-Za-z0-9]{60,64}$")
+
+
+def stream_shaped(name: str) -> bool:
+    """Whether `name` means to be a stream: a market stream's or a listenKey's shape."""
+    return "@" in name or name.startswith("!") or LISTEN_KEY_RE.match(name) is not None
 
 
 def _err(code: int, msg: str, req_id: object = None) -> dict:
@@ -82,6 +95,7 @@ class WsHandlers:
     ) -> web.StreamResponse:
         if len(dict.fromkeys(names)) > MAX_STREAMS:
             return web.json_response(_err(2, "Invalid request: too many parameters"), status=400)
+        names = [n for n in names if self.hub.valid_name(n) or stream_shaped(n)]
         bad = [n for n in names if not self.hub.valid_name(n)]
         if bad:
             body = _err(2, f"Invalid request: invalid stream name '{bad[0]}'")

@@ -1,11 +1,17 @@
 """The popular Python clients for Binance.US, unchanged but for where they connect, against the
 sandbox: python-binance (``binance.client.Client``, ``tld="us"``) and Binance's own connector
 (``binance.spot.Spot``). Market data, account, an order, and the wallet endpoints both
-libraries call (coin catalogue, deposit address and history, withdraw and its history).
+libraries call (coin catalogue, deposit address and history, withdraw and its history); and
+the WebSocket API through each (the connector's ``SpotWebsocketAPIClient``, python-binance's
+``AsyncClient.ws_*``): the book, then an order placed, read and canceled.
 
 Neither library knows the Binance.US-only staking endpoints (``/sapi/v1/staking/stake``,
 ``stakingBalance``…): those are covered by the sandbox's own tests and our client."""
 
+import asyncio
+import json
+import queue
+import time
 from decimal import Decimal
 
 import pytest
@@ -100,3 +106,68 @@ def test_the_connector_wallet_endpoints(connector):
     assert row["id"] == sent["id"] and Decimal(row["amount"]) + Decimal(
         row["transactionFee"]
     ) == Decimal("0.5")
+
+
+def ws_api_url(sandbox_url: str) -> str:
+    return sandbox_url.replace("http://", "ws://") + "/ws-api/v3"
+
+
+ORDER = {"symbol": "BTCUSD", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
+
+
+def test_the_connector_trades_over_the_websocket_api(sandbox_url, sandbox_account):
+    from binance.websocket.spot.websocket_api import SpotWebsocketAPIClient
+
+    answers: queue.Queue = queue.Queue()
+    client = SpotWebsocketAPIClient(
+        stream_url=ws_api_url(sandbox_url),
+        api_key=sandbox_account["apiKey"],
+        api_secret=sandbox_account["secretKey"],
+        on_message=lambda _, message: answers.put(json.loads(message)),
+    )
+
+    def answer(req_id: str) -> dict:
+        deadline = time.monotonic() + 5
+        while True:
+            doc = answers.get(timeout=max(0.01, deadline - time.monotonic()))
+            if doc.get("id") == req_id:
+                assert doc["status"] == 200, doc
+                return doc["result"]
+
+    try:
+        client.order_book(symbol="BTCUSD", limit=5, id="book")
+        assert len(answer("book")["bids"]) == 5
+        client.new_order(id="place", quantity=0.001, price=30000, **ORDER)
+        placed = answer("place")
+        assert placed["status"] == "NEW" and placed["price"] == "30000.00000000"
+        client.get_order(symbol="BTCUSD", orderId=placed["orderId"], id="get")
+        assert answer("get")["clientOrderId"] == placed["clientOrderId"]
+        client.cancel_order(symbol="BTCUSD", orderId=placed["orderId"], id="cancel")
+        assert answer("cancel")["status"] == "CANCELED"
+    finally:
+        client.stop()
+
+
+def test_python_binance_trades_over_the_websocket_api(sandbox_url, sandbox_account):
+    from binance import AsyncClient
+    from binance.ws.websocket_api import WebsocketAPI
+
+    async def scenario() -> None:
+        client = AsyncClient(sandbox_account["apiKey"], sandbox_account["secretKey"], tld="us")
+        # Configuration only: the library's own WebSocket API object, built on the sandbox's URL
+        # (its read loop notices a close only after TIMEOUT seconds without a message: 10).
+        client.ws_api = WebsocketAPI(url=ws_api_url(sandbox_url), tld="us")
+        client.ws_api.TIMEOUT = 2
+        try:
+            book = await client.ws_get_order_book(symbol="BTCUSD", limit=5)
+            assert len(book["asks"]) == 5
+            placed = await client.ws_create_order(quantity="0.001", price="30000", **ORDER)
+            assert placed["status"] == "NEW" and placed["clientOrderId"].startswith("x-")
+            found = await client.ws_get_order(symbol="BTCUSD", orderId=placed["orderId"])
+            assert found["status"] == "NEW" and found["origQty"] == "0.00100000"
+            canceled = await client.ws_cancel_order(symbol="BTCUSD", orderId=placed["orderId"])
+            assert canceled["status"] == "CANCELED"
+        finally:
+            await client.close_connection()
+
+    asyncio.run(scenario())

@@ -20,6 +20,17 @@ the exchange's 5 messages/s; a MarketStream rolls over to a fresh connection bef
 limit (``rollover_after``) without gap, duplicates or marker; :class:`MarketStreamPool` spreads
 more than 1024 streams over several connections.
 
+WebSocket API (request / response over one socket)::
+
+    async with AsyncWsApiClient(api_key, api_secret, weight_budget=rest.weight_budget) as ws:
+        order = await ws.new_order(symbol="BTCUSD", side="BUY", type="LIMIT", ...)
+    with WsApiClient.from_client(rest) as ws:   # sync; REST and WS share one budget
+        book = ws.depth("BTCUSD", limit=5)
+
+Every WebSocket API method is there, named, argued and typed like the :class:`Client` method
+it mirrors (:func:`ws_api_coverage`), with a ``timeout`` keyword; a placing call that loses
+its answer raises :class:`ExecutionUnknown` with its client order id.
+
 Sub-accounts (``sub_accounts``, ``sub_account_transfer``, ...), the wallet (``coin_config``,
 ``withdraw``, ``deposit_address``, the deposit / withdraw histories, ...), staking
 (``staking_assets``, ``stake``, ``unstake``, ``staking_balance``, ...), the Custodial Solution
@@ -195,6 +206,9 @@ from ._trading_models import (
 )
 from ._wallet_models import *  # noqa: F403
 from ._weights import InMemoryWeightBudget, WeightBudget
+from ._ws_api import DEFAULT_WS_API_URL, AsyncWsApiClient, ws_api_coverage
+from ._ws_api_conn import WsApiStats
+from ._ws_api_sync import WsApiClient
 
 __version__ = "0.1.0"
 
@@ -207,6 +221,7 @@ __all__ = [
     *_wallet_models.__all__,
     "DEFAULT_CUSTODIAL_RAIL",
     "DEFAULT_ROLLOVER_AFTER",
+    "DEFAULT_WS_API_URL",
     "ENDPOINTS",
     "APIError",
     "Account",
@@ -214,6 +229,7 @@ __all__ = [
     "AccountStatus",
     "AccountTrade",
     "AggTrade",
+    "AsyncWsApiClient",
     "ApiTradingStatus",
     "AuthenticationError",
     "AvgPrice",
@@ -291,6 +307,8 @@ __all__ = [
     "UserStream",
     "WeightBudget",
     "WeightLimitExceeded",
+    "WsApiClient",
+    "WsApiStats",
     "check_oco",
     "check_order",
     "coverage",
@@ -302,4 +320,5 @@ __all__ = [
     "round_to_step",
     "sign",
     "to_ms",
+    "ws_api_coverage",
 ]

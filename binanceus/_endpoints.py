@@ -15,7 +15,18 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-__all__ = ["ENDPOINTS", "Coverage", "Endpoint", "Param", "endpoint", "load_endpoints"]
+__all__ = [
+    "ENDPOINTS",
+    "WS_API_METHODS",
+    "Coverage",
+    "Endpoint",
+    "Param",
+    "endpoint",
+    "load_endpoints",
+    "load_ws_api_methods",
+    "ws_api_coverage_of",
+    "ws_api_method",
+]
 
 SECURITY_TYPES = frozenset({"NONE", "MARKET_DATA", "USER_STREAM", "SIGNED"})
 
@@ -144,11 +155,15 @@ def _parse_weight(raw: object) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _packaged_table() -> Mapping[str, Any]:
+    text = resources.files(__package__).joinpath("endpoints.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
 def load_endpoints(data: Mapping[str, Any] | None = None) -> Mapping[str, Endpoint]:
     """Parse the table (by default the packaged ``endpoints.json``)."""
     if data is None:
-        text = resources.files(__package__).joinpath("endpoints.json").read_text("utf-8")
-        data = json.loads(text)
+        data = _packaged_table()
     table: dict[str, Endpoint] = {}
     for row in data["rest"]:
         security = row.get("security") or "NONE"
@@ -178,6 +193,16 @@ def load_endpoints(data: Mapping[str, Any] | None = None) -> Mapping[str, Endpoi
 
 ENDPOINTS: Mapping[str, Endpoint] = load_endpoints()
 
+
+def load_ws_api_methods(data: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """The WebSocket API's method names (``order.place``, ...) of the table."""
+    if data is None:
+        data = _packaged_table()
+    return frozenset(data.get("websocket_api_methods", ()))
+
+
+WS_API_METHODS: frozenset[str] = load_ws_api_methods()
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -188,6 +213,19 @@ def endpoint(key: str) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         func.__endpoint__ = key  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def ws_api_method(name: str) -> Callable[[F], F]:
+    """Mark a WebSocket API client method as the typed call of the WebSocket API method
+    ``name``; fails at import on a name the table does not list."""
+    if name not in WS_API_METHODS:
+        raise KeyError(f"{name!r} is not a WebSocket API method of binanceus/endpoints.json")
+
+    def decorate(func: F) -> F:
+        func.__ws_api_method__ = name  # type: ignore[attr-defined]
         return func
 
     return decorate
@@ -221,4 +259,17 @@ def coverage_of(cls: type) -> Coverage:
     return Coverage(
         modeled=MappingProxyType({k: tuple(v) for k, v in modeled.items()}),
         unmodeled=unmodeled,
+    )
+
+
+def ws_api_coverage_of(cls: type) -> Coverage:
+    """Which WebSocket API methods of the table have a typed method on ``cls``."""
+    modeled: dict[str, list[str]] = {}
+    for name in dir(cls):
+        method = getattr(getattr(cls, name, None), "__ws_api_method__", None)
+        if method is not None:
+            modeled.setdefault(method, []).append(name)
+    return Coverage(
+        modeled=MappingProxyType({k: tuple(v) for k, v in modeled.items()}),
+        unmodeled=tuple(sorted(WS_API_METHODS - modeled.keys())),
     )

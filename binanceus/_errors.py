@@ -12,7 +12,8 @@ The hierarchy::
     │                           ``problems`` lists each :class:`~binanceus.FilterProblem`;
     │                           nothing was sent
     ├── ExecutionUnknown        a mutating call may or may not have been executed: 5XX other than
-    │                           a "failed" 503, a read timeout after sending, or code -1006/-1007.
+    │                           a "failed" 503, a read timeout after sending, or code -1006/-1007;
+    │                           over the WebSocket API also a drop or timeout before the answer.
     │                           Carries ``endpoint``, ``client_order_id`` and ``params`` (the
     │                           request's non-secret parameters); confirm via
     │                           ``get_order(orig_client_order_id=...)`` or the user data stream

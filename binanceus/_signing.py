@@ -11,7 +11,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from urllib.parse import urlencode
 
-__all__ = ["Secret", "encode_params", "format_decimal", "format_value", "sign", "total_params"]
+__all__ = [
+    "Secret",
+    "encode_params",
+    "format_decimal",
+    "format_value",
+    "sign",
+    "total_params",
+    "ws_signature_payload",
+]
 
 ParamValue = str | int | Decimal | bool | Sequence[str]
 
@@ -82,3 +90,12 @@ def format_value(value: ParamValue) -> str:
 def encode_params(params: Mapping[str, ParamValue | None]) -> str:
     """urlencode in insertion order, skipping ``None`` values (like the spec's examples)."""
     return urlencode([(k, format_value(v)) for k, v in params.items() if v is not None])
+
+
+def ws_signature_payload(params: Mapping[str, ParamValue | None]) -> str:
+    """What a WebSocket API request signs: every param but ``signature``, ``apiKey`` included,
+    sorted by name, as ``name=value`` joined by ``&`` (no URL-encoding: the spec signs the
+    values as they stand in the JSON, L10359-10376). ``None`` values are not sent, so they are
+    not signed either."""
+    names = sorted(k for k, v in params.items() if k != "signature" and v is not None)
+    return "&".join(f"{k}={format_value(params[k])}" for k in names)  # type: ignore[arg-type]

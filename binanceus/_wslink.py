@@ -11,6 +11,10 @@ the answer with the same id and types what can go wrong:
 - the connection drops before the answer, or was gone before sending:
   :class:`~binanceus.ConnectionLost` (also a ``ConnectionError``) for every pending request.
 
+A link made with ``envelopes=True`` (the WebSocket API client's) resolves each request to
+its whole answer instead (``status``, ``result`` or ``error``, ``rateLimits``): its owner
+reads the status and the rate limits, and types the errors the REST way.
+
 One link serves one physical connection. After a reconnect the owner makes a new link for
 the new connection with the same ``ids`` counter, so ids stay unique across connections (an
 answer that arrives late on the old connection cannot resolve a new request).
@@ -41,10 +45,12 @@ class RequestLink:
         *,
         ids: Iterator[int] | None = None,
         timeout: float = 10.0,
+        envelopes: bool = False,
     ) -> None:
         self._send = send
         self._ids = ids if ids is not None else itertools.count(1)
         self.timeout = timeout
+        self.envelopes = envelopes
         self._pending: dict[int, tuple[str, asyncio.Future[Any]]] = {}
         self._lost: str | None = None
 
@@ -56,7 +62,7 @@ class RequestLink:
     async def request(
         self, method: str, params: Any = None, *, timeout: float | None = None
     ) -> Any:
-        """Send a request and return its answer's ``result``."""
+        """Send a request and return its answer's ``result`` (with ``envelopes``: the answer)."""
         return await self.wait(await self.send(method, params), timeout)
 
     async def send(self, method: str, params: Any = None) -> asyncio.Future[Any]:
@@ -92,7 +98,7 @@ class RequestLink:
         if not isinstance(msg, Mapping):
             return False
         msg_id = msg.get("id", msg.get("ID"))
-        if msg_id is None or not ("result" in msg or "error" in msg or "code" in msg):
+        if msg_id is None or not _is_answer(msg, self.envelopes):
             return False
         try:
             method, fut = self._pending.pop(int(msg_id))
@@ -100,7 +106,9 @@ class RequestLink:
             return True  # an answer nobody waits for any more (timed out, or a rollover's)
         if fut.done():
             return True
-        if "result" in msg and "error" not in msg:
+        if self.envelopes:
+            fut.set_result(msg)
+        elif "result" in msg and "error" not in msg:
             fut.set_result(msg["result"])
         else:
             err = msg.get("error", msg)
@@ -119,3 +127,11 @@ class RequestLink:
             if not fut.done():
                 fut.set_exception(ConnectionLost(f"{method}: {reason} before the answer"))
                 fut.exception()  # retrieved: a request nobody awaits any more logs nothing
+
+
+def _is_answer(msg: Mapping[str, Any], envelopes: bool) -> bool:
+    if "result" in msg or "error" in msg or "code" in msg:
+        return True
+    # The spec's userDataStream.ping / .stop answers carry "response" instead of "result"
+    # (L13897); a WebSocket API answer always has its status.
+    return envelopes and ("status" in msg or "response" in msg)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.support import start_redis, start_sandbox, terminate
+from tests.support import SUITE_WEIGHT_PER_MINUTE, start_redis, start_sandbox, terminate
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +76,7 @@ def _django_uses_test_services(request) -> Iterator[None]:
         SANDBOX_REST_URL=exchange,
         SANDBOX_WS_URL=exchange.replace("http://", "ws://"),
         MARKET_DATA_ENVIRONMENT="sandbox",
-        EXCHANGE_WEIGHT_PER_MINUTE=12_000,
+        EXCHANGE_WEIGHT_PER_MINUTE=SUITE_WEIGHT_PER_MINUTE,
         REDIS_URL=url,
         CELERY_BROKER_URL=url,
         CHANNEL_LAYERS={

@@ -22,6 +22,8 @@ from typing import Any
 
 import requests
 
+import binanceus
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -239,3 +241,15 @@ def manage(env: dict[str, str], *args: str) -> str:
         capture_output=True,
         text=True,
     ).stdout
+
+
+# The desk's weight budget in tests (tests/conftest.py): ten times the exchange's 1200.
+SUITE_WEIGHT_PER_MINUTE = 12_000
+
+
+def exchange_client(api_key: str, secret: str, base_url: str, **kwargs: Any) -> binanceus.Client:
+    """A test's own client of a sandbox, on the suite's weight budget: the sandbox reports the
+    weight of every test on its one address, which the default 1200 would take as its own and
+    refuse requests once the suite has been busy for a minute."""
+    kwargs.setdefault("weight_budget", binanceus.InMemoryWeightBudget(SUITE_WEIGHT_PER_MINUTE))
+    return binanceus.Client(api_key, secret, base_url=base_url, **kwargs)

@@ -10,7 +10,10 @@ from tests.factories import login, make_connection, make_user
 
 pytestmark = pytest.mark.django_db
 
-ALL_TABS = ["Overview", "Trade", "Orders", "History", "Transfers", "Wallet", "Staking"]
+ALL_TABS = [
+    *("Overview", "Trade", "Orders", "History", "Transfers", "Wallet", "Staking"),
+    *("Convert", "Dust", "Rewards", "Broker"),
+]
 
 
 def _tabs(html: str, pk: int) -> list[tuple[str, str, bool]]:
@@ -43,6 +46,10 @@ def owner(client):
         ("/connections/{pk}/wallet/", "Wallet"),
         ("/connections/{pk}/wallet/withdraw/", "Wallet"),
         ("/connections/{pk}/staking/", "Staking"),
+        ("/connections/{pk}/convert/", "Convert"),
+        ("/connections/{pk}/dust/", "Dust"),
+        ("/connections/{pk}/rewards/", "Rewards"),
+        ("/connections/{pk}/broker/", "Broker"),
     ],
 )
 def test_it_shows_every_tab_of_an_exchange_key_marking_the_page(client, owner, url, current):

@@ -17,6 +17,7 @@ from accounts import services
 from accounts.models import Environment, KeyType
 from accounts.services.balances import connection_sync_balances
 from tests.factories import login, make_user
+from tests.support import exchange_client
 
 _seq = itertools.count(1)
 
@@ -54,7 +55,7 @@ class Exchange:
         return doc["byEndpoint"].get(ENDPOINTS[kind], 0)
 
     def client(self) -> binanceus.Client:
-        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+        return exchange_client(self.api_key, self.secret, self.base)
 
     def free(self, asset: str) -> Decimal:
         with self.client() as c:

@@ -17,6 +17,7 @@ import requests
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import login, make_user
+from tests.support import exchange_client
 
 _seq = itertools.count(1)
 SYMBOL = "SOLUSD"
@@ -52,9 +53,8 @@ class Line:
         self.admin("faults", doc)
 
     def client(self):
-        import binanceus
 
-        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+        return exchange_client(self.api_key, self.secret, self.base)
 
     def account(self):
         with self.client() as client:

@@ -16,6 +16,7 @@ import binanceus
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import login, make_user
+from tests.support import exchange_client
 
 _seq = itertools.count(1)
 
@@ -88,7 +89,7 @@ class Partner:
         return doc["byApiKey"].get(self.api_key, 0)
 
     def client(self) -> binanceus.Client:
-        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+        return exchange_client(self.api_key, self.secret, self.base)
 
     def custodial_free(self, asset: str) -> Decimal:
         with self.client() as c:

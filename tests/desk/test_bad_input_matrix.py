@@ -62,7 +62,7 @@ from tests.rewards.conftest import (
     rewards_synced,
     watched_for_rewards,
 )
-from tests.support import ROOT
+from tests.support import ROOT, exchange_client
 from tests.wallet.conftest import (
     auto_stake_ran,
     due_auto_stake,
@@ -473,10 +473,8 @@ def _staking(kind: str):
             status="failed"
         )
         if kind == "unstake":
-            import binanceus
-
             key = w.keys["wallet"]
-            with binanceus.Client(key["apiKey"], key["secretKey"], base_url=w.base) as client:
+            with exchange_client(key["apiKey"], key["secretKey"], w.base) as client:
                 client.stake(staking_asset="ETH", amount=Decimal("0.02"))
         return {"asset": "ETH", "amount": "0.01", "request_key": uuid.uuid4().hex}
 
@@ -504,12 +502,11 @@ def _custody_transfer(w, o, f) -> dict:
 
 def _custody_undo(w, o, f) -> dict:
     """A partner transfer the exchange has processed, known to the desk: the undo's choice."""
-    import binanceus
     from custody.models import CustodyTransfer, TransferKind, TransferStatus
     from custody.selectors import PROCESSED
 
     key = w.keys["custody"]
-    with binanceus.Client(key["apiKey"], key["secretKey"], base_url=w.base) as client:
+    with exchange_client(key["apiKey"], key["secretKey"], w.base) as client:
         made = client.custodian_transfer(rail=RAIL, asset="BTC", amount=Decimal("0.01"))
     row = CustodyTransfer.objects.create(
         connection_id=w.kwargs["custody"]["pk"],
@@ -692,12 +689,7 @@ def _cancel_open_orders(w: World) -> None:
     import binanceus
 
     key = w.keys["trading"]
-    # The suite's budget (tests/conftest.py): the sandbox reports the weight of every test on
-    # its one address, and a refusal here would leave the order open for the next case.
-    budget = binanceus.InMemoryWeightBudget(12_000)
-    client = binanceus.Client(
-        key["apiKey"], key["secretKey"], base_url=w.base, weight_budget=budget
-    )
+    client = exchange_client(key["apiKey"], key["secretKey"], w.base)
     with client, contextlib.suppress(binanceus.BinanceUSError):  # nothing was open
         client.cancel_open_orders(symbol=SYMBOL)
 

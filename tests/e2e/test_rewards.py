@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 import binanceus
 from tests.e2e.test_wallet import Tab, _admin
+from tests.support import exchange_client
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +55,7 @@ def _partner(stack) -> str:
 
 def _demo_client(stack) -> binanceus.Client:
     key = _admin(stack, "keys", {"email": DEMO})
-    return binanceus.Client(key["apiKey"], key["secretKey"], base_url=stack.sandbox_url)
+    return exchange_client(key["apiKey"], key["secretKey"], stack.sandbox_url)
 
 
 def test_a_rebate_appears_after_an_order_with_the_partner_prefix_fills(tab, stack):

@@ -22,6 +22,7 @@ import binanceus
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import login, make_user
+from tests.support import exchange_client
 
 _seq = itertools.count(1)
 FUNDS = {"USD": "100000", "BTC": "5"}
@@ -45,7 +46,7 @@ class Exchange:
         return resp.json()
 
     def client(self) -> binanceus.Client:
-        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+        return exchange_client(self.api_key, self.secret, self.base)
 
     def calls(self, key: str) -> int:
         """How many requests of ``key`` ("GET /sapi/...") reached the exchange (any account)."""

@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Environment, KeyType, SubAccount
 from tests.factories import login, make_user
+from tests.support import exchange_client
 
 _seq = itertools.count(1)
 
@@ -87,9 +88,8 @@ class Chain:
         return self._post("staking/catalog", doc)
 
     def client(self):
-        import binanceus
 
-        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+        return exchange_client(self.api_key, self.secret, self.base)
 
     def staked(self, asset: str) -> Decimal:
         """What the exchange holds staked of ``asset`` for this account."""
@@ -171,16 +171,14 @@ def withdraw_calls(chain: Chain, path: str = WITHDRAW_PATH) -> int:
 
 def exchange_withdrawals(chain: Chain, coin: str) -> list:
     """The account's withdrawals of ``coin`` as the exchange's own history lists them."""
-    import binanceus
 
-    with binanceus.Client(chain.api_key, chain.secret, base_url=chain.base) as client:
+    with exchange_client(chain.api_key, chain.secret, chain.base) as client:
         return client.withdraw_history(coin=coin)
 
 
 def exchange_fiat_withdrawals(chain: Chain) -> list:
-    import binanceus
 
-    with binanceus.Client(chain.api_key, chain.secret, base_url=chain.base) as client:
+    with exchange_client(chain.api_key, chain.secret, chain.base) as client:
         return client.fiat_withdraw_history()
 
 

@@ -10,6 +10,7 @@ import binanceus
 from accounts import crypto
 from accounts.models import ExchangeConnection
 from tests.factories import make_connection
+from tests.support import exchange_client
 from tests.wallet.conftest import queued
 from wallet.activity import planning, services, tasks
 from wallet.activity.models import ActivityKind, ActivityState, ActivitySync, WalletActivity
@@ -200,7 +201,7 @@ def test_it_pushes_to_the_connections_group_once_the_sync_commits(
 
 def test_it_stores_a_withdrawal_and_follows_it_to_completed(wallet_master):
     conn, chain = wallet_master
-    with binanceus.Client(chain.api_key, chain.secret, base_url=chain.base) as client:
+    with exchange_client(chain.api_key, chain.secret, chain.base) as client:
         sent = client.withdraw(
             coin="BTC", network="BTC", address=BTC_ADDRESS, amount=Decimal("0.01")
         )

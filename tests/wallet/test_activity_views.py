@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditRecord
+from tests.support import exchange_client
 from tests.wallet.conftest import queued
 from wallet.activity import services
 from wallet.activity.models import ActivityKind
@@ -21,9 +22,8 @@ def _index(conn) -> str:
 
 def _address(chain, email: str, coin: str, network: str) -> dict:
     """The address the exchange itself gives (read with the account's own key)."""
-    import binanceus
 
-    with binanceus.Client(chain.api_key, chain.secret, base_url=chain.base) as client:
+    with exchange_client(chain.api_key, chain.secret, chain.base) as client:
         if email == chain.email:
             return {"address": client.deposit_address(coin=coin, network=network).address}
         doc = client.sub_account_deposit_address(email=email, coin=coin, network=network)

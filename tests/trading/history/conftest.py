@@ -10,7 +10,7 @@ import binanceus
 from accounts import services
 from accounts.models import Environment, ExchangeConnection, KeyType
 from tests.factories import make_user
-from tests.support import start_sandbox, terminate
+from tests.support import exchange_client, start_sandbox, terminate
 
 _seq = itertools.count(1)
 HOUR_MS = 3_600_000
@@ -27,7 +27,7 @@ class Account:
     connection: ExchangeConnection
 
     def client(self) -> binanceus.Client:
-        return binanceus.Client(self.api_key, self.secret, base_url=self.base)
+        return exchange_client(self.api_key, self.secret, self.base)
 
     def bulk_history(self, *, orders: int, start_ms: int, end_ms: int, symbol="BTCUSD") -> dict:
         """Filled orders with one trade each, spread evenly over [start_ms, end_ms]."""

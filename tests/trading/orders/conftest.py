@@ -5,11 +5,10 @@ from decimal import Decimal
 import pytest
 import requests
 
-import binanceus
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import login, make_user
-from tests.support import start_sandbox, terminate
+from tests.support import exchange_client, start_sandbox, terminate
 
 _seq = itertools.count(1)
 
@@ -31,11 +30,7 @@ class Exchange:
 
     def orders(self, symbol: str = "BTCUSD", client_order_id: str | None = None) -> list:
         """Every order the exchange holds for the account (optionally: with this client id)."""
-        # The suite's budget (tests/conftest.py): the sandbox reports every test's weight.
-        budget = binanceus.InMemoryWeightBudget(12_000)
-        client = binanceus.Client(
-            self.api_key, self.secret, base_url=self.base, weight_budget=budget
-        )
+        client = exchange_client(self.api_key, self.secret, self.base)
         with client:
             rows = client.all_orders(symbol=symbol)
         return [o for o in rows if client_order_id in (None, o.client_order_id)]
@@ -115,6 +110,6 @@ def still_trader(still_sandbox_url, settings):
     yield conn, Exchange(still_sandbox_url, account)
     requests.delete(f"{still_sandbox_url}/sandbox/v1/faults", timeout=5)
     requests.post(f"{still_sandbox_url}/sandbox/v1/clock", json={"offsetMs": 0}, timeout=5)
-    with binanceus.Client(account["apiKey"], account["secretKey"], base_url=still_sandbox_url) as c:
+    with exchange_client(account["apiKey"], account["secretKey"], still_sandbox_url) as c:
         for symbol in {o.symbol for o in c.open_orders()}:
             c.cancel_open_orders(symbol=symbol)

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 import requests
 
-import binanceus
 from accounts import services
 from accounts.models import Environment, KeyType
 from accounts.services.balances import connection_sync_balances
 from tests.factories import login, make_user
+from tests.support import exchange_client
 from trading.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ class Account:
 
     def orders(self) -> dict[str, str]:
         """{client order id: status} of every BTCUSD order the exchange holds for the account."""
-        with binanceus.Client(self.key, self.secret, base_url=self.base) as client:
+        with exchange_client(self.key, self.secret, self.base) as client:
             return {o.client_order_id: o.status for o in client.all_orders(symbol="BTCUSD")}
 
     def sent(self, path: str = REPLACE_PATH) -> int:

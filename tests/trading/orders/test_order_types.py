@@ -8,6 +8,7 @@ import pytest
 import requests
 
 import binanceus
+from tests.support import exchange_client
 from trading.models import Order, OrderStatus
 from trading.orders import services, userdata
 from trading.orders.services import OrderRequest
@@ -19,7 +20,7 @@ WIDE_TRAIL = 1000  # BIPS (10 %)
 
 
 def _client(ex) -> binanceus.Client:
-    return binanceus.Client(ex.api_key, ex.secret, base_url=ex.base)
+    return exchange_client(ex.api_key, ex.secret, ex.base)
 
 
 def _place(conn, coid: str, **fields) -> Order:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 import binanceus
 from accounts.models import AuditRecord
+from tests.support import exchange_client
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import reconcile, services
 from trading.orders.services import OcoRequest, OrderRequest
@@ -29,7 +30,7 @@ def _oco(ex) -> OcoRequest:
 
 
 def _exchange_client(ex) -> binanceus.Client:
-    return binanceus.Client(ex.api_key, ex.secret, base_url=ex.base)
+    return exchange_client(ex.api_key, ex.secret, ex.base)
 
 
 def _exchange_lists(ex) -> list:

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 import binanceus
+from tests.support import exchange_client
 from trading.models import AccountTrade, Order, OrderStatus
 from trading.orders import records, userdata
 
@@ -24,7 +25,7 @@ def _seller(base: str) -> binanceus.Client:
     )
     resp.raise_for_status()
     doc = resp.json()
-    return binanceus.Client(doc["apiKey"], doc["secretKey"], base_url=base)
+    return exchange_client(doc["apiKey"], doc["secretKey"], base)
 
 
 def _my_trades_calls(base: str) -> int:
@@ -38,7 +39,7 @@ def _sell(seller: binanceus.Client, qty: str) -> None:
 
 def test_it_brings_back_the_fills_of_an_order_that_filled_while_away(still_trader):
     conn, ex = still_trader
-    with binanceus.Client(ex.api_key, ex.secret, base_url=ex.base) as client:
+    with exchange_client(ex.api_key, ex.secret, ex.base) as client:
         bid = client.new_order(
             symbol="BTCUSD",
             side="BUY",
@@ -73,7 +74,7 @@ def test_it_brings_back_the_fills_of_an_order_that_filled_while_away(still_trade
 
 def test_it_settles_an_oco_list_that_ended_while_away(still_trader):
     conn, ex = still_trader
-    with binanceus.Client(ex.api_key, ex.secret, base_url=ex.base) as client:
+    with exchange_client(ex.api_key, ex.secret, ex.base) as client:
         placed = client.new_oco(
             symbol="BTCUSD",
             side="SELL",
@@ -107,7 +108,7 @@ def test_a_list_stored_by_another_process_meanwhile_is_updated_not_duplicated(
     from trading.models import OrderList
 
     conn, ex = still_trader
-    with binanceus.Client(ex.api_key, ex.secret, base_url=ex.base) as client:
+    with exchange_client(ex.api_key, ex.secret, ex.base) as client:
         placed = client.new_oco(
             symbol="BTCUSD",
             side="SELL",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import binanceus
 from accounts.models import Balance, ExchangeConnection
-from tests.support import until_async
+from tests.support import exchange_client, until_async
 from trading.models import AccountTrade, Order, OrderStatus
 from trading.orders import userdata
 from trading.orders.streams import UserDataStreams
@@ -27,7 +27,7 @@ HOUR_MS = 60 * 60 * 1000
 
 
 def _client(ex) -> binanceus.Client:
-    return binanceus.Client(ex.api_key, ex.secret, base_url=ex.base)
+    return exchange_client(ex.api_key, ex.secret, ex.base)
 
 
 def _buy_elsewhere(ex, coid: str, price: Decimal) -> binanceus.Order:
@@ -166,7 +166,7 @@ def _counterparty(base: str) -> binanceus.Client:
     )
     resp.raise_for_status()
     doc = resp.json()
-    return binanceus.Client(doc["apiKey"], doc["secretKey"], base_url=base)
+    return exchange_client(doc["apiKey"], doc["secretKey"], base)
 
 
 async def test_it_resyncs_after_a_reconnect_and_keeps_the_fill_it_missed(still_trader, settings):

@@ -12,14 +12,14 @@ from django.utils import timezone
 
 import binanceus
 from accounts.models import Balance, ExchangeConnection
-from tests.support import until_async
+from tests.support import exchange_client, until_async
 from trading.models import AccountTrade, Order, OrderOrigin, OrderStatus
 from trading.orders import userdata
 from trading.orders.streams import UserDataStreams
 
 
 def _client(ex) -> binanceus.Client:
-    return binanceus.Client(ex.api_key, ex.secret, base_url=ex.base)
+    return exchange_client(ex.api_key, ex.secret, ex.base)
 
 
 def _limit_elsewhere(ex, coid: str) -> binanceus.Order:

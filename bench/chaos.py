@@ -242,6 +242,16 @@ class Chaos:
         self.stack.clear_faults()
         return done
 
+    @classmethod
+    def drive(cls, stack: ChaosStack, script: str, arg: dict, args, fault_keys) -> tuple:
+        """The worker and the driver (``script`` given ``arg``) started, then killed and
+        faulted until the driver is done: its report and the chaos it went through."""
+        stack.start_worker()
+        stack.run_driver(script, arg)
+        chaos = cls(stack, args.seed, args.kill_every, fault_keys)
+        chaos.until_driver(timeout=args.timeout)
+        return stack.driver_report(), chaos
+
     def until_driver(self, *, timeout: float) -> None:
         """Steps until the stack's driver ends by itself (it stops at its own ``timeout``);
         one that hangs past that by two minutes is stopped."""

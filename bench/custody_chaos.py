@@ -357,11 +357,7 @@ def main() -> None:
             "step": str(STEP),
             "timeout": args.timeout,
         }
-        stack.start_worker()
-        stack.run_driver(DRIVE, setup)
-        chaos = Chaos(stack, args.seed, args.kill_every, FAULT_KEYS)
-        chaos.until_driver(timeout=args.timeout)
-        result = stack.driver_report()
+        result, chaos = Chaos.drive(stack, DRIVE, setup, args, FAULT_KEYS)
         found = ledger(stack, custody_key, line_keys)
     finally:
         stack.close()

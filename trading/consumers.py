@@ -4,8 +4,10 @@ Messages arrive pre-encoded from the stream process and are forwarded as they ar
 per update, not once per socket. `trading.fanout` serves the same routes faster.
 """
 
+import contextlib
 import time
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -17,6 +19,12 @@ class _MarketDataConsumer(AsyncWebsocketConsumer):
     watch_name: str | None = None
     group: str | None = None
     refreshed_at = 0.0
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        # As for the connection socket: the page may be left between our accept and a message
+        # (a quick navigation); daphne raises on the closed socket and disconnect() follows.
+        with contextlib.suppress(Disconnected):
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def connect(self):
         if not await database_sync_to_async(session_is_verified)(

@@ -21,11 +21,12 @@ class ConnectionConsumer(AsyncJsonWebsocketConsumer):
 
     group: str | None = None
 
-    async def send(self, message):
+    async def send_json(self, content, close=False):
         # The browser may leave between our accept and a message (a quick page change); daphne
         # then raises on the closed socket. Nobody is left to tell, and disconnect() follows.
+        # (send_json reaches the socket through super(), past an override of send.)
         with contextlib.suppress(Disconnected):
-            await super().send(message)
+            await super().send_json(content, close=close)
 
     async def connect(self):
         pk = int(self.scope["url_route"]["kwargs"]["pk"])

@@ -30,6 +30,7 @@ from accounts.models import ExchangeConnection
 from accounts.services.balances import balances_store
 from creditline.models import CreditAlert, CreditLineState, CreditLoan, LtvPoint
 from creditline.selectors import CHART_DAYS, alert_payload
+from desk.rows import save_if_present
 
 log = logging.getLogger(__name__)
 
@@ -102,19 +103,21 @@ def _alert_window(state: CreditLineState | None) -> dict:
 def _keep_error(state: CreditLineState | None, message: str) -> None:
     if state is not None:
         state.last_error = message[:300]
-        state.save(update_fields=["last_error"])
+        save_if_present(state, "last_error")
 
 
 def _store(connection, state, account: binanceus.CreditLineAccount, alerts) -> None:
     now = timezone.now()
     first = state is None
     with transaction.atomic():
+        # First: it writes the connection's row, which answers whether it was deleted meanwhile.
+        if not balances_store(connection=connection, balances=account.balances, synced_at=now):
+            return
         state = _store_state(connection, account, now)
         _store_loans(connection, account.loan_assets)
         LtvPoint.objects.create(connection=connection, at=now, ltv=account.current_ltv)
         # The chart shows CHART_DAYS: older points would only grow the table (a point a minute).
         LtvPoint.objects.filter(connection=connection, at__lt=now - KEEP_POINTS).delete()
-        balances_store(connection=connection, balances=account.balances, synced_at=now)
         new = _store_alerts(connection, state, alerts, quiet=first, now=now)
         payload = {"ltv": str(account.current_ltv), "level": state.level}
         transaction.on_commit(lambda: _after_commit(connection, payload, new))

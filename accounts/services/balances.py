@@ -17,14 +17,20 @@ from accounts import crypto, realtime
 from accounts.access import BALANCES, connection_can
 from accounts.exchange import client_for_connection, describe_error
 from accounts.models import Balance, ExchangeConnection, KeyType
+from desk.rows import save_if_present
 
 log = logging.getLogger(__name__)
 
 
 def balances_store(
     *, connection: ExchangeConnection, balances: Iterable[binanceus.Balance], synced_at: datetime
-) -> None:
-    """Replace the connection's balances with the exchange's nonzero ones."""
+) -> bool:
+    """Replace the connection's balances with the exchange's nonzero ones; False when the
+    connection was deleted meanwhile (its row is written first, which holds a delete off)."""
+    connection.balances_synced_at = synced_at
+    connection.last_sync_error = ""
+    if not save_if_present(connection, "balances_synced_at", "last_sync_error", "updated_at"):
+        return False
     nonzero = {b.asset: b for b in balances if b.free or b.locked}
     Balance.objects.filter(connection=connection).exclude(asset__in=nonzero).delete()
     existing = {b.asset: b for b in Balance.objects.filter(connection=connection)}
@@ -46,9 +52,7 @@ def balances_store(
             to_update.append(row)
     Balance.objects.bulk_create(to_create)
     Balance.objects.bulk_update(to_update, ["free", "locked", "updated_at"])
-    connection.balances_synced_at = synced_at
-    connection.last_sync_error = ""
-    connection.save(update_fields=["balances_synced_at", "last_sync_error", "updated_at"])
+    return True
 
 
 def connection_sync_balances(*, connection_id: int) -> None:
@@ -74,7 +78,7 @@ def connection_sync_balances(*, connection_id: int) -> None:
         client = client_for_connection(connection)
     except crypto.CredentialsUnavailable:
         connection.needs_new_keys = True
-        connection.save(update_fields=["needs_new_keys", "updated_at"])
+        save_if_present(connection, "needs_new_keys", "updated_at")
         log.warning("connection %s: stored key cannot be decrypted", connection_id)
         return
     try:
@@ -82,15 +86,16 @@ def connection_sync_balances(*, connection_id: int) -> None:
             fetched = _FETCH[connection.key_type](client, connection)
     except binanceus.BinanceUSError as exc:
         connection.last_sync_error = describe_error(exc)[:300]
-        connection.save(update_fields=["last_sync_error", "updated_at"])
+        save_if_present(connection, "last_sync_error", "updated_at")
         return
     with transaction.atomic():
         flags, balances = fetched
         for name, value in flags.items():
             setattr(connection, name, value)
-        if flags:
-            connection.save(update_fields=[*flags, "updated_at"])
-        balances_store(connection=connection, balances=balances, synced_at=timezone.now())
+        if flags and not save_if_present(connection, *flags, "updated_at"):
+            return
+        if not balances_store(connection=connection, balances=balances, synced_at=timezone.now()):
+            return
         transaction.on_commit(lambda: realtime.balances_push(connection_id=connection_id))
 
 

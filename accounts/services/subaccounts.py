@@ -13,6 +13,7 @@ from accounts.access import TRANSFER, connection_can
 from accounts.exchange import client_for_connection, describe_error
 from accounts.models import ExchangeConnection, SubAccount
 from desk.money import plain
+from desk.rows import save_if_present
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def subaccounts_sync(*, connection_id: int) -> int:
                 },
             )
         connection.subaccounts_synced_at = now
-        connection.save(update_fields=["subaccounts_synced_at", "updated_at"])
+        save_if_present(connection, "subaccounts_synced_at", "updated_at")
     return len(listed)
 
 

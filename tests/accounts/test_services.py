@@ -6,9 +6,12 @@ from decimal import Decimal
 import pytest
 import requests
 from django.db import connection as db
+from django.utils import timezone
 
+import binanceus
 from accounts import services
 from accounts.models import Balance, Environment, ExchangeConnection, KeyType
+from accounts.services.balances import balances_store
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +128,19 @@ def test_it_sends_nothing_for_a_tampered_row_and_pages_still_render(client, sand
     detail = client.get(f"/connections/{conn.pk}/")
     assert detail.status_code == 200 and "needs new keys" in detail.content.decode()
     assert client.get("/").status_code == 200
+
+
+def test_a_connection_deleted_while_its_balances_were_read_takes_no_rows(
+    use_sandbox, sandbox_account
+):
+    """The user deletes the connection while the sync is on the exchange for it: the sync's
+    write finds no row and stores nothing, instead of raising in the worker."""
+    conn = _create(make_user(), sandbox_account)
+    read_before_the_call = ExchangeConnection.objects.get(pk=conn.pk)
+    conn.delete()
+    btc = binanceus.Balance(asset="BTC", free=Decimal("1.5"), locked=Decimal("0"))
+    stored = balances_store(
+        connection=read_before_the_call, balances=[btc], synced_at=timezone.now()
+    )
+    assert stored is False
+    assert not Balance.objects.filter(connection_id=read_before_the_call.pk).exists()

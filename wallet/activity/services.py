@@ -42,6 +42,7 @@ from accounts.models import ExchangeConnection
 from accounts.realtime import wallet_activity_push
 from binanceus import DEPOSIT_STATUSES, WITHDRAW_STATUSES
 from desk.periodic import failure
+from desk.rows import save_if_present
 from wallet.activity import reads
 from wallet.activity.models import (
     OPEN_STATES,
@@ -195,7 +196,7 @@ def _first_sync(cursors: dict[str, ActivitySync]) -> bool:
 
 def _fail(cursor: ActivitySync, message: str, outcome: SyncOutcome) -> None:
     cursor.last_error = message[:300]
-    cursor.save(update_fields=["last_error"])
+    save_if_present(cursor, "last_error")
     if outcome.errors is not None:
         outcome.errors[cursor.kind] = cursor.last_error
 
@@ -359,7 +360,7 @@ def _advance(cursor: ActivitySync, newest: datetime | None, *, now: datetime) ->
     if newest is not None and (cursor.newest_time is None or newest > cursor.newest_time):
         cursor.newest_time = newest
     cursor.synced_at, cursor.last_error = now, ""
-    cursor.save(update_fields=["newest_time", "synced_at", "last_error"])
+    save_if_present(cursor, "newest_time", "synced_at", "last_error")
 
 
 def _stored(connection, kind: str, ids: list[str]) -> dict[str, WalletActivity]:

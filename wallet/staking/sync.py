@@ -28,6 +28,7 @@ from accounts.models import ExchangeConnection
 from accounts.realtime import staking_push
 from desk.intents import queue
 from desk.periodic import failure
+from desk.rows import save_if_present
 from wallet.staking import reads
 from wallet.staking.models import StakingEvent, StakingReward, StakingSync
 
@@ -101,7 +102,7 @@ def _sync(connection: ExchangeConnection, cursor: StakingSync) -> int:
 
 def _fail(cursor: StakingSync, message: str) -> int:
     cursor.last_error = message[:300]
-    cursor.save(update_fields=["last_error"])
+    save_if_present(cursor, "last_error")
     return 0
 
 

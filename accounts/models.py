@@ -81,6 +81,12 @@ class ExchangeConnection(models.Model):
             return settings.LIVE_WS_URL
         return settings.SANDBOX_WS_URL
 
+    @property
+    def ws_api_url(self) -> str:
+        if self.environment == Environment.LIVE:
+            return settings.LIVE_WS_API_URL
+        return settings.SANDBOX_WS_API_URL
+
 
 class Balance(models.Model):
     """An asset balance of a connection, as last synced from the exchange."""

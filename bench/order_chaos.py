@@ -1,6 +1,7 @@
 """At-most-once evidence for desk orders when the exchange drops answers.
 
     .venv/bin/python bench/order_chaos.py [--orders 1000] [--rate 4] [--probability 0.3]
+        [--transport rest|ws]
 
 Starts a private redis-server, a sandbox exchange, a private SQLite database and a
 real Celery worker (it runs the reconcile_order tasks the desk queues for unknown outcomes).
@@ -17,6 +18,13 @@ placed then stays invisible to GET /api/v3/order for ``--lag`` seconds, less tha
 grace period). Every ``--sweep`` seconds it runs the reconcile sweep the beat runs
 (``trading.orders.reconcile.orders_reconcile``); once every order is placed the faults are
 cleared and the sweep runs until no intent is unsettled.
+
+With ``--transport ws`` the orders go over the WebSocket API: the stream process
+(``manage.py runstreams``) is started too and holds the connection's session, the user's
+preference is the WebSocket API, and half of the fault periods also arm the sandbox's wsApi
+fault execute_then_drop on order.place (the order runs, then the socket is cut before its
+answer: unknown, reconciled by client order id) at the same probability. An order the session
+could not take goes over REST (counted apart).
 
 Then it reads GET /api/v3/allOrders for the account and compares it with the desk's rows:
 duplicates (a client order id on the exchange more than once), wrongly failed (a FAILED row
@@ -72,6 +80,7 @@ class Stack:
         )
         self.env["DJANGO_SETTINGS_MODULE"] = "desk.settings"
         self.worker: subprocess.Popen | None = None
+        self.streams: subprocess.Popen | None = None
 
     def admin(self, method: str, path: str, doc: dict | None = None) -> dict:
         r = requests.request(method, f"{self.sandbox_url}/sandbox/v1/{path}", json=doc, timeout=5)
@@ -99,9 +108,20 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
 
+    def start_streams(self) -> None:
+        """The stream process: it holds the connection's WebSocket API session."""
+        self.streams = subprocess.Popen(
+            [sys.executable, "manage.py", "runstreams"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=(self.tmp / "streams.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+
     def close(self) -> None:
-        if self.worker is not None:
-            terminate(self.worker)
+        for proc in (self.streams, self.worker):
+            if proc is not None:
+                terminate(proc)
         terminate(self.sandbox)
         terminate(self.redis)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -117,12 +137,14 @@ def django_setup(stack: Stack) -> None:
     call_command("migrate", "--noinput", verbosity=0)
 
 
-def connection_create(account: dict):
+def connection_create(account: dict, transport: str):
     from django.contrib.auth import get_user_model
 
     from accounts import services
+    from trading.models import TradingPreference
 
     user = get_user_model().objects.create_user("chaos", password="chaos-pass-123")
+    TradingPreference.objects.create(user=user, order_transport=transport)
     return services.connection_import(
         user=user,
         label="Chaos",
@@ -143,6 +165,7 @@ class FaultDriver(threading.Thread):
         self.stop = threading.Event()
         self.modes: collections.Counter = collections.Counter()
         self.visibility_periods = 0
+        self.drop_periods = 0
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -152,7 +175,19 @@ class FaultDriver(threading.Thread):
             if mode == "execute_then_timeout":
                 fault["holdSeconds"] = self.args.timeout + 2  # past the client's timeout
             lag = {"lagSeconds": self.args.lag, "count": None} if visible_late else None
-            self.stack.admin("POST", "faults", {"order": fault, "orderVisibility": lag})
+            doc = {"order": fault, "orderVisibility": lag}
+            if self.args.transport == "ws":
+                drops = self.rng.random() < 0.5
+                doc["wsApi"] = None
+                if drops:
+                    doc["wsApi"] = {
+                        "mode": "execute_then_drop",
+                        "method": "order.place",
+                        "count": None,
+                        "probability": self.args.probability,
+                    }
+                self.drop_periods += drops
+            self.stack.admin("POST", "faults", doc)
             self.modes[mode] += 1
             self.visibility_periods += visible_late
             self.stop.wait(self.args.switch)
@@ -179,10 +214,14 @@ class Sweeper(threading.Thread):
         connection.close()
 
 
-def place_all(connection, args: argparse.Namespace, price: Decimal) -> collections.Counter:
-    """Every order once, paced; the status order_place returned, by kind."""
+def place_all(
+    connection, args: argparse.Namespace, price: Decimal
+) -> tuple[collections.Counter, collections.Counter]:
+    """Every order once, paced; the status order_place returned, by kind, and which way each
+    went."""
     from django.db import connection as db
 
+    from trading.orders import transport
     from trading.orders.services import OrderRequest, order_place
 
     def request(price: Decimal) -> OrderRequest:
@@ -199,15 +238,17 @@ def place_all(connection, args: argparse.Namespace, price: Decimal) -> collectio
     rng = random.Random(args.seed)
     plan = [refused if rng.random() < args.rejected else good for _ in range(args.orders)]
     answers: collections.Counter = collections.Counter()
+    vias: collections.Counter = collections.Counter()
     lock = threading.Lock()
 
     def place(i: int) -> None:
-        order = order_place(
-            user=connection.user,
-            connection=connection,
-            client_order_id=f"chaos-{i:05d}",
-            request=plan[i],
-        )
+        with transport.watched() as route:
+            order = order_place(
+                user=connection.user,
+                connection=connection,
+                client_order_id=f"chaos-{i:05d}",
+                request=plan[i],
+            )
         kind = order.status
         if order.status == "FAILED":
             kind = f"FAILED ({order.error_code})"
@@ -215,6 +256,7 @@ def place_all(connection, args: argparse.Namespace, price: Decimal) -> collectio
             kind = "UNKNOWN (HTTP 500)" if order.error_code == -1007 else "UNKNOWN (no answer)"
         with lock:
             answers[kind] += 1
+            vias[f"{route.via} ({route.fallback})" if route.fallback else route.via] += 1
         db.close()
 
     started = time.monotonic()
@@ -225,7 +267,7 @@ def place_all(connection, args: argparse.Namespace, price: Decimal) -> collectio
             futures.append(pool.submit(place, i))
         for f in futures:
             f.result()
-    return answers
+    return answers, vias
 
 
 def settle(args: argparse.Namespace) -> float:
@@ -301,6 +343,7 @@ def main() -> None:
     parser.add_argument("--grace", type=int, default=15, help="ORDER_RECONCILE_GRACE_SECONDS")
     parser.add_argument("--sweep", type=float, default=5, help="seconds between sweeps")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--transport", choices=["rest", "ws"], default="rest")
     args = parser.parse_args()
     if args.lag >= args.grace:
         parser.error("--lag must be shorter than --grace: the grace period is what waits it out")
@@ -324,12 +367,14 @@ def main() -> None:
             f"{stack.sandbox_url}/api/v3/avgPrice", params={"symbol": SYMBOL}, timeout=5
         ).json()
         price = (Decimal(avg["price"]) * Decimal("0.9")).quantize(Decimal("0.01"))
-        connection = connection_create(account)
+        connection = connection_create(account, args.transport)
         stack.start_worker()
+        if args.transport == "ws":
+            session_up(stack, connection)
         driver, sweeper = FaultDriver(stack, args), Sweeper(args.sweep)
         driver.start()
         sweeper.start()
-        answers = place_all(connection, args, price)
+        answers, vias = place_all(connection, args, price)
         placed_in = time.monotonic() - started
         driver.stop.set()
         driver.join()
@@ -340,7 +385,16 @@ def main() -> None:
         exchange = exchange_orders(stack, account)
     finally:
         stack.close()
-    report(args, answers, driver, sweeper, desk, exchange, placed_in, settled_in)
+    report(args, (answers, vias), driver, sweeper, desk, exchange, placed_in, settled_in)
+
+
+def session_up(stack: Stack, connection) -> None:
+    from tests.support import wait_for
+    from trading.orders import wsapi
+
+    stack.start_streams()
+    live = lambda: wsapi.session_live(connection.pk)  # noqa: E731
+    wait_for(live, timeout=60, what="the WebSocket API session")
 
 
 def desk_rows() -> list[dict]:
@@ -351,7 +405,8 @@ def desk_rows() -> list[dict]:
     )
 
 
-def report(args, answers, driver, sweeper, desk, exchange, placed_in, settled_in) -> None:
+def report(args, placed, driver, sweeper, desk, exchange, placed_in, settled_in) -> None:
+    answers, vias = placed
     result = compare(desk, exchange)
     statuses = collections.Counter(r["status"] for r in desk)
     waited = sum(1 for r in desk if r["status"] == "NEW" and r["checked_at"] is not None)
@@ -363,7 +418,10 @@ def report(args, answers, driver, sweeper, desk, exchange, placed_in, settled_in
         f"delayed visibility {args.lag:g} s in {driver.visibility_periods} periods) · "
         f"grace {args.grace} s"
     )
+    if args.transport == "ws":
+        print(f"socket drops mid-order (wsApi execute_then_drop) in {driver.drop_periods} periods")
     print("order_place answered: " + ", ".join(f"{k} {v}" for k, v in sorted(answers.items())))
+    print("sent over: " + ", ".join(f"{k} {v}" for k, v in sorted(vias.items())))
     print(
         f"placing: {placed_in:.0f} s · sweeps meanwhile: {sweeper.sweeps} · "
         f"settling afterwards: {settled_in:.0f} s"

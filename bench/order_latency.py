@@ -1,6 +1,7 @@
 """Order latency in the browser: an order submitted on the market page → its row rendered.
 
     .venv/bin/python bench/order_latency.py [--orders 200] [--warmup 5] [--symbol BTCUSD]
+        [--transport ws rest]
 
 Starts the whole product as `make run` does — the sandbox with the demo bootstrap, daphne, a
 Celery worker and beat, the stream process and the fan-out server — over a private redis-server
@@ -17,14 +18,19 @@ demo user on /market/<symbol>/, then for each order, inside the page:
 - cancels the order through the page's cancel URL and waits for the row to go (so the table
   stays the same size, and the sandbox's MAX_NUM_ORDERS is never reached).
 
+``--transport`` names the ways orders go, measured one after the other in the same run (both
+by default): ``ws`` over the demo connection's WebSocket API session (held by the stream
+process), ``rest`` over REST, each set as the demo user's preference on the orders page's
+own form. Every answer must say it went the way measured.
+
 ``--without-stream`` leaves the stream process out: the row can then only come from the push
 the place view makes when it stores the exchange's answer, not from the executionReport — and
 the page gets no live book or trades either (the same process carries market data), so the
 difference between the two runs is not the executionReport's alone.
 
-Prints p50 / p90 / p99 / max (ms) of: HTTP submit → row rendered; exchange transactTime → row
-rendered (both clocks are this host's: the sandbox runs with no skew); HTTP submit → HTTP
-answer; cancel submit → row removed. Exits 1 if an order was not placed, its row never
+Prints, per transport, p50 / p90 / p99 / max (ms) of: HTTP submit → row rendered; exchange
+transactTime → row rendered (both clocks are this host's: the sandbox runs with no skew); HTTP
+submit → HTTP answer; cancel submit → row removed. Exits 1 if an order was not placed, its row never
 appeared, or a cancel did not remove it; the p50 target (``--target-ms``) is reported, not
 enforced.
 """
@@ -181,6 +187,7 @@ class Stack:
 
 @dataclass
 class Figures:
+    transport: str = "ws"
     rendered: list[float] = field(default_factory=list)  # HTTP submit → row in the DOM
     from_exchange: list[float] = field(default_factory=list)  # transactTime → row in the DOM
     answered: list[float] = field(default_factory=list)  # HTTP submit → HTTP answer
@@ -228,6 +235,8 @@ def one_order(page, ids: dict, fields: dict, coid: str, figures: Figures | None)
     doc = placed["doc"]
     if not doc.get("ok") or doc["order"]["status"] != "NEW":
         raise SystemExit(f"order {coid} not placed: {doc.get('message') or doc.get('errors')}")
+    if figures is not None and doc.get("via") != figures.transport:
+        figures.problems.append(f"{coid}: sent over {doc.get('via')}: {doc.get('message')}")
     if placed["rendered"] is None and figures is not None:
         figures.problems.append(f"{coid}: row never rendered")
     elif figures is not None:
@@ -251,10 +260,34 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+def use_transport(page, ids: dict, transport: str) -> None:
+    """The demo user's preference, saved through the orders page's own form fields; over the
+    WebSocket API only once its session is live (the stream-health JSON says so)."""
+    saved = page.evaluate(
+        """async ({url, csrf, transport}) => (await fetch(url, {
+            method: "POST", credentials: "same-origin",
+            headers: {"X-CSRFToken": csrf, Accept: "application/json"},
+            body: new URLSearchParams({confirm_notional_over: "1000000",
+              confirm_balance_percent_over: "100", order_transport: transport}),
+        })).json()""",
+        {"url": f"{ids['base']}preferences/", "csrf": ids["csrf"], "transport": transport},
+    )
+    if not saved.get("ok"):
+        raise SystemExit(f"preference not saved: {saved}")
+    if transport == "ws":
+        page.wait_for_function(
+            """async () => (await (await fetch("/market/health.json")).json())
+                .wsApi.some((s) => s.state === "up")""",
+            polling=500,
+            timeout=30_000,
+        )
+
+
 def report(args, figures: Figures) -> None:
     print(
-        f"orders: {len(figures.rendered)} of {args.orders} measured (after {args.warmup} warm-up) "
-        f"· {args.symbol} LIMIT BUY {args.quantity} at -{args.below}% · Chromium, loopback"
+        f"{figures.transport.upper()}: orders: {len(figures.rendered)} of {args.orders} measured "
+        f"(after {args.warmup} warm-up) · {args.symbol} LIMIT BUY {args.quantity} at "
+        f"-{args.below}% · Chromium, loopback"
         f"{' · no stream process' if args.without_stream else ''}"
     )
     print(f"{'ms':<38}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'mean':>8}")
@@ -273,8 +306,10 @@ def report(args, figures: Figures) -> None:
         p50 = percentile(figures.rendered, 50)
         verdict = "met" if p50 <= args.target_ms else "NOT met"
         print(f"target p50 ≤ {args.target_ms:g} ms (submit → rendered): {verdict} ({p50:.1f} ms)")
-    if figures.problems or len(figures.rendered) != args.orders:
-        sys.exit(1)
+
+
+def failed(args, figures: Figures) -> bool:
+    return bool(figures.problems) or len(figures.rendered) != args.orders
 
 
 def main() -> None:
@@ -284,7 +319,8 @@ def main() -> None:
     parser.add_argument("--symbol", default="BTCUSD")
     parser.add_argument("--quantity", default="0.001")
     parser.add_argument("--below", type=int, default=10, help="percent under the average price")
-    parser.add_argument("--target-ms", type=float, default=50)
+    parser.add_argument("--target-ms", type=float, default=20)
+    parser.add_argument("--transport", nargs="+", choices=["ws", "rest"], default=["ws", "rest"])
     parser.add_argument(
         "--without-stream",
         action="store_true",
@@ -296,8 +332,10 @@ def main() -> None:
 
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    if args.without_stream and "ws" in args.transport:
+        raise SystemExit("--transport ws needs the stream process (it holds the session)")
     stack = Stack(stream=not args.without_stream)
-    figures = Figures()
+    runs = [Figures(transport=t) for t in args.transport]
     try:
         price = (avg_price(stack, args.symbol) * (100 - args.below) / 100).quantize(Decimal("0.01"))
         fields = {
@@ -312,13 +350,24 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = open_market(browser, stack, args.symbol)
             ids = page_setup(page)
-            for i in range(args.warmup + args.orders):
-                coid = f"bench-latency-{i:05d}"
-                one_order(page, ids, fields, coid, figures if i >= args.warmup else None)
+            for figures in runs:
+                use_transport(page, ids, figures.transport)
+                for i in range(args.warmup + args.orders):
+                    coid = f"bench-latency-{figures.transport}-{i:05d}"
+                    one_order(page, ids, fields, coid, figures if i >= args.warmup else None)
             browser.close()
     finally:
         stack.close()
-    report(args, figures)
+    for figures in runs:
+        report(args, figures)
+    if len(runs) == 2 and all(r.rendered for r in runs):
+        ws, rest = (percentile(r.rendered, 50) for r in runs)
+        print(
+            f"p50 submit → rendered, {runs[0].transport} vs {runs[1].transport}: {ws:.1f} vs "
+            f"{rest:.1f} ms ({rest / ws:.2f}×)"
+        )
+    if any(failed(args, figures) for figures in runs):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -208,6 +208,7 @@ from ._wallet_models import *  # noqa: F403
 from ._weights import InMemoryWeightBudget, WeightBudget
 from ._ws_api import DEFAULT_WS_API_URL, AsyncWsApiClient, ws_api_coverage
 from ._ws_api_conn import WsApiStats
+from ._ws_api_relay import Forward, NotForwarded, WsApiRelay
 from ._ws_api_sync import WsApiClient
 
 __version__ = "0.1.0"
@@ -256,6 +257,7 @@ __all__ = [
     "ExecutionUnknownError",
     "Fill",
     "FilterProblem",
+    "Forward",
     "IPBanned",
     "InMemoryWeightBudget",
     "InsufficientBalance",
@@ -270,6 +272,7 @@ __all__ = [
     "MarketStreamPool",
     "MiniTicker",
     "NetworkError",
+    "NotForwarded",
     "Order",
     "OrderBook",
     "OrderBookError",
@@ -308,6 +311,7 @@ __all__ = [
     "WeightBudget",
     "WeightLimitExceeded",
     "WsApiClient",
+    "WsApiRelay",
     "WsApiStats",
     "check_oco",
     "check_order",

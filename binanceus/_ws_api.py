@@ -128,27 +128,11 @@ def _retry_after(status: int, data: Any, msg: str) -> float | None:
     return max(0.0, int(m.group(1)) / 1000 - time.time()) if m else None
 
 
-class AsyncWsApiClient:
-    """Binance.US WebSocket API client (``wss://ws-api.binance.us:443/ws-api/v3``).
-
-    ``await client.new_order(symbol=..., side=..., ...)``, ``await client.depth("BTCUSD")``:
-    every method of the WebSocket API, named and typed like the :class:`~binanceus.Client`
-    method it mirrors (:func:`ws_api_coverage` lists them), with a keyword-only ``timeout``
-    (seconds to wait for the answer; ``timeout`` of the client by default).
-
-    - Signed methods carry ``apiKey``, ``timestamp``, ``recvWindow`` and the ``signature`` of
-      their sorted params in ``params``; USER_STREAM and MARKET_DATA ones the ``apiKey`` only.
-    - ``rateLimits`` of every answer feed ``weight_budget`` (as REST's headers do) and
-      :attr:`used_weight` / :attr:`order_counts` / :attr:`rate_limits`.
-    - 429 / 418 raise :class:`RateLimited` / :class:`IPBanned` with ``retry_after`` seconds,
-      and nothing more is sent until then; other errors map as for REST.
-    - A placing call that loses its answer (the socket drops, or ``timeout`` passes) raises
-      :class:`ExecutionUnknown` with the client order id (always sent: generated when not
-      given) for ``get_order(orig_client_order_id=...)``. Reads are retried as REST retries
-      them, on a new connection when the old one dropped.
-    - One socket at a time, opened by the first request (or :meth:`connect`), reopened by the
-      next request after a drop, replaced before its 24 hours are up.
-    """
+class WsApiCore:
+    """What every WebSocket API client does around its socket: the key, the signature and the
+    clock; the weight budget and the ``rateLimits`` of answers; an answer turned into the
+    method's value or its typed error. :class:`AsyncWsApiClient` adds the socket,
+    :class:`~binanceus.WsApiRelay` a hop through another process that holds one."""
 
     def __init__(
         self,
@@ -159,13 +143,9 @@ class AsyncWsApiClient:
         recv_window: int = 5000,
         weight_budget: WeightBudget | None = None,
         server_clock: ServerClock | None = None,
-        retry_backoff: Sequence[float] = (0.2, 0.4, 0.8),
-        retry_jitter: float = 0.25,
         time_resync_interval: float = 300.0,
         exchange_info_ttl: float = 300.0,
-        **options: Unpack[WsApiOptions],
     ) -> None:
-        keywords("AsyncWsApiClient.__init__", WsApiOptions, options)
         if not 0 < recv_window <= 60_000:
             raise ValueError("recv_window must be in (0, 60000]")
         self._api_key = api_key or None
@@ -176,62 +156,12 @@ class AsyncWsApiClient:
             weight_budget if weight_budget is not None else InMemoryWeightBudget()
         )
         self._clock = server_clock if server_clock is not None else ServerClock()
-        self.retry_backoff = tuple(retry_backoff)
-        self.retry_jitter = retry_jitter
         self.time_resync_interval = time_resync_interval
         self._recorder = Recorder({}, exchange_info_ttl)
         self._used_weight: dict[str, int] = {}
         self._rate_limits: tuple[RateLimitUsage, ...] = ()
         self._blocked_until = 0.0
         self._blocked_error: type[RateLimited | IPBanned] | None = None
-        self._connector = WsApiConnector(
-            options.get("url", DEFAULT_WS_API_URL),
-            request_timeout=timeout,
-            open_timeout=options.get("open_timeout", 10.0),
-            ping_interval=options.get("ping_interval", 20.0),
-            ping_timeout=options.get("ping_timeout", 20.0),
-            max_age=options.get("max_connection_age", MAX_CONNECTION_AGE),
-            before_connect=self._spend_connection_weight,
-        )
-
-    @classmethod
-    def from_client(cls, client: Transport, **options: Any) -> Self:
-        """A client with the REST ``client``'s key, secret, recv window, server clock and
-        weight budget, so REST and WebSocket calls spend one budget."""
-        key, secret, shared = shared_with(client)
-        return cls(key, secret, **shared, **options)
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(url={self.url!r}, api_key={_mask(self._api_key)!r}, "
-            f"api_secret={'********' if self._secret else None!r})"
-        )
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return self._connector.url
-
-    async def connect(self) -> None:
-        """Open the connection now rather than on the first request."""
-        await self._link()
-
-    async def aclose(self) -> None:
-        await self._connector.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def drop_connection(self) -> None:
-        """Close the socket now (pending requests fail as on a drop); the next request opens
-        a new one."""
-        await self._connector.drop()
-
-    # -- what the answers said ---------------------------------------------------------------
 
     @property
     def used_weight(self) -> dict[str, int]:
@@ -253,70 +183,9 @@ class AsyncWsApiClient:
     def time_offset_ms(self) -> int:
         return self._clock.offset_ms
 
-    def stats(self) -> WsApiStats:
-        return self._connector.stats(self.used_weight)
-
     def cached_symbol_rules(self, symbol: str) -> SymbolRules | None:
         """As :meth:`Client.cached_symbol_rules`: rules of a recent ``exchange_info`` answer."""
         return self._recorder.cached_symbol_rules(symbol)
-
-    async def symbol_rules(self, symbol: str) -> SymbolRules:
-        """As :meth:`Client.symbol_rules`, fetched over the WebSocket API when not cached."""
-        cached = self.cached_symbol_rules(symbol)
-        if cached is not None:
-            return cached
-        info: ExchangeInfo = await self.exchange_info(symbol=symbol.upper())  # type: ignore[attr-defined]
-        return SymbolRules.from_exchange_info(info.symbol(symbol), info.exchange_filters)
-
-    async def sync_time(self) -> int:
-        """Measure the server clock offset (ms) with the ``time`` method."""
-        sent = self._clock.local_ms()
-        data = await self._request(_TIME, Sent(_TIME.rest, {}, None), None)
-        received = self._clock.local_ms()
-        return self._clock.update(
-            sent_ms=sent, server_ms=int(data["serverTime"]), received_ms=received
-        )
-
-    # -- one call ----------------------------------------------------------------------------
-
-    async def _invoke(
-        self, row: WsMethod, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None
-    ) -> Any:
-        sent = self._recorder.record(row.name, args, kwargs)
-        value = row.parse(await self._request(row, sent, timeout), sent.params)
-        if isinstance(value, ExchangeInfo):
-            self._recorder.remember(value)
-        return value
-
-    async def _request(self, row: WsMethod, sent: Sent, timeout: float | None) -> Any:
-        """Send ``sent`` as ``row``'s method and return the answer's ``result``, resyncing the
-        clock once on -1021 and retrying what REST would retry."""
-        ep = row.endpoint
-        self._check_credentials(row, ep)
-        if ep.signed and self._clock_stale():
-            await self.sync_time()
-        resynced = False
-        attempt = 0
-        while True:
-            try:
-                return await self._send(row, ep, sent, timeout)
-            except InvalidTimestamp:
-                if not ep.signed or resynced:
-                    raise
-                resynced = True
-                await self.sync_time()
-            except (TransportError, NetworkError, ServiceUnavailable) as exc:
-                if not self._retryable(ep, exc) or attempt >= len(self.retry_backoff):
-                    raise
-                delay = self.retry_backoff[attempt] * (1 + self.retry_jitter * random.random())
-                attempt += 1
-                logger.warning("%s: %s; retry %d in %.2fs", row.ws, exc, attempt, delay)
-                await asyncio.sleep(delay)
-
-    @staticmethod
-    def _retryable(ep: Endpoint, exc: BinanceUSError) -> bool:
-        # Unlike a REST connect failure, a request that never left is always safe to resend.
-        return isinstance(exc, TransportError) or not ep.mutating or _resend_safe(ep, exc)
 
     def _check_credentials(self, row: WsMethod, ep: Endpoint) -> None:
         if ep.needs_api_key and not self._api_key:
@@ -327,31 +196,6 @@ class AsyncWsApiClient:
     def _clock_stale(self) -> bool:
         age = self._clock.age_ms()
         return age is None or age < 0 or age > self.time_resync_interval * 1000
-
-    async def _send(self, row: WsMethod, ep: Endpoint, sent: Sent, timeout: float | None) -> Any:
-        self._check_blocked(row)
-        link = await self._link()
-        self.weight_budget.acquire(ep.weight_for(sent.params))
-        params = self._wire_params(ep, sent.params)  # stamped after any wait to connect
-        try:
-            fut = await link.send(row.ws, params or None)
-        except ConnectionLost:
-            raise TransportError(
-                f"{row.ws}: the connection closed before sending; nothing was sent",
-                endpoint=row.ws,
-            ) from None
-        try:
-            answer = await link.wait(fut, timeout)
-        except (ConnectionLost, RequestTimeout) as exc:
-            raise self._no_answer(row, ep, sent, exc) from None
-        return self._result(row, ep, sent, answer)
-
-    async def _link(self) -> RequestLink:
-        try:
-            return await self._connector.link()
-        except (RateLimited, IPBanned) as exc:  # the handshake was refused (429 / 418)
-            self._block(type(exc), exc.status, exc.retry_after)
-            raise
 
     def _wire_params(self, ep: Endpoint, params: Mapping[str, Any]) -> dict[str, Any]:
         wire = {k: _json_value(v) for k, v in params.items()}
@@ -412,11 +256,6 @@ class AsyncWsApiClient:
             logger.warning("%s (client order id %s)", exc, sent.client_order_id)
         return exc
 
-    # -- the weight budget and back-off ------------------------------------------------------
-
-    async def _spend_connection_weight(self) -> None:
-        self.weight_budget.acquire(1)  # "Connecting to WebSocket API costs 1 weight" (L10543)
-
     def _observe(self, rate_limits: Any) -> None:
         """Feed an answer's ``rateLimits`` to the budget as the REST headers they stand for."""
         if not isinstance(rate_limits, list):
@@ -451,6 +290,219 @@ class AsyncWsApiClient:
         back_off = getattr(self.weight_budget, "back_off", None)
         if callable(back_off):
             back_off(retry_after, status=status)
+
+
+class AsyncWsApiClient(WsApiCore):
+    """Binance.US WebSocket API client (``wss://ws-api.binance.us:443/ws-api/v3``).
+
+    ``await client.new_order(symbol=..., side=..., ...)``, ``await client.depth("BTCUSD")``:
+    every method of the WebSocket API, named and typed like the :class:`~binanceus.Client`
+    method it mirrors (:func:`ws_api_coverage` lists them), with a keyword-only ``timeout``
+    (seconds to wait for the answer; ``timeout`` of the client by default).
+
+    - Signed methods carry ``apiKey``, ``timestamp``, ``recvWindow`` and the ``signature`` of
+      their sorted params in ``params``; USER_STREAM and MARKET_DATA ones the ``apiKey`` only.
+    - ``rateLimits`` of every answer feed ``weight_budget`` (as REST's headers do) and
+      :attr:`used_weight` / :attr:`order_counts` / :attr:`rate_limits`.
+    - 429 / 418 raise :class:`RateLimited` / :class:`IPBanned` with ``retry_after`` seconds,
+      and nothing more is sent until then; other errors map as for REST.
+    - A placing call that loses its answer (the socket drops, or ``timeout`` passes) raises
+      :class:`ExecutionUnknown` with the client order id (always sent: generated when not
+      given) for ``get_order(orig_client_order_id=...)``. Reads are retried as REST retries
+      them, on a new connection when the old one dropped.
+    - One socket at a time, opened by the first request (or :meth:`connect`), reopened by the
+      next request after a drop, replaced before its 24 hours are up.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | Secret | None = None,
+        *,
+        timeout: float = 10.0,
+        recv_window: int = 5000,
+        weight_budget: WeightBudget | None = None,
+        server_clock: ServerClock | None = None,
+        retry_backoff: Sequence[float] = (0.2, 0.4, 0.8),
+        retry_jitter: float = 0.25,
+        time_resync_interval: float = 300.0,
+        exchange_info_ttl: float = 300.0,
+        **options: Unpack[WsApiOptions],
+    ) -> None:
+        keywords("AsyncWsApiClient.__init__", WsApiOptions, options)
+        super().__init__(
+            api_key,
+            api_secret,
+            timeout=timeout,
+            recv_window=recv_window,
+            weight_budget=weight_budget,
+            server_clock=server_clock,
+            time_resync_interval=time_resync_interval,
+            exchange_info_ttl=exchange_info_ttl,
+        )
+        self.retry_backoff = tuple(retry_backoff)
+        self.retry_jitter = retry_jitter
+        self._connector = WsApiConnector(
+            options.get("url", DEFAULT_WS_API_URL),
+            request_timeout=timeout,
+            open_timeout=options.get("open_timeout", 10.0),
+            ping_interval=options.get("ping_interval", 20.0),
+            ping_timeout=options.get("ping_timeout", 20.0),
+            max_age=options.get("max_connection_age", MAX_CONNECTION_AGE),
+            before_connect=self._spend_connection_weight,
+        )
+
+    @classmethod
+    def from_client(cls, client: Transport, **options: Any) -> Self:
+        """A client with the REST ``client``'s key, secret, recv window, server clock and
+        weight budget, so REST and WebSocket calls spend one budget."""
+        key, secret, shared = shared_with(client)
+        return cls(key, secret, **shared, **options)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(url={self.url!r}, api_key={_mask(self._api_key)!r}, "
+            f"api_secret={'********' if self._secret else None!r})"
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self._connector.url
+
+    async def connect(self) -> None:
+        """Open the connection now rather than on the first request."""
+        await self._link()
+
+    async def aclose(self) -> None:
+        await self._connector.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def drop_connection(self) -> None:
+        """Close the socket now (pending requests fail as on a drop); the next request opens
+        a new one."""
+        await self._connector.drop()
+
+    # -- what the answers said ---------------------------------------------------------------
+
+    def stats(self) -> WsApiStats:
+        return self._connector.stats(self.used_weight)
+
+    async def symbol_rules(self, symbol: str) -> SymbolRules:
+        """As :meth:`Client.symbol_rules`, fetched over the WebSocket API when not cached."""
+        cached = self.cached_symbol_rules(symbol)
+        if cached is not None:
+            return cached
+        info: ExchangeInfo = await self.exchange_info(symbol=symbol.upper())  # type: ignore[attr-defined]
+        return SymbolRules.from_exchange_info(info.symbol(symbol), info.exchange_filters)
+
+    async def sync_time(self) -> int:
+        """Measure the server clock offset (ms) with the ``time`` method."""
+        sent = self._clock.local_ms()
+        data = await self._request(_TIME, Sent(_TIME.rest, {}, None), None)
+        received = self._clock.local_ms()
+        return self._clock.update(
+            sent_ms=sent, server_ms=int(data["serverTime"]), received_ms=received
+        )
+
+    # -- one call ----------------------------------------------------------------------------
+
+    async def _invoke(
+        self, row: WsMethod, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None
+    ) -> Any:
+        sent = self._recorder.record(row.name, args, kwargs)
+        value = row.parse(await self._request(row, sent, timeout), sent.params)
+        if isinstance(value, ExchangeInfo):
+            self._recorder.remember(value)
+        return value
+
+    async def _request(self, row: WsMethod, sent: Sent, timeout: float | None) -> Any:
+        """Send ``sent`` as ``row``'s method and return the answer's ``result``, resyncing the
+        clock once on -1021 and retrying what REST would retry."""
+        ep = row.endpoint
+        self._check_credentials(row, ep)
+        if ep.signed and self._clock_stale():
+            await self.sync_time()
+        resynced = False
+        attempt = 0
+        while True:
+            try:
+                return await self._send(row, ep, sent, timeout)
+            except InvalidTimestamp:
+                if not ep.signed or resynced:
+                    raise
+                resynced = True
+                await self.sync_time()
+            except (TransportError, NetworkError, ServiceUnavailable) as exc:
+                if not self._retryable(ep, exc) or attempt >= len(self.retry_backoff):
+                    raise
+                delay = self.retry_backoff[attempt] * (1 + self.retry_jitter * random.random())
+                attempt += 1
+                logger.warning("%s: %s; retry %d in %.2fs", row.ws, exc, attempt, delay)
+                await asyncio.sleep(delay)
+
+    @staticmethod
+    def _retryable(ep: Endpoint, exc: BinanceUSError) -> bool:
+        # Unlike a REST connect failure, a request that never left is always safe to resend.
+        return isinstance(exc, TransportError) or not ep.mutating or _resend_safe(ep, exc)
+
+    async def _send(self, row: WsMethod, ep: Endpoint, sent: Sent, timeout: float | None) -> Any:
+        self._check_blocked(row)
+        link = await self._link()
+        self.weight_budget.acquire(ep.weight_for(sent.params))
+        params = self._wire_params(ep, sent.params)  # stamped after any wait to connect
+        try:
+            fut = await link.send(row.ws, params or None)
+        except ConnectionLost:
+            raise TransportError(
+                f"{row.ws}: the connection closed before sending; nothing was sent",
+                endpoint=row.ws,
+            ) from None
+        try:
+            answer = await link.wait(fut, timeout)
+        except (ConnectionLost, RequestTimeout) as exc:
+            raise self._no_answer(row, ep, sent, exc) from None
+        return self._result(row, ep, sent, answer)
+
+    async def _link(self) -> RequestLink:
+        try:
+            return await self._connector.link()
+        except (RateLimited, IPBanned) as exc:  # the handshake was refused (429 / 418)
+            self._block(type(exc), exc.status, exc.retry_after)
+            raise
+
+    async def forward(
+        self, method: str, params: Mapping[str, Any] | None, *, timeout: float | None = None
+    ) -> Mapping[str, Any]:
+        """Send a request another process prepared and signed (a :class:`WsApiRelay`'s) as it
+        is, and return the exchange's whole answer (``status``, ``result`` or ``error``,
+        ``rateLimits``): that process reads it, and spent the weight.
+
+        Raises :class:`TransportError` when nothing was sent (no socket could be opened, or
+        it closed first), :class:`ConnectionLost` / :class:`RequestTimeout` when it was sent
+        and no answer came."""
+        try:
+            link = await self._link()
+            fut = await link.send(method, dict(params) if params else None)
+        except ConnectionLost:
+            raise TransportError(
+                f"{method}: the connection closed before sending; nothing was sent",
+                endpoint=method,
+            ) from None
+        answer = await link.wait(fut, timeout)
+        self._observe(answer.get("rateLimits"))
+        return answer
+
+    # -- the weight budget and back-off ------------------------------------------------------
+
+    async def _spend_connection_weight(self) -> None:
+        self.weight_budget.acquire(1)  # "Connecting to WebSocket API costs 1 weight" (L10543)
 
 
 def _with_timeout(signature: inspect.Signature) -> inspect.Signature:

@@ -54,6 +54,9 @@ class WsApiStats:
     """Connections retired for their age."""
     pings_answered: int
     """Server pings on the current connection, each answered by a pong."""
+    last_pong_at: datetime | None
+    """The last pong on the current connection: ours to a server ping, or the server's to
+    our keepalive ping."""
     requests_sent: int
     pending: int
     used_weight: dict[str, int]
@@ -68,12 +71,18 @@ class _Connection:
         self.opened = time.monotonic()
         self.connected_since = datetime.now(UTC)
         self.pings = 0
+        self.last_pong_at: datetime | None = None
         ws.on_ping = self._pinged
+        ws.on_pong = self._ponged
         self.requests = RequestLink(ws.send, ids=ids, timeout=timeout, envelopes=True)
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
     def _pinged(self) -> None:
         self.pings += 1
+        self.last_pong_at = datetime.now(UTC)  # answered at once by websockets
+
+    def _ponged(self) -> None:
+        self.last_pong_at = datetime.now(UTC)
 
     @property
     def closed(self) -> bool:
@@ -257,6 +266,7 @@ class WsApiConnector:
             reconnects=self.reconnects,
             rollovers=self.rollovers,
             pings_answered=0 if conn is None else conn.pings,
+            last_pong_at=None if conn is None else conn.last_pong_at,
             requests_sent=self.requests_sent,
             pending=0 if conn is None else conn.requests.pending,
             used_weight=used_weight,

@@ -105,14 +105,20 @@ class SendBudget:
 
 
 class _TrackedConnection(ClientConnection):
-    """Reports every received ping (``websockets`` has queued the pong for it already)."""
+    """Reports every received ping (``websockets`` has queued the pong for it already) and
+    every received pong (the answer to a keepalive ping)."""
 
     on_ping: Callable[[], None] | None = None
+    on_pong: Callable[[], None] | None = None
 
     def process_event(self, event: Any) -> None:
         super().process_event(event)
-        if isinstance(event, Frame) and event.opcode is Opcode.PING and self.on_ping is not None:
+        if not isinstance(event, Frame):
+            return
+        if event.opcode is Opcode.PING and self.on_ping is not None:
             self.on_ping()
+        elif event.opcode is Opcode.PONG and self.on_pong is not None:
+            self.on_pong()
 
 
 class _Link:

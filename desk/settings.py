@@ -320,6 +320,9 @@ SANDBOX_REST_URL = env_str("SANDBOX_REST_URL", "http://127.0.0.1:9900")
 SANDBOX_WS_URL = env_str("SANDBOX_WS_URL", "ws://127.0.0.1:9900")
 LIVE_REST_URL = env_str("LIVE_REST_URL", "https://api.binance.us")
 LIVE_WS_URL = env_str("LIVE_WS_URL", "wss://stream.binance.us:9443")
+# The WebSocket API (orders over one socket per trading connection, held by the stream process).
+SANDBOX_WS_API_URL = env_str("SANDBOX_WS_API_URL", SANDBOX_WS_URL + "/ws-api/v3")
+LIVE_WS_API_URL = env_str("LIVE_WS_API_URL", "wss://ws-api.binance.us:443/ws-api/v3")
 # Which exchange the public market pages (order books, trades) read from.
 MARKET_DATA_ENVIRONMENT = env_str("MARKET_DATA_ENVIRONMENT", "sandbox")
 DESK_DEFAULT_SYMBOL = env_str("DESK_DEFAULT_SYMBOL", "BTCUSD")

@@ -28,7 +28,8 @@ to null clears that fault; count 0 clears it too):
      "streamDelayMs": {"symbol": "BTCUSD", "ms": 300, "count": 10},
      "streamDuplicate": {"symbol": "BTCUSD", "count": 1},
      "wsApi": {"mode": "execute_then_drop" | "delay_answer" | "unavailable_503",
-               "count": 1, "method": "order.place", "delaySeconds": 5, "probability": 1}}
+               "count": 1, "method": "order.place", "delaySeconds": 5, "probability": 1},
+     "wsApiDown": true}
 
   depthGap         the next `count` (default 1) diff-depth batches of `symbol` (required) are
                    never sent, on @depth and @depth@100ms alike: the following event's U is
@@ -55,6 +56,11 @@ to null clears that fault; count 0 clears it too):
                    and answers delaySeconds later, unavailable_503 answers 503 without running
                    it (see ws_api.py). The operation faults above ("order", "cancel", ...)
                    apply to the WebSocket API's calls of the same endpoints too.
+  wsApiDown        the WebSocket API is down while true (false or null clears it): setting it
+                   cuts every open /ws-api/v3 connection (no close frame) and handshakes are
+                   refused with HTTP 503 "Service Unavailable." until it is cleared; market
+                   streams and REST are not affected (see ws_api.py). GET shows it only while
+                   set.
   Stream-fault counts go down once per event sent to at least one subscriber. GET shows
   the stream faults only while set, in the shape they were posted.
 

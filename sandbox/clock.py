@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .symbols import SYMBOLS
@@ -123,6 +124,8 @@ STREAM_FAULTS = ("depthGap", "streamDelayMs", "streamDuplicate")
 #   unavailable_503    answer status 503 "Service Unavailable." without running it
 WS_API_MODES = ("execute_then_drop", "delay_answer", "unavailable_503")
 DEFAULT_DELAY_S = 5.0
+# The keys Faults.update reads itself (the others: FAULT_OPS, STREAM_FAULTS).
+OWN_FAULTS = ("historyLagSeconds", "orderVisibility", "wsApi", "wsApiDown")
 
 
 @dataclass(slots=True)
@@ -162,6 +165,11 @@ class Faults:
         self.streams: dict[str, StreamFault] = {}
         self.visibility: OrderVisibility | None = None
         self.ws_api: WsApiFault | None = None
+        # wsApiDown: new /ws-api/v3 handshakes are refused while set (ws_api.WsApi reads it).
+        self.ws_api_down = False
+        # Run when wsApiDown is set, to cut the open connections: the sockets are ws_api's,
+        # which registers here (this module knows none of them).
+        self.on_ws_api_down: list[Callable[[], object]] = []
         # (account id, symbol, orderId) -> visible at; an order placed under an
         # orderVisibility fault stays hidden for its lag even if the fault is cleared meanwhile.
         self.hidden: dict[tuple[int, str, int], int] = {}
@@ -231,11 +239,14 @@ class Faults:
         lag: int | None = None
         visibility: list[OrderVisibility | None] = []
         ws_api: list[WsApiFault | None] = []
+        down: list[bool] = []
         for name, value in doc.items():
             if name == "orderVisibility":
                 visibility.append(None if value is None else _visibility(value))
             elif name == "wsApi":
                 ws_api.append(None if value is None else _ws_api_fault(value))
+            elif name == "wsApiDown":
+                down.append(_ws_api_down(value))
             elif name in STREAM_FAULTS:
                 streams[name] = None if value is None else _stream_fault(name, value)
             elif name == "historyLagSeconds":
@@ -245,9 +256,7 @@ class Faults:
             elif name in FAULT_OPS:
                 ops[name] = None if value is None else _fault(name, value)
             else:
-                known = ", ".join(
-                    ("historyLagSeconds", "orderVisibility", "wsApi", *FAULT_OPS, *STREAM_FAULTS)
-                )
+                known = ", ".join(OWN_FAULTS + FAULT_OPS + STREAM_FAULTS)
                 raise ValueError(f"unknown fault {name!r} (known: {known})")
         for name, fault in ops.items():
             if fault is None:
@@ -265,6 +274,14 @@ class Faults:
             self.visibility = visibility[0]
         if ws_api:
             self.ws_api = ws_api[0]
+        if down:
+            self._set_ws_api_down(down[0])
+
+    def _set_ws_api_down(self, down: bool) -> None:
+        self.ws_api_down = down
+        if down:  # setting it again cuts again: harmless, nothing can have opened meanwhile
+            for hook in self.on_ws_api_down:
+                hook()
 
     def clear(self) -> None:
         self.ops.clear()
@@ -272,6 +289,7 @@ class Faults:
         self.streams.clear()
         self.visibility = None
         self.ws_api = None
+        self.ws_api_down = False
         self.hidden.clear()
 
     def to_dict(self) -> dict:
@@ -284,6 +302,8 @@ class Faults:
             doc["orderVisibility"] = self.visibility.to_dict()
         if self.ws_api is not None:
             doc["wsApi"] = self.ws_api.to_dict()
+        if self.ws_api_down:
+            doc["wsApiDown"] = True
         return doc
 
 
@@ -380,3 +400,10 @@ def _ws_api_fault(value: object) -> WsApiFault | None:
     if count == 0:
         return None
     return WsApiFault(mode, count, method, float(delay), float(probability))
+
+
+def _ws_api_down(value: object) -> bool:
+    """wsApiDown: true sets it, false or null clears it; anything else is refused."""
+    if value is not None and not isinstance(value, bool):
+        raise ValueError("wsApiDown must be true, false or null")
+    return bool(value)

@@ -62,6 +62,14 @@ answers status 503 -1008 without running. The WebSocket API's own fault:
   method             only requests of that method (default: any); count and probability as
                      for the other faults (count null: until cleared)
 
+    "wsApiDown": true
+
+  The WebSocket API is down until it is cleared (false or null, or DELETE /faults): setting
+  it cuts every open connection at once (no close frame, as execute_then_drop's cut), and
+  every handshake meanwhile is refused with HTTP 503, plain text "Service Unavailable." (no
+  weight counted). Market streams and REST are not affected. GET /faults shows it only while
+  set.
+
 Requests are counted in GET /sandbox/v1/requests as path "/ws-api/v3/<method>", method "WS".
 """
 
@@ -312,6 +320,12 @@ class WsApi:
         self.pong_timeout_s = ping_s * PONG_TIMEOUT_PER_PING
         self.max_age_s = max_age_s
         self.sessions: set[_Session] = set()
+        ex.faults.on_ws_api_down.append(self.drop_all)
+
+    def drop_all(self) -> None:
+        """wsApiDown was set: cut every open connection (no close frame), as an outage would."""
+        for s in list(self.sessions):
+            s.drop()
 
     async def close_all(self, app: web.Application) -> None:
         for s in list(self.sessions):
@@ -319,6 +333,8 @@ class WsApi:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """GET /ws-api/v3[?returnRateLimits=false]: the connection, once admitted."""
+        if self.ex.faults.ws_api_down:  # a service that is down reads and counts nothing
+            return web.Response(status=503, text="Service Unavailable.")
         flag = request.query.get("returnRateLimits", "true")
         if flag not in ("true", "false"):
             return _http_error(errors.invalid_param("returnRateLimits"))
@@ -330,16 +346,21 @@ class WsApi:
         ws = web.WebSocketResponse(autoping=False)  # pongs are read below: they keep it alive
         await ws.prepare(request)
         loop = asyncio.get_running_loop()
-        s = _Session(ws, request, ip, flag == "true", loop.time())
+        await self._run(_Session(ws, request, ip, flag == "true", loop.time()))
+        return ws
+
+    async def _run(self, s: _Session) -> None:
+        """Serve an accepted connection until it ends."""
         self.sessions.add(s)
+        if self.ex.faults.ws_api_down:  # set during the handshake, after drop_all had looked
+            s.drop()
         try:
             await self._serve(s)
         finally:
             self.sessions.discard(s)
             for task in list(s.tasks):
                 task.cancel()
-            await ws.close()
-        return ws
+            await s.ws.close()
 
     async def _serve(self, s: _Session) -> None:
         s.spawn(self._keepalive(s))

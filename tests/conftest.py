@@ -75,6 +75,7 @@ def _django_uses_test_services(request) -> Iterator[None]:
     with override_settings(
         SANDBOX_REST_URL=exchange,
         SANDBOX_WS_URL=exchange.replace("http://", "ws://"),
+        SANDBOX_WS_API_URL=exchange.replace("http://", "ws://") + "/ws-api/v3",
         MARKET_DATA_ENVIRONMENT="sandbox",
         EXCHANGE_WEIGHT_PER_MINUTE=SUITE_WEIGHT_PER_MINUTE,
         REDIS_URL=url,

@@ -21,7 +21,7 @@ from accounts.access import TRADE, connection_get_for_user
 from accounts.services import connection_request_sync
 from desk.money import plain
 from trading.models import TradingPreference
-from trading.orders import checks, gate, selectors, services
+from trading.orders import checks, gate, selectors, services, transport
 from trading.orders.forms import (
     TYPE_FIELDS,
     OcoForm,
@@ -79,6 +79,7 @@ def _reply(
     """JSON for the page's scripts. A form the browser posted itself gets its errors on a page
     of their own, each tied to its field (``labels``: field name -> label); any other answer
     is a message on the page it came from."""
+    payload = _with_route(payload)
     if _wants_json(request):
         return JsonResponse(payload, status=status)
     if payload.get("errors"):
@@ -152,6 +153,16 @@ def _refusals(request, pk: int, form=None) -> Iterator[None]:
         raise _Answered(_failed(request, pk, exc, form)) from exc
 
 
+def _with_route(payload: dict) -> dict:
+    """The message says which way the exchange was asked (and why REST, when the WebSocket API
+    was chosen); ``via`` says it to the page's scripts."""
+    route = transport.current()
+    if route is None or not route.via:
+        return payload
+    message = " ".join(filter(None, [payload.get("message"), route.note()]))
+    return {**payload, "message": message, "via": route.via, "fallback": route.fallback}
+
+
 def _posted(target):
     """A view of a POST on ``target(request, pk, **ids)``: the user's connection, order or list,
     looked up before anything else, so anyone else's is a 404 whatever they post. The view gets
@@ -162,10 +173,11 @@ def _posted(target):
         @require_POST
         @functools.wraps(view)
         def action(request, pk: int, **ids) -> HttpResponse:
-            try:
-                return view(request, pk, target(request, pk, **ids))
-            except _Answered as answered:
-                return answered.response
+            with transport.watched():
+                try:
+                    return view(request, pk, target(request, pk, **ids))
+                except _Answered as answered:
+                    return answered.response
 
         return action
 
@@ -244,6 +256,7 @@ def _pref_initial(pref: TradingPreference) -> dict:
     return {
         "confirm_notional_over": plain(pref.confirm_notional_over),
         "confirm_balance_percent_over": plain(pref.confirm_balance_percent_over),
+        "order_transport": pref.order_transport,
     }
 
 
@@ -253,7 +266,7 @@ def preferences_save(request, pk: int, connection):
     if not form.is_valid():
         return _preferences_invalid(request, pk, connection, form)
     gate.trading_preference_save(user=request.user, **form.cleaned_data)
-    return _reply(request, pk, {"ok": True, "message": "Confirmation thresholds saved."})
+    return _reply(request, pk, {"ok": True, "message": "Trading preferences saved."})
 
 
 def _preferences_invalid(request, pk: int, connection, form) -> HttpResponse:

@@ -1,5 +1,6 @@
 """Reads for the market pages: exchange metadata and candles through ``desk.exchange_reads``
-(cached there), the stream process's health report from Redis."""
+(cached there), the stream process's health report and its WebSocket API sessions' live
+reports from Redis."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import orjson
 import redis
 from django.conf import settings
 
+from accounts.access import TRADE, connection_list_with
 from desk import exchange_reads
 from trading.market.keys import HEALTH_KEY
+from trading.orders.wsapi import LIVE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,57 @@ def stream_health() -> dict:
             "error": "the stream process has not reported in the last 30 s",
         }
     return orjson.loads(raw)
+
+
+# The fields of a session's live report (``trading.orders.wsapi.LIVE_KEY``) the page shows;
+# anything else the stream process may add is not passed on.
+WS_API_REPORT_FIELDS = (
+    "url",
+    "connectedSince",
+    "ageSeconds",
+    "lastPongAt",
+    "pingsAnswered",
+    "reconnects",
+    "rollovers",
+    "requestsSent",
+    "pending",
+    "usedWeight1m",
+    "orderCount10s",
+    "orderCount1d",
+    "reportedAt",
+)
+
+
+def ws_api_sessions(*, user) -> list[dict]:
+    """The WebSocket API session of each of ``user``'s own connections that can trade now:
+    ``{"connection", "label", "state": "up"}`` plus its live report's figures while the stream
+    process holds the session open, ``"state": "down"`` (no figures) while it does not. One
+    Redis round trip for them all (the page polls every 2 s)."""
+    connections = list(connection_list_with(user=user, capability=TRADE).order_by("label", "pk"))
+    if not connections:
+        return []
+    raws = _sync_redis().mget([LIVE_KEY.format(pk=c.pk) for c in connections])
+    return [_ws_api_session(c, raw) for c, raw in zip(connections, raws, strict=True)]
+
+
+def _ws_api_session(connection, raw: bytes | None) -> dict:
+    row = {"connection": connection.pk, "label": connection.label, "state": "down"}
+    if raw is None:
+        return row
+    try:
+        report = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        log.warning("connection %s: unreadable WebSocket API live report", connection.pk)
+        return row
+    # A report is only ever about the connection its key names; anything else is not trusted.
+    if not isinstance(report, dict) or report.get("connection") != connection.pk:
+        log.warning("connection %s: WebSocket API live report of another shape", connection.pk)
+        return row
+    if report.get("connected") is False:
+        return row
+    row["state"] = "up"
+    row.update({field: report.get(field) for field in WS_API_REPORT_FIELDS})
+    return row
 
 
 @functools.cache

@@ -84,4 +84,6 @@ def health(request):
 
 @login_required
 def health_json(request):
-    return JsonResponse(selectors.stream_health())
+    return JsonResponse(
+        {**selectors.stream_health(), "wsApi": selectors.ws_api_sessions(user=request.user)}
+    )

@@ -1,5 +1,6 @@
-// Stream health: polls health.json every 2 s and renders the upstream sockets and the per-symbol
-// book state. Rows are keyed (data-url / data-symbol) and updated in place. Polling, not a push:
+// Stream health: polls health.json every 2 s and renders the upstream sockets, the WebSocket API
+// session of each of the user's trading connections and the per-symbol book state. Rows are keyed
+// (data-url / data-connection / data-symbol) and updated in place. Polling, not a push:
 // the report is written by the stream process once a second and belongs to no connection, so
 // there is no socket of the page it could ride on.
 import { $ } from "./lib/dom.js";
@@ -30,7 +31,7 @@ function start(root) {
   const timeOf = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace(/(\+00:00|Z)$/, " UTC") : "—");
 
   // Keyed rows: keep existing <tr>s so the table does not flicker every poll.
-  function sync(tbody, items, key, cells, build) {
+  function sync(tbody, items, key, cells, build, empty = "None.") {
     const seen = new Set();
     tbody.querySelectorAll("tr.empty").forEach((r) => r.remove());
     items.forEach((item, i) => {
@@ -47,7 +48,14 @@ function start(root) {
     });
     [...tbody.children].forEach((r) => { if (!seen.has(r.dataset.key)) r.remove(); });
     if (!items.length) {
-      tbody.innerHTML = "<tr class='empty'><td colspan='8' class='muted'>None.</td></tr>";
+      const tr = document.createElement("tr");
+      tr.className = "empty";
+      const td = document.createElement("td");
+      td.colSpan = tbody.closest("table").querySelectorAll("thead th").length || 1;
+      td.className = "muted";
+      td.textContent = empty;
+      tr.appendChild(td);
+      tbody.appendChild(tr);
     }
   }
   const set = (td, text, cls) => { if (td.textContent !== text) td.textContent = text; if (cls !== undefined) td.className = cls; };
@@ -73,6 +81,31 @@ function start(root) {
         set(td[6], String(u.messages));
         set(td[7], ago(u.lastMessageAt, now));
       });
+
+    const count = (n) => (n === null || n === undefined ? "—" : String(n));
+    sync($("ws-api-rows"), h.wsApi || [], "connection",
+      "<td class='label'></td><td class='status'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td>",
+      (tr, w) => {
+        const up = w.state === "up";
+        tr.dataset.connection = String(w.connection);
+        tr.dataset.state = up ? "up" : "down";
+        const td = tr.children;
+        set(td[0], w.label, "label");
+        set(td[1], up ? "up" : "down", "status " + (up ? "ok" : "bad"));
+        if (!up) {
+          for (let i = 2; i < td.length; i++) set(td[i], "—", "num");
+          return;
+        }
+        set(td[2], duration(w.ageSeconds), "num");
+        set(td[3], ago(w.lastPongAt, Date.parse(w.reportedAt) || now), "num");
+        set(td[4], count(w.pingsAnswered), "num");
+        set(td[5], count(w.reconnects), "num" + (w.reconnects ? " warn" : ""));
+        const pending = w.pending ? " (" + w.pending + " pending)" : "";
+        set(td[6], count(w.requestsSent) + pending, "num");
+        set(td[7], count(w.usedWeight1m), "num");
+        set(td[8], count(w.orderCount10s), "num");
+        set(td[9], count(w.orderCount1d), "num");
+      }, "No connection that can trade.");
 
     sync($("symbol-rows"), h.symbols || [], "symbol",
       "<td class='symbol'><a></a></td><td><span class='sync-state'></span></td><td class='num'></td><td class='num age'></td><td class='num'></td><td class='num'></td><td class='num'></td>",

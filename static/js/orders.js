@@ -34,6 +34,7 @@ function start(root) {
   function say(el, doc) {
     el.textContent = doc.message || (doc.ok ? "Done." : "Not done.");
     el.className = "action-result " + (doc.ok ? "ok" : "error");
+    el.dataset.via = doc.via || ""; // which way the exchange was asked, as the message says
   }
   const result = document.getElementById("orders-result");
 

@@ -152,6 +152,8 @@ function start(root) {
     // (a large order to confirm, the exchange's answer, a problem of the ticket as a whole).
     if (doc.ok) say(doc.message || "Placed.", true);
     else say(marked ? fixFields(marked, "Not placed") : doc.message || "Not placed.", false);
+    // Which way it went (the message says it in words): "ws", or "rest" with a fallback reason.
+    resultEl.dataset.via = doc.via || "";
     if (doc.order) deskOrders.upsert(doc.order);
     if (doc.nextClientOrderId) {
       form.elements.client_order_id.value = doc.nextClientOrderId;

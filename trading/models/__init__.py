@@ -8,6 +8,7 @@ from trading.models.orders import (
     OrderList,
     OrderOrigin,
     OrderStatus,
+    OrderTransport,
     PreventedMatch,
     TradingPreference,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "OrderList",
     "OrderOrigin",
     "OrderStatus",
+    "OrderTransport",
     "PreventedMatch",
     "TradingPreference",
 ]

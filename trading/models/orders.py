@@ -227,8 +227,14 @@ class PreventedMatch(models.Model):
         return f"{self.symbol} prevented match {self.prevented_match_id}"
 
 
+class OrderTransport(models.TextChoices):
+    WS = "ws", "WebSocket API"
+    REST = "rest", "REST"
+
+
 class TradingPreference(models.Model):
-    """When the order ticket asks for an explicit confirmation before sending."""
+    """When the order ticket asks for an explicit confirmation before sending, and which way
+    orders go."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trading_preference"
@@ -238,6 +244,11 @@ class TradingPreference(models.Model):
     # ... or one spending more than this percentage of the free balance it draws on.
     confirm_balance_percent_over = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("50")
+    )
+    # The WebSocket API (one socket, no TLS and HTTP round trip per order) falls back to REST
+    # whenever its session is down.
+    order_transport = models.CharField(
+        max_length=4, choices=OrderTransport.choices, default=OrderTransport.WS
     )
 
     def __str__(self) -> str:

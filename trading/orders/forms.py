@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from trading.forms import FieldErrorsForm
-from trading.models import Order
+from trading.models import Order, OrderTransport
 from trading.orders.services import OcoRequest, OrderRequest
 from trading.selectors import market_symbols
 
@@ -273,4 +273,13 @@ class PreferenceForm(FieldErrorsForm):
         max_value=Decimal("100"),
         max_digits=5,
         decimal_places=2,
+    )
+    # Optional: a form that leaves it out keeps the user's choice as it is.
+    order_transport = forms.ChoiceField(
+        label="Send orders over",
+        choices=[
+            (OrderTransport.WS, "the WebSocket API (REST while its session is down)"),
+            (OrderTransport.REST, "REST"),
+        ],
+        required=False,
     )

@@ -61,15 +61,20 @@ def order_place(
 
 
 def trading_preference_save(
-    *, user, confirm_notional_over: Decimal, confirm_balance_percent_over: Decimal
+    *,
+    user,
+    confirm_notional_over: Decimal,
+    confirm_balance_percent_over: Decimal,
+    order_transport: str = "",
 ) -> TradingPreference:
     """The user's thresholds: an order worth more than ``confirm_notional_over`` (quote units),
-    or spending more than ``confirm_balance_percent_over`` % of a free balance, is confirmed."""
-    pref, _ = TradingPreference.objects.update_or_create(
-        user=user,
-        defaults={
-            "confirm_notional_over": confirm_notional_over,
-            "confirm_balance_percent_over": confirm_balance_percent_over,
-        },
-    )
+    or spending more than ``confirm_balance_percent_over`` % of a free balance, is confirmed.
+    ``order_transport`` (when given) is the way orders go."""
+    fields = {
+        "confirm_notional_over": confirm_notional_over,
+        "confirm_balance_percent_over": confirm_balance_percent_over,
+    }
+    if order_transport:
+        fields["order_transport"] = order_transport
+    pref, _ = TradingPreference.objects.update_or_create(user=user, defaults=fields)
     return pref

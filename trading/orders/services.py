@@ -47,6 +47,7 @@ from desk.money import plain
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import records
 from trading.orders.ids import oco_leg_ids
+from trading.orders.transport import order_client
 
 # In an intent's ``request``: the orderId its cancel-replace cancels (settled with it).
 REPLACES_KEY = "cancelOrderId"
@@ -221,7 +222,7 @@ def _send(connection: ExchangeConnection, method: str, request, **ids) -> Outcom
     client already retries a 503 "Service Unavailable" here, so the kit adds no backoff."""
 
     def send():
-        with client_for_connection(connection) as client:
+        with order_client(connection) as client:
             call = getattr(client, method)
             try:
                 return call(**request.client_kwargs(), **ids, new_order_resp_type="FULL")
@@ -297,7 +298,7 @@ def _asking(user, connection, action: str, params: dict, *, ip) -> Iterator[bina
     """A client for one request on orders already at the exchange. Its failure is audited and
     raised as :class:`OrderActionFailed`; nothing is repeated, as it may have happened."""
     try:
-        with client_for_connection(connection) as client:
+        with order_client(connection) as client:
             yield client
     except SEND_ERRORS as exc:
         _action_failed(user, connection, action, params, outcome_of(exc), ip=ip)

@@ -115,7 +115,7 @@ def test_it_saves_the_confirmation_thresholds_of_the_user(client):
         url, {"confirm_notional_over": "100", "confirm_balance_percent_over": "50"}, follow=True
     )
     assert resp.redirect_chain[-1][0] == f"/market/orders/{conn.pk}/"
-    assert "Confirmation thresholds saved." in resp.content.decode()
+    assert "Trading preferences saved." in resp.content.decode()
     pref.refresh_from_db()
     assert pref.confirm_notional_over == Decimal("100")
     assert TradingPreference.objects.filter(user=user).count() == 1
@@ -131,6 +131,26 @@ def test_it_saves_the_form_as_the_page_fills_it_in(client):
     assert shown == {"confirm_notional_over": "0.12345678", "confirm_balance_percent_over": "50"}
     resp = client.post(f"/market/orders/{conn.pk}/preferences/", shown, **JSON)
     assert resp.status_code == 200, resp.json()
+
+
+def test_it_saves_the_way_orders_go_and_a_form_without_it_keeps_it(client):
+    user = make_user()
+    conn = make_connection(user)
+    login(client, user)
+    page = client.get(f"/market/orders/{conn.pk}/").content.decode()
+    chosen = re.search(r'<option value="(\w+)" selected>', page).group(1)
+    assert chosen == "ws"  # the WebSocket API unless the user says otherwise
+    url = f"/market/orders/{conn.pk}/preferences/"
+    thresholds = {"confirm_notional_over": "100", "confirm_balance_percent_over": "50"}
+    assert client.post(url, {**thresholds, "order_transport": "rest"}, **JSON).status_code == 200
+    assert TradingPreference.objects.get(user=user).order_transport == "rest"
+    assert client.post(url, thresholds, **JSON).status_code == 200
+    assert TradingPreference.objects.get(user=user).order_transport == "rest"
+    refused = client.post(url, {**thresholds, "order_transport": "fax"}, **JSON)
+    assert refused.status_code == 400
+    errors = refused.json()["errors"]
+    assert errors == {"order_transport": ["Send orders over: choose one of the options."]}
+    assert TradingPreference.objects.get(user=user).order_transport == "rest"
 
 
 def test_it_refuses_bad_thresholds_field_by_field_and_keeps_the_old_ones(client):

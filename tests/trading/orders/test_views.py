@@ -122,7 +122,14 @@ def test_it_cancels_replaces_and_cancels_all_through_the_views(desk):
     assert replaced["ok"] and replaced["canceled"]
     assert Decimal(replaced["order"]["price"]) == Decimal(new_price)
     swept = client.post(f"/market/orders/{conn.pk}/cancel-all/", {"symbol": "BTCUSD"}, **JSON)
-    assert swept.json() == {"ok": True, "message": "Canceled 1 open BTCUSD orders."}
+    # No stream process holds a WebSocket API session here: REST, and the answer says why.
+    assert swept.json() == {
+        "ok": True,
+        "message": "Canceled 1 open BTCUSD orders. "
+        "Sent over REST: the WebSocket API session is down.",
+        "via": "rest",
+        "fallback": "the WebSocket API session is down",
+    }
     assert not Order.objects.filter(connection=conn, status=OrderStatus.NEW).exists()
 
 

@@ -11,6 +11,7 @@ from accounts.exchange import market_client, market_ws_url
 from trading.market.hub import MarketHub, run_hub
 from trading.market.watchers import redis_client
 from trading.orders.streams import UserDataStreams
+from trading.orders.wsapi import WsApiSessions
 from trading.selectors import market_symbol_precisions
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Hold the exchange market-data WebSockets and publish books and trades to browsers; "
-        "follow every active connection's user data stream (orders, fills, balances)."
+        "follow every active connection's user data stream (orders, fills, balances) and hold its "
+        "WebSocket API session (its orders go through it)."
     )
 
     def handle(self, *args, **options):
@@ -51,11 +53,17 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
-        users = asyncio.create_task(UserDataStreams().run(), name="user-data-streams")
+        # Each trading connection's user data stream and WebSocket API session, side by side.
+        tasks = [
+            asyncio.create_task(UserDataStreams().run(), name="user-data-streams"),
+            asyncio.create_task(WsApiSessions().run(), name="ws-api-sessions"),
+        ]
         try:
             await run_hub(hub)
         except asyncio.CancelledError:
-            users.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await users
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             log.info("stream process stopped")

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from aiohttp import web
 
-from . import admin_controls, admin_wallet, creditline, custody, dust, otc, partners
+from . import admin_controls, admin_wallet, creditline, custody, dust, otc, partners_admin
 from .accounts import Account, ApiKey
 from .admin_http import AdminError, guarded, read_body, reply
 from .decimals import fmt8, parse_amount
@@ -336,7 +336,7 @@ def add_routes(app: web.Application, ex: Exchange) -> None:
     a = Admin(ex)
     admin_controls.add_routes(app, ex)
     admin_wallet.add_routes(app, ex)
-    for area in (otc, dust, partners):
+    for area in (otc, dust, partners_admin):
         area.add_admin_routes(app, ex)
     app.router.add_post("/sandbox/v1/accounts", guarded(a.post_account))
     app.router.add_get("/sandbox/v1/accounts/{email}", guarded(a.get_account))

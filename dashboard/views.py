@@ -3,6 +3,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from accounts.services import connection_request_sync
+from dashboard.attention import attention_items
+from dashboard.portfolio import portfolio, portfolio_payload
 from dashboard.selectors import dashboard_data
 from trading.market.keys import SYMBOL_RE
 from trading.selectors import default_symbol, market_symbols
@@ -28,8 +30,13 @@ def home(request):
     symbol = (request.GET.get("symbol") or default_symbol()).upper()
     if not SYMBOL_RE.fullmatch(symbol):  # match() would let a trailing newline through
         raise Http404("No such symbol.")
-    return render(
-        request,
-        "dashboard/home.html",
-        {"data": data, "symbol": symbol, "symbols": market_symbols() or [symbol]},
-    )
+    held = portfolio(user=request.user)
+    context = {
+        "data": data,
+        "symbol": symbol,
+        "symbols": market_symbols() or [symbol],
+        "portfolio": held,
+        "portfolio_payload": portfolio_payload(held),
+        "attention": attention_items(user=request.user),
+    }
+    return render(request, "dashboard/home.html", context)

@@ -189,6 +189,21 @@ def usd_price(connection: ExchangeConnection, asset: str) -> Decimal | None:
         return None
 
 
+def last_prices() -> dict[str, Decimal]:
+    """{symbol: last price} of every symbol of the market-data exchange (what the stream
+    process's tickers then keep current on a page); empty when it cannot be reached."""
+
+    def fetch() -> dict[str, Decimal]:
+        with market_client() as client:
+            return client.ticker_price()
+
+    try:
+        return _cached("desk:reads:last-prices", AVG_PRICE_SECONDS, fetch)
+    except binanceus.BinanceUSError as exc:
+        log.warning("prices unavailable: %s", type(exc).__name__)
+        return {}
+
+
 @dataclass(frozen=True)
 class SpotSummary:
     total_usd: Decimal | None

@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
@@ -27,3 +27,13 @@ def percent(value) -> str:
 def epoch_ms(value) -> str:
     """A time as milliseconds since the epoch (the exchange's unit), for page scripts."""
     return "" if value is None else str(int(value.timestamp() * 1000))
+
+
+@register.filter
+def usd(value) -> str:
+    """A USD value to the cent, half away from zero as the page's script rounds, with thousands
+    separators: ``12,345.67``; "—" for None (no price)."""
+    if value is None:
+        return "—"
+    cents = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{cents:,.2f}"

@@ -45,6 +45,12 @@ export function cmp(a, b) {
 export const max = (a, b) => (cmp(a, b) >= 0 ? a : b);
 export const min = (a, b) => (cmp(a, b) <= 0 ? a : b);
 
+// a * b exactly: the product carries the digits of both.
+export function mul(a, b) {
+  const da = decimalsOf(a), db = decimalsOf(b);
+  return fromUnits(toUnits(a, da) * toUnits(b, db), da + db);
+}
+
 // Integer division rounded half away from zero.
 export function divRound(n, d) {
   const neg = (n < 0n) !== (d < 0n);

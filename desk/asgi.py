@@ -2,10 +2,14 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desk.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from desk.http import OneThreadASGIHandler  # noqa: E402
+
+django_asgi_app = OneThreadASGIHandler()
 
 # Imported after Django is set up: routing pulls in models through the consumers.
 from channels.auth import AuthMiddlewareStack  # noqa: E402

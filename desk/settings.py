@@ -114,6 +114,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker, beat and stream processes share the file: WAL lets readers run beside one
     # writer, and IMMEDIATE transactions take the write lock up front instead of failing on upgrade.
+    DATABASES["default"]["ENGINE"] = "desk.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

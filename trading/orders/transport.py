@@ -105,7 +105,7 @@ class OrderCalls:
             try:
                 return _going(over_ws, OrderTransport.WS)(*args, **kwargs)
             except binanceus.NotForwarded as exc:
-                return _going(over_rest, OrderTransport.REST, _why(exc))(*args, **kwargs)
+                return _going(over_rest, OrderTransport.REST, str(exc))(*args, **kwargs)
 
         return call
 
@@ -116,10 +116,3 @@ def _going(call: Callable[..., Any], via: str, fallback: str = "") -> Callable[.
         return call(*args, **kwargs)
 
     return going
-
-
-def _why(exc: binanceus.NotForwarded) -> str:
-    """The reason without the method's name in front."""
-    text = str(exc)
-    prefix = f"{exc.endpoint}: "
-    return text[len(prefix) :] if exc.endpoint and text.startswith(prefix) else text

@@ -83,7 +83,7 @@ def _reply(method: str, raw: bytes) -> Mapping[str, Any]:
     reply = json.loads(raw, parse_float=Decimal)
     lost = reply.get("lost")
     if lost == "unsent":
-        raise binanceus.NotForwarded(f"{method}: {reply['detail']}", endpoint=method)
+        raise binanceus.NotForwarded(reply["detail"], endpoint=method)
     if lost is not None:
         raise binanceus.ConnectionLost(f"{method}: {reply['detail']}")
     return reply["answer"]

@@ -7,6 +7,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from accounts import realtime
 from accounts.exchange import market_client, market_ws_url
 from trading.market.hub import MarketHub, run_hub
 from trading.market.watchers import redis_client
@@ -59,7 +60,8 @@ class Command(BaseCommand):
             asyncio.create_task(WsApiSessions().run(), name="ws-api-sessions"),
         ]
         try:
-            await run_hub(hub)
+            async with realtime.publishing_on_this_loop():
+                await run_hub(hub)
         except asyncio.CancelledError:
             for task in tasks:
                 task.cancel()

@@ -6,4 +6,5 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("portfolio/history.json", views.portfolio_history, name="portfolio-history"),
 ]

@@ -1,8 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from accounts.services import connection_request_sync
+from dashboard import history
 from dashboard.attention import attention_items
 from dashboard.portfolio import portfolio, portfolio_payload
 from dashboard.selectors import dashboard_data
@@ -38,5 +40,20 @@ def home(request):
         "portfolio": held,
         "portfolio_payload": portfolio_payload(held),
         "attention": attention_items(user=request.user),
+        "value_ranges": list(history.RANGES),
     }
     return render(request, "dashboard/home.html", context)
+
+
+@login_required
+@require_GET
+def portfolio_history(request):
+    """The signed-in user's total over one of the chart's ranges: [[ms, "usd"], ...]."""
+    span = request.GET.get("range", "24h")
+    if span not in history.RANGES:
+        choices = ", ".join(history.RANGES)
+        return JsonResponse({"errors": {"range": [f"Choose one of {choices}."]}}, status=400)
+    points = history.series(user=request.user, span=span)
+    return JsonResponse(
+        {"range": span, "points": [[int(at.timestamp() * 1000), total] for at, total in points]}
+    )

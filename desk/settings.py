@@ -237,6 +237,10 @@ HISTORY_MAX_SYMBOLS = env_int("HISTORY_MAX_SYMBOLS", 12)
 # ours and allOrders reads a database that can lag the matching engine.
 HISTORY_UPDATES_OVERLAP_SECONDS = env_int("HISTORY_UPDATES_OVERLAP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
+    "snapshot-portfolios": {
+        "task": "dashboard.tasks.snapshot_portfolios",
+        "schedule": env_int("PORTFOLIO_SNAPSHOT_SECONDS", 300),
+    },
     "sync-wallet-activity": {
         "task": "wallet.activity.tasks.sync_wallet_activity_all",
         "schedule": env_int("WALLET_ACTIVITY_SYNC_SECONDS", 120),

@@ -1162,6 +1162,10 @@ def _wallet_activity_synced(c, _):
     return c.wallet_activity_syncs.filter(synced_at__isnull=False).exists()
 
 
+def _portfolio_snapshot_taken(c, _):
+    return c.user.portfolio_snapshots.filter(total_usd__gt=0).exists()
+
+
 def _listen_key_kept(c, _):
     from trading.orders import userdata
 
@@ -1188,6 +1192,7 @@ BEAT_WORK = {
     "convert.tasks.reconcile_conversions": BeatWork(unknown_otc_conversion, _settled),
     "rewards.tasks.sync_rewards_all": BeatWork(watched_for_rewards, rewards_synced),
     "rewards.tasks.sweep_broker_exports": BeatWork(lost_export, export_ready),
+    "dashboard.tasks.snapshot_portfolios": BeatWork(_nothing, _portfolio_snapshot_taken),
 }
 
 

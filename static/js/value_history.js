@@ -1,0 +1,55 @@
+// Dashboard: the portfolio's total over 24 h, 7 d, 30 d or 1 y, one point per stored snapshot
+// (taken every five minutes by Celery beat, thinned as they age). Values are exact decimal
+// strings from the server; Number() only places them on the chart.
+import { $ } from "./lib/dom.js";
+
+const root = $("value-history");
+if (root && window.LightweightCharts) follow(root);
+
+function follow(root) {
+  const state = $("value-history-state");
+  const line = chart($("value-chart"));
+  const buttons = [...root.querySelectorAll("button[data-range]")];
+  const show = async (span) => {
+    for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.range === span));
+    state.textContent = "Loading…";
+    try {
+      const resp = await fetch(`${root.dataset.url}?range=${encodeURIComponent(span)}`, { credentials: "same-origin" });
+      if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+      const { points } = await resp.json();
+      line.setData(points.map(([ms, usd]) => ({ time: Math.floor(ms / 1000), value: Number(usd) })));
+      line.chart.timeScale().fitContent();
+      root.dataset.points = String(points.length);
+      root.dataset.range = span;
+      state.textContent = points.length
+        ? `${points.length} snapshot${points.length === 1 ? "" : "s"}, the last ${points[points.length - 1][1]} USD.`
+        : "No snapshot in this range yet: one is taken every five minutes.";
+    } catch (err) {
+      state.textContent = `Could not load the history (${err.message}).`;
+    }
+  };
+  for (const b of buttons) b.addEventListener("click", () => show(b.dataset.range));
+  show(buttons[0] ? buttons[0].dataset.range : "24h");
+}
+
+function chart(el) {
+  const LC = window.LightweightCharts;
+  const css = getComputedStyle(document.documentElement);
+  const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const c = LC.createChart(el, {
+    autoSize: true,
+    layout: {
+      background: { type: "solid", color: color("--card", "#182029") },
+      textColor: color("--muted", "#8a96a3"), fontSize: 11, attributionLogo: false,
+    },
+    grid: { vertLines: { color: "#1e2832" }, horzLines: { color: "#1e2832" } },
+    rightPriceScale: { borderColor: color("--line", "#26313d") },
+    timeScale: { borderColor: color("--line", "#26313d"), timeVisible: true },
+  });
+  const series = c.addSeries(LC.AreaSeries, {
+    lineColor: color("--accent", "#f0b90b"), topColor: "rgba(240,185,11,.25)",
+    bottomColor: "rgba(240,185,11,0)", lineWidth: 2,
+  });
+  series.chart = c;
+  return series;
+}

@@ -7,4 +7,6 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.home, name="home"),
     path("portfolio/history.json", views.portfolio_history, name="portfolio-history"),
+    path("activity/", views.activity_feed, name="activity"),
+    path("activity.csv", views.activity_csv, name="activity-csv"),
 ]

@@ -1,13 +1,21 @@
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.models import ExchangeConnection
 from accounts.services import connection_request_sync
-from dashboard import history
+from accounts.throttle import client_ip
+from dashboard import activity, history
+from dashboard.activity_export import CSV_COLUMNS, activity_export, csv_row
 from dashboard.attention import attention_items
+from dashboard.forms import FIELDS as FILTER_FIELDS
+from dashboard.forms import ActivityForm
 from dashboard.portfolio import portfolio, portfolio_payload
 from dashboard.selectors import dashboard_data
+from desk.lists import csv_download
 from trading.market.keys import SYMBOL_RE
 from trading.selectors import default_symbol, market_symbols
 
@@ -56,4 +64,52 @@ def portfolio_history(request):
     points = history.series(user=request.user, span=span)
     return JsonResponse(
         {"range": span, "points": [[int(at.timestamp() * 1000), total] for at, total in points]}
+    )
+
+
+def _activity_form(request) -> ActivityForm:
+    connections = ExchangeConnection.objects.filter(user=request.user).order_by("label", "pk")
+    asked = any(name in request.GET for name in (*FILTER_FIELDS, "before"))
+    form = ActivityForm(request.GET if asked else None, connections=connections)
+    form.is_valid()
+    return form
+
+
+@login_required
+@require_GET
+def activity_feed(request):
+    """Every connection's fills, transfers, deposits, withdrawals, stakes, rewards and
+    conversions in one feed, newest first, a page at a time."""
+    form = _activity_form(request)
+    refused = form.is_bound and not form.is_valid()
+    page = None if refused else activity.activity_page(filters=form.filters(), before=form.cursor())
+    query = urlencode([(k, v) for k, v in request.GET.items() if k in FILTER_FIELDS and v])
+    labels = dict(form.fields["connection"].choices)
+    context = {
+        "form": form,
+        "refused": refused,
+        "page": page,
+        "rows": [(e, labels.get(e.connection_id, "")) for e in page.entries] if page else [],
+        "query": query,
+        "paged": not refused and form.cursor() is not None,
+    }
+    return render(request, "dashboard/activity.html", context, status=400 if refused else 200)
+
+
+@login_required
+@require_GET
+def activity_csv(request):
+    form = _activity_form(request)
+    if form.is_bound and not form.is_valid():
+        # Never a wider export than asked for: a bad filter is refused, not dropped.
+        return HttpResponseBadRequest(
+            f"Filter not applied: {form.problems()}", content_type="text/plain; charset=utf-8"
+        )
+    entries = activity_export(user=request.user, form=form, ip=client_ip(request))
+    labels = dict(form.fields["connection"].choices)
+    return csv_download(
+        entries,
+        columns=CSV_COLUMNS,
+        row=lambda e: csv_row(e, labels),
+        filename="activity.csv",
     )

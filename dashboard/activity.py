@@ -233,10 +233,13 @@ SOURCES: tuple[Source, ...] = (
 
 def _entries(index: int, f: Filters, before, pairs: dict, n: int) -> list[Entry]:
     source = SOURCES[index]
+    urls: dict[int, str] = {}  # reverse() costs more than the rest of an entry
     out = []
     for row in source.rows(f, before, index, pairs, n):
         asset, amount, detail = source.entry(row, pairs)
-        url = reverse(source.page, args=[row.connection_id])
+        url = urls.get(row.connection_id) or urls.setdefault(
+            row.connection_id, reverse(source.page, args=[row.connection_id])
+        )
         at = getattr(row, source.time)
         out.append(
             Entry(at, index, row.pk, source.kind, row.connection_id, asset, amount, detail, url)

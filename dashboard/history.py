@@ -51,7 +51,15 @@ def snapshot_take(*, user, at: datetime | None = None) -> PortfolioSnapshot | No
             row.save()
     except IntegrityError:  # another beat took the slot between the check and the write
         return None
+    if snapshot_is_first(row):  # the chart would start today: estimate the days before
+        transaction.on_commit(lambda: _backfill_queue(row.user_id))
     return row
+
+
+def _backfill_queue(user_id: int) -> None:
+    from dashboard.tasks import backfill_portfolio
+
+    backfill_portfolio.delay(user_id)
 
 
 def snapshot_users():
@@ -76,8 +84,14 @@ def snapshots_thin(*, now: datetime | None = None) -> int:
     return gone
 
 
-def series(*, user, span: str, now: datetime | None = None) -> list[tuple[datetime, str]]:
-    """(slot, total USD as exact text) of the user's snapshots over ``span`` (a RANGES key)."""
+def series(*, user, span: str, now: datetime | None = None) -> list[tuple[datetime, str, bool]]:
+    """(slot, total USD as exact text, estimated) of the user's snapshots over ``span`` (a
+    RANGES key)."""
     since = (now or timezone.now()) - RANGES[span]
     rows = PortfolioSnapshot.objects.filter(user=user, taken_at__gte=since).order_by("taken_at")
-    return [(at, plain(total)) for at, total in rows.values_list("taken_at", "total_usd")]
+    fields = ("taken_at", "total_usd", "estimated")
+    return [(at, plain(total), guess) for at, total, guess in rows.values_list(*fields)]
+
+
+def snapshot_is_first(row: PortfolioSnapshot) -> bool:
+    return not PortfolioSnapshot.objects.filter(user_id=row.user_id).exclude(pk=row.pk).exists()

@@ -14,6 +14,8 @@ class PortfolioSnapshot(models.Model):
     total_usd = MoneyField()
     parts = models.JSONField(default=dict)  # {part: value in USD as exact decimal text}
     unpriced = models.JSONField(default=list)  # assets held but left out: no price
+    # Not taken but worked out afterwards from the history (dashboard.backfill).
+    estimated = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

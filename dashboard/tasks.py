@@ -17,3 +17,15 @@ def _take(user) -> None:
     from dashboard import history
 
     history.snapshot_take(user=user)
+
+
+@shared_task(soft_time_limit=120, time_limit=150, ignore_result=True)
+def backfill_portfolio(user_id: int) -> None:
+    """Daily values before the user's first snapshot, estimated from their history."""
+    from django.contrib.auth import get_user_model
+
+    from dashboard.backfill import portfolio_backfill
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is not None:
+        portfolio_backfill(user=user)

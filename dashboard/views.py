@@ -62,9 +62,19 @@ def portfolio_history(request):
         choices = ", ".join(history.RANGES)
         return JsonResponse({"errors": {"range": [f"Choose one of {choices}."]}}, status=400)
     points = history.series(user=request.user, span=span)
+    estimated = [at for at, _total, guess in points if guess]
     return JsonResponse(
-        {"range": span, "points": [[int(at.timestamp() * 1000), total] for at, total in points]}
+        {
+            "range": span,
+            "points": [[_ms(at), total] for at, total, _guess in points],
+            # Points up to here were worked out from the history, not taken (dashboard.backfill).
+            "estimatedUntil": _ms(max(estimated)) if estimated else None,
+        }
     )
+
+
+def _ms(at) -> int:
+    return int(at.timestamp() * 1000)
 
 
 def _activity_form(request) -> ActivityForm:

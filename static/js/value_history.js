@@ -16,13 +16,16 @@ function follow(root) {
     try {
       const resp = await fetch(`${root.dataset.url}?range=${encodeURIComponent(span)}`, { credentials: "same-origin" });
       if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
-      const { points } = await resp.json();
+      const { points, estimatedUntil } = await resp.json();
       line.setData(points.map(([ms, usd]) => ({ time: Math.floor(ms / 1000), value: Number(usd) })));
       line.chart.timeScale().fitContent();
       root.dataset.points = String(points.length);
       root.dataset.range = span;
+      const estimated = estimatedUntil
+        ? ` Daily values up to ${new Date(estimatedUntil).toISOString().slice(0, 10)} are estimated from the account's history.`
+        : "";
       state.textContent = points.length
-        ? `${points.length} snapshot${points.length === 1 ? "" : "s"}, the last ${points[points.length - 1][1]} USD.`
+        ? `${points.length} snapshot${points.length === 1 ? "" : "s"}, the last ${points[points.length - 1][1]} USD.${estimated}`
         : "No snapshot in this range yet: one is taken every five minutes.";
     } catch (err) {
       state.textContent = `Could not load the history (${err.message}).`;

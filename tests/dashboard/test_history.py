@@ -98,8 +98,8 @@ def test_a_range_reads_its_own_users_snapshots_in_time_order():
     day = history.series(user=user, span="24h", now=NOW)
     week = history.series(user=user, span="7d", now=NOW)
 
-    assert [total for _, total in day] == ["7.5", "8"]
-    assert [Decimal(total) for _, total in week] == [5, Decimal("7.5"), 8]
+    assert [total for _, total, _ in day] == ["7.5", "8"]
+    assert [Decimal(total) for _, total, _ in week] == [5, Decimal("7.5"), 8]
 
 
 def test_the_chart_reads_its_range_as_json_for_the_signed_in_user(client):
@@ -117,6 +117,7 @@ def test_the_chart_reads_its_range_as_json_for_the_signed_in_user(client):
     assert [(ms // 1000, Decimal(v)) for ms, v in body["points"]] == [
         (int(at.timestamp()), Decimal("1234.5"))
     ]
+    assert body["estimatedUntil"] is None
 
 
 def test_an_unknown_range_is_refused_naming_the_choices(client):

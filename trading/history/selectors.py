@@ -109,14 +109,10 @@ def history_symbols(*, connection: ExchangeConnection) -> list[str]:
         .exclude(symbol="")
         .values_list("symbol", flat=True)
     )
-    symbols |= set(
-        AccountTrade.objects.filter(connection=connection)
-        .values_list("symbol", flat=True)
-        .distinct()
-    )
-    symbols |= set(
-        Order.objects.filter(connection=connection).values_list("symbol", flat=True).distinct()
-    )
+    # order_by(): the models' default ordering would join DISTINCT, one row per row.
+    for model in (AccountTrade, Order):
+        rows = model.objects.filter(connection=connection).order_by()
+        symbols |= set(rows.values_list("symbol", flat=True).distinct())
     return sorted(symbols)
 
 

@@ -3,7 +3,9 @@
 
 --bootstrap FILE: JSON {"accounts": [{"email": ..., "balances": {"USD": "25000"}, "master"?: email,
 "keys": [{"type": "exchange", "apiKey": ..., "secretKey": ...}], "custody"?: {...},
-"creditLine"?: {...}]}, created at startup ("custody" and "creditLine" as the admin calls take).
+"creditLine"?: {...}, "staking"?: [{"stakingAsset": "SOL", "amount": "60", "autoRestake"?: false}]
+}]}, created at startup ("custody" and "creditLine" as the admin calls take; "staking" as stake
+requests, staked from the balances given).
 --tick-ms 0 turns the background market flow off (the initial book is still placed).
 --history-days D opens with D days of synthetic trades per symbol (klines, trades, tickers),
 ending at the starting prices; `make run` asks for 3. Off by default: an empty tape is what

@@ -102,9 +102,12 @@ class Exchange:
     def _bootstrap_areas(self, acct: Account, entry: dict) -> None:
         """ "custody" and "creditLine": the documents the admin calls take (custody.configure,
         creditline.configure), for a demo whose custodial and credit-line keys have something
-        to show from the start."""
+        to show from the start; "staking": stake requests' parameters, staked from the
+        balances just given (Staking.stake_at_start)."""
         from . import creditline, custody  # they import this module
 
+        if entry.get("staking"):
+            self.staking.stake_at_start(acct, entry["staking"])
         if entry.get("custody"):
             custody.configure(acct, entry["custody"], self.clock.now_ms())
         if entry.get("creditLine"):

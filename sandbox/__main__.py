@@ -1,10 +1,15 @@
 """`python -m sandbox --host 127.0.0.1 --port 9900 [--seed N] [--bootstrap FILE] [--tick-ms N]
-[--enforce-limits] [--ws-ping-s S] [--ws-max-age-s S]`
+[--history-days D] [--enforce-limits] [--ws-ping-s S] [--ws-max-age-s S]`
 
 --bootstrap FILE: JSON {"accounts": [{"email": ..., "balances": {"USD": "25000"}, "master"?: email,
 "keys": [{"type": "exchange", "apiKey": ..., "secretKey": ...}], "custody"?: {...},
-"creditLine"?: {...}]}, created at startup ("custody" and "creditLine" as the admin calls take).
+"creditLine"?: {...}, "staking"?: [{"stakingAsset": "SOL", "amount": "60", "autoRestake"?: false}]
+}]}, created at startup ("custody" and "creditLine" as the admin calls take; "staking" as stake
+requests, staked from the balances given).
 --tick-ms 0 turns the background market flow off (the initial book is still placed).
+--history-days D opens with D days of synthetic trades per symbol (klines, trades, tickers),
+ending at the starting prices; `make run` asks for 3. Off by default: an empty tape is what
+tests that count trades expect, and 3 days add about half a second to the start.
 --ws-max-age-s S closes every WebSocket connection S seconds after it opened (spec: 24 hours).
 """
 
@@ -36,6 +41,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tick-ms", type=int, default=250, help="market-flow period in ms; 0 disables the flow"
     )
     ap.add_argument(
+        "--history-days",
+        type=float,
+        default=0.0,
+        help="days of synthetic price history before the start (0: none; make run: 3)",
+    )
+    ap.add_argument(
         "--enforce-limits",
         action="store_true",
         help="answer 429/418 when request-weight/order limits are broken (off by default)",
@@ -56,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> None:
-    ex = Exchange(args.seed)
+    ex = Exchange(args.seed, args.history_days)
     ex.limits.limits.enforce = args.enforce_limits
     if args.bootstrap:
         ex.load_bootstrap(args.bootstrap)

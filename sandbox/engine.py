@@ -41,7 +41,6 @@ from .records import (
     GTC,
     LIMIT_MAKER,
     MARKET,
-    AggTrade,
     Listener,
     NullListener,
     Order,
@@ -301,38 +300,14 @@ class Engine(ContingentOrders):
         self, book: SymbolBook, taker: Order, maker: Order, price: Decimal, qty: Decimal, now: int
     ) -> Trade:
         buyer, seller = (taker, maker) if taker.side == BUY else (maker, taker)
-        trade = Trade(
-            book.next_trade_id,
-            price,
-            qty,
-            price * qty,
-            now,
-            maker.side == BUY,
-            buyer.order_id,
-            seller.order_id,
-        )
-        book.next_trade_id += 1
-        book.tape.add_trade(trade)
-        book.klines.add(now, price, qty, trade.quote_qty, taker.side == BUY, trade.trade_id)
+        trade = book.new_trade(price, qty, now, taker.side == BUY, buyer.order_id, seller.order_id)
         self.listener.on_trade(book.spec.symbol, trade)
         if book.stops:
             self._prices.append((book.spec.symbol, price))
         return trade
 
     def _emit_agg(self, book: SymbolBook, trades: list[Trade]) -> None:
-        first = trades[0]
-        qty = sum((t.qty for t in trades), ZERO)
-        agg = AggTrade(
-            book.next_agg_id,
-            first.price,
-            qty,
-            first.trade_id,
-            trades[-1].trade_id,
-            first.time,
-            first.buyer_is_maker,
-        )
-        book.next_agg_id += 1
-        book.tape.add_agg(agg)
+        agg = book.new_agg(trades)
         self.listener.on_agg_trade(book.spec.symbol, agg)
 
     def _finish_taker(

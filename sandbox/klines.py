@@ -34,6 +34,7 @@ FIXED = {
     "3d": 3 * DAY,
 }
 INTERVALS = (*FIXED, "1w", "1M")
+_UNDER_AN_HOUR = frozenset(i for i, size in FIXED.items() if size < HOUR)
 _MONDAY = 4 * DAY  # 1970-01-01 was a Thursday; weekly bars open on Mondays
 
 
@@ -139,7 +140,12 @@ class KlineStore:
         quote: Decimal,
         taker_buy: bool,
         trade_id: int = -1,
+        *,
+        live: bool = True,
     ) -> None:
+        """Fold a trade into its minute bar and, with `live`, into each interval's open bar.
+        A run of trades added with live=False (the synthetic history) is followed by
+        `rebuild_live`: keeping fifteen open bars per trade is most of the cost of adding one."""
         start = t - t % MINUTE
         if self.minutes and start < self.minutes[-1].open_time:
             start = self.minutes[-1].open_time  # clock moved back (admin skew): stay ordered
@@ -147,6 +153,18 @@ class KlineStore:
             self.minutes.append(Bar(start, price))
             self._times.append(start)
         self.minutes[-1].add(price, qty, quote, taker_buy, trade_id)
+        if live:
+            self._add_live(start, price, qty, quote, taker_buy, trade_id)
+
+    def _add_live(
+        self,
+        start: int,
+        price: Decimal,
+        qty: Decimal,
+        quote: Decimal,
+        taker_buy: bool,
+        trade_id: int,
+    ) -> None:
         for interval in INTERVALS:
             entry = self.live.get(interval)
             if entry is None or not entry[0].open_time <= start <= entry[1]:
@@ -155,6 +173,27 @@ class KlineStore:
                 open_time, close_time = bucket(interval, start)
                 entry = self.live[interval] = (Bar(open_time, price), close_time)
             entry[0].add(price, qty, quote, taker_buy, trade_id)
+
+    def rebuild_live(self) -> None:
+        """Each interval's open bar and the one it replaced, as adding the trades one by one
+        with live=True would have left them: the last two intervals that saw trades."""
+        self.live.clear()
+        self.closed.clear()
+        if not self.minutes:
+            return
+        # Intervals of an hour or more start on the hour: merge hour bars, not every minute.
+        hours = [bar for bar, _ in self._aggregate("1h", self.minutes)]
+        for interval in INTERVALS:
+            bars = self.minutes if interval in _UNDER_AN_HOUR else hours
+            times = [b.open_time for b in bars] if bars is hours else self._times
+            open_time = bucket(interval, times[-1])[0]
+            i = bisect.bisect_left(times, open_time)
+            if i > 0:  # the interval before holds the bar before this one's first
+                i = bisect.bisect_left(times, bucket(interval, times[i - 1])[0])
+            last_two = self._aggregate(interval, bars[i:])
+            self.live[interval] = last_two[-1]
+            if len(last_two) > 1:
+                self.closed[interval] = last_two[-2]
 
     def last_close(self) -> Decimal | None:
         return self.minutes[-1].close if self.minutes else None
@@ -168,8 +207,19 @@ class KlineStore:
     def query(self, interval: str, start: int | None, end: int | None, limit: int) -> list[list]:
         lo = 0 if start is None else bisect.bisect_left(self._times, bucket(interval, start)[0])
         hi = len(self._times) if end is None else bisect.bisect_right(self._times, end)
+        bars = self._aggregate(interval, self.minutes[lo:hi])
+        if start is not None:
+            bars = [b for b in bars if b[0].open_time >= start][:limit]
+        else:
+            bars = bars[-limit:]
+        return [bar.row(close) for bar, close in bars]
+
+    @staticmethod
+    def _aggregate(interval: str, parts: list[Bar]) -> list[tuple[Bar, int]]:
+        """Bars (in order, each within one `interval` bar: minute bars, or hour bars for an
+        interval of hours or more) merged into `interval` bars: (bar, its close time) each."""
         bars: list[tuple[Bar, int]] = []
-        for m in self.minutes[lo:hi]:
+        for m in parts:
             open_time, close_time = bucket(interval, m.open_time)
             if bars and bars[-1][0].open_time == open_time:
                 bars[-1][0].merge(m)
@@ -178,8 +228,4 @@ class KlineStore:
                 agg.merge(m)
                 agg.open, agg.low, agg.high = m.open, m.low, m.high
                 bars.append((agg, close_time))
-        if start is not None:
-            bars = [b for b in bars if b[0].open_time >= start][:limit]
-        else:
-            bars = bars[-limit:]
-        return [bar.row(close) for bar, close in bars]
+        return bars

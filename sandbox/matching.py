@@ -21,6 +21,7 @@ from .records import (
     EXPIRE_TAKER,
     MARKET,
     AccountTrade,
+    AggTrade,
     Fill,
     Order,
     Trade,
@@ -51,6 +52,53 @@ class SymbolBook:
 
     def side(self, is_bid: bool) -> BookSide:
         return self.bids if is_bid else self.asks
+
+    # The one way a trade gets onto the tape and into the candles, for the engine's trades and
+    # the synthetic history (price_history.py) alike, so that all market data agrees.
+
+    def new_trade(
+        self,
+        price: Decimal,
+        qty: Decimal,
+        now: int,
+        taker_buy: bool,
+        buyer_order_id: int,
+        seller_order_id: int,
+        *,
+        live: bool = True,
+    ) -> Trade:
+        """Record a trade under the next trade id (`live`: see KlineStore.add)."""
+        trade = Trade(
+            self.next_trade_id,
+            price,
+            qty,
+            price * qty,
+            now,
+            not taker_buy,
+            buyer_order_id,
+            seller_order_id,
+        )
+        self.next_trade_id += 1
+        self.tape.add_trade(trade)
+        self.klines.add(now, price, qty, trade.quote_qty, taker_buy, trade.trade_id, live=live)
+        return trade
+
+    def new_agg(self, trades: list[Trade]) -> AggTrade:
+        """Record the aggregate trade of consecutive trades of one taker at one price."""
+        first = trades[0]
+        qty = sum((t.qty for t in trades), ZERO)
+        agg = AggTrade(
+            self.next_agg_id,
+            first.price,
+            qty,
+            first.trade_id,
+            trades[-1].trade_id,
+            first.time,
+            first.buyer_is_maker,
+        )
+        self.next_agg_id += 1
+        self.tape.add_agg(agg)
+        return agg
 
 
 @dataclass(slots=True)

@@ -140,6 +140,30 @@ class Staking:
         self.next_record += 1
         return str(self.next_record)
 
+    def stake_at_start(self, acct: Account, doc: object) -> None:
+        """A bootstrap file's "staking": [{"stakingAsset": "SOL", "amount": "60",
+        "autoRestake"?: false}, ...], the stake request's parameters, each staked from the free
+        balance as that request would be; ValueError where it would be refused."""
+        if not isinstance(doc, list):
+            raise ValueError("staking must be a list of stakes")
+        for i, entry in enumerate(doc):
+            where = f"staking[{i}]"
+            if not isinstance(entry, dict) or set(entry) - _STAKE_FIELDS:
+                raise ValueError(f"{where} takes {', '.join(sorted(_STAKE_FIELDS))}")
+            spec = self.assets.get(entry.get("stakingAsset"))  # type: ignore[arg-type]
+            if spec is None:
+                raise ValueError(f"{where}.stakingAsset is not in the staking catalogue")
+            qty = parse_amount(entry.get("amount"), f"{where}.amount")
+            total = self.staked(acct, spec.staking_asset) + qty
+            if qty < spec.min_limit or total > spec.max_limit:
+                raise ValueError(f"{where}.amount is outside the asset's staking limits")
+            if acct.bal(spec.staking_asset).free < qty:
+                raise ValueError(f"{where}.amount is more than the free balance")
+            restake = entry.get("autoRestake", True)
+            if not isinstance(restake, bool):
+                raise ValueError(f"{where}.autoRestake must be true or false")
+            self.stake(acct, spec, qty, restake)
+
     def unstake(self, acct: Account, spec: StakingAsset, qty: Decimal) -> None:
         pos = self.position(acct, spec.staking_asset)
         pos.amount -= qty
@@ -185,6 +209,9 @@ class Staking:
                 "autoRestaked": restaked,
             }
         )
+
+
+_STAKE_FIELDS = frozenset({"stakingAsset", "amount", "autoRestake"})
 
 
 # ---- admin updates ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
+from . import price_history
 from .accounting import RequestLog
 from .accounts import Account, Registry
 from .clock import Clock, Faults
@@ -36,7 +37,9 @@ def parse_balances(raw: object) -> dict[str, Decimal]:
 
 
 class Exchange:
-    def __init__(self, seed: int = 1) -> None:
+    def __init__(self, seed: int = 1, history_days: float = 0) -> None:
+        """`history_days`: days of synthetic trades before now (price_history.py); 0 opens
+        with an empty tape, which is what tests that count trades and volumes expect."""
         self.seed = seed
         self.clock = Clock()
         self.faults = Faults()
@@ -47,6 +50,7 @@ class Exchange:
         self.next_cl_id = 1331390  # credit-line transferIds likewise
         self.registry = Registry(random.Random(f"keys:{seed}"))
         self.engine = Engine(SYMBOLS.values(), self.clock, random.Random(f"ids:{seed}"))
+        price_history.fill(self.engine.books.values(), seed, self.clock.now_ms(), history_days)
         self.listen_keys = ListenKeys(self.clock, random.Random(f"listen:{seed}"))
         self.hub = StreamHub(self.engine, self.listen_keys, self.clock, self.faults)
         self.engine.listener = self.hub
@@ -98,9 +102,12 @@ class Exchange:
     def _bootstrap_areas(self, acct: Account, entry: dict) -> None:
         """ "custody" and "creditLine": the documents the admin calls take (custody.configure,
         creditline.configure), for a demo whose custodial and credit-line keys have something
-        to show from the start."""
+        to show from the start; "staking": stake requests' parameters, staked from the
+        balances just given (Staking.stake_at_start)."""
         from . import creditline, custody  # they import this module
 
+        if entry.get("staking"):
+            self.staking.stake_at_start(acct, entry["staking"])
         if entry.get("custody"):
             custody.configure(acct, entry["custody"], self.clock.now_ms())
         if entry.get("creditLine"):

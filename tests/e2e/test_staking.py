@@ -73,12 +73,14 @@ def test_stake_rewards_unstake_countdown_credited(tab, stack):
     expect(_staked(page)).to_have_text("2", timeout=15_000)
     assert _calls(stack) - before == 1
 
-    # Three days of the exchange's clock: three daily rewards, restaked into the position.
+    # Three days of the exchange's clock: three daily rewards, restaked into the position (the
+    # demo's own SOL stake earns its rewards beside them).
     _admin(stack, "clock", {"advanceMs": 3 * DAY_MS + 60_000})
     stack.manage("shell", "-c", BEAT_STAKING_SYNC)
     chart = page.locator("#reward-chart")
+    page.select_option("#reward-asset", "ETH")
     expect(chart).to_have_attribute("data-points", "3", timeout=30_000)
-    expect(page.locator("#staking-rewards tbody tr")).to_have_count(3)
+    expect(page.locator("#staking-rewards tbody tr", has_text="ETH")).to_have_count(3)
     expect(_staked(page)).not_to_have_text("2")  # 2 plus the restaked rewards
     staked = _staked(page).inner_text()
     assert staked.startswith("2.000") and len(staked) > 3, staked

@@ -161,3 +161,55 @@ def test_it_bootstraps_sub_accounts_under_their_master(tmp_path):
         stop(proc)
     assert boss["subAccounts"] == ["kid@example.test"]
     assert kid["master"] == "boss@example.test" and kid["balances"]["USD"]["free"] == "2.00000000"
+
+
+def _boot(tmp_path: Path, staking: list) -> Path:
+    path = tmp_path / "bootstrap.json"
+    account = {
+        "email": "staker@example.test",
+        "balances": {"ETH": "10", "SOL": "100"},
+        "keys": [{"type": "exchange", "apiKey": KEY, "secretKey": SECRET}],
+    }
+    path.write_text(json.dumps({"accounts": [{**account, "staking": staking}]}))
+    return path
+
+
+def test_it_stakes_what_a_bootstrap_file_says_from_the_balances_it_gives(tmp_path: Path) -> None:
+    path = _boot(
+        tmp_path,
+        [
+            {"stakingAsset": "ETH", "amount": "4"},
+            {"stakingAsset": "SOL", "amount": "60", "autoRestake": False},
+        ],
+    )
+    proc, base = start("--bootstrap", str(path), "--tick-ms", "0")
+    try:
+        acct = requests.get(f"{base}/sandbox/v1/accounts/staker@example.test", timeout=5).json()
+        keys = {"apiKey": KEY, "secretKey": SECRET}
+        staked = signed(base, "GET", "/sapi/v1/staking/stakingBalance", keys).json()["data"]
+    finally:
+        stop(proc)
+    assert {(r["asset"], r["stakingAmount"], r["autoRestake"]) for r in staked} == {
+        ("ETH", "4", True),  # the stake request's default
+        ("SOL", "60", False),
+    }
+    assert acct["balances"]["ETH"]["free"] == "6.00000000"
+    assert acct["balances"]["SOL"]["free"] == "40.00000000"
+
+
+def test_it_refuses_a_bootstrap_stake_the_stake_request_would_refuse(tmp_path: Path) -> None:
+    from sandbox.state import Exchange
+
+    for stake, why in (
+        ({"stakingAsset": "SOL", "amount": "101"}, "free balance"),  # more than held
+        ({"stakingAsset": "SOL", "amount": "0.01"}, "limits"),  # below minStakingLimit 0.1
+        ({"stakingAsset": "BTC", "amount": "1"}, "catalogue"),  # not stakable
+        ({"stakingAsset": "ETH", "amount": "1", "autoRestake": "no"}, "true or false"),
+    ):
+        ex = Exchange()
+        try:
+            ex.load_bootstrap(_boot(tmp_path, [stake]))
+        except ValueError as exc:
+            assert why in str(exc)
+        else:
+            raise AssertionError(f"{stake} was staked")

@@ -106,7 +106,10 @@ class Source:
         if index < source:
             return Q(**{f"{self.time}__lte": at})
         if index == source:
-            return Q(**{f"{self.time}__lt": at}) | Q(**{self.time: at, "pk__lt": pk})
+            # The bound on its own first: a range the time index can seek to (an OR alone is
+            # read from the newest row down, page after page).
+            before = Q(**{f"{self.time}__lt": at}) | Q(pk__lt=pk)
+            return Q(**{f"{self.time}__lte": at}) & before
         return Q(**{f"{self.time}__lt": at})
 
 
@@ -257,9 +260,11 @@ class Page:
         return cursor_text(self.entries[-1].key) if self.more else ""
 
 
-def activity_page(*, filters: Filters, before: tuple | None = None, n: int = PAGE) -> Page:
+def activity_page(
+    *, filters: Filters, before: tuple | None = None, n: int = PAGE, pairs: dict | None = None
+) -> Page:
     """The ``n`` newest entries older than ``before`` (a key), one query per source."""
-    pairs = exchange_reads.symbol_pairs()
+    pairs = exchange_reads.symbol_pairs() if pairs is None else pairs
     found = [
         _entries(i, filters, before, pairs, n + 1)
         for i, source in enumerate(SOURCES)
@@ -271,9 +276,9 @@ def activity_page(*, filters: Filters, before: tuple | None = None, n: int = PAG
 
 def activity_all(*, filters: Filters, chunk: int = 1000) -> Iterator[Entry]:
     """Every entry ``filters`` select, newest first, a page at a time."""
-    before = None
+    before, pairs = None, exchange_reads.symbol_pairs()  # once, not once a page
     while True:
-        page = activity_page(filters=filters, before=before, n=chunk)
+        page = activity_page(filters=filters, before=before, n=chunk, pairs=pairs)
         yield from page.entries
         if not page.more:
             return

@@ -163,7 +163,10 @@ def _unsettled_rows(spec: Intents, *, user, now: datetime) -> list:
     )
     unknown = Q(**{state: stored[State.UNKNOWN]})
     stuck = Q(**{state: stored[State.SENDING], "attention_sent__lt": stale})
-    return _newest(rows.filter(unknown | stuck), "attention_since")
+    # The IN alone lets the database reach the few such rows through its state index; the OR
+    # alone made it read every order the user has.
+    either = {f"{state}__in": [stored[State.UNKNOWN], stored[State.SENDING]]}
+    return _newest(rows.filter(**either).filter(unknown | stuck), "attention_since")
 
 
 def _orders_url(row) -> str:

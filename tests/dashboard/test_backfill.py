@@ -155,7 +155,7 @@ def test_it_stops_where_the_history_cannot_explain_the_holdings(exchange):
 
     outcome = backfill.portfolio_backfill(user=user)
 
-    assert set(_estimates(user)) == {_midnight(1).date()}
+    assert set(_estimates(user)) == {_midnight(1).date(), _midnight(2).date()}
     assert outcome.stopped == f"BTC would be below zero before {_midnight(2).date()}"
 
 

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 from accounts.models import ExchangeConnection
 from desk.fields import MoneyField
@@ -148,6 +149,17 @@ class Order(Intent):
         indexes = [
             models.Index(fields=["connection", "status"], name="order_conn_status"),
             models.Index(fields=["connection", "symbol", "client_order_id"], name="order_coid"),
+            # The Orders tab's recent orders: newest change first, without sorting them all.
+            models.Index(
+                F("connection"),
+                Coalesce("exchange_updated_at", "updated_at").desc(),
+                F("created_at").desc(),
+                name="order_conn_changed",
+            ),
+            # The order history's pages, newest first.
+            models.Index(
+                fields=["connection", "exchange_created_at", "order_id"], name="order_conn_created"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,7 +199,9 @@ class AccountTrade(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["connection", "symbol", "time"], name="trade_conn_sym_time")
+            models.Index(fields=["connection", "symbol", "time"], name="trade_conn_sym_time"),
+            # A connection's newest fills across its symbols (Orders tab, activity feed).
+            models.Index(fields=["connection", "time", "trade_id"], name="trade_conn_time"),
         ]
 
     def __str__(self) -> str:

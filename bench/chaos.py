@@ -28,6 +28,7 @@ import requests
 # Importing this as ``bench.chaos`` puts the repository on the path already.
 from tests.support import (
     ROOT,
+    WORKER_QUEUES,
     app_env,
     manage,
     private_database_url,
@@ -134,6 +135,7 @@ class ChaosStack:
     def start_worker(self) -> None:
         self.worker = self.celery(
             "worker",
+            *WORKER_QUEUES,
             "--concurrency",
             "2",
             "--without-gossip",

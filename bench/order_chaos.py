@@ -54,7 +54,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import app_env, start_redis, start_sandbox, terminate  # noqa: E402
+from tests.support import (  # noqa: E402
+    WORKER_QUEUES,
+    app_env,
+    start_redis,
+    start_sandbox,
+    terminate,
+)
 
 SYMBOL = "BTCUSD"
 MODES = ["execute_then_500", "execute_then_timeout"] * 4 + ["unavailable_503"]
@@ -95,6 +101,7 @@ class Stack:
                 "-A",
                 "desk",
                 "worker",
+                *WORKER_QUEUES,
                 "--concurrency",
                 "2",
                 "--without-gossip",

@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login  # noqa: E402
 from tests.support import (  # noqa: E402
+    WORKER_QUEUES,
     app_env,
     free_port,
     manage,
@@ -159,6 +160,7 @@ class Stack:
             "worker": [
                 *celery,
                 "worker",
+                *WORKER_QUEUES,
                 "--concurrency",
                 "2",
                 "--without-gossip",

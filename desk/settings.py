@@ -194,6 +194,69 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues, by what a task does, so each kind gets workers of its own and none waits behind another:
+# - "exchange": sending money and orders to the exchange and settling them (sends, follows,
+#   reconcile sweeps, the planners that queue sends). A user is waiting on each; minutes matter.
+# - "history": reads of the past (order, wallet, staking, custody, transfer and rewards syncs,
+#   portfolio snapshots and backfills, polls). Long (up to four minutes) and able to wait.
+# - "default": short reads a page shows now (balances, sub-accounts) and upkeep (listen keys),
+#   and anything not listed here (CELERY_TASK_DEFAULT_QUEUE).
+# Every worker command must consume every queue between them: the Procfile's one worker takes
+# all three, deploy/compose.yml runs one worker service per queue (tests/desk/test_queues.py).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+DESK_TASK_QUEUES = {
+    "exchange": (
+        "convert.tasks.follow_otc_conversion",
+        "convert.tasks.reconcile_conversions",
+        "convert.tasks.send_dust_conversion",
+        "convert.tasks.send_otc_conversion",
+        "creditline.tasks.reconcile_credit_transfers",
+        "creditline.tasks.send_credit_transfer",
+        "custody.tasks.reconcile_custody",
+        "custody.tasks.send_custodial_order",
+        "custody.tasks.send_custody_transfer",
+        "trading.tasks.reconcile_order",
+        "trading.tasks.reconcile_order_list",
+        "trading.tasks.reconcile_orders",
+        "transfers.tasks.execute_run",
+        "transfers.tasks.plan_transfers",
+        "transfers.tasks.reconcile_transfers",
+        "wallet.staking.tasks.plan_auto_stakes",
+        "wallet.staking.tasks.reconcile_staking",
+        "wallet.staking.tasks.send_staking_operation",
+        "wallet.withdrawals.tasks.follow_withdrawals",
+        "wallet.withdrawals.tasks.reconcile_withdrawals",
+        "wallet.withdrawals.tasks.send_withdrawal",
+    ),
+    "history": (
+        "creditline.tasks.poll_credit_line",
+        "custody.tasks.sync_custody",
+        "custody.tasks.sync_custody_all",
+        "dashboard.tasks.backfill_portfolio",
+        "dashboard.tasks.snapshot_portfolios",
+        "rewards.tasks.follow_broker_export",
+        "rewards.tasks.sweep_broker_exports",
+        "rewards.tasks.sync_rewards",
+        "rewards.tasks.sync_rewards_all",
+        "trading.history.tasks.sync_history_all",
+        "trading.history.tasks.sync_history_slice",
+        "transfers.tasks.sync_transfer_history",
+        "transfers.tasks.sync_transfer_history_all",
+        "wallet.activity.tasks.sync_wallet_activity",
+        "wallet.activity.tasks.sync_wallet_activity_all",
+        "wallet.staking.tasks.sync_staking",
+        "wallet.staking.tasks.sync_staking_all",
+    ),
+    "default": (
+        "accounts.tasks.sync_all_balances",
+        "accounts.tasks.sync_balances",
+        "accounts.tasks.sync_subaccounts",
+        "trading.tasks.keep_listen_keys_alive",
+    ),
+}
+CELERY_TASK_ROUTES = {
+    task: {"queue": queue} for queue, tasks in DESK_TASK_QUEUES.items() for task in tasks
+}
 # Balances older than this are refreshed when someone opens a page that shows them.
 DESK_BALANCE_STALE_SECONDS = env_int("DESK_BALANCE_STALE_SECONDS", 60)
 # Sub-account transfers (see transfers.runs for the run life cycle).

@@ -200,6 +200,41 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
+# The Celery queues (desk/settings.py DESK_TASK_QUEUES; tests/desk/test_queues.py keeps the two
+# equal). A worker started by a test or bench consumes them all, as the Procfile's does, so no task
+# waits for a worker that is not there.
+TASK_QUEUES = ("exchange", "history", "default")
+WORKER_QUEUES = ["-Q", ",".join(TASK_QUEUES)]
+
+
+def worker_queues(argv: list[str]) -> set[str]:
+    """The queues a `celery worker` command line consumes: its -Q list, else the default queue."""
+    for flag in ("-Q", "--queues"):
+        if flag in argv:
+            return set(argv[argv.index(flag) + 1].split(","))
+    return {"default"}  # CELERY_TASK_DEFAULT_QUEUE
+
+
+def broker_clear(r) -> None:
+    """Empty every Celery queue in the broker ``r`` (a redis.Redis)."""
+    r.delete(*TASK_QUEUES)
+
+
+def broker_messages(r) -> list[bytes]:
+    """Every message waiting in the broker, queue by queue, each queue newest first (as LRANGE
+    lists it: the Redis transport pushes on the left and a worker pops on the right)."""
+    return [raw for queue in TASK_QUEUES for raw in r.lrange(queue, 0, -1)]
+
+
+def broker_pop(r) -> bytes | None:
+    """The oldest message of the first queue holding one, taken as a worker would; None when
+    every queue is empty."""
+    for queue in TASK_QUEUES:
+        if (raw := r.rpop(queue)) is not None:
+            return raw
+    return None
+
+
 def private_database_url(directory: Path, name: str) -> str:
     """A fresh database for a stack or bench of its own: a SQLite file in ``directory``, or,
     when the suite runs on PostgreSQL (``DATABASE_URL``), ``<database>_<name>`` created anew on

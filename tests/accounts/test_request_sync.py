@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts import services
 from desk.celery import app
 from tests.factories import make_connection, make_user
+from tests.support import broker_clear, broker_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +18,15 @@ pytestmark = pytest.mark.django_db
 def broker():
     assert app.conf.broker_url == settings.CELERY_BROKER_URL  # never a developer's own Redis
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     cache.clear()
     yield r
-    r.delete("celery")
+    broker_clear(r)
 
 
 def _queued_tasks(r) -> list[tuple[str, list]]:
     out = []
-    for raw in r.lrange("celery", 0, -1):
+    for raw in broker_messages(r):
         headers = json.loads(raw)["headers"]
         out.append((headers["task"], headers["argsrepr"]))
     return out

@@ -16,7 +16,7 @@ from custody.models import CustodySync
 from dashboard.portfolio import holdings
 from desk.celery import app, run_at_beat_start
 from tests.sandbox.sandbox_support import signed
-from tests.support import start_sandbox, terminate
+from tests.support import broker_clear, broker_pop, start_sandbox, terminate
 from wallet.staking.models import StakingEvent, StakingSync
 
 pytestmark = pytest.mark.django_db
@@ -151,17 +151,17 @@ def queue(settings) -> Iterator[redis.Redis]:
     """The session's real broker queue, emptied (the tasks are run one by one below)."""
     assert app.conf.broker_url == settings.CELERY_BROKER_URL  # never a developer's own Redis
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     cache.clear()
     yield r
-    r.delete("celery")
+    broker_clear(r)
 
 
 def _work_off(r: redis.Redis) -> list[tuple[str, str]]:
     """Run every queued task, and those they queue, in order as a worker would: (name, state)."""
     app.loader.import_default_modules()  # every app's tasks, as a worker registers them
     done = []
-    while raw := r.rpop("celery"):
+    while raw := broker_pop(r):
         msg = json.loads(raw)
         args, kwargs, _ = json.loads(base64.b64decode(msg["body"]))
         name = msg["headers"]["task"]

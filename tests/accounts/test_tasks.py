@@ -17,6 +17,7 @@ from accounts import services, tasks
 from accounts.models import Environment, ExchangeConnection, KeyType
 from desk.celery import app
 from tests.factories import make_connection, make_user
+from tests.support import broker_clear, broker_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +26,15 @@ pytestmark = pytest.mark.django_db
 def queue(settings):
     assert app.conf.broker_url == settings.CELERY_BROKER_URL  # never a developer's own Redis
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     cache.clear()
     yield r
-    r.delete("celery")
+    broker_clear(r)
 
 
 def _queued(r) -> list[tuple[str, list]]:
     out = []
-    for raw in reversed(r.lrange("celery", 0, -1)):  # oldest first, as a worker takes them
+    for raw in reversed(broker_messages(r)):  # oldest first, as a worker takes them
         msg = json.loads(raw)
         args, _, _ = json.loads(base64.b64decode(msg["body"]))
         out.append((msg["headers"]["task"], args))
@@ -46,7 +47,7 @@ def _work_off(r) -> list[tuple[str, list, str]]:
     for name, args in _queued(r):
         result = app.tasks[name].apply(args=args)
         done.append((name, args, result.state))
-    r.delete("celery")
+    broker_clear(r)
     return done
 
 

@@ -19,6 +19,7 @@ from django.views.debug import ExceptionReporter
 from accounts import services
 from accounts.realtime import connection_group
 from tests.factories import login, make_user
+from tests.support import broker_clear, broker_messages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,9 +46,9 @@ def _assert_clean(text: str, account: dict, where: str) -> None:
 @pytest.fixture
 def broker():
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     yield r
-    r.delete("celery")
+    broker_clear(r)
 
 
 def test_it_keeps_the_secret_out_of_pages_logs_tasks_and_admin(
@@ -82,7 +83,7 @@ def test_it_keeps_the_secret_out_of_pages_logs_tasks_and_admin(
         assert conn.api_secret_encrypted not in page, "ciphertext rendered"
     assert caplog.records
     _assert_clean(caplog.text, sandbox_account, "logs")
-    queued = b"\n".join(broker.lrange("celery", 0, -1))
+    queued = b"\n".join(broker_messages(broker))
     assert b"sync_subaccounts" in queued  # the follow-up task really was queued
     _assert_clean(queued.decode(), sandbox_account, "Celery task messages")
 

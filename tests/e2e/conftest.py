@@ -17,6 +17,7 @@ import requests
 
 from tests.support import (
     ROOT,
+    WORKER_QUEUES,
     app_env,
     free_port,
     manage,
@@ -96,6 +97,7 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
             "-A",
             "desk",
             "worker",
+            *WORKER_QUEUES,
             "--loglevel",
             "INFO",
             "--concurrency",

@@ -6,6 +6,7 @@ import requests
 from accounts import services
 from accounts.models import Environment, KeyType
 from tests.factories import make_user
+from tests.support import broker_clear
 
 _seq = itertools.count(1)
 
@@ -71,6 +72,6 @@ def broker(settings):
     import redis
 
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     yield r
-    r.delete("celery")
+    broker_clear(r)

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditRecord
+from tests.support import broker_messages
 from transfers import reconcile, runs
 from transfers.models import AmountKind, RunStatus, TransferRun, TransferSchedule
 
@@ -186,7 +187,7 @@ def test_it_gives_a_run_back_unsent_while_the_weight_budget_is_exhausted(
             run = runs.run_execute(run_id=_run(conn, to=ledger.subs[0]).pk)
         assert run.status == RunStatus.PLANNED and "rate limit" in run.error_message
         assert ledger.requests_total() == before  # nothing left this process
-        assert b"execute_run" in b"".join(broker.lrange("celery", 0, -1))  # retried later
+        assert b"execute_run" in b"".join(broker_messages(broker))  # retried later
     finally:
         budget.redis.delete(budget.block_key)
     assert runs.run_execute(run_id=run.pk).status == RunStatus.EXECUTED
@@ -255,7 +256,7 @@ def test_it_replans_a_scheduled_run_absent_after_the_grace_period_and_sends_it_o
         assert reconcile.runs_reconcile()["replanned"] == 1
     run.refresh_from_db()
     assert run.status == RunStatus.PLANNED and "planned again" in run.error_message
-    assert b"execute_run" in b"".join(broker.lrange("celery", 0, -1))  # sent again soon
+    assert b"execute_run" in b"".join(broker_messages(broker))  # sent again soon
     assert ledger.free(ledger.subs[0], "USD") == "50.00000000"  # nothing moved so far
     done = runs.run_execute(run_id=run.pk)
     assert (done.status, done.attempts) == (RunStatus.EXECUTED, 2)

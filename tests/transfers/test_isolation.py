@@ -14,6 +14,7 @@ from accounts import services as account_services
 from accounts.models import AuditRecord, ExchangeConnection, SubAccount
 from desk.celery import app as celery_app
 from tests.factories import login, make_connection, make_user
+from tests.support import broker_clear, broker_messages
 from transfers import schedules, tasks
 from transfers.models import (
     RunStatus,
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db
 def _queued_run_ids(broker) -> list[int]:
     """The run ids of the execute_run messages waiting in the session's Redis broker."""
     ids = []
-    for raw in broker.lrange("celery", 0, -1):
+    for raw in broker_messages(broker):
         message = json.loads(raw)
         if message["headers"]["task"] == "transfers.tasks.execute_run":
             args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
@@ -127,7 +128,7 @@ def test_it_pauses_each_broken_schedule_and_still_plans_the_others(
     assert listing.count("by the desk") == 3
 
     # The next tick neither pauses nor mails again.
-    broker.delete("celery")
+    broker_clear(broker)
     with django_capture_on_commit_callbacks(execute=True):
         tasks.plan_transfers()
     assert len(mailoutbox) == 3

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Environment, KeyType, SubAccount
 from tests.factories import login, make_user
-from tests.support import exchange_client
+from tests.support import broker_clear, broker_messages, exchange_client
 
 _seq = itertools.count(1)
 
@@ -214,15 +214,15 @@ def celery_queue(settings):
     """The Celery queue in the session's Redis, emptied before and after (read it with
     ``queued``)."""
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     yield r
-    r.delete("celery")
+    broker_clear(r)
 
 
 def queued(r) -> list[tuple[str, list]]:
-    """(task name, args) of every message waiting in the Celery queue, oldest first."""
+    """(task name, args) of every message waiting in the Celery queues (``broker_messages``)."""
     out = []
-    for raw in r.lrange("celery", 0, -1):
+    for raw in broker_messages(r):
         msg = json.loads(raw)
         args, _, _ = json.loads(base64.b64decode(msg["body"]))
         out.append((msg["headers"]["task"], args))

@@ -10,6 +10,7 @@ import requests
 from django.utils import timezone
 
 from accounts.models import AuditRecord
+from tests.support import broker_clear
 from wallet.staking import checks, reconcile, sending, services
 from wallet.staking.models import OperationStatus, StakingOperation
 
@@ -200,7 +201,7 @@ def test_the_sweep_sends_again_what_a_dead_worker_claimed_but_never_sent(
     StakingOperation.objects.filter(pk=op.pk).update(
         status=OperationStatus.CLAIMED, claimed_at=timezone.now() - timedelta(seconds=600)
     )
-    celery_queue.delete("celery")
+    broker_clear(celery_queue)
     assert reconcile.staking_reconcile(now=timezone.now() + timedelta(seconds=60))["requeued"] == 1
     assert ("wallet.staking.tasks.send_staking_operation", [op.pk]) in queued(celery_queue)
 

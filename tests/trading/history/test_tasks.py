@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Environment, KeyType
 from tests.factories import make_user
+from tests.support import broker_clear, broker_messages
 from tests.trading.history.conftest import HOUR_MS, now_ms
 from trading.history import planning, services, tasks
 from trading.models import HistoryKind, HistorySync
@@ -22,14 +23,14 @@ pytestmark = pytest.mark.django_db
 def queue(settings):
     """The Celery queue in the session's Redis, emptied before and after."""
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     yield r
-    r.delete("celery")
+    broker_clear(r)
 
 
 def queued(r) -> list[tuple[str, list]]:
     out = []
-    for raw in r.lrange("celery", 0, -1):
+    for raw in broker_messages(r):
         msg = json.loads(raw)
         args, _, _ = json.loads(base64.b64decode(msg["body"]))
         out.append((msg["headers"]["task"], args))
@@ -70,7 +71,7 @@ def test_it_queues_the_next_slice_until_backfill_is_done(account, queue, setting
     # The beat leaves a chained row alone for a while (its lease).
     assert sync.next_run_at > timezone.now() + timedelta(minutes=1)
     for _ in range(10):
-        queue.delete("celery")
+        broker_clear(queue)
         tasks.sync_history_slice(*args)
         if not queued(queue):
             break
@@ -116,7 +117,7 @@ def test_it_plans_and_syncs_every_other_history_past_a_poisoned_connection(accou
     assert ("trades", "BTCUSD") in mine
     # The poisoned connection's slices run first; each ends on its own row, the others go on.
     for pk, kind, symbol in sorted(planned, key=lambda a: a[0] != poisoned.pk):
-        queue.delete("celery")
+        broker_clear(queue)
         tasks.sync_history_slice(pk, kind, symbol)
 
     for sync in HistorySync.objects.filter(connection=poisoned).exclude(kind="prevented"):

@@ -11,6 +11,7 @@ import pytest
 import redis
 from django.utils import timezone
 
+from tests.support import broker_clear, broker_messages
 from trading import tasks
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import services, userdata
@@ -23,15 +24,15 @@ pytestmark = pytest.mark.django_db
 def queue(settings):
     """The Celery queue in the session's Redis, emptied before and after."""
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    r.delete("celery")
+    broker_clear(r)
     yield r
-    r.delete("celery")
+    broker_clear(r)
 
 
 def queued(r) -> list[tuple[str, list, str | None]]:
     """(task name, args, eta) of every message waiting in the queue."""
     out = []
-    for raw in r.lrange("celery", 0, -1):
+    for raw in broker_messages(r):
         msg = json.loads(raw)
         args, _, _ = json.loads(base64.b64decode(msg["body"]))
         out.append((msg["headers"]["task"], args, msg["headers"].get("eta")))
@@ -103,7 +104,7 @@ def test_it_stops_rechecking_past_the_grace_period_and_leaves_it_to_the_sweep(
     last = (6 + 2 * tasks.RECHECK_SECONDS) // tasks.RECHECK_SECONDS
     tasks.reconcile_order.apply(args=(order.pk, last)).get()
     assert [a for _, a, _ in queued(queue)] == [[order.pk, last + 1]]
-    queue.delete("celery")
+    broker_clear(queue)
     tasks.reconcile_order.apply(args=(order.pk, last + 1)).get()
     assert queued(queue) == []
 

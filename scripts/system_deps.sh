@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the Debian packages we run for real are present: redis-server, and chromium for tests.
+# Make sure the Debian packages we run for real are present: redis-server, and chromium and nginx
+# (the proxy config's test) for tests.
 set -euo pipefail
 declare -A bin_of=([redis-server]=redis-server [chromium]=chromium)
 missing=()

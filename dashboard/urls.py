@@ -7,4 +7,5 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.home, name="home"),
     path("portfolio/history.json", views.portfolio_history, name="portfolio-history"),
+    path("attention/", views.attention, name="attention"),
 ]

@@ -65,6 +65,9 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
         REDIS_URL=redis_url.rsplit("/", 1)[0] + "/1",
         DESK_BALANCE_SYNC_SECONDS="2",
         CREDIT_LINE_POLL_SECONDS="2",  # the credit line is read with the balances, every 2 s
+        # An unknown order the exchange never took is declared not placed 10 s after it was
+        # sent, not 60: the attention test watches one settle.
+        ORDER_RECONCILE_GRACE_SECONDS="10",
         # The stack's own sandbox enforces no limit; its beat (balances every 2 s, history,
         # wallet and staking syncs) and every browser test share one address and one budget.
         EXCHANGE_WEIGHT_PER_MINUTE="12000",

@@ -10,6 +10,8 @@ process's mini tickers, so the figures move as prices tick.
 Parts, from what the desk has stored (no exchange call per render):
 - spot: an exchange or custodial key's spot wallet (its Balance rows);
 - sub-accounts: each sub-account's assets as last listed;
+- staked: what the exchange holds staked, as the staking sync last read it (restaked rewards
+  included);
 - custody / settlement: a custodial key's custodial balances, the part in settlement apart;
 - withdrawing: withdrawals the exchange has taken and not completed (no longer in a balance);
 - collateral: a credit-line key's credit-line account (its Balance rows).
@@ -24,11 +26,13 @@ from decimal import Decimal
 from accounts.models import Balance, ExchangeConnection, KeyType, SubAccount
 from custody.models import CustodialBalance
 from desk import exchange_reads
+from wallet.staking.models import StakedPosition
 from wallet.withdrawals.models import Withdrawal, WithdrawalStatus
 
 PARTS = {
     "spot": "Spot",
     "subaccounts": "Sub-accounts",
+    "staked": "Staked",
     "custody": "In custody",
     "settlement": "In settlement",
     "withdrawing": "Withdrawing",
@@ -69,7 +73,7 @@ def route_for(asset: str, pairs: dict[str, tuple[str, str]]) -> Route | None:
 
 
 def holdings(*, user) -> tuple[list[ExchangeConnection], list[Holding]]:
-    """The user's active connections and everything they hold, in five queries."""
+    """The user's active connections and everything they hold, in six queries."""
     connections = list(ExchangeConnection.objects.filter(user=user, is_active=True))
     ids = [c.pk for c in connections]
     credit = {c.pk for c in connections if c.key_type == KeyType.CREDIT_LINE}
@@ -78,6 +82,8 @@ def holdings(*, user) -> tuple[list[ExchangeConnection], list[Holding]]:
         for b in Balance.objects.filter(connection_id__in=ids)
     ]
     rows += _subaccount_holdings(ids)
+    staked = StakedPosition.objects.filter(connection_id__in=ids)
+    rows += [Holding(p.connection_id, "staked", p.asset, p.amount) for p in staked]
     for c in CustodialBalance.objects.filter(connection_id__in=ids):
         rows.append(Holding(c.connection_id, "custody", c.asset, c.free + c.locked))
         rows.append(Holding(c.connection_id, "settlement", c.asset, c.in_settlement))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("portfolio/history.json", views.portfolio_history, name="portfolio-history"),
     path("activity/", views.activity_feed, name="activity"),
     path("activity.csv", views.activity_csv, name="activity-csv"),
+    path("attention/", views.attention, name="attention"),
 ]

@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.access import TRADE, connection_can
 from accounts.models import ExchangeConnection
 from accounts.services import connection_request_sync
 from accounts.throttle import client_ip
@@ -48,9 +49,19 @@ def home(request):
         "portfolio": held,
         "portfolio_payload": portfolio_payload(held),
         "attention": attention_items(user=request.user),
+        # Whose sockets the card follows: the connections that can have orders.
+        "attention_connections": [c.pk for c in held.connections if connection_can(c, TRADE)],
         "value_ranges": list(history.RANGES),
     }
     return render(request, "dashboard/home.html", context)
+
+
+@login_required
+@require_GET
+def attention(request):
+    """The "Needs attention" list again, for the dashboard's script to swap in."""
+    context = {"attention": attention_items(user=request.user)}
+    return render(request, "dashboard/_attention_list.html", context)
 
 
 @login_required

@@ -511,3 +511,38 @@ def test_an_anonymous_user_has_nothing():
     from django.contrib.auth.models import AnonymousUser
 
     assert attention_items(user=AnonymousUser()) == []
+
+
+# --- the card live (js/attention.js reads the list again from dashboard:attention) --------------
+def test_the_list_is_read_again_as_the_card_shows_it_and_only_its_owners(client):
+    desk, other = Desk(make_user()), Desk(make_user())
+    mine, theirs = _order(desk), _order(other)
+    login(client, desk.user)
+    resp = client.get(reverse("dashboard:attention"))
+    html = resp.content.decode()
+    assert resp.status_code == 200
+    assert html.lstrip().startswith('<ul id="attention-items">')
+    assert f'data-kind="order-unknown" data-connection="{desk.exchange.pk}"' in html
+    assert f'data-object="{mine.pk}"' in html and f'data-object="{theirs.pk}"' not in html
+    assert "<script" not in html
+
+    Order.objects.filter(pk=mine.pk).update(status=OrderStatus.NEW)  # the outcome came
+    html = client.get(reverse("dashboard:attention")).content.decode()
+    assert "order-unknown" not in html and "Nothing needs your attention." in html
+
+
+def test_the_list_is_only_for_a_signed_in_user(client):
+    resp = client.get(reverse("dashboard:attention"))
+    assert resp.status_code == 302 and "/login/" in resp["Location"]
+
+
+def test_the_card_follows_the_sockets_of_the_connections_that_trade(client):
+    desk = Desk(make_user())
+    login(client, desk.user)
+    page = client.get("/").content.decode()
+    card = page.split('id="attention"')[1].split("</section>")[0]
+    # The custodial and credit-line keys place no spot orders: no socket of theirs to follow.
+    assert f'data-connections="{desk.exchange.pk}"' in card
+    assert f'data-live-url="{reverse("dashboard:attention")}"' in card
+    assert 'id="attention-status" role="status" aria-live="polite"' in card
+    assert 'src="/static/js/attention.js"' in page

@@ -1,6 +1,7 @@
 """The dashboard's portfolio: every connection's holdings by part, valued in USD through each
 asset's route, against the sandbox's prices; only the user's own; a flat query count."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -10,9 +11,11 @@ from django.utils import timezone
 
 from accounts.models import Balance, KeyType, SubAccount
 from custody.models import CustodialBalance
+from dashboard import history
 from dashboard.portfolio import portfolio, route_for
 from desk import exchange_reads
 from tests.factories import login, make_connection, make_user
+from wallet.staking.models import StakedPosition
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +62,7 @@ def test_it_values_every_part_of_every_connection_at_the_exchanges_prices(use_sa
         assets=[{"asset": "BTC", "free": "0.1", "locked": "0"}],
         synced_at=timezone.now(),
     )
+    StakedPosition.objects.create(connection=main, asset="BTC", amount=Decimal("0.2"))
     custodial = make_connection(user, label="Custody", key_type=KeyType.CUSTODIAL)
     CustodialBalance.objects.create(
         connection=custodial,
@@ -76,6 +80,7 @@ def test_it_values_every_part_of_every_connection_at_the_exchanges_prices(use_sa
     parts = {part: value for part, _, value in held.by_part()}
     assert parts["spot"] == Decimal("1000.5") + Decimal("0.75") * btc
     assert parts["subaccounts"] == Decimal("0.1") * btc
+    assert parts["staked"] == Decimal("0.2") * btc
     assert parts["custody"] == Decimal("200")
     assert parts["settlement"] == Decimal("50")
     assert parts["collateral"] == btc
@@ -85,7 +90,7 @@ def test_it_values_every_part_of_every_connection_at_the_exchanges_prices(use_sa
     assert set(by_connection) == {"Main", "Custody", "Credit"}
     assert by_connection["Custody"] == Decimal("250")
     assets = {row["asset"]: row for row in held.by_asset()}
-    assert assets["BTC"]["amount"] == Decimal("1.85")
+    assert assets["BTC"]["amount"] == Decimal("2.05")
     assert assets["NOPRICE"]["value"] is None and assets["NOPRICE"]["share"] is None
 
 
@@ -107,6 +112,30 @@ def test_the_page_shows_the_total_and_the_route_and_keeps_its_query_count(client
         extra = make_connection(user, label=f"More {i}")
         _balance(extra, "BTC", "1")
         _balance(extra, "USD", "3")
+        StakedPosition.objects.create(connection=extra, asset="BTC", amount=Decimal("1"))
     with CaptureQueriesContext(db) as many:
         portfolio(user=user)
     assert len(many) == len(few)
+
+
+def test_the_page_and_the_snapshot_show_the_staked_part(client, use_sandbox):
+    user = make_user()
+    conn = make_connection(user, label="Main")
+    _balance(conn, "USD", "10")
+    StakedPosition.objects.create(connection=conn, asset="BTC", amount=Decimal("0.5"))
+    login(client, user)
+    page = client.get("/").content.decode()
+    raw = page.split('id="portfolio-data" type="application/json">')[1].split("</script>")[0]
+    payload = json.loads(raw)
+    staked = [
+        (ln["asset"], Decimal(ln["amount"])) for ln in payload["lines"] if ln["part"] == "staked"
+    ]
+    assert staked == [("BTC", Decimal("0.5"))]
+    # Valued at the prices the page was made with (the cached last prices move between reads).
+    value = Decimal("0.5") * Decimal(payload["prices"]["BTCUSD"])
+    shown = f"{value.quantize(Decimal('0.01')):,.2f}"
+    assert f'<tr data-part="staked"><th scope="row">Staked</th><td class="num">{shown}</td>' in page
+
+    snapshot = history.snapshot_take(user=user)
+    assert Decimal(snapshot.parts["staked"]) > 0
+    assert snapshot.total_usd == Decimal("10") + Decimal(snapshot.parts["staked"])

@@ -6,8 +6,10 @@ private Redis database and a file database of their own, so nothing is shared wi
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +66,9 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
         REDIS_URL=redis_url.rsplit("/", 1)[0] + "/1",
         DESK_BALANCE_SYNC_SECONDS="2",
         CREDIT_LINE_POLL_SECONDS="2",  # the credit line is read with the balances, every 2 s
+        # An unknown order the exchange never took is declared not placed 10 s after it was
+        # sent, not 60: the attention test watches one settle.
+        ORDER_RECONCILE_GRACE_SECONDS="10",
         # The stack's own sandbox enforces no limit; its beat (balances every 2 s, history,
         # wallet and staking syncs) and every browser test share one address and one budget.
         EXCHANGE_WEIGHT_PER_MINUTE="12000",
@@ -196,6 +201,41 @@ def demo_exchange_pk(page) -> str:
     page.goto("/connections/")
     link = page.get_by_role("link", name=DEMO_EXCHANGE_LABEL, exact=True)
     return link.get_attribute("href").strip("/").split("/")[-1]
+
+
+NEW_DESK_PASSWORD = "nina-Desk-2026!"
+
+
+def new_desk(tab, stack: Stack, *, balances: dict[str, str], label: str = "Own account") -> str:
+    """A new user of their own, signed in on ``tab`` (``tests.e2e.test_wallet.Tab``), with one
+    exchange connection to a fresh funded sandbox account added on the Connections page; the
+    connection's pk. For a test whose figures another test moving the demo's accounts would
+    disturb (or the reverse)."""
+    page = tab.page
+    tag = uuid.uuid4().hex[:8]
+    user = f"nina{tag}"
+    stack.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model;"
+        f"get_user_model().objects.create_user({user!r}, password={NEW_DESK_PASSWORD!r})",
+    )
+    resp = requests.post(
+        f"{stack.sandbox_url}/sandbox/v1/accounts",
+        json={"email": f"{user}@example.test", "balances": balances},
+        timeout=5,
+    )
+    assert resp.ok, resp.text
+    account = resp.json()
+    login(page, user, NEW_DESK_PASSWORD)
+    tab.goto("/connections/add/")
+    page.fill("#id_label", label)
+    page.select_option("#id_key_type", "exchange")
+    page.fill("#id_api_key", account["apiKey"])
+    page.fill("#id_api_secret", account["secretKey"])
+    tab.leave_by("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/connections/\d+/$"))
+    return re.search(r"/connections/(\d+)/$", page.url).group(1)
 
 
 ARTIFACTS = ROOT / "test-artifacts"

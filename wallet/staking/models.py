@@ -26,6 +26,7 @@ __all__ = [
     "AutoStakeSchedule",
     "OperationKind",
     "OperationStatus",
+    "StakedPosition",
     "StakingEvent",
     "StakingOperation",
     "StakingReward",
@@ -187,6 +188,30 @@ class StakingReward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.asset} at {self.time:%Y-%m-%d}"
+
+
+class StakedPosition(models.Model):
+    """What the exchange holds staked of one asset (``GET staking/stakingBalance``) as the
+    last staking sync read it: the dashboard values it without asking the exchange per page.
+    An asset the exchange no longer lists has no row. Restaked rewards are part of ``amount``
+    (the exchange adds them to the position); rewards paid out are in the spot balance."""
+
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, related_name="staked_positions"
+    )
+    asset = models.CharField(max_length=20)
+    amount = MoneyField()
+    auto_restake = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["asset"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "asset"], name="unique_staked_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.asset} staked"
 
 
 class StakingSync(models.Model):

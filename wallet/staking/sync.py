@@ -1,20 +1,29 @@
-"""The staking and rewards histories copied from the exchange, with a cursor each.
+"""The staking and rewards histories copied from the exchange, with a cursor each, and what is
+staked now.
 
     staking history   GET staking/history                stakes and unstakes (no id)
     rewards           GET staking/stakingRewardsHistory  rewards (tranId)
+    positions         GET staking/stakingBalance         what is staked per asset (replaced whole)
 
 Both are read from ``OVERLAP`` before the newest time stored (the exchange's database lags and
 lists late rows under their first time), and the staking history also from its oldest unstake
 still ``PENDING``, whose status moves when the amount is credited back. At first there is no
 start (the exchange's whole history). Re-read rows are upserts, so a row is stored once and
-follows its status. A failure keeps the cursors where they were, with ``last_error``.
+follows its status. Positions are the exchange's list as it is now: an asset it no longer lists
+is deleted. A failure keeps the cursors and positions where they were, with ``last_error``.
+
+A stake or unstake that settles queues a sync (``sending.StakingSender.after_executed``); one
+asked for while another sync of the connection runs is not dropped but run once that one ends,
+since the running one may have read the exchange before the operation went through.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -30,7 +39,7 @@ from desk.intents import queue
 from desk.periodic import failure
 from desk.rows import save_if_present
 from wallet.staking import reads
-from wallet.staking.models import StakingEvent, StakingReward, StakingSync
+from wallet.staking.models import StakedPosition, StakingEvent, StakingReward, StakingSync
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +59,12 @@ def staking_syncable(*, connection: ExchangeConnection) -> bool:
 
 
 def staking_sync(*, connection_id: int) -> int | None:
-    """Read both histories of the connection and store what is new or changed; how many rows
-    changed (None: skipped, another sync is running or the connection cannot sync)."""
-    lock = f"desk:staking:sync-lock:{connection_id}"
+    """Read both histories and the positions of the connection and store what is new or changed;
+    how many rows changed (None: skipped, another sync is running or the connection cannot
+    sync)."""
+    lock, again = _lock_keys(connection_id)
     if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+        cache.set(again, 1, timeout=LOCK_SECONDS)
         return None
     try:
         connection = ExchangeConnection.objects.get(pk=connection_id)
@@ -62,9 +73,22 @@ def staking_sync(*, connection_id: int) -> int | None:
         changed = _sync(connection, StakingSync.objects.get_or_create(connection=connection)[0])
     finally:
         cache.delete(lock)
+        if cache.delete(again):
+            _queue_sync(connection_id)
     payload = {"synced_at": timezone.now().isoformat(), "changed": changed}
     transaction.on_commit(lambda: staking_push(connection_id=connection_id, payload=payload))
     return changed
+
+
+def _lock_keys(connection_id: int) -> tuple[str, str]:
+    """The running sync's lock, and the mark of a sync asked for while it ran."""
+    return f"desk:staking:sync-lock:{connection_id}", f"desk:staking:sync-again:{connection_id}"
+
+
+def _queue_sync(connection_id: int) -> None:
+    from wallet.staking.tasks import sync_staking  # tasks import this module
+
+    transaction.on_commit(lambda: queue(sync_staking, connection_id))
 
 
 def _sync(connection: ExchangeConnection, cursor: StakingSync) -> int:
@@ -81,6 +105,7 @@ def _sync(connection: ExchangeConnection, cursor: StakingSync) -> int:
                     start_time=rewards_from, page=page, limit=PAGE
                 )
             )
+            positions = client.staking_balance()
     except crypto.CredentialsUnavailable:
         return _fail(cursor, "The connection's keys need replacing.")
     except binanceus.BinanceUSError as exc:
@@ -93,6 +118,7 @@ def _sync(connection: ExchangeConnection, cursor: StakingSync) -> int:
     with transaction.atomic():
         changed = sum(_event_upsert(connection, row, periods) for row in events)
         changed += sum(_reward_insert(connection, row) for row in rewards)
+        changed += _positions_store(connection, positions)
         cursor.history_newest = _newest(cursor.history_newest, (r.initiated_time for r in events))
         cursor.rewards_newest = _newest(cursor.rewards_newest, (r.time for r in rewards))
         cursor.synced_at, cursor.last_error = timezone.now(), ""
@@ -175,6 +201,35 @@ def _reward_insert(connection: ExchangeConnection, row: binanceus.StakingReward)
     return int(created)
 
 
+def _positions_store(
+    connection: ExchangeConnection, rows: Sequence[binanceus.StakingBalance]
+) -> int:
+    """Replace the connection's positions with the exchange's list; how many rows changed."""
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    restake: dict[str, bool] = {}
+    for row in rows:  # one row per asset; summed should the exchange ever split one
+        amounts[row.asset] += row.staking_amount
+        restake[row.asset] = row.auto_restake
+    changed = 0
+    stored = {p.asset: p for p in StakedPosition.objects.filter(connection=connection)}
+    for asset, amount in amounts.items():
+        current = stored.get(asset)
+        if current is None:
+            StakedPosition.objects.create(
+                connection=connection, asset=asset, amount=amount, auto_restake=restake[asset]
+            )
+        elif (current.amount, current.auto_restake) != (amount, restake[asset]):
+            current.amount, current.auto_restake = amount, restake[asset]
+            current.save(update_fields=["amount", "auto_restake", "updated_at"])
+        else:
+            continue
+        changed += 1
+    gone = [p.pk for asset, p in stored.items() if asset not in amounts]
+    if gone:
+        changed += StakedPosition.objects.filter(pk__in=gone).delete()[0]
+    return changed
+
+
 SOON_DEBOUNCE_SECONDS = 30
 
 
@@ -188,7 +243,5 @@ def staking_sync_soon(*, connection: ExchangeConnection, force: bool = False) ->
     marker = f"desk:staking:sync-soon:{connection.pk}:{connection.key_fingerprint}"
     if not cache.add(marker, 1, timeout=SOON_DEBOUNCE_SECONDS) and not force:
         return False
-    from wallet.staking.tasks import sync_staking  # tasks import this module
-
-    transaction.on_commit(lambda: queue(sync_staking, connection.pk))
+    _queue_sync(connection.pk)
     return True

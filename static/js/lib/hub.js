@@ -55,6 +55,12 @@ export function connectionHub(pk) {
 // is down, and, once it is up, until the first push of the kind the page follows has arrived
 // (the page calls `pushed()`): a server without that push still gets its page updated. `fn`
 // returns false when there is nothing left to follow.
+//
+// `fn` also runs once whenever the socket opens (or is open when the page starts following it):
+// the server pushes only to sockets already in the connection's group, so whatever happened
+// between the page's render (or the socket's drop) and now would otherwise wait for the next
+// poll. A worker often settles what a form just asked for before the page it redirected to has
+// its socket.
 export function pollUnlessPushed(hub, fn, ms) {
   let timer = null;
   let stopped = false;
@@ -72,6 +78,11 @@ export function pollUnlessPushed(hub, fn, ms) {
   }
   hub.onState((s) => {
     if (s !== "open") trusted = false;
+    if (s === "open" && !stopped) {
+      clearTimeout(timer);
+      tick();
+      return;
+    }
     schedule();
   });
   return {

@@ -1,7 +1,7 @@
 """The order benches run end to end with tiny sizes and report no correctness failure.
 
-Both run at once (each starts its own sandbox, redis-server and desk processes on free loopback
-ports), so the module takes about as long as the slower one. bench/order_latency.py is left
+They run at once (each starts its own sandbox, redis-server and desk processes on free loopback
+ports), so the module takes about as long as the slowest. bench/order_latency.py is left
 out: starting its whole stack and Chromium alone takes ~20 s, and tests/e2e already checks
 that a placed order's row appears on the market page."""
 
@@ -15,15 +15,19 @@ import pytest
 
 from tests.support import ROOT
 
+_CHAOS = [
+    "--orders", "24", "--rate", "24", "--switch", "0.25", "--lag", "1", "--timeout", "1",
+    "--stale", "3", "--grace", "4", "--sweep", "1", "--rejected", "0.25",
+]  # fmt: skip
+# name: (script, arguments)
 BENCHES = {
-    "order_chaos": [
-        "--orders", "24", "--rate", "24", "--switch", "0.25", "--lag", "1", "--timeout", "1",
-        "--stale", "3", "--grace", "4", "--sweep", "1", "--rejected", "0.25",
-    ],
-    "clock_and_limits": [
+    "order_chaos": ("order_chaos", _CHAOS),
+    # Over the WebSocket API, whose faults add sockets dropped after the order executed.
+    "order_chaos_ws": ("order_chaos", [*_CHAOS, "--transport", "ws"]),
+    "clock_and_limits": ("clock_and_limits", [
         "--calls", "3", "--flips", "1", "--processes", "3", "--rounds", "1",
         "--window-ms", "2500",
-    ],
+    ]),
 }  # fmt: skip
 
 
@@ -32,14 +36,14 @@ def bench_runs() -> dict[str, subprocess.CompletedProcess]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     procs = {
         name: subprocess.Popen(
-            [sys.executable, f"bench/{name}.py", *args],
+            [sys.executable, f"bench/{script}.py", *args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for name, args in BENCHES.items()
+        for name, (script, args) in BENCHES.items()
     }
     runs = {}
     try:
@@ -57,6 +61,15 @@ def bench_runs() -> dict[str, subprocess.CompletedProcess]:
 def test_it_finds_no_duplicate_lost_or_wrongly_failed_order_under_faults(bench_runs):
     run = bench_runs["order_chaos"]
     assert run.returncode == 0, run.stdout
+    assert "duplicates: 0 · wrongly failed: 0 · lost: 0" in run.stdout
+    assert "same set: yes" in run.stdout
+
+
+def test_it_finds_none_over_the_websocket_api_with_sockets_dropped_mid_order(bench_runs):
+    run = bench_runs["order_chaos_ws"]
+    assert run.returncode == 0, run.stdout
+    assert "socket drops mid-order (wsApi execute_then_drop) in" in run.stdout
+    assert "sent over: ws" in run.stdout
     assert "duplicates: 0 · wrongly failed: 0 · lost: 0" in run.stdout
     assert "same set: yes" in run.stdout
 

@@ -19,7 +19,7 @@ import heapq
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Model, Q
@@ -31,10 +31,12 @@ from custody.models import CustodyTransfer
 from custody.orders.models import CustodialTrade
 from desk import exchange_reads
 from desk.intents.models import Status
+from desk.lists import DateRange
 from desk.money import plain
 from trading.models import AccountTrade
 from transfers.models import TransferHistoryRecord
-from wallet.activity.models import ActivityKind, WalletActivity
+from wallet.activity.models import WalletActivity
+from wallet.activity.selectors import DEPOSITS
 from wallet.staking.models import StakingEvent, StakingReward
 
 KINDS = {
@@ -71,12 +73,10 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Filters:
+class Filters(DateRange):
     kind: str = ""
     connection_ids: tuple[int, ...] = ()  # the user's; one when the filter names a connection
     asset: str = ""
-    since: date | None = None
-    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,7 @@ class Source:
         rows = self.model.objects.filter(self.only, connection_id__in=f.connection_ids)
         if f.asset:
             rows = rows.filter(self.asset(f.asset, pairs))
-        if f.since:
-            rows = rows.filter(**{f"{self.time}__gte": _midnight(f.since)})
-        if f.until:
-            rows = rows.filter(**{f"{self.time}__lt": _midnight(f.until + timedelta(days=1))})
+        rows = f.dates_filter(rows, self.time)
         if before:
             rows = rows.filter(self._older(before, index))
         return rows.order_by(f"-{self.time}", "-pk")[:n]
@@ -111,10 +108,6 @@ class Source:
             before = Q(**{f"{self.time}__lt": at}) | Q(pk__lt=pk)
             return Q(**{f"{self.time}__lte": at}) & before
         return Q(**{f"{self.time}__lt": at})
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def _symbols_with(asset: str, pairs: dict) -> Q:
@@ -148,7 +141,6 @@ def _dust(row, _pairs) -> tuple[str, Decimal, str]:
     return row.to_asset, got, f"Dust {', '.join(row.from_assets)} → {plain(got)} {row.to_asset}"
 
 
-DEPOSITS = [ActivityKind.DEPOSIT, ActivityKind.FIAT_DEPOSIT]
 DONE = Q(status=Status.DONE)
 SOURCES: tuple[Source, ...] = (
     Source("fill", AccountTrade, "time", _symbols_with, _fill, "history:trades"),

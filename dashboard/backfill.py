@@ -41,14 +41,15 @@ from dashboard.models import PortfolioSnapshot
 from dashboard.portfolio import holdings, route_for
 from desk import exchange_reads
 from desk.intents.models import Status
+from desk.lists import day_start
 from trading.models import AccountTrade
 from transfers.models import TransferHistoryRecord
-from wallet.activity.models import ActivityKind, ActivityState, WalletActivity
+from wallet.activity.models import ActivityState, WalletActivity
+from wallet.activity.selectors import DEPOSITS
 from wallet.staking.models import StakingEvent, StakingReward
 
 MAX_DAYS = 365
 GONE = [ActivityState.FAILED, ActivityState.CANCELED, ActivityState.REJECTED]
-DEPOSITS = [ActivityKind.DEPOSIT, ActivityKind.FIAT_DEPOSIT]
 
 
 @dataclass
@@ -176,9 +177,9 @@ def portfolio_backfill(*, user, days: int = MAX_DAYS, today: date | None = None)
         if h.part != "withdrawing":  # its withdrawal is in the history: undone from there
             held[h.asset] += h.amount
     pairs = exchange_reads.symbol_pairs()
-    changes = _changes(ids, pairs, _midnight(start))
+    changes = _changes(ids, pairs, day_start(start))
     routes, closes = _closes(set(held) | {a for c in changes.values() for a in c}, pairs, days)
-    taken = _snapshot_days(user, _midnight(start))
+    taken = _snapshot_days(user, day_start(start))
     oldest = _history_start(ids)
     outcome = Outcome()
     rows = []
@@ -205,10 +206,6 @@ def portfolio_backfill(*, user, days: int = MAX_DAYS, today: date | None = None)
     PortfolioSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
     outcome.written = len(rows)
     return outcome
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 HISTORY = (
@@ -241,7 +238,7 @@ def _snapshot_days(user, since: datetime) -> set[date]:
 
 def _estimate(user, day: date, value: Decimal, unpriced: list[str]) -> PortfolioSnapshot:
     # Dated at the day's last slot, so it reads as that day's close on the chart.
-    at = _midnight(day) + timedelta(days=1) - timedelta(minutes=5)
+    at = day_start(day) + timedelta(days=1) - timedelta(minutes=5)
     return PortfolioSnapshot(
         user=user, taken_at=at, total_usd=value, unpriced=unpriced, estimated=True
     )

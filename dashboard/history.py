@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
@@ -36,7 +36,10 @@ def slot_of(at: datetime) -> datetime:
 def snapshot_take(*, user, at: datetime | None = None) -> PortfolioSnapshot | None:
     """The user's snapshot for the slot of ``at`` (now); None when the slot was already taken."""
     slot = slot_of(at or timezone.now())
-    if PortfolioSnapshot.objects.filter(user=user, taken_at=slot).exists():
+    seen = PortfolioSnapshot.objects.filter(user=user).aggregate(
+        rows=Count("pk"), here=Count("pk", filter=Q(taken_at=slot))
+    )
+    if seen["here"]:
         return None
     held = portfolio(user=user)
     row = PortfolioSnapshot(
@@ -51,7 +54,7 @@ def snapshot_take(*, user, at: datetime | None = None) -> PortfolioSnapshot | No
             row.save()
     except IntegrityError:  # another beat took the slot between the check and the write
         return None
-    if snapshot_is_first(row):  # the chart would start today: estimate the days before
+    if not seen["rows"]:  # the chart would start today: estimate the days before
         transaction.on_commit(lambda: _backfill_queue(row.user_id))
     return row
 
@@ -91,7 +94,3 @@ def series(*, user, span: str, now: datetime | None = None) -> list[tuple[dateti
     rows = PortfolioSnapshot.objects.filter(user=user, taken_at__gte=since).order_by("taken_at")
     fields = ("taken_at", "total_usd", "estimated")
     return [(at, plain(total), guess) for at, total, guess in rows.values_list(*fields)]
-
-
-def snapshot_is_first(row: PortfolioSnapshot) -> bool:
-    return not PortfolioSnapshot.objects.filter(user_id=row.user_id).exclude(pk=row.pk).exists()

@@ -79,9 +79,10 @@ def stake(ctx: Ctx) -> object:
     if restake not in ("true", "false"):
         raise errors.invalid_param("autoRestake")
     book, acct = ctx.ex.staking, ctx.account
-    if qty < spec.min_limit or book.staked(acct, spec.staking_asset) + qty > spec.max_limit:
+    refused = book.stake_refusal(acct, spec, qty)
+    if refused == "limits":
         raise errors.invalid_param("amount")
-    if acct.bal(spec.staking_asset).free < qty:
+    if refused == "balance":
         raise errors.insufficient_balance()
     record = book.stake(acct, spec, qty, restake != "false")
     return envelope({"result": "SUCCESS", "purchaseRecordId": record})

@@ -140,6 +140,16 @@ class Staking:
         self.next_record += 1
         return str(self.next_record)
 
+    def stake_refusal(self, acct: Account, spec: StakingAsset, qty: Decimal) -> str | None:
+        """Why a stake of `qty` would be refused: "limits" (outside the asset's minimum and
+        maximum, with what is staked already) or "balance" (more than is free); None if not."""
+        total = self.staked(acct, spec.staking_asset) + qty
+        if qty < spec.min_limit or total > spec.max_limit:
+            return "limits"
+        if acct.bal(spec.staking_asset).free < qty:
+            return "balance"
+        return None
+
     def stake_at_start(self, acct: Account, doc: object) -> None:
         """A bootstrap file's "staking": [{"stakingAsset": "SOL", "amount": "60",
         "autoRestake"?: false}, ...], the stake request's parameters, each staked from the free
@@ -154,11 +164,9 @@ class Staking:
             if spec is None:
                 raise ValueError(f"{where}.stakingAsset is not in the staking catalogue")
             qty = parse_amount(entry.get("amount"), f"{where}.amount")
-            total = self.staked(acct, spec.staking_asset) + qty
-            if qty < spec.min_limit or total > spec.max_limit:
-                raise ValueError(f"{where}.amount is outside the asset's staking limits")
-            if acct.bal(spec.staking_asset).free < qty:
-                raise ValueError(f"{where}.amount is more than the free balance")
+            refused = self.stake_refusal(acct, spec, qty)
+            if refused:
+                raise ValueError(f"{where}.amount is {STAKE_REFUSALS[refused]}")
             restake = entry.get("autoRestake", True)
             if not isinstance(restake, bool):
                 raise ValueError(f"{where}.autoRestake must be true or false")
@@ -212,6 +220,10 @@ class Staking:
 
 
 _STAKE_FIELDS = frozenset({"stakingAsset", "amount", "autoRestake"})
+STAKE_REFUSALS = {
+    "limits": "outside the asset's staking limits",
+    "balance": "more than the free balance",
+}
 
 
 # ---- admin updates ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // The server pushes "creditLine" on the connection's socket after each poll that stored figures
 // and when a transfer changes; the page then swaps in the live part. Until a push has arrived on
 // an open socket the live part is re-read every 30 s (lib/live.js).
+import { themeColor, themedChart } from "./lib/chart.js";
 import { $ } from "./lib/dom.js";
 import { connectionHub } from "./lib/hub.js";
 import { followLivePart } from "./lib/live.js";
@@ -28,19 +29,8 @@ function ltvChart() {
   const el = $("ltv-chart"), data = $("ltv-series");
   const LC = window.LightweightCharts;
   if (!el || !data || !LC) return null;
-  const css = getComputedStyle(document.documentElement);
-  const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const chart = LC.createChart(el, {
-    autoSize: true,
-    layout: {
-      background: { type: "solid", color: color("--card", "#182029") },
-      textColor: color("--muted", "#8a96a3"), fontSize: 11, attributionLogo: false,
-    },
-    grid: { vertLines: { color: "#1e2832" }, horzLines: { color: "#1e2832" } },
-    rightPriceScale: { borderColor: color("--line", "#26313d") },
-    timeScale: { borderColor: color("--line", "#26313d"), timeVisible: true },
-  });
-  const line = chart.addSeries(LC.LineSeries, { color: color("--accent", "#f0b90b"), lineWidth: 2 });
+  const chart = themedChart(el, { timeVisible: true });
+  const line = chart.addSeries(LC.LineSeries, { color: themeColor("--accent", "#f0b90b"), lineWidth: 2 });
   const points = new Map(); // second -> value: one point per second, ascending
   for (const [ms, value] of JSON.parse(data.textContent) || []) points.set(Math.floor(ms / 1000), Number(value));
   const draw = () => {
@@ -53,9 +43,9 @@ function ltvChart() {
     const g = $("ltv-gauge");
     if (!g) return;
     const rows = [
-      ["initial", "Initial", color("--muted", "#8a96a3")],
-      ["marginCall", "Margin call", color("--accent", "#f0b90b")],
-      ["liquidation", "Liquidation", color("--ask", "#f6465d")],
+      ["initial", "Initial", themeColor("--muted", "#8a96a3")],
+      ["marginCall", "Margin call", themeColor("--accent", "#f0b90b")],
+      ["liquidation", "Liquidation", themeColor("--ask", "#f6465d")],
     ];
     for (const [key, title, lineColor] of rows) {
       const value = g.dataset[key];

@@ -2,6 +2,7 @@
 // rewards or rebates, an export moved) by swapping in its server-rendered live part
 // (lib/live.js). The Rewards tab also draws the daily totals of one series at a time: amounts
 // in different assets do not add up, so they never share an axis.
+import { themeColor, themedChart } from "./lib/chart.js";
 import { $ } from "./lib/dom.js";
 import { connectionHub } from "./lib/hub.js";
 import { followLivePart } from "./lib/live.js";
@@ -31,20 +32,9 @@ function rewardsChart() {
   const el = $("rewards-chart"), picker = $("rewards-series"), empty = $("rewards-chart-empty");
   const LC = window.LightweightCharts;
   if (!el || !picker || !LC) return null;
-  const css = getComputedStyle(document.documentElement);
-  const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const chart = LC.createChart(el, {
-    autoSize: true,
-    layout: {
-      background: { type: "solid", color: color("--card", "#182029") },
-      textColor: color("--muted", "#8a96a3"), fontSize: 11, attributionLogo: false,
-    },
-    grid: { vertLines: { color: "#1e2832" }, horzLines: { color: "#1e2832" } },
-    rightPriceScale: { borderColor: color("--line", "#26313d") },
-    timeScale: { borderColor: color("--line", "#26313d") },
-  });
+  const chart = themedChart(el);
   const bars = chart.addSeries(LC.HistogramSeries, {
-    color: color("--accent", "#f0b90b"),
+    color: themeColor("--accent", "#f0b90b"),
     priceFormat: { type: "price", precision: 8, minMove: 0.00000001 },
   });
   let series = [];

@@ -6,6 +6,7 @@
 // after each history sync; the page then swaps in the live part. When an unstake's countdown
 // reaches zero the page asks for a sync, which brings the credited status. Until a push has
 // arrived on an open socket the live part is re-read every 20 s (lib/live.js).
+import { themeColor, themedChart } from "./lib/chart.js";
 import { $ } from "./lib/dom.js";
 import { connectionHub } from "./lib/hub.js";
 import { exchangeCountdowns, followLivePart } from "./lib/live.js";
@@ -37,24 +38,12 @@ function rewardChart(previous) {
   const series = JSON.parse(data.textContent) || {};
   select.replaceChildren(...Object.keys(series).map((a) => new Option(a, a)));
   if (chosenAsset && chosenAsset in series) select.value = chosenAsset;
-  const css = getComputedStyle(document.documentElement);
-  const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const chart = LC.createChart(el, {
-    autoSize: true,
-    layout: {
-      background: { type: "solid", color: color("--card", "#182029") },
-      textColor: color("--muted", "#8a96a3"), fontSize: 11, attributionLogo: false,
-    },
-    grid: { vertLines: { color: "#1e2832" }, horzLines: { color: "#1e2832" } },
-    rightPriceScale: { borderColor: color("--line", "#26313d") },
-    leftPriceScale: { visible: true, borderColor: color("--line", "#26313d") },
-    timeScale: { borderColor: color("--line", "#26313d") },
-  });
+  const chart = themedChart(el, { leftScale: true });
   const daily = chart.addSeries(LC.HistogramSeries, {
-    priceScaleId: "left", color: color("--accent", "#f0b90b"), priceLineVisible: false,
+    priceScaleId: "left", color: themeColor("--accent", "#f0b90b"), priceLineVisible: false,
   });
   const total = chart.addSeries(LC.LineSeries, {
-    color: color("--bid", "#2ebd85"), lineWidth: 2, priceLineVisible: false,
+    color: themeColor("--bid", "#2ebd85"), lineWidth: 2, priceLineVisible: false,
   });
   const show = () => {
     const s = series[select.value] || { daily: [], cumulative: [] };

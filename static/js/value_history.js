@@ -1,6 +1,7 @@
 // Dashboard: the portfolio's total over 24 h, 7 d, 30 d or 1 y, one point per stored snapshot
 // (taken every five minutes by Celery beat, thinned as they age). Values are exact decimal
 // strings from the server; Number() only places them on the chart.
+import { themeColor, themedChart } from "./lib/chart.js";
 import { $ } from "./lib/dom.js";
 
 const root = $("value-history");
@@ -36,21 +37,9 @@ function follow(root) {
 }
 
 function chart(el) {
-  const LC = window.LightweightCharts;
-  const css = getComputedStyle(document.documentElement);
-  const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const c = LC.createChart(el, {
-    autoSize: true,
-    layout: {
-      background: { type: "solid", color: color("--card", "#182029") },
-      textColor: color("--muted", "#8a96a3"), fontSize: 11, attributionLogo: false,
-    },
-    grid: { vertLines: { color: "#1e2832" }, horzLines: { color: "#1e2832" } },
-    rightPriceScale: { borderColor: color("--line", "#26313d") },
-    timeScale: { borderColor: color("--line", "#26313d"), timeVisible: true },
-  });
-  const series = c.addSeries(LC.AreaSeries, {
-    lineColor: color("--accent", "#f0b90b"), topColor: "rgba(240,185,11,.25)",
+  const c = themedChart(el, { timeVisible: true });
+  const series = c.addSeries(window.LightweightCharts.AreaSeries, {
+    lineColor: themeColor("--accent", "#f0b90b"), topColor: "rgba(240,185,11,.25)",
     bottomColor: "rgba(240,185,11,0)", lineWidth: 2,
   });
   series.chart = c;

@@ -228,11 +228,20 @@ def new_desk(tab, stack: Stack, *, balances: dict[str, str], label: str = "Own a
     assert resp.ok, resp.text
     account = resp.json()
     login(page, user, NEW_DESK_PASSWORD)
+    return connection_add(tab, label=label, key_type="exchange", key=account)
+
+
+def connection_add(tab, *, label: str, key_type: str, key: dict, rail: str = "") -> str:
+    """A connection added on the Connections page as a person adds one (``key``: the sandbox's
+    {"apiKey", "secretKey"}); its pk."""
+    page = tab.page
     tab.goto("/connections/add/")
     page.fill("#id_label", label)
-    page.select_option("#id_key_type", "exchange")
-    page.fill("#id_api_key", account["apiKey"])
-    page.fill("#id_api_secret", account["secretKey"])
+    page.select_option("#id_key_type", key_type)
+    if rail:
+        page.fill("#id_rail", rail)
+    page.fill("#id_api_key", key["apiKey"])
+    page.fill("#id_api_secret", key["secretKey"])
     tab.leave_by("main button[type=submit]")
     page.wait_for_url(re.compile(r"/connections/\d+/$"))
     return re.search(r"/connections/(\d+)/$", page.url).group(1)

@@ -11,6 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import connection_add
 from tests.e2e.test_wallet import Tab, _admin
 
 pytestmark = pytest.mark.e2e
@@ -42,16 +43,8 @@ def custody_pk(tab, stack) -> str:
         {"rail": "ANCHORAGE", "balances": {"BTC": "0.5"}, "partnerBalances": {"BTC": "10"}},
     )
     key = _admin(stack, "keys", {"email": email, "type": "custodial"})
-    page = tab.page
-    tab.goto("/connections/add/")
-    page.fill("#id_label", f"Custody {email[12:26]}")
-    page.select_option("#id_key_type", "custodial")
-    page.fill("#id_rail", "ANCHORAGE")
-    page.fill("#id_api_key", key["apiKey"])
-    page.fill("#id_api_secret", key["secretKey"])
-    tab.leave_by("main button[type=submit]")
-    page.wait_for_url(re.compile(r"/connections/\d+/$"))
-    return re.search(r"/connections/(\d+)/$", page.url).group(1)
+    label = f"Custody {email[12:26]}"
+    return connection_add(tab, label=label, key_type="custodial", key=key, rail="ANCHORAGE")
 
 
 def _calls(stack, path: str) -> int:

@@ -40,6 +40,15 @@ def _book(stack) -> tuple[Decimal, Decimal, Decimal]:
     return bids[0], Decimal(doc["asks"][0][0]), bids[0] - bids[1]
 
 
+def _gap(stack, price: Decimal) -> None:
+    resp = requests.post(
+        f"{stack.sandbox_url}/sandbox/v1/prices",
+        json={"symbol": SYMBOL, "price": str(price)},
+        timeout=5,
+    )
+    resp.raise_for_status()
+
+
 def _cents(price: Decimal) -> str:
     return str(price.quantize(Decimal("0.01")))
 
@@ -99,13 +108,15 @@ def test_it_trades_from_the_market_page(page, stack):
     page.wait_for_selector(f"#bids tr:has(td.price:text-is('{on_book}'))")
     page.wait_for_selector(f"#open-order-rows tr:has-text('{_trim(on_book)}')")
 
-    # A LIMIT inside the spread is the best bid: the sandbox's takers sell into it.
+    # A LIMIT inside the spread is the best bid. The sandbox's takers may sell into it, but the
+    # walk may also carry the market away from it, so the price is then gapped to just below
+    # it: an exchange fills a bid left above the market at its own price.
     bid, ask, step = _book(stack)
     inside = _cents((bid + ask) / 2)
     _ticket(page, side="BUY", type="LIMIT", price=inside, quantity=QTY)
-    page.wait_for_selector(
-        f".toast:has-text('Filled: BUY'):has-text('@ {_trim(inside)}')", timeout=60_000
-    )
+    _result(page, "BUY LIMIT BTCUSD:")
+    _gap(stack, Decimal(inside) - step)
+    page.wait_for_selector(f".toast:has-text('Filled: BUY'):has-text('@ {_trim(inside)}')")
 
     # A MARKET order crosses the sandbox's book: a fill toast and a new BTC balance.
     btc = _free(page, "BTC")

@@ -26,7 +26,7 @@ class DateRange:
         Ranges of times, not ``__date`` lookups, so an index on ``field`` is used."""
         if self.since:
             qs = qs.filter(**{f"{field}__gte": day_start(self.since)})
-        if self.until:
+        if self.until and self.until < date.max:  # to the last date there is: no upper end
             qs = qs.filter(**{f"{field}__lt": day_start(self.until + timedelta(days=1))})
         return qs
 

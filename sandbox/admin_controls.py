@@ -87,6 +87,10 @@ Limits: `GET/POST/DELETE /sandbox/v1/limits` (see post_limits).
 WebSocket connection on a market stream, plus those with no subscription yet; with a symbol,
 only the connections subscribed to one of that symbol's streams. User-data-only connections
 stay. Answers {"dropped": n}.
+
+`GET /sandbox/v1/streams` -> {"market": {stream: subscribers}, "user": {accountId: subscribers}}:
+how many open connections follow each market stream and each account's user data (by any of
+its listen keys). Several stream processes sharing the work must never follow one twice.
 """
 
 from __future__ import annotations
@@ -208,6 +212,10 @@ class Controls:
             raise AdminError(400, "the body takes only symbol")
         return reply({"dropped": self.ex.hub.drop_market(symbol)})
 
+    async def get_streams(self, request: web.Request) -> web.Response:
+        """Subscribers per stream; see the module docstring."""
+        return reply(self.ex.hub.subscribers())
+
     async def delete_faults(self, request: web.Request) -> web.Response:
         """Clear every fault, clock skew included."""
         self.ex.faults.clear()
@@ -305,5 +313,6 @@ def add_routes(app: web.Application, ex: Exchange) -> None:
     app.router.add_get("/sandbox/v1/faults", guarded(c.get_faults))
     app.router.add_post("/sandbox/v1/faults", guarded(c.post_faults))
     app.router.add_delete("/sandbox/v1/faults", guarded(c.delete_faults))
+    app.router.add_get("/sandbox/v1/streams", guarded(c.get_streams))
     app.router.add_post("/sandbox/v1/streams/drop", guarded(c.post_streams_drop))
     app.router.add_post("/sandbox/v1/prices", guarded(c.post_prices))

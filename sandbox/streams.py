@@ -178,6 +178,20 @@ class StreamHub:
                 self._kline_sent.pop(name, None)
                 self._arr_sent.pop(name, None)
 
+    def subscribers(self) -> dict[str, dict]:
+        """{"market": {stream: open connections}, "user": {account id: open connections}}."""
+        market: dict[str, int] = {}
+        user: dict[str, set[Conn]] = {}
+        for name, conns in self.subs.items():
+            live = {c for c in conns if not c.closed}
+            if not live:
+                continue
+            if is_market(name):
+                market[name] = len(live)
+            elif (acct := self.listen_keys.account_of(name)) is not None:
+                user.setdefault(str(acct.account_id), set()).update(live)
+        return {"market": market, "user": {a: len(c) for a, c in user.items()}}
+
     def drop(self, conn: Conn) -> None:
         for name in list(conn.streams):
             self.unsubscribe(conn, name)

@@ -165,12 +165,13 @@ def start_sandbox(
     return proc, base
 
 
-def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
-    """A private, non-persistent redis-server on a free loopback port; returns (process, URL)."""
+def start_redis(workdir: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """A private, non-persistent redis-server on a free loopback port (or ``port``, to restart
+    one); returns (process, URL)."""
     exe = shutil.which("redis-server")
     if exe is None:
         raise RuntimeError("redis-server is missing; `make test` installs Debian's redis-server")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             exe,

@@ -30,6 +30,7 @@ from trading.market import keys, watchers
 log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
+REJOIN_SECONDS = 1.0  # between attempts to join a group again while Redis is away
 
 
 def route(path: str) -> tuple[str, str] | None:
@@ -118,7 +119,7 @@ class Fanout:
         members.add(ws)
         await watchers.watch(watch_name, self._watcher_id(ws), redis=self.redis)
         if group not in self.readers:
-            self.readers[group] = asyncio.create_task(self._read(group))
+            self.readers[group] = asyncio.create_task(self._read(group, watch_name))
 
     async def leave(self, ws: ServerConnection) -> None:
         watch_name, group = self.routes.pop(ws)
@@ -128,17 +129,43 @@ class Fanout:
             del self.sockets[group]
             self.readers.pop(group).cancel()
 
-    async def _read(self, group: str) -> None:
-        """One channel-layer subscription per group per process, broadcast to local sockets."""
-        channel = await self.layer.new_channel()
-        await self.layer.group_add(group, channel)
-        try:
-            while True:
-                event = await self.layer.receive(channel)
-                broadcast(self.sockets.get(group, ()), event["text"])
-        finally:
-            with contextlib.suppress(Exception):
-                await self.layer.group_discard(group, channel)
+    async def _read(self, group: str, watch_name: str) -> None:
+        """One channel-layer subscription per group per process, broadcast to local sockets.
+        Through a Redis restart (which forgets group memberships and watcher entries) it
+        joins again and re-makes its sockets' watcher entries, so the books come back without
+        the browsers reconnecting."""
+        lost = False
+        while True:
+            channel = None
+            try:
+                channel = await self.layer.new_channel()
+                await self.layer.group_add(group, channel)
+                if lost:
+                    await self._rewatch(watch_name)
+                    log.info("fan-out: %s joined again after losing Redis", group)
+                lost = False
+                while True:
+                    event = await self.layer.receive(channel)
+                    broadcast(self.sockets.get(group, ()), event["text"])
+            except asyncio.CancelledError:
+                if channel is not None:
+                    with contextlib.suppress(Exception):
+                        await self.layer.group_discard(group, channel)
+                raise
+            except Exception as exc:
+                if not lost:
+                    log.warning("fan-out: %s lost the channel layer (%s); retrying", group, exc)
+                lost = True
+                await asyncio.sleep(REJOIN_SECONDS)
+
+    async def _rewatch(self, watch_name: str) -> None:
+        ids = [
+            self._watcher_id(ws)
+            for ws, (name, _) in list(self.routes.items())
+            if name == watch_name
+        ]
+        if ids:
+            await watchers.watch_many(watch_name, ids, redis=self.redis)
 
     async def refresh_watchers(self) -> None:
         """Keep this process's watcher entries alive while its sockets are open: one Redis
@@ -149,7 +176,12 @@ class Fanout:
             for ws, (watch_name, _) in list(self.routes.items()):
                 by_watch.setdefault(watch_name, []).append(self._watcher_id(ws))
             for watch_name, ids in by_watch.items():
-                await watchers.watch_many(watch_name, ids, redis=self.redis)
+                try:
+                    await watchers.watch_many(watch_name, ids, redis=self.redis)
+                except Exception as exc:  # Redis away: the next round, or _read, makes them
+                    log.warning(
+                        "fan-out: watcher entries for %s not refreshed (%s)", watch_name, exc
+                    )
 
     @staticmethod
     def _watcher_id(ws: ServerConnection) -> str:

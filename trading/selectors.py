@@ -36,17 +36,44 @@ def market_klines(*, symbol: str, interval: str, limit: int) -> list[list] | Non
 
 
 def stream_health() -> dict:
-    """What the stream process last reported about its upstream sockets and books."""
-    raw = _sync_redis().get(HEALTH_KEY)
-    if raw is None:
+    """What the stream processes last reported about their upstream sockets and books, one
+    report per process (see trading.leases) merged: each symbol is held by one of them."""
+    r = _sync_redis()
+    names = sorted(r.scan_iter(match=f"{HEALTH_KEY}:*", count=100))
+    found = zip(names, r.mget(names) if names else [], strict=True)
+    named = {
+        name.decode().removeprefix(f"{HEALTH_KEY}:"): orjson.loads(raw)
+        for name, raw in found
+        if raw
+    }
+    reports = list(named.values())
+    if not reports:
         return {
             "generatedAt": None,
             "uptimeSeconds": None,
             "upstream": [],
             "symbols": [],
-            "error": "the stream process has not reported in the last 30 s",
+            "processes": [],
+            "error": "no stream process has reported in the last 30 s",
         }
-    return orjson.loads(raw)
+    processes = [
+        {
+            "name": name,
+            "uptimeSeconds": report.get("uptimeSeconds"),
+            "symbols": [s["symbol"] for s in report.get("symbols", [])],
+        }
+        for name, report in named.items()
+    ]
+    return {
+        "generatedAt": max(report["generatedAt"] for report in reports),
+        "uptimeSeconds": max(report.get("uptimeSeconds") or 0 for report in reports),
+        "upstream": [sock for report in reports for sock in report.get("upstream", [])],
+        "symbols": sorted(
+            (s for report in reports for s in report.get("symbols", [])),
+            key=lambda s: s["symbol"],
+        ),
+        "processes": processes,
+    }
 
 
 # The fields of a session's live report (``trading.orders.wsapi.LIVE_KEY``) the page shows;

@@ -1,4 +1,4 @@
-"""The order benches run end to end with tiny sizes and report no correctness failure.
+"""The order and stream benches run end to end with tiny sizes and report no correctness failure.
 
 They run at once (each starts its own sandbox, redis-server and desk processes on free loopback
 ports), so the module takes about as long as the slowest. bench/order_latency.py is left
@@ -8,6 +8,7 @@ that a placed order's row appears on the market page."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -24,6 +25,11 @@ BENCHES = {
     "order_chaos": ("order_chaos", _CHAOS),
     # Over the WebSocket API, whose faults add sockets dropped after the order executed.
     "order_chaos_ws": ("order_chaos", [*_CHAOS, "--transport", "ws"]),
+    # Two stream processes share 4 symbols and 3 connections through a SIGKILL, a join and a
+    # Redis restart: nothing followed twice, everything followed again.
+    "stream_failover": ("stream_failover", [
+        "--processes", "2", "--connections", "3", "--symbols", "4", "--timeout", "40",
+    ]),
     "clock_and_limits": ("clock_and_limits", [
         "--calls", "3", "--flips", "1", "--processes", "3", "--rounds", "1",
         "--window-ms", "2500",
@@ -79,3 +85,12 @@ def test_it_keeps_minus_1021_and_requests_inside_retry_after_from_happening(benc
     assert run.returncode == 0, run.stdout
     assert "-1021 errors reaching the caller:  0" in run.stdout
     assert "inside-window requests 0 (must be 0) · 418s 0 (must be 0)" in run.stdout
+
+
+def test_stream_processes_never_follow_an_item_twice_and_take_over_every_item(bench_runs):
+    run = bench_runs["stream_failover"]
+    assert run.returncode == 0, run.stdout
+    assert "held twice: 0 item-samples" in run.stdout
+    for phase in ("SIGKILL one process", "one more process joins", "Redis restarted"):
+        line = next(line for line in run.stdout.splitlines() if line.startswith(phase))
+        assert re.match(rf"{phase} +\d+\.\d s\b", line), line

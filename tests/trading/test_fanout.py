@@ -6,13 +6,16 @@ import contextlib
 
 import orjson
 import pytest
+import redis.asyncio as aioredis
 import websockets
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from redis.exceptions import RedisError
 
 from tests.factories import make_user
-from tests.support import free_port, until_async
+from tests.support import free_port, start_redis, terminate, until_async
 from tests.websockets import session_cookie_for
 from trading.fanout import origin_allowed, route, serve_fanout
 from trading.market import keys
@@ -22,11 +25,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @contextlib.asynccontextmanager
-async def fanout_server():
+async def fanout_server(channel_layer=None, redis=None):
     port = free_port()
     task = asyncio.create_task(
         serve_fanout(
-            host="127.0.0.1", port=port, channel_layer=get_channel_layer(), redis=redis_client()
+            host="127.0.0.1",
+            port=port,
+            channel_layer=channel_layer or get_channel_layer(),
+            redis=redis or redis_client(),
         )
     )
 
@@ -100,6 +106,47 @@ async def test_it_broadcasts_one_encoded_message_to_every_local_socket():
 
 async def _watchers_are(redis, n: int) -> bool:
     return await redis.zcard(watch_key("SOLUSD")) == n
+
+
+async def _delivered(layer, sock, text: str):
+    """A frame sent to the group, seen by ``sock`` (until the server has joined, it is lost)."""
+    await layer.group_send(keys.market_group("SOLUSD"), {"type": "market.book", "text": text})
+    with contextlib.suppress(TimeoutError):
+        return await asyncio.wait_for(sock.recv(), 0.2) == text
+
+
+@pytest.mark.asyncio
+async def test_it_delivers_again_after_a_redis_restart_without_the_browser_reconnecting(tmp_path):
+    """Redis forgets the group memberships and watcher entries when it restarts: the server
+    joins again and re-makes its sockets' entries, so the stream process keeps the book."""
+    _, session = await _session()
+    proc, url = start_redis(tmp_path)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    layer = RedisChannelLayer(hosts=[url])
+    redis = aioredis.Redis.from_url(url)
+    try:
+        async with (
+            fanout_server(channel_layer=layer, redis=redis) as base,
+            _connect(base, "/ws/market/SOLUSD/", session=session) as sock,
+        ):
+            await until_async(lambda: _delivered(layer, sock, "before"), message="a frame")
+            terminate(proc)
+            proc, _ = await asyncio.to_thread(start_redis, tmp_path, port)
+            await until_async(
+                lambda: _watchers_are(redis, 1),
+                timeout=15,
+                message="the watcher entry made again",
+                ignoring=(RedisError, OSError),
+            )
+            await until_async(
+                lambda: _delivered(layer, sock, "after"),
+                timeout=15,
+                message="a frame after the restart",
+                ignoring=(RedisError, OSError),
+            )
+    finally:
+        await redis.aclose()
+        terminate(proc)
 
 
 @pytest.mark.asyncio

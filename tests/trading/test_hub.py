@@ -198,7 +198,7 @@ async def test_it_feeds_the_overview_only_while_someone_watches_it(use_sandbox):
 
 
 async def test_it_reports_health(use_sandbox):
-    from trading.market.keys import HEALTH_KEY
+    from trading.market.keys import health_key
 
     layer = get_channel_layer()
     channel = await layer.new_channel()
@@ -206,7 +206,7 @@ async def test_it_reports_health(use_sandbox):
     async with running_hub(["BTCUSD"]) as hub:
         await _receive(layer, channel, "book")
         await hub.write_health()
-        report = orjson.loads(await redis_client().get(HEALTH_KEY))
+        report = orjson.loads(await redis_client().get(health_key("local")))
     assert report["upstream"][0]["connected"] is True
     assert report["upstream"][0]["subscriptions"] == 4
     assert report["streams"] == sorted(

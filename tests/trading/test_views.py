@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import login, make_user
-from trading.market.keys import HEALTH_KEY
+from trading.market.keys import health_key
 
 pytestmark = pytest.mark.django_db
 
@@ -60,17 +60,32 @@ def test_it_renders_market_and_overview_pages(member):
     assert member.get(reverse("trading:health")).status_code == 200
 
 
-def test_it_reports_stream_health_from_the_stream_process(member):
+def test_it_reports_stream_health_from_the_stream_processes(member):
+    """Each stream process reports under its own name; the page shows them merged."""
     r = redis.Redis.from_url(settings.REDIS_URL)
-    r.delete(HEALTH_KEY)
+    names = [health_key("host-a:1"), health_key("host-b:2")]
+    for stale in r.scan_iter(match=health_key("*")):  # e.g. a hub test's own report
+        r.delete(stale)
     missing = member.get(reverse("trading:health-json")).json()
-    assert missing["upstream"] == [] and "has not reported" in missing["error"]
-    report = {
-        "generatedAt": "2026-11-22T00:00:00+00:00",
-        "uptimeSeconds": 5,
-        "upstream": [{"url": "ws://x", "connected": True}],
-        "symbols": [],
-    }
-    r.set(HEALTH_KEY, orjson.dumps(report))
-    assert member.get(reverse("trading:health-json")).json() == {**report, "wsApi": []}
-    r.delete(HEALTH_KEY)
+    assert missing["upstream"] == [] and "has reported" in missing["error"]
+
+    def report(at: str, uptime: int, url: str, symbol: str) -> dict:
+        return {
+            "generatedAt": at,
+            "uptimeSeconds": uptime,
+            "upstream": [{"url": url, "connected": True}],
+            "symbols": [{"symbol": symbol, "state": "live"}],
+        }
+
+    r.set(names[0], orjson.dumps(report("2026-11-22T00:00:01+00:00", 5, "ws://a", "ETHUSD")))
+    r.set(names[1], orjson.dumps(report("2026-11-22T00:00:00+00:00", 9, "ws://b", "BTCUSD")))
+    health = member.get(reverse("trading:health-json")).json()
+    r.delete(*names)
+    assert health["generatedAt"] == "2026-11-22T00:00:01+00:00"
+    assert health["uptimeSeconds"] == 9
+    assert [s["url"] for s in health["upstream"]] == ["ws://a", "ws://b"]
+    assert [s["symbol"] for s in health["symbols"]] == ["BTCUSD", "ETHUSD"]
+    assert health["processes"] == [
+        {"name": "host-a:1", "uptimeSeconds": 5, "symbols": ["ETHUSD"]},
+        {"name": "host-b:2", "uptimeSeconds": 9, "symbols": ["BTCUSD"]},
+    ]

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
+from redis.exceptions import RedisError
 
 import binanceus
+from trading.leases import Leases
 from trading.market import keys
 from trading.market.watchers import watched_symbols
 
@@ -128,6 +130,7 @@ class MarketHub:
         publish_interval: float = 0.1,
         max_books_per_second: int = 10,
         reconcile_interval: float = 0.5,
+        leases: Leases | None = None,
     ):
         self.ws_url = ws_url
         self.fetch_snapshot = fetch_snapshot
@@ -139,6 +142,10 @@ class MarketHub:
         self.publish_interval = publish_interval
         self.max_books_per_second = max_books_per_second
         self.reconcile_interval = reconcile_interval
+        # Shared with other stream processes (see trading.leases); None holds every symbol.
+        self.leases = leases
+        # The process's other work, reported with its health: {kind: what it works on now}.
+        self.also_held: dict[str, Callable[[], list]] = {}
         self.feeds: dict[str, SymbolFeed] = {}
         self.mini_tickers: dict[str, dict] = {}
         self.pending_minis: dict[str, dict] = {}
@@ -156,6 +163,9 @@ class MarketHub:
         # A pool: at most 1024 streams per upstream socket (the exchange's limit), more sockets
         # as more symbols are watched; each rolls over before the 24-hour disconnect.
         self.stream = binanceus.MarketStreamPool(self.ws_url)
+        # A new pool has no subscriptions: after a crash every held symbol starts over.
+        self.feeds.clear()
+        self.overview = False
         async with self.stream, asyncio.TaskGroup() as tg:
             tg.create_task(self._every(self.reconcile_interval, self.reconcile))
             tg.create_task(self._every(self.publish_interval / 5, self.publish))
@@ -172,10 +182,10 @@ class MarketHub:
 
     # --- watchers -> subscriptions ------------------------------------------------------------
     async def reconcile(self) -> None:
-        wanted = await watched_symbols(self.redis)
+        wanted = await self._watched()
+        if self.leases is not None:
+            wanted = await self.leases.share(wanted)
         overview = keys.OVERVIEW_WATCH in wanted
-        if self.precisions is not None:
-            wanted &= self.precisions.keys()
         wanted.discard(keys.OVERVIEW_WATCH)
         added, removed = wanted - self.feeds.keys(), self.feeds.keys() - wanted
         subscribe = [s for sym in sorted(added) for s in _streams_for(sym)]
@@ -192,9 +202,24 @@ class MarketHub:
             await self.stream.unsubscribe(unsubscribe)
             for symbol in removed:
                 del self.feeds[symbol]
+            for symbol in removed:
                 # No longer kept current: a page opening later must not be shown it as live.
-                await self.redis.delete(*keys.cached_keys(symbol))
+                with contextlib.suppress(RedisError, OSError):
+                    await self.redis.delete(*keys.cached_keys(symbol))
             log.info("unsubscribed %s", ", ".join(unsubscribe))
+        if self.leases is not None:
+            await self.leases.settle()  # only now: the next holder must not overlap with us
+
+    async def _watched(self) -> set[str]:
+        """The symbols (and the overview) pages watch that the exchange lists. Without Redis,
+        what is held now: the leases decide how long that may go on."""
+        try:
+            wanted = await watched_symbols(self.redis)
+        except (RedisError, OSError):
+            wanted = set(self.feeds) | ({keys.OVERVIEW_WATCH} if self.overview else set())
+        if self.precisions is not None:
+            wanted &= self.precisions.keys() | {keys.OVERVIEW_WATCH}
+        return wanted
 
     def _new_book(self, symbol: str) -> binanceus.LocalOrderBook:
         return binanceus.LocalOrderBook(symbol, lambda: self.fetch_snapshot(symbol))
@@ -386,11 +411,17 @@ class MarketHub:
                 for sock in stats["sockets"]
             ],
             "streams": sorted(self.stream.subscriptions) if self.stream else [],
+            "held": self.held(),
             "symbols": [
                 self._symbol_health(f, now)
                 for f in sorted(self.feeds.values(), key=lambda f: f.symbol)
             ],
         }
+
+    def held(self) -> dict[str, list]:
+        """What this process works on now, by kind (the items of its leases)."""
+        market = sorted(self.feeds) + ([keys.OVERVIEW_WATCH] if self.overview else [])
+        return {"market": market, **{kind: f() for kind, f in self.also_held.items()}}
 
     @staticmethod
     def _symbol_health(f: SymbolFeed, now: float) -> dict:
@@ -406,7 +437,8 @@ class MarketHub:
         }
 
     async def write_health(self) -> None:
-        await self.redis.set(keys.HEALTH_KEY, orjson.dumps(self.health()), ex=30)
+        name = self.leases.holder if self.leases is not None else "local"
+        await self.redis.set(keys.health_key(name), orjson.dumps(self.health()), ex=30)
 
 
 async def run_hub(hub: MarketHub) -> None:

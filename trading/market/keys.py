@@ -7,7 +7,11 @@ SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}$")
 OVERVIEW_WATCH = "!MINITICKERS"
 OVERVIEW_GROUP = "market.overview"
 OVERVIEW_CACHE_KEY = "desk:market:minitickers"
-HEALTH_KEY = "desk:market:health"
+HEALTH_KEY = "desk:market:health"  # one report per stream process: HEALTH_KEY:<its name>
+
+
+def health_key(process: str) -> str:
+    return f"{HEALTH_KEY}:{process}"
 
 
 def cache_key(symbol: str, kind: str) -> str:

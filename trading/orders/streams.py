@@ -14,13 +14,18 @@ import logging
 import time
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
+
 import binanceus
+from trading.leases import Leases
 from trading.orders import userdata
+from trading.orders.loops import ConnectionLoop
 
 log = logging.getLogger(__name__)
 
 # After a failed attempt to get a key or open a stream, wait this long before the next one.
 RETRY_SECONDS = 10.0
+REDIS_RETRY_SECONDS = 1.0
 # A socket down this long may be a dead listen key: the stream's own reconnects would retry
 # it forever (the exchange refuses an expired key without an event), so the key is checked.
 DOWN_SECONDS = 3.0
@@ -35,29 +40,29 @@ class _Follower:
     key_checked_at: float = 0.0
 
 
-class UserDataStreams:
-    def __init__(self, *, poll_seconds: float = 2.0, down_seconds: float = DOWN_SECONDS):
-        self.poll_seconds = poll_seconds
+class UserDataStreams(ConnectionLoop):
+    what = "user data streams"
+
+    def __init__(
+        self,
+        *,
+        poll_seconds: float = 1.0,
+        down_seconds: float = DOWN_SECONDS,
+        leases: Leases | None = None,
+    ):
+        super().__init__(poll_seconds=poll_seconds, leases=leases)
         self.down_seconds = down_seconds
         self.followers: dict[int, _Follower] = {}
         self.retry_at: dict[int, float] = {}
 
-    async def run(self) -> None:
-        try:
-            while True:
-                try:
-                    await self.refresh()
-                except Exception:  # a database hiccup must not end the stream process
-                    log.exception("user data streams: refresh failed")
-                await asyncio.sleep(self.poll_seconds)
-        finally:
-            for pk in list(self.followers):
-                await self._stop(pk)
+    def running(self) -> list[int]:
+        return list(self.followers)
 
     async def refresh(self) -> None:
-        wanted = await asyncio.to_thread(_wanted)
+        wanted = await self.held(await asyncio.to_thread(_wanted))
         for pk in [pk for pk in self.followers if wanted.get(pk, (None, None))[1] is None]:
             await self._stop(pk)
+        await self.settle()
         for pk, (ws_url, key) in wanted.items():
             follower = self.followers.get(pk)
             if follower is not None and (follower.listen_key != key or follower.task.done()):
@@ -123,6 +128,11 @@ class UserDataStreams:
             log.warning("user data stream of connection %s: %s", pk, type(exc).__name__)
             self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
             await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
+        except (RedisError, OSError) as exc:
+            # Redis restarting under an event being applied: the stream opens again as soon
+            # as Redis is back, and resyncs over REST what the lost event said.
+            log.warning("user data stream of connection %s: Redis unreachable (%s)", pk, exc)
+            self.retry_at[pk] = time.monotonic() + REDIS_RETRY_SECONDS
         except Exception:
             log.exception("user data stream of connection %s failed", pk)
             self.retry_at[pk] = time.monotonic() + RETRY_SECONDS

@@ -31,7 +31,9 @@ from django.conf import settings
 
 import binanceus
 from accounts.exchange import weight_budget
+from trading.leases import Leases
 from trading.orders import userdata
+from trading.orders.loops import ConnectionLoop
 
 log = logging.getLogger(__name__)
 
@@ -90,30 +92,24 @@ def _reply(method: str, raw: bytes) -> Mapping[str, Any]:
 
 
 # --- the stream process's side ---------------------------------------------------------------
-class WsApiSessions:
+class WsApiSessions(ConnectionLoop):
     """One :class:`Session` per trading connection, started and stopped as connections come
     and go (read again every ``poll_seconds``)."""
 
-    def __init__(self, *, poll_seconds: float = 2.0) -> None:
-        self.poll_seconds = poll_seconds
+    what = "WebSocket API sessions"
+
+    def __init__(self, *, poll_seconds: float = 1.0, leases: Leases | None = None) -> None:
+        super().__init__(poll_seconds=poll_seconds, leases=leases)
         self.sessions: dict[int, asyncio.Task] = {}
 
-    async def run(self) -> None:
-        try:
-            while True:
-                try:
-                    await self.refresh()
-                except Exception:  # a database hiccup must not end the stream process
-                    log.exception("WebSocket API sessions: refresh failed")
-                await asyncio.sleep(self.poll_seconds)
-        finally:
-            for pk in list(self.sessions):
-                await self._stop(pk)
+    def running(self) -> list[int]:
+        return list(self.sessions)
 
     async def refresh(self) -> None:
-        wanted = await asyncio.to_thread(_wanted)
+        wanted = await self.held(await asyncio.to_thread(_wanted))
         for pk in [pk for pk, task in self.sessions.items() if pk not in wanted or task.done()]:
             await self._stop(pk)
+        await self.settle()
         for pk, (url, environment) in wanted.items():
             if pk not in self.sessions:
                 session = Session(pk, url, environment)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from accounts import realtime
 from accounts.exchange import market_client, market_ws_url
+from trading.leases import Leases, holder_name
 from trading.market.hub import MarketHub, run_hub
 from trading.market.watchers import redis_client
 from trading.orders.streams import UserDataStreams
@@ -39,25 +40,37 @@ class Command(BaseCommand):
         while not (precisions := await asyncio.to_thread(market_symbol_precisions)):
             log.info("waiting for the exchange's exchangeInfo…")
             await asyncio.sleep(1)
+        # Any number of stream processes share the work (trading.leases): each symbol, user data
+        # stream and WebSocket API session is held by exactly one of them.
+        holder = holder_name()
+        redis = redis_client()
+
+        def leases(kind: str) -> Leases:
+            return Leases(redis, kind, holder=holder)
+
         hub = MarketHub(
             ws_url=market_ws_url(),
             fetch_snapshot=fetch_snapshot,
-            redis=redis_client(),
+            redis=redis,
             channel_layer=get_channel_layer(),
             precisions=precisions,
             depth=settings.DESK_BOOK_DEPTH,
             publish_interval=settings.DESK_BOOK_PUBLISH_INTERVAL,
+            leases=leases("market"),
         )
-        log.info("stream process: market data from %s", market_ws_url())
+        log.info("stream process %s: market data from %s", holder, market_ws_url())
         # SIGTERM (honcho, systemd) cancels the hub like Ctrl-C does, so sockets close cleanly.
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
         # Each trading connection's user data stream and WebSocket API session, side by side.
+        streams = UserDataStreams(leases=leases("userdata"))
+        sessions = WsApiSessions(leases=leases("wsapi"))
+        hub.also_held = {"userdata": streams.running, "wsapi": sessions.running}
         tasks = [
-            asyncio.create_task(UserDataStreams().run(), name="user-data-streams"),
-            asyncio.create_task(WsApiSessions().run(), name="ws-api-sessions"),
+            asyncio.create_task(streams.run(), name="user-data-streams"),
+            asyncio.create_task(sessions.run(), name="ws-api-sessions"),
         ]
         try:
             async with realtime.publishing_on_this_loop():
@@ -68,4 +81,5 @@ class Command(BaseCommand):
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await hub.leases.leave()  # its symbols go to the other stream processes at once
             log.info("stream process stopped")

@@ -1,8 +1,10 @@
 """Production settings: nothing insecure by default, nothing unexplained from check --deploy."""
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 
 from cryptography.fernet import Fernet
 
@@ -66,3 +68,53 @@ def test_it_reads_secrets_from_files(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "file-secret-" + "k" * 50
+
+
+def _smtp_listener() -> tuple[int, list[bytes], threading.Thread]:
+    """A minimal SMTP server on loopback that accepts one message and keeps its DATA."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    received: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn, server, conn.makefile("rb") as lines:
+            conn.sendall(b"220 test ESMTP\r\n")
+            for line in lines:
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    conn.sendall(b"354 go on\r\n")
+                    body = b"".join(iter(lines.readline, b".\r\n"))
+                    received.append(body)
+                    conn.sendall(b"250 queued\r\n")
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:  # EHLO, MAIL, RCPT, RSET
+                    conn.sendall(b"250 ok\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return port, received, thread
+
+
+def test_it_sends_mail_through_the_smtp_server_the_environment_names():
+    port, received, thread = _smtp_listener()
+    result = _run(
+        "-c",
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='desk.settings';"
+        "django.setup(); from django.core.mail import send_mail;"
+        "send_mail('Desk test', 'hello from the desk', None, ['ops@example.test'])",
+        env={
+            "DEBUG": "1",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+            "DEFAULT_FROM_EMAIL": "desk@example.test",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    thread.join(timeout=10)
+    [message] = received
+    assert b"Subject: Desk test" in message and b"hello from the desk" in message
+    assert b"From: desk@example.test" in message

@@ -7,6 +7,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from accounts.realtime import connection_group
 from accounts.selectors import balances_payload, connection_owned_by
 from accounts.twofactor import session_is_verified
+from desk.sockets import ClosesWhenRedisIsLost
 
 
 def _socket_allowed(scope, pk: int) -> bool:
@@ -16,7 +17,7 @@ def _socket_allowed(scope, pk: int) -> bool:
     )
 
 
-class ConnectionConsumer(AsyncJsonWebsocketConsumer):
+class ConnectionConsumer(ClosesWhenRedisIsLost, AsyncJsonWebsocketConsumer):
     """Live account events of one connection, only for its owner."""
 
     group: str | None = None

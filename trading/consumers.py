@@ -12,10 +12,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.twofactor import session_is_verified
+from desk.sockets import ClosesWhenRedisIsLost
 from trading.market import keys, watchers
 
 
-class _MarketDataConsumer(AsyncWebsocketConsumer):
+class _MarketDataConsumer(ClosesWhenRedisIsLost, AsyncWebsocketConsumer):
     watch_name: str | None = None
     group: str | None = None
     refreshed_at = 0.0

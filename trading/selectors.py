@@ -61,6 +61,10 @@ def stream_health() -> dict:
             "name": name,
             "uptimeSeconds": report.get("uptimeSeconds"),
             "symbols": [s["symbol"] for s in report.get("symbols", [])],
+            # How many of the connections' streams and sessions it holds (not which: the page
+            # is every user's, and connection ids are not theirs to see).
+            "userData": len(report.get("held", {}).get("userdata", [])),
+            "wsApi": len(report.get("held", {}).get("wsapi", [])),
         }
         for name, report in named.items()
     ]
@@ -68,6 +72,7 @@ def stream_health() -> dict:
         "generatedAt": max(report["generatedAt"] for report in reports),
         "uptimeSeconds": max(report.get("uptimeSeconds") or 0 for report in reports),
         "upstream": [sock for report in reports for sock in report.get("upstream", [])],
+        "streams": sorted(name for report in reports for name in report.get("streams", [])),
         "symbols": sorted(
             (s for report in reports for s in report.get("symbols", [])),
             key=lambda s: s["symbol"],

@@ -66,6 +66,18 @@ function start(root) {
     set($("health-uptime"), duration(h.uptimeSeconds));
     set($("health-streams"), (h.streams || []).join(" · ") || "none");
 
+    sync($("process-rows"), h.processes || [], "name",
+      "<td class='label'></td><td class='num'></td><td class='symbols'></td><td class='num'></td><td class='num'></td>",
+      (tr, p) => {
+        tr.dataset.process = p.name;
+        const td = tr.children;
+        set(td[0], p.name, "label");
+        set(td[1], duration(p.uptimeSeconds), "num");
+        set(td[2], (p.symbols || []).join(" · ") || "—", "symbols");
+        set(td[3], String(p.userData ?? 0), "num");
+        set(td[4], String(p.wsApi ?? 0), "num");
+      }, "No stream process has reported in the last 30 s.");
+
     sync($("upstream-rows"), h.upstream || [], "url",
       "<td class='url'></td><td class='status'></td><td></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td>",
       (tr, u) => {

@@ -7,6 +7,7 @@ from itertools import pairwise
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
 from tests.support import wait_for
@@ -220,6 +221,11 @@ def test_it_shows_stream_health(page, stack):
     page.wait_for_selector("#upstream-rows tr[data-url]", timeout=15_000)
     page.wait_for_selector(f"#symbol-rows tr[data-symbol='{SYMBOL}']")
     assert page.get_attribute("#upstream-rows tr[data-url]", "data-connected") == "true"
+    # The stack runs one stream process: it holds the watched symbol and the demo's sessions.
+    process = page.locator("#process-rows tr[data-process]")
+    expect(process).to_have_count(1)
+    expect(process.locator("td").nth(2)).to_contain_text(SYMBOL)
+    expect(process.locator("td").nth(4)).not_to_have_text("0")
     page.wait_for_selector(
         f"#symbol-rows tr[data-symbol='{SYMBOL}'] .sync-state[data-state='live']", timeout=15_000
     )

@@ -74,7 +74,9 @@ def test_it_reports_stream_health_from_the_stream_processes(member):
             "generatedAt": at,
             "uptimeSeconds": uptime,
             "upstream": [{"url": url, "connected": True}],
+            "streams": [f"{symbol.lower()}@trade"],
             "symbols": [{"symbol": symbol, "state": "live"}],
+            "held": {"market": [symbol], "userdata": ["3", "4"], "wsapi": ["3"]},
         }
 
     r.set(names[0], orjson.dumps(report("2026-11-22T00:00:01+00:00", 5, "ws://a", "ETHUSD")))
@@ -85,7 +87,8 @@ def test_it_reports_stream_health_from_the_stream_processes(member):
     assert health["uptimeSeconds"] == 9
     assert [s["url"] for s in health["upstream"]] == ["ws://a", "ws://b"]
     assert [s["symbol"] for s in health["symbols"]] == ["BTCUSD", "ETHUSD"]
+    assert health["streams"] == ["btcusd@trade", "ethusd@trade"]
     assert health["processes"] == [
-        {"name": "host-a:1", "uptimeSeconds": 5, "symbols": ["ETHUSD"]},
-        {"name": "host-b:2", "uptimeSeconds": 9, "symbols": ["BTCUSD"]},
+        {"name": "host-a:1", "uptimeSeconds": 5, "symbols": ["ETHUSD"], "userData": 2, "wsApi": 1},
+        {"name": "host-b:2", "uptimeSeconds": 9, "symbols": ["BTCUSD"], "userData": 2, "wsApi": 1},
     ]

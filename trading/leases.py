@@ -1,10 +1,10 @@
 """Sharing the stream process's work among any number of stream processes, by leases in Redis.
 
-Each item of work (a market symbol, a connection's user data stream, a connection's WebSocket
-API session) is held by at most one process: its lease key names the holder and expires
-``ttl`` seconds after the last renewal. Every process calls :meth:`Leases.share` with the items
-wanted, about once a second; it renews what it holds, gives up what exceeds its fair share and
-claims free items up to it.
+Each item of work (a market symbol; a trading connection, whose user data stream and WebSocket
+API session go together, see trading.orders.loops) is held by at most one process: its lease
+key names the holder and expires ``ttl`` seconds after the last renewal. Every process calls
+:meth:`Leases.share` with the items wanted, about once a second; it renews what it holds, gives
+up what exceeds its fair share and claims free items up to it.
 
 - **Exactly one holder.** A claim is ``SET NX``; a renewal is a compare-and-set (Lua) that only
   extends a key that still names this process, or re-creates one that vanished (a Redis

@@ -1,6 +1,11 @@
-"""What the stream process's per-connection loops share: read the wanted connections again
-every ``poll_seconds``, keep the ones this process holds leases on (when several stream
-processes share the work, see trading.leases), and stop everything on the way out."""
+"""The stream process's per-connection loops: each trading connection's user data stream
+(trading.orders.streams) and WebSocket API session (trading.orders.wsapi).
+
+Alone, a loop reads the wanted connections again every ``poll_seconds`` and follows all of
+them. Under :class:`HeldConnections`, as ``runstreams`` runs them, one lease per connection
+(trading.leases) decides which process follows it, so a connection's user data stream and its
+WebSocket API session are always held by the same process, and by one process only.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +24,10 @@ T = TypeVar("T")
 class ConnectionLoop:
     what = "connection loop"  # for the log
 
-    def __init__(self, *, poll_seconds: float, leases: Leases | None = None) -> None:
+    def __init__(self, *, poll_seconds: float) -> None:
         self.poll_seconds = poll_seconds
-        self.leases = leases
+        # The connections this process holds (set by HeldConnections); None: every one.
+        self.allowed: set[int] | None = None
 
     def running(self) -> Iterable[int]:
         raise NotImplementedError
@@ -39,30 +45,56 @@ class ConnectionLoop:
                     await self.refresh()
                 except Exception:  # a database hiccup must not end the stream process
                     log.exception("%s: refresh failed", self.what)
-                    await self._shed()
                 await asyncio.sleep(self.poll_seconds)
         finally:
-            for pk in list(self.running()):
-                await self._stop(pk)
-            if self.leases is not None:
-                await self.leases.leave()  # stopping: others take over without waiting
+            await self.stop_all()
 
-    async def held(self, wanted: dict[int, T]) -> dict[int, T]:
+    def held(self, wanted: dict[int, T]) -> dict[int, T]:
         """The part of ``wanted`` this process works on."""
-        if self.leases is None:
+        if self.allowed is None:
             return wanted
-        mine = await self.leases.share({str(pk) for pk in wanted})
-        return {pk: value for pk, value in wanted.items() if str(pk) in mine}
+        return {pk: value for pk, value in wanted.items() if pk in self.allowed}
 
-    async def settle(self) -> None:
-        """After the connections given up were stopped: release their leases."""
-        if self.leases is not None:
-            await self.leases.settle()
-
-    async def _shed(self) -> None:
-        """The refresh failed: stop whatever our leases may no longer cover."""
-        if self.leases is None:
+    async def shed(self) -> None:
+        """Stop whatever is no longer allowed (without reading anything)."""
+        if self.allowed is None:
             return
-        mine = self.leases.surviving()
-        for pk in [pk for pk in self.running() if str(pk) not in mine]:
+        for pk in [pk for pk in self.running() if pk not in self.allowed]:
             await self._stop(pk)
+
+    async def stop_all(self) -> None:
+        for pk in list(self.running()):
+            await self._stop(pk)
+
+
+class HeldConnections:
+    """The loops of ``parts`` over the connections this process holds a lease on."""
+
+    def __init__(self, parts: list[ConnectionLoop], leases: Leases, *, poll_seconds: float = 1.0):
+        self.parts = parts
+        self.leases = leases
+        self.poll_seconds = poll_seconds
+
+    async def run(self) -> None:
+        from trading.orders.userdata import streamable_connection_ids
+
+        try:
+            while True:
+                try:
+                    wanted = await asyncio.to_thread(streamable_connection_ids)
+                    mine = await self.leases.share({str(pk) for pk in wanted})
+                    await self._apply({int(pk) for pk in mine}, refresh=True)
+                    await self.leases.settle()  # only now: the next holder must not overlap
+                except Exception:  # a database hiccup must not end the stream process
+                    log.exception("held connections: refresh failed")
+                    await self._apply({int(pk) for pk in self.leases.surviving()}, refresh=False)
+                await asyncio.sleep(self.poll_seconds)
+        finally:
+            for part in self.parts:
+                await part.stop_all()
+            await self.leases.leave()  # stopping: others take over without waiting
+
+    async def _apply(self, mine: set[int], *, refresh: bool) -> None:
+        for part in self.parts:
+            part.allowed = mine
+            await (part.refresh() if refresh else part.shed())

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 import binanceus
-from trading.leases import Leases
 from trading.orders import userdata
 from trading.orders.loops import ConnectionLoop
 
@@ -48,9 +47,8 @@ class UserDataStreams(ConnectionLoop):
         *,
         poll_seconds: float = 1.0,
         down_seconds: float = DOWN_SECONDS,
-        leases: Leases | None = None,
     ):
-        super().__init__(poll_seconds=poll_seconds, leases=leases)
+        super().__init__(poll_seconds=poll_seconds)
         self.down_seconds = down_seconds
         self.followers: dict[int, _Follower] = {}
         self.retry_at: dict[int, float] = {}
@@ -59,10 +57,9 @@ class UserDataStreams(ConnectionLoop):
         return list(self.followers)
 
     async def refresh(self) -> None:
-        wanted = await self.held(await asyncio.to_thread(_wanted))
+        wanted = self.held(await asyncio.to_thread(_wanted))
         for pk in [pk for pk in self.followers if wanted.get(pk, (None, None))[1] is None]:
             await self._stop(pk)
-        await self.settle()
         for pk, (ws_url, key) in wanted.items():
             follower = self.followers.get(pk)
             if follower is not None and (follower.listen_key != key or follower.task.done()):

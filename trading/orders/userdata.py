@@ -68,6 +68,10 @@ def streamable_connections() -> list[ExchangeConnection]:
     )
 
 
+def streamable_connection_ids() -> list[int]:
+    return [c.pk for c in streamable_connections()]
+
+
 def listen_key_get(*, connection_id: int) -> str | None:
     return _redis().get(_key_name(connection_id))
 

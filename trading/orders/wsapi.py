@@ -31,7 +31,6 @@ from django.conf import settings
 
 import binanceus
 from accounts.exchange import weight_budget
-from trading.leases import Leases
 from trading.orders import userdata
 from trading.orders.loops import ConnectionLoop
 
@@ -98,18 +97,17 @@ class WsApiSessions(ConnectionLoop):
 
     what = "WebSocket API sessions"
 
-    def __init__(self, *, poll_seconds: float = 1.0, leases: Leases | None = None) -> None:
-        super().__init__(poll_seconds=poll_seconds, leases=leases)
+    def __init__(self, *, poll_seconds: float = 1.0) -> None:
+        super().__init__(poll_seconds=poll_seconds)
         self.sessions: dict[int, asyncio.Task] = {}
 
     def running(self) -> list[int]:
         return list(self.sessions)
 
     async def refresh(self) -> None:
-        wanted = await self.held(await asyncio.to_thread(_wanted))
+        wanted = self.held(await asyncio.to_thread(_wanted))
         for pk in [pk for pk, task in self.sessions.items() if pk not in wanted or task.done()]:
             await self._stop(pk)
-        await self.settle()
         for pk, (url, environment) in wanted.items():
             if pk not in self.sessions:
                 session = Session(pk, url, environment)

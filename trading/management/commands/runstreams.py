@@ -12,6 +12,7 @@ from accounts.exchange import market_client, market_ws_url
 from trading.leases import Leases, holder_name
 from trading.market.hub import MarketHub, run_hub
 from trading.market.watchers import redis_client
+from trading.orders.loops import HeldConnections
 from trading.orders.streams import UserDataStreams
 from trading.orders.wsapi import WsApiSessions
 from trading.selectors import market_symbol_precisions
@@ -65,13 +66,12 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
         # Each trading connection's user data stream and WebSocket API session, side by side.
-        streams = UserDataStreams(leases=leases("userdata"))
-        sessions = WsApiSessions(leases=leases("wsapi"))
+        # A connection's user data stream and WebSocket API session: one lease for both, so
+        # the process that follows its orders is the one its orders are sent through.
+        streams, sessions = UserDataStreams(), WsApiSessions()
         hub.also_held = {"userdata": streams.running, "wsapi": sessions.running}
-        tasks = [
-            asyncio.create_task(streams.run(), name="user-data-streams"),
-            asyncio.create_task(sessions.run(), name="ws-api-sessions"),
-        ]
+        held = HeldConnections([streams, sessions], leases("connection"))
+        tasks = [asyncio.create_task(held.run(), name="connections")]
         try:
             async with realtime.publishing_on_this_loop():
                 await run_hub(hub)

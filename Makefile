@@ -50,7 +50,7 @@ system-deps:
 	@scripts/system_deps.sh redis-server npm
 
 system-deps-test:
-	@scripts/system_deps.sh redis-server npm chromium nginx
+	@scripts/system_deps.sh redis-server npm chromium nginx postgresql
 
 db: setup
 	@$(WITH_ENV) $(BIN)/python manage.py migrate --noinput

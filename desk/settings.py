@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception sees a view's exception first.
+    "desk.unavailable.RedisUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "desk.urls"

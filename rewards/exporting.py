@@ -194,6 +194,15 @@ def exports_sweep() -> int:
     for export in stale.defer("content"):
         _fail(export, "The exchange had not prepared the export within an hour.")
     overdue = selectors.exports_to_follow(checked_before=now - STRAGGLER)
-    for export_id in overdue:
+    claimed = [export_id for export_id in overdue if _claim_overdue(export_id, now)]
+    for export_id in claimed:
         _follow_later(export_id, 0)
-    return len(overdue)
+    return len(claimed)
+
+
+def _claim_overdue(export_id: int, now) -> bool:
+    """Mark the export looked at now if it is still overdue. Of two sweeps (two beats) only the
+    first queues its check: two checks run one after the other would each plan a next one, and
+    two chains would count every check twice."""
+    rows = BrokerExport.objects.filter(pk=export_id, status=ExportStatus.COLLECTING)
+    return bool(rows.exclude(checked_at__gte=now - STRAGGLER).update(checked_at=now))

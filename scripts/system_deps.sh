@@ -2,7 +2,8 @@
 # Make sure the Debian packages we run for real are present: redis-server, and chromium and nginx
 # (the proxy config's test) for tests.
 set -euo pipefail
-declare -A bin_of=([redis-server]=redis-server [chromium]=chromium)
+# postgresql: pg_ctlcluster comes with the server packages (postgresql-common), not the client.
+declare -A bin_of=([redis-server]=redis-server [chromium]=chromium [postgresql]=pg_ctlcluster)
 missing=()
 for pkg in "$@"; do
   command -v "${bin_of[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")

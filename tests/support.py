@@ -201,6 +201,65 @@ def start_redis(workdir: Path, port: int | None = None) -> tuple[subprocess.Pope
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
+def _postgres_bin(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    exe = str(found[-1]) if found else shutil.which(name)
+    if exe is None:
+        raise RuntimeError(f"{name} is missing; `make test` installs Debian's postgresql")
+    return exe
+
+
+def start_postgres(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """A private PostgreSQL server in ``workdir/pg`` on a free loopback port, with a database
+    ``desk`` (trust authentication; fsync off: a crash of the bench loses nothing it needs).
+    PostgreSQL will not run as root: as root it runs as the ``postgres`` user Debian's package
+    creates. Returns (process, DATABASE_URL)."""
+    import psycopg
+
+    data, port = workdir / "pg", free_port()
+    data.mkdir()
+    user = None
+    if os.geteuid() == 0:
+        import pwd
+
+        entry = pwd.getpwnam("postgres")
+        workdir.chmod(0o711)  # mkdtemp's 0700 would keep the server out of its own directory
+        os.chown(data, entry.pw_uid, entry.pw_gid)
+        user = "postgres"
+    subprocess.run(
+        [_postgres_bin("initdb"), "-D", str(data), "-U", "desk", "-A", "trust", "--no-sync"],
+        user=user,
+        check=True,
+        capture_output=True,
+    )
+    settings = {
+        "listen_addresses": "127.0.0.1",
+        "unix_socket_directories": str(data),
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+        "max_connections": "400",
+    }
+    flags = [arg for k, v in settings.items() for arg in ("-c", f"{k}={v}")]
+    proc = subprocess.Popen(
+        [_postgres_bin("postgres"), "-D", str(data), "-p", str(port), *flags],
+        user=user,
+        stdout=(workdir / "postgres.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    server = f"postgresql://desk@127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise GiveUp(f"postgres exited with {proc.returncode}")
+        with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=1) as conn:
+            conn.execute("CREATE DATABASE desk")
+        return True
+
+    until(ready, timeout=30, message="postgres to answer", ignoring=(psycopg.OperationalError,))
+    return proc, f"{server}/desk"
+
+
 # The Celery queues (desk/settings.py DESK_TASK_QUEUES; tests/desk/test_queues.py keeps the two
 # equal). A worker started by a test or bench consumes them all, as the Procfile's does, so no task
 # waits for a worker that is not there.

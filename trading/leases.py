@@ -15,6 +15,8 @@ up what exceeds its fair share and claims free items up to it.
 - **Redis restarts.** Every lease vanishes with it. Holders re-create theirs at their next
   renewal; a process that sees the restart (the ``EPOCH_KEY`` it remembered is gone or changed)
   claims nothing for ``ttl`` seconds, the time any holder has to renew or stop.
+- **Renewal** runs in :meth:`keep_alive` too, so a caller slow between two shares keeps its
+  leases (and only a process frozen or cut off for ``ttl`` loses them).
 - **Takeover.** A process killed with SIGKILL leaves keys that expire after ``ttl``; the next
   ``share`` of any other process claims them. Members register in a sorted set with the same
   expiry, so the fair share grows as soon as the dead member's entry lapses.
@@ -27,6 +29,7 @@ the next holder never overlaps with it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -115,6 +118,23 @@ class Leases:
             self.cut_off = True
             self.mine = self.surviving()
         return set(self.mine)
+
+    async def keep_alive(self) -> None:
+        """Renew what this process holds three times per ``ttl``, until cancelled, beside
+        :meth:`share`. A caller busy between two shares (a process shedding half of its
+        connections closes each socket in turn, which took seconds on a loaded machine) would
+        otherwise let leases lapse while it still works on them, and another process would
+        take them: the topology bench saw user data streams followed twice that way."""
+        every = self.ttl_ms / 3000
+        while True:
+            await asyncio.sleep(every)
+            started, items = time.monotonic(), sorted(self.held)
+            try:
+                kept = await self._renew(items)
+            except (RedisError, OSError):
+                continue  # share() notices and stops in time
+            self.held -= set(items) - kept  # another process holds those now: share stops them
+            self.valid_until = max(self.valid_until, started + self.ttl_ms / 1000 - self.margin)
 
     def surviving(self) -> set[str]:
         """What is still safely ours without talking to Redis: nothing once the leases may

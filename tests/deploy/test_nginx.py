@@ -4,91 +4,16 @@ the process that serves it, with the headers the app and WebSockets need."""
 
 from __future__ import annotations
 
-import datetime
 import http.server
-import shutil
 import ssl
 import subprocess
 import threading
-from pathlib import Path
 
 import pytest
-import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from tests.support import ROOT, free_port, terminate, until
-
-CONF = ROOT / "deploy" / "nginx" / "desk.conf"
-
-# The proxy's certificate is a throwaway self-signed one: requests are made with verify=False.
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
-
-def _nginx() -> str:
-    exe = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
-    if exe is None:
-        raise RuntimeError("nginx is missing; `make test` installs Debian's nginx")
-    return exe
-
-
-def _self_signed(directory: Path) -> None:
-    """A throwaway certificate and key, named as deploy/compose.yml mounts them."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "desk.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "privkey.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-
-def _test_copy(tmp: Path, *, web: int, fanout: int, http: int, https: int) -> Path:
-    """desk.conf with what only exists inside Compose replaced: the services' host names, the
-    mounted certificate, the privileged ports (and IPv6, which a test machine may lack)."""
-    tls = tmp / "tls"
-    tls.mkdir()
-    _self_signed(tls)
-    text = CONF.read_text()
-    for old, new in {
-        "server web:8000;": f"server 127.0.0.1:{web};",
-        "server fanout:8001;": f"server 127.0.0.1:{fanout};",
-        "/etc/nginx/tls/": f"{tls}/",
-        "listen 80;": f"listen 127.0.0.1:{http};",
-        "listen 443 ssl http2;": f"listen 127.0.0.1:{https} ssl http2;",
-    }.items():
-        assert old in text, f"{old!r} is no longer in desk.conf: update this test"
-        text = text.replace(old, new)
-    text = "\n".join(line for line in text.splitlines() if "listen [::]" not in line)
-    (tmp / "desk.conf").write_text(text)
-    mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").exists() else ""
-    wrapper = tmp / "nginx.conf"
-    # As the nginx image's own nginx.conf does: desk.conf goes inside its http block.
-    wrapper.write_text(
-        f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
-        f"http {{\n{mime}\naccess_log off;\ninclude {tmp}/desk.conf;\n}}\n"
-    )
-    return wrapper
-
-
-def _nginx_args(tmp: Path, wrapper: Path) -> list[str]:
-    return [_nginx(), "-p", f"{tmp}/", "-e", f"{tmp}/error.log", "-c", str(wrapper)]
+from tests.proxy import config_copy, get, nginx_args, start_nginx
+from tests.support import free_port, terminate
 
 
 class _Upstream:
@@ -121,9 +46,9 @@ class _Upstream:
 
 
 def test_it_passes_nginx_t(tmp_path):
-    wrapper = _test_copy(tmp_path, web=8000, fanout=8001, http=free_port(), https=free_port())
+    wrapper = config_copy(tmp_path, web=[8000], fanout=[8001], http=free_port(), https=free_port())
     result = subprocess.run(
-        [*_nginx_args(tmp_path, wrapper), "-t"], capture_output=True, text=True, timeout=30
+        [*nginx_args(tmp_path, wrapper), "-t"], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
@@ -133,22 +58,12 @@ def test_it_passes_nginx_t(tmp_path):
 def proxy(tmp_path):
     web, fanout = _Upstream("web"), _Upstream("fanout")
     http_port, https_port = free_port(), free_port()
-    wrapper = _test_copy(
-        tmp_path, web=web.port, fanout=fanout.port, http=http_port, https=https_port
-    )
-    proc = subprocess.Popen(
-        [*_nginx_args(tmp_path, wrapper), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    wrapper = config_copy(
+        tmp_path, web=[web.port], fanout=[fanout.port], http=http_port, https=https_port
     )
     https = f"https://127.0.0.1:{https_port}"
+    proc = start_nginx(tmp_path, wrapper, https)
     try:
-        until(
-            lambda: _get(https, "/login/").status_code == 200,
-            timeout=15,
-            message="nginx to answer",
-            ignoring=(requests.ConnectionError,),
-        )
         web.seen.clear()  # the readiness probe's
         yield f"http://127.0.0.1:{http_port}", https, web, fanout
     finally:
@@ -157,19 +72,9 @@ def proxy(tmp_path):
         fanout.close()
 
 
-def _get(url: str, path: str, **headers: str) -> requests.Response:
-    return requests.get(
-        url + path,
-        headers={"Host": "desk.example.com", **headers},
-        verify=False,
-        allow_redirects=False,
-        timeout=5,
-    )
-
-
 def test_it_redirects_plain_http_to_https(proxy):
     http, _https, web, _fanout = proxy
-    r = _get(http, "/dashboard/?x=1")
+    r = get(http, "/dashboard/?x=1")
     assert r.status_code == 301
     assert r.headers["Location"] == "https://desk.example.com/dashboard/?x=1"
     assert web.seen == []
@@ -183,16 +88,16 @@ def test_it_sends_each_route_to_the_process_that_serves_it(proxy):
         "/ws/market/BTCUSD/": "fanout",  # trading/fanout.py's two routes
         "/ws/markets/": "fanout",
     }
-    answered = {path: _get(https, path).text for path in routes}
+    answered = {path: get(https, path).text for path in routes}
     assert answered == routes
 
 
 def test_it_passes_the_websocket_handshake_and_the_forwarded_headers(proxy):
     _http, https, web, fanout = proxy
     handshake = {"Upgrade": "websocket", "Connection": "Upgrade", "X-Forwarded-For": "6.6.6.6"}
-    _get(https, "/ws/market/ETHUSD/", **handshake)
-    _get(https, "/ws/connections/3/", **handshake)
-    _get(https, "/login/")
+    get(https, "/ws/market/ETHUSD/", **handshake)
+    get(https, "/ws/connections/3/", **handshake)
+    get(https, "/login/")
     (ws_path, ws_headers), (page_path, page_headers) = fanout.seen[0], web.seen[-1]
     assert ws_path == "/ws/market/ETHUSD/"
     assert ws_headers["Upgrade"] == "websocket" and ws_headers["Connection"] == "upgrade"

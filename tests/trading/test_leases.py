@@ -135,3 +135,22 @@ async def test_a_process_that_leaves_hands_its_items_over_at_once(r):
     await a.leave()
     mine = await _round([b])
     assert mine["b"] == ITEMS
+
+
+async def test_keep_alive_holds_the_leases_of_a_process_busy_between_two_shares(r):
+    a, b = _process(r, "a"), _process(r, "b")
+    assert await _settled([a], sizes=[6])
+    renewing = asyncio.create_task(a.keep_alive())
+    try:
+        # a is busy (stopping sockets, say) for several ttl without a share: b finds nothing free.
+        deadline = time.monotonic() + 4 * TTL
+        while time.monotonic() < deadline:
+            assert await b.share(ITEMS) == set()
+            await asyncio.sleep(TTL / 4)
+        assert a.surviving() == ITEMS
+    finally:
+        renewing.cancel()
+    # Without it a's leases lapse and b takes them.
+    await until_async(
+        lambda: b.share(ITEMS), timeout=10, interval=0.05, message="b never took over"
+    )

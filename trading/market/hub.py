@@ -171,6 +171,8 @@ class MarketHub:
             tg.create_task(self._every(self.publish_interval / 5, self.publish))
             tg.create_task(self._every(1.0, self.write_health))
             tg.create_task(self._consume())
+            if self.leases is not None:
+                tg.create_task(self.leases.keep_alive())
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         while True:

@@ -78,6 +78,7 @@ class HeldConnections:
     async def run(self) -> None:
         from trading.orders.userdata import streamable_connection_ids
 
+        renewing = asyncio.create_task(self.leases.keep_alive(), name="connection-leases")
         try:
             while True:
                 try:
@@ -92,6 +93,7 @@ class HeldConnections:
         finally:
             for part in self.parts:
                 await part.stop_all()
+            renewing.cancel()
             await self.leases.leave()  # stopping: others take over without waiting
 
     async def _apply(self, mine: set[int], *, refresh: bool) -> None:

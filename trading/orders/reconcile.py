@@ -14,6 +14,8 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 import binanceus
 from accounts.audit import audit_record
@@ -95,9 +97,12 @@ class OrderStrategy(_DeskStrategy):
         )
 
     def found(self, order: Order, record: binanceus.Order) -> None:
-        stored = records.order_store(connection=order.connection, order=record)
-        message = f"Found on the exchange: {stored.status}."
-        _audit(order, "order.reconcile", AuditOutcome.OK, message, {"orderId": stored.order_id})
+        with transaction.atomic():
+            _claim(order)
+            stored = records.order_store(connection=order.connection, order=record)
+            message = f"Found on the exchange: {stored.status}."
+            ids = {"orderId": stored.order_id}
+            _audit(order, "order.reconcile", AuditOutcome.OK, message, ids)
         _replaced_refresh(order)
 
     def absent(self, order: Order, *, now: datetime) -> str:
@@ -122,17 +127,27 @@ class OrderListStrategy(_DeskStrategy):
 
     def found(self, row: OrderList, record) -> None:
         found, legs = record
-        row = records.order_list_store(connection=row.connection, order_list=found, row=row)
-        for leg in legs:
-            records.order_store(connection=row.connection, order=leg, order_list=row)
-        ids = {"orderListId": row.order_list_id}
-        _audit(row, "oco.reconcile", AuditOutcome.OK, "", ids)
+        with transaction.atomic():
+            _claim(row)
+            row = records.order_list_store(connection=row.connection, order_list=found, row=row)
+            for leg in legs:
+                records.order_store(connection=row.connection, order=leg, order_list=row)
+            ids = {"orderListId": row.order_list_id}
+            _audit(row, "oco.reconcile", AuditOutcome.OK, "", ids)
 
     def absent(self, row: OrderList, *, now: datetime) -> str:
         return self._not_placed(row, "oco.reconcile", now=now, push=records.push_order_list)
 
     def push(self, row: OrderList) -> None:
         records.push_order_list(row)
+
+
+def _claim(intent) -> None:
+    """Written first, over the state the sweep read: of two sweeps (two beats, or the sweep and
+    an order's own recheck) that found the same intent, the later one waits for the first to
+    commit and then stops here (``IntentMoved``) instead of storing and auditing it again."""
+    intent.checked_at = timezone.now()
+    intent.intent_write(["checked_at"])
 
 
 def _replaced_refresh(order: Order) -> None:

@@ -50,7 +50,9 @@ def fiat_status(record: binanceus.FiatTransferRecord) -> tuple[str, dict]:
 
 def withdrawal_apply(withdrawal: Withdrawal, status: str, fields: dict) -> bool:
     """Store what the exchange says of a sent withdrawal; audited and pushed if it changed.
-    Written only over the status read (a sweep may have moved it meanwhile)."""
+    Written only over the status and fields read: a sweep may have moved it meanwhile, and of
+    two passes that saw the same change (two beats) only the first writes and audits it, even
+    when the status stays (a fiat withdrawal's INIT -> Processing)."""
     now = timezone.now()
     changed = {name for name, value in fields.items() if getattr(withdrawal, name) != value}
     if status == withdrawal.status and not changed:
@@ -59,8 +61,9 @@ def withdrawal_apply(withdrawal: Withdrawal, status: str, fields: dict) -> bool:
     values = {**fields, "status": status, "followed_at": now, "updated_at": now}
     if status in (WithdrawalStatus.COMPLETED, WithdrawalStatus.RETURNED):
         values["finished_at"] = now
+    read = {name: getattr(withdrawal, name) for name in changed}
     with transaction.atomic():
-        rows = Withdrawal.objects.filter(pk=withdrawal.pk, status=withdrawal.status)
+        rows = Withdrawal.objects.filter(pk=withdrawal.pk, status=withdrawal.status, **read)
         if not rows.update(**values):
             return False
         for name, value in values.items():

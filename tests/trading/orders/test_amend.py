@@ -4,16 +4,13 @@ order keeps its place in the queue); one the exchange still refuses after cancel
 plainly and offers the original order back."""
 
 import itertools
-import time
 from decimal import Decimal
 
 import pytest
 import requests
 
-from accounts import services
-from accounts.models import Environment, KeyType
 from accounts.services.balances import connection_sync_balances
-from tests.factories import login, make_user
+from tests.factories import login, make_user, sandbox_connection
 from tests.support import exchange_client
 from trading.models import Order, OrderStatus
 
@@ -41,19 +38,7 @@ class Account:
 @pytest.fixture
 def resting(client, sandbox_url):
     """A user with 25 005 USD who has a BUY LIMIT 0.0001 BTC @ 50 000 resting: 25 000 USD free."""
-    doc = requests.post(
-        f"{sandbox_url}/sandbox/v1/accounts",
-        json={"email": f"amend-{time.monotonic_ns()}@example.test", "balances": {"USD": "25005"}},
-        timeout=5,
-    ).json()
-    conn = services.connection_import(
-        user=make_user(),
-        label=f"Amender {next(_seq)}",
-        key_type=KeyType.EXCHANGE,
-        environment=Environment.SANDBOX,
-        api_key=doc["apiKey"],
-        api_secret=doc["secretKey"],
-    )
+    conn, doc = sandbox_connection(sandbox_url, make_user(), balances={"USD": "25005"})
     login(client, conn.user)
     placed = client.post(
         f"/market/orders/{conn.pk}/place/",

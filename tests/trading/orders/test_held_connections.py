@@ -3,15 +3,11 @@ the same connections and the real sandbox: each connection is followed by exactl
 and its user data stream and WebSocket API session are held by the same one."""
 
 import asyncio
-import time
 
 import pytest
-import requests
 from asgiref.sync import sync_to_async
 
-from accounts import services
-from accounts.models import Environment, KeyType
-from tests.factories import make_user
+from tests.factories import make_user, sandbox_connection
 from tests.support import until_async
 from trading.leases import Leases, lease_key
 from trading.market.watchers import redis_client
@@ -26,23 +22,7 @@ KIND = "connection-test"
 
 def _connections(sandbox_url: str, n: int) -> list[int]:
     user = make_user()
-    made = []
-    for i in range(n):
-        account = requests.post(
-            f"{sandbox_url}/sandbox/v1/accounts",
-            json={"email": f"held-{time.monotonic_ns()}@example.test", "balances": {"USD": "10"}},
-            timeout=5,
-        ).json()
-        conn = services.connection_import(
-            user=user,
-            label=f"Held {i}",
-            key_type=KeyType.EXCHANGE,
-            environment=Environment.SANDBOX,
-            api_key=account["apiKey"],
-            api_secret=account["secretKey"],
-        )
-        made.append(conn.pk)
-    return made
+    return [sandbox_connection(sandbox_url, user, balances={"USD": "10"})[0].pk for _ in range(n)]
 
 
 def _process(r, name: str) -> tuple[UserDataStreams, WsApiSessions, HeldConnections]:

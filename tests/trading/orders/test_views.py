@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import KeyType
 from tests.factories import login, make_connection, make_user
+from tests.support import free_port
 from trading.models import Order, OrderList, OrderStatus, TradingPreference
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,19 @@ def test_it_lists_a_connections_orders_on_its_page(desk):
     client.post(f"/market/orders/{conn.pk}/place/", too_big, **JSON)
     page = client.get(f"/market/orders/{conn.pk}/").content.decode()
     assert "Orders of " + conn.label in page and "-2010" in page
+
+
+def test_it_answers_try_again_while_redis_is_down_and_places_nothing(desk, settings):
+    client, conn, ex = desk
+    # Nothing listens there: every cache read raises redis's ConnectionError, as during a restart.
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": closed}
+    }
+    coid = "desk-redis-down"
+    r = client.post(f"/market/orders/{conn.pk}/place/", _ticket(ex, client_order_id=coid), **JSON)
+    assert r.status_code == 503 and r["Retry-After"] == "5"
+    assert r.json() == {"ok": False, "message": r.json()["message"]}
+    assert "cannot reach Redis" in r.json()["message"]
+    assert not Order.objects.filter(client_order_id=coid).exists()
+    assert ex.orders(client_order_id=coid) == []

@@ -661,7 +661,6 @@ def user_data_judged(sockets: list[Socket], placed: list[Placed]) -> dict[str, i
 def main() -> None:
     args = parse_args()
     stack = Stack(args)
-    stop = threading.Event()
     result: dict = {}
     try:
         started = time.monotonic()
@@ -711,7 +710,6 @@ def main() -> None:
         result["samples"] = judge.samples
         result["seats"] = (args.users, len(seats), len(symbols), len(sockets), len(users))
     finally:
-        stop.set()
         stack.close()
     sys.exit(report(args, result))
 

@@ -168,7 +168,7 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 DESK_CHANNEL_LAYER = env_str("DESK_CHANNEL_LAYER", "pubsub")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "desk.layers.PubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": "desk"},
     }
     if DESK_CHANNEL_LAYER == "pubsub"

@@ -21,10 +21,12 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http.request import validate_host
+from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
 from accounts.twofactor import session_is_verified
+from desk.layers import RECONNECTED
 from trading.market import keys, watchers
 
 log = logging.getLogger(__name__)
@@ -123,11 +125,15 @@ class Fanout:
 
     async def leave(self, ws: ServerConnection) -> None:
         watch_name, group = self.routes.pop(ws)
-        self.sockets[group].discard(ws)
-        await watchers.unwatch(watch_name, self._watcher_id(ws), redis=self.redis)
-        if not self.sockets[group]:
+        # Before any await: sockets of one group leaving at once must not each see it emptied.
+        members = self.sockets[group]
+        members.discard(ws)
+        if not members:
             del self.sockets[group]
             self.readers.pop(group).cancel()
+        # Redis away: the entry expires by itself (trading.market.watchers).
+        with contextlib.suppress(RedisError, OSError):
+            await watchers.unwatch(watch_name, self._watcher_id(ws), redis=self.redis)
 
     async def _read(self, group: str, watch_name: str) -> None:
         """One channel-layer subscription per group per process, broadcast to local sockets.
@@ -146,6 +152,10 @@ class Fanout:
                 lost = False
                 while True:
                     event = await self.layer.receive(channel)
+                    if event["type"] == RECONNECTED["type"]:
+                        # The books' sequence checks resync the pages over what was lost.
+                        await self._rewatch(watch_name)
+                        continue
                     broadcast(self.sockets.get(group, ()), event["text"])
             except asyncio.CancelledError:
                 if channel is not None:

@@ -74,6 +74,18 @@ def holder_name() -> str:
 EPOCH_KEY = "desk:lease:epoch"
 
 
+async def redis_epoch(redis) -> tuple[bytes, bool]:
+    """(This Redis run's mark, whether it was missing): the mark (``EPOCH_KEY``) is made by
+    whoever finds it missing first, so a Redis restarted empty gets a new one."""
+    epoch = await redis.get(EPOCH_KEY)
+    if epoch is not None:
+        return epoch, False
+    fresh = uuid.uuid4().hex.encode()
+    if await redis.set(EPOCH_KEY, fresh, nx=True):
+        return fresh, True
+    return await redis.get(EPOCH_KEY), True
+
+
 def lease_key(kind: str, item: str) -> str:
     return f"desk:lease:{kind}:{item}"
 
@@ -186,14 +198,8 @@ class Leases:
     async def _redis_restarted(self) -> bool:
         """Whether Redis lost its keys since we last looked (or this process is new and cannot
         tell who held what before): claims then wait for every holder's next renewal."""
-        epoch = await self.redis.get(EPOCH_KEY)
-        if epoch is None:
-            fresh = uuid.uuid4().hex.encode()
-            epoch = fresh if await self.redis.set(EPOCH_KEY, fresh, nx=True) else None
-            epoch = epoch or await self.redis.get(EPOCH_KEY)
-            restarted = True
-        else:
-            restarted = self.epoch is not None and epoch != self.epoch
+        epoch, missing = await redis_epoch(self.redis)
+        restarted = missing or (self.epoch is not None and epoch != self.epoch)
         self.epoch = epoch
         return restarted
 

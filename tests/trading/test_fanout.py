@@ -14,6 +14,7 @@ from channels_redis.core import RedisChannelLayer
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from redis.exceptions import RedisError
 
+from desk.layers import PubSubChannelLayer
 from tests.factories import make_user
 from tests.support import free_port, start_redis, terminate, until_async
 from tests.websockets import session_cookie_for
@@ -116,13 +117,17 @@ async def _delivered(layer, sock, text: str):
 
 
 @pytest.mark.asyncio
-async def test_it_delivers_again_after_a_redis_restart_without_the_browser_reconnecting(tmp_path):
+@pytest.mark.parametrize("layer_class", [RedisChannelLayer, PubSubChannelLayer])
+async def test_it_delivers_again_after_a_redis_restart_without_the_browser_reconnecting(
+    tmp_path, layer_class
+):
     """Redis forgets the group memberships and watcher entries when it restarts: the server
-    joins again and re-makes its sockets' entries, so the stream process keeps the book."""
+    joins again (the core layer) or hears that the layer subscribed again (pub/sub) and
+    re-makes its sockets' entries, so the stream process keeps the book."""
     _, session = await _session()
     proc, url = start_redis(tmp_path)
     port = int(url.rsplit(":", 1)[1].split("/")[0])
-    layer = RedisChannelLayer(hosts=[url])
+    layer = layer_class(hosts=[url])
     redis = aioredis.Redis.from_url(url)
     try:
         async with (
@@ -225,3 +230,19 @@ async def test_a_browser_that_leaves_before_its_cached_state_is_not_an_error(mon
 
 async def _watchers_are_for(redis, symbol: str, n: int) -> bool:
     return await redis.zcard(watch_key(symbol)) == n
+
+
+@pytest.mark.asyncio
+async def test_sockets_of_one_symbol_leaving_at_once_all_leave_cleanly(caplog):
+    _, session = await _session()
+    redis = redis_client()
+    async with contextlib.AsyncExitStack() as stack:
+        base = await stack.enter_async_context(fanout_server())
+        sockets = [
+            await stack.enter_async_context(_connect(base, "/ws/market/XRPUSD/", session=session))
+            for _ in range(5)
+        ]
+        await until_async(lambda: _watchers_are_for(redis, "XRPUSD", 5), message="5 watchers")
+        await asyncio.gather(*(sock.close() for sock in sockets))
+        await until_async(lambda: _watchers_are_for(redis, "XRPUSD", 0), message="all left")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,7 @@ import orjson
 from redis.exceptions import RedisError
 
 import binanceus
-from trading.leases import Leases
+from trading.leases import Leases, redis_epoch
 from trading.market import keys
 from trading.market.watchers import watched_symbols
 
@@ -39,6 +40,8 @@ CACHE_TTL_SECONDS = 120
 # watcher entries (see trading.market.watchers) off this traffic.
 HEARTBEAT_SECONDS = 10.0
 MINI_TICKERS = "!miniTicker@arr"
+# For this long after Redis was last out of reach, a symbol no page watches is kept anyway.
+REWATCH_SECONDS = 3.0
 
 
 @dataclass
@@ -147,6 +150,8 @@ class MarketHub:
         # The process's other work, reported with its health: {kind: what it works on now}.
         self.also_held: dict[str, Callable[[], list]] = {}
         self.feeds: dict[str, SymbolFeed] = {}
+        self.redis_lost_at = -math.inf  # monotonic: when Redis last could not be reached
+        self.redis_epoch: bytes | None = None  # the Redis run it last read (trading.leases)
         self.mini_tickers: dict[str, dict] = {}
         self.pending_minis: dict[str, dict] = {}
         self.overview = False
@@ -185,6 +190,11 @@ class MarketHub:
     # --- watchers -> subscriptions ------------------------------------------------------------
     async def reconcile(self) -> None:
         wanted = await self._watched()
+        if wanted is None:
+            # Redis is back but empty, and the socket servers make their watchers again within
+            # a second or two: meanwhile everything held stays held (keep_alive renews the
+            # leases), or books would start over and a fair share taken of too little.
+            return
         if self.leases is not None:
             wanted = await self.leases.share(wanted)
         overview = keys.OVERVIEW_WATCH in wanted
@@ -212,13 +222,22 @@ class MarketHub:
         if self.leases is not None:
             await self.leases.settle()  # only now: the next holder must not overlap with us
 
-    async def _watched(self) -> set[str]:
+    async def _watched(self) -> set[str] | None:
         """The symbols (and the overview) pages watch that the exchange lists. Without Redis,
-        what is held now: the leases decide how long that may go on."""
+        what is held now: the leases decide how long that may go on. None for a while after
+        Redis was out of reach, or restarted between two looks."""
+        held = set(self.feeds) | ({keys.OVERVIEW_WATCH} if self.overview else set())
         try:
+            epoch, _ = await redis_epoch(self.redis)
             wanted = await watched_symbols(self.redis)
         except (RedisError, OSError):
-            wanted = set(self.feeds) | ({keys.OVERVIEW_WATCH} if self.overview else set())
+            self.redis_lost_at = time.monotonic()
+            return held
+        if self.redis_epoch is not None and epoch != self.redis_epoch:
+            self.redis_lost_at = time.monotonic()
+        self.redis_epoch = epoch
+        if time.monotonic() - self.redis_lost_at < REWATCH_SECONDS:
+            return None
         if self.precisions is not None:
             wanted &= self.precisions.keys() | {keys.OVERVIEW_WATCH}
         return wanted
@@ -388,9 +407,16 @@ class MarketHub:
     ) -> None:
         """Encode once; every socket server forwards the same text."""
         text = orjson.dumps(message).decode()
-        await self.layer.group_send(group, {"type": event_type, "text": text})
         cached = text if cache is None else orjson.dumps(cache).decode()
-        await self.redis.set(cache_key, cached, ex=CACHE_TTL_SECONDS)
+        try:
+            await self.layer.group_send(group, {"type": event_type, "text": text})
+            await self.redis.set(cache_key, cached, ex=CACHE_TTL_SECONDS)
+        except (RedisError, OSError) as exc:
+            # Redis restarting: this update is lost (the next book replaces it whole), but the
+            # hub keeps its exchange sockets and books rather than starting over.
+            if time.monotonic() - self.redis_lost_at > REWATCH_SECONDS:
+                log.warning("market hub: Redis unreachable (%s); updates dropped", exc)
+            self.redis_lost_at = time.monotonic()
 
     # --- health -------------------------------------------------------------------------------
     def health(self) -> dict:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # After a failed attempt to get a key or open a stream, wait this long before the next one.
 RETRY_SECONDS = 10.0
 REDIS_RETRY_SECONDS = 1.0
+# Listen keys asked for at once (each a REST call in a worker thread).
+ENSURE_AT_ONCE = 8
 # A socket down this long may be a dead listen key: the stream's own reconnects would retry
 # it forever (the exchange refuses an expired key without an event), so the key is checked.
 DOWN_SECONDS = 3.0
@@ -32,7 +34,8 @@ DOWN_SECONDS = 3.0
 
 @dataclass
 class _Follower:
-    listen_key: str
+    listen_key: str = field(repr=False)  # read access to the account's activity
+    fingerprint: str  # of the API key the listen key was made with
     task: asyncio.Task | None = None
     stream: binanceus.UserStream | None = None
     down_since: float | None = None
@@ -58,27 +61,56 @@ class UserDataStreams(ConnectionLoop):
 
     async def refresh(self) -> None:
         wanted = self.held(await asyncio.to_thread(_wanted))
-        for pk in [pk for pk in self.followers if wanted.get(pk, (None, None))[1] is None]:
+        for pk in [pk for pk in self.followers if pk not in wanted]:
             await self._stop(pk)
-        for pk, (ws_url, key) in wanted.items():
+        made = await self._ensure_keys(
+            [
+                pk
+                for pk, (_, key, _) in wanted.items()
+                if key is None and time.monotonic() >= self.retry_at.get(pk, 0)
+            ]
+        )
+        for pk, (ws_url, key, fingerprint) in wanted.items():
+            key = key or made.get(pk)
             follower = self.followers.get(pk)
-            if follower is not None and (follower.listen_key != key or follower.task.done()):
+            # A key gone from Redis (a Redis restart) but answered again by the exchange is the
+            # one followed: the stream stays open, and no event is lost to a reconnect. One
+            # made with keys since replaced is never followed on.
+            if follower is not None and (
+                follower.task.done()
+                or follower.fingerprint != fingerprint
+                or key not in (None, follower.listen_key)
+            ):
                 await self._stop(pk)
                 follower = None
             if follower is not None:
                 await self._check_key_if_down(pk, follower)
                 continue
-            if time.monotonic() < self.retry_at.get(pk, 0):
-                continue
             if key is None:
-                key = await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
-                if key is None:
-                    self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
-                    continue
-            follower = self.followers[pk] = _Follower(listen_key=key)
+                continue
+            follower = self.followers[pk] = _Follower(listen_key=key, fingerprint=fingerprint)
             follower.task = asyncio.create_task(
                 self._follow(pk, ws_url, follower), name=f"user-stream-{pk}"
             )
+
+    async def _ensure_keys(self, pks: list[int]) -> dict[int, str | None]:
+        """Each connection's listen key kept alive or made, several at once: after a Redis
+        restart every key is gone from it, and one at a time they took seconds."""
+        limit = asyncio.Semaphore(ENSURE_AT_ONCE)
+
+        async def one(pk: int) -> str | None:
+            async with limit:
+                try:
+                    key = await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
+                except Exception:  # one connection's failure must not cost the others theirs
+                    log.exception("listen key of connection %s", pk)
+                    key = None
+            if key is None:
+                self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
+            return key
+
+        keys = await asyncio.gather(*(one(pk) for pk in pks))
+        return dict(zip(pks, keys, strict=True))
 
     async def _check_key_if_down(self, pk: int, follower: _Follower) -> None:
         """Keep alive (or recreate) the key of a stream whose socket stays down; a new key is
@@ -135,8 +167,9 @@ class UserDataStreams(ConnectionLoop):
             self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
 
 
-def _wanted() -> dict[int, tuple[str, str | None]]:
-    """{connection id: (its WebSocket base URL, its listen key or None)}."""
+def _wanted() -> dict[int, tuple[str, str | None, str]]:
+    """{connection id: (its WebSocket base URL, its listen key or None, its API key's
+    fingerprint)}."""
     connections = userdata.streamable_connections()
     keys = userdata.listen_keys_of(connections)
-    return {c.pk: (c.ws_url, keys[c.pk]) for c in connections}
+    return {c.pk: (c.ws_url, keys[c.pk], c.key_fingerprint) for c in connections}

@@ -45,6 +45,8 @@ LIVE_SECONDS = 3.0
 HOP_SECONDS = 1.0
 # A session whose socket could not be opened tries again after this long (doubling to MAX).
 RETRY_SECONDS, RETRY_MAX_SECONDS = 1.0, 10.0
+# While Redis is away (a restart) the session keeps its socket and asks again this often.
+REDIS_RETRY_SECONDS = 0.5
 
 
 # --- the web process's side ------------------------------------------------------------------
@@ -143,7 +145,13 @@ class Session:
         keeper = asyncio.create_task(self._keep_open(r), name=f"ws-api-{self.pk}-live")
         try:
             while True:
-                got = await r.blpop([REQUEST_KEY.format(pk=self.pk)], timeout=1)
+                try:
+                    got = await r.blpop([REQUEST_KEY.format(pk=self.pk)], timeout=1)
+                except (redis.RedisError, OSError):
+                    # Redis restarting: the socket to the exchange stays open, so the session
+                    # is live again as soon as Redis is back (not after a reconnect).
+                    await asyncio.sleep(REDIS_RETRY_SECONDS)
+                    continue
                 if got is not None:
                     task = asyncio.create_task(self._answer(r, got[1]))
                     self.inflight.add(task)
@@ -162,7 +170,7 @@ class Session:
         wait = RETRY_SECONDS
         while True:
             if not self.client.stats().connected:
-                await r.delete(LIVE_KEY.format(pk=self.pk))
+                await self._report(r, None)
                 try:
                     await self.client.connect()
                     log.info("WebSocket API session of connection %s: open", self.pk)
@@ -172,9 +180,19 @@ class Session:
                     await asyncio.sleep(wait)
                     wait = min(wait * 2, RETRY_MAX_SECONDS)
                     continue
-            report = orjson.dumps(live_report(self.pk, self.client.stats()))
-            await r.set(LIVE_KEY.format(pk=self.pk), report, px=int(LIVE_SECONDS * 1000))
+            await self._report(r, live_report(self.pk, self.client.stats()))
             await asyncio.sleep(1)
+
+    async def _report(self, r, report: dict[str, Any] | None) -> None:
+        """The live key set (or, with None, removed); Redis away is waited out, as in run."""
+        key = LIVE_KEY.format(pk=self.pk)
+        try:
+            if report is None:
+                await r.delete(key)
+            else:
+                await r.set(key, orjson.dumps(report), px=int(LIVE_SECONDS * 1000))
+        except (redis.RedisError, OSError) as exc:
+            log.debug("WebSocket API session of connection %s: no live report (%s)", self.pk, exc)
 
     async def _answer(self, r, raw: bytes) -> None:
         request = orjson.loads(raw)

@@ -114,6 +114,28 @@ async def test_it_recreates_an_expired_listen_key_and_follows_the_new_stream(sti
             client.keepalive_listen_key(first_key)
 
 
+async def test_a_listen_key_gone_from_redis_keeps_its_stream_open(still_trader):
+    """A Redis restart forgets every listen key: the exchange is asked again, answers the same
+    key, and the stream already open on it is kept (closing it would lose what happens until a
+    new one is open and resynced, and re-open every stream of the process at once)."""
+    conn, ex = still_trader
+    streams = UserDataStreams(poll_seconds=0.2)
+    async with _running(streams, conn):
+        follower = streams.followers[conn.pk]
+        key = follower.listen_key
+        await sync_to_async(userdata.listen_key_forget)(connection_id=conn.pk)
+        await until_async(
+            sync_to_async(lambda: userdata.listen_key_get(connection_id=conn.pk) == key),
+            message="the listen key in Redis again",
+        )
+        assert streams.followers[conn.pk] is follower
+        assert follower.stream.connected and follower.stream.stats().reconnects == 0
+        order = await asyncio.to_thread(_buy_elsewhere, ex, "web-after-redis", ex.below())
+        await until_async(
+            _stored(conn, order.order_id, OrderStatus.NEW), message="the event on the same stream"
+        )
+
+
 class Relay:
     """The network between the desk and the exchange's WebSocket port, which a test can cut
     (established connections drop, no close handshake) and keep down for a while."""

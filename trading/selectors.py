@@ -13,7 +13,7 @@ from django.conf import settings
 
 from accounts.access import TRADE, connection_list_with
 from desk import exchange_reads
-from trading.market.keys import HEALTH_KEY
+from trading.market.keys import HEALTH_KEY, HEALTH_SECONDS
 from trading.orders.wsapi import LIVE_KEY
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def stream_health() -> dict:
             "upstream": [],
             "symbols": [],
             "processes": [],
-            "error": "no stream process has reported in the last 30 s",
+            "error": f"no stream process has reported in the last {HEALTH_SECONDS} s",
         }
     processes = [
         {

@@ -76,7 +76,7 @@ function start(root) {
         set(td[2], (p.symbols || []).join(" · ") || "—", "symbols");
         set(td[3], String(p.userData ?? 0), "num");
         set(td[4], String(p.wsApi ?? 0), "num");
-      }, "No stream process has reported in the last 30 s.");
+      }, "No stream process has reported in the last 5 s.");
 
     sync($("upstream-rows"), h.upstream || [], "url",
       "<td class='url'></td><td class='status'></td><td></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td><td class='num'></td>",

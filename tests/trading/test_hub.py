@@ -207,6 +207,8 @@ async def test_it_reports_health(use_sandbox):
         await _receive(layer, channel, "book")
         await hub.write_health()
         report = orjson.loads(await redis_client().get(health_key("local")))
+        # Gone within seconds once the process stops rewriting it (a SIGKILL).
+        assert 0 < await redis_client().ttl(health_key("local")) <= 5
     assert report["upstream"][0]["connected"] is True
     assert report["upstream"][0]["subscriptions"] == 4
     assert report["streams"] == sorted(

@@ -8,6 +8,9 @@ OVERVIEW_WATCH = "!MINITICKERS"
 OVERVIEW_GROUP = "market.overview"
 OVERVIEW_CACHE_KEY = "desk:market:minitickers"
 HEALTH_KEY = "desk:market:health"  # one report per stream process: HEALTH_KEY:<its name>
+# A report outlives its process by this long (each is rewritten every second): a killed process
+# leaves the stream-health page within seconds, its items shown once, by their new holder.
+HEALTH_SECONDS = 5
 
 
 def health_key(process: str) -> str:

@@ -86,7 +86,7 @@ class UserDataStreams(ConnectionLoop):
             if follower is not None:
                 await self._check_key_if_down(pk, follower)
                 continue
-            if key is None:
+            if key is None or time.monotonic() < self.retry_at.get(pk, 0):
                 continue
             follower = self.followers[pk] = _Follower(listen_key=key, fingerprint=fingerprint)
             follower.task = asyncio.create_task(

@@ -63,12 +63,10 @@ class UserDataStreams(ConnectionLoop):
         wanted = self.held(await asyncio.to_thread(_wanted))
         for pk in [pk for pk in self.followers if pk not in wanted]:
             await self._stop(pk)
+        # Streams already open whose keys Redis lost (a restart loses them all at once).
+        lost = [pk for pk, (_, key, _) in wanted.items() if key is None and pk in self.followers]
         made = await self._ensure_keys(
-            [
-                pk
-                for pk, (_, key, _) in wanted.items()
-                if key is None and time.monotonic() >= self.retry_at.get(pk, 0)
-            ]
+            [pk for pk in lost if time.monotonic() >= self.retry_at.get(pk, 0)]
         )
         for pk, (ws_url, key, fingerprint) in wanted.items():
             key = key or made.get(pk)
@@ -86,8 +84,15 @@ class UserDataStreams(ConnectionLoop):
             if follower is not None:
                 await self._check_key_if_down(pk, follower)
                 continue
-            if key is None or time.monotonic() < self.retry_at.get(pk, 0):
+            if time.monotonic() < self.retry_at.get(pk, 0):
                 continue
+            if key is None:
+                # One at a time, each stream opened as soon as its key is made: at start-up a
+                # process gives up some of what it claimed moments later (others join), and
+                # a stream cancelled while it opens stays counted by the exchange a little.
+                [key] = (await self._ensure_keys([pk])).values()
+                if key is None:
+                    continue
             follower = self.followers[pk] = _Follower(listen_key=key, fingerprint=fingerprint)
             follower.task = asyncio.create_task(
                 self._follow(pk, ws_url, follower), name=f"user-stream-{pk}"

@@ -99,11 +99,14 @@ def refusal_reason(connection: ExchangeConnection, capability: str) -> str | Non
     return None
 
 
-def connection_get_for_user(*, user, pk, capability: str | None = None) -> ExchangeConnection:
+def connection_get_for_user(
+    *, user, pk, capability: str | None = None, related: tuple[str, ...] = ()
+) -> ExchangeConnection:
     """The user's connection ``pk`` (404 for strangers and missing rows alike), refused with
-    ``CapabilityRefused`` if its key cannot do ``capability``."""
+    ``CapabilityRefused`` if its key cannot do ``capability``. ``related``: read in the same
+    query (``select_related``)."""
     try:
-        connection = ExchangeConnection.objects.get(pk=pk, user=user)
+        connection = ExchangeConnection.objects.select_related(*related).get(pk=pk, user=user)
     except (ExchangeConnection.DoesNotExist, ValueError, TypeError):
         raise Http404("No such connection.") from None
     if capability is not None:

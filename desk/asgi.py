@@ -9,7 +9,7 @@ django.setup(set_prefix=False)
 
 from desk.http import OneThreadASGIHandler  # noqa: E402
 
-django_asgi_app = OneThreadASGIHandler()
+django_asgi_app = OneThreadASGIHandler(pushes_from_loop=True)
 
 # Imported after Django is set up: routing pulls in models through the consumers.
 from channels.auth import AuthMiddlewareStack  # noqa: E402

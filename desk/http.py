@@ -11,14 +11,41 @@ what a WSGI server would do, inside daphne, beside the Channels sockets.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 
 
 class OneThreadASGIHandler(ASGIHandler):
+    """``pushes_from_loop``: the pushes a view makes (``accounts.realtime``, on commit) are
+    handed to a task on the server's event loop and the view goes on, as the stream process's
+    are. Otherwise each push waits, in the view's thread, for the loop to send it to Redis:
+    milliseconds per order on daphne's busy loop (py-spy), between the order being stored and
+    the answer. For the server's own loop only, which lives as long as the process."""
+
+    def __init__(self, *, pushes_from_loop: bool = False) -> None:
+        super().__init__()
+        self.pushes_from_loop = pushes_from_loop
+        self._publishing: asyncio.Task | None = None
+
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
     async def get_response_async(self, request):
+        if self.pushes_from_loop and self._publishing is None:
+            # A context of its own, not the first request's.
+            self._publishing = asyncio.create_task(
+                _publishing(), name="pushes", context=contextvars.Context()
+            )
+            await asyncio.sleep(0)  # it starts publishing before this request's view runs
         # get_response sets the urlconf, appends request.close and logs 4XX/5XX itself.
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+async def _publishing() -> None:
+    from accounts import realtime  # imports models: not before Django is set up
+
+    async with realtime.publishing_on_this_loop():
+        await asyncio.Event().wait()  # until the loop's tasks are cancelled at its end

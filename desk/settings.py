@@ -108,6 +108,10 @@ TEMPLATES = [
     },
 ]
 
+# A connection per request (conn_max_age=0), although opening one costs a page about 2 ms: under
+# ASGI each request runs its sync code on a thread of its own (Django's ThreadSensitiveContext),
+# so a connection kept past the request would be left behind in a finished thread, one more per
+# request, until garbage collection closed it (on PostgreSQL: until max_connections ran out).
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'desk.sqlite3'}"), conn_max_age=0
@@ -452,7 +456,8 @@ LOGGING = {
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's, with one connection pool per process (see desk.cache).
+        "BACKEND": "desk.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "desk",
     }

@@ -88,7 +88,7 @@ def _django_uses_test_services(request) -> Iterator[None]:
         },
         CACHES={
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "desk.cache.RedisCache",
                 "LOCATION": url,
                 "KEY_PREFIX": "desk-test",
             }

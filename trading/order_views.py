@@ -45,7 +45,9 @@ def _ip(request: HttpRequest) -> str | None:
 
 
 def _connection(request, pk: int):
-    return connection_get_for_user(user=request.user, pk=pk, capability=TRADE)
+    return connection_get_for_user(
+        user=request.user, pk=pk, capability=TRADE, related=selectors.WITH_PREFERENCE
+    )
 
 
 def _order(request, pk: int, order_pk: int):

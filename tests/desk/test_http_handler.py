@@ -1,13 +1,16 @@
 """desk.http.OneThreadASGIHandler: middleware and view on one worker thread per request."""
 
+import asyncio
 import threading
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
+from channels.layers import get_channel_layer
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
 
+from accounts import realtime
 from desk.http import OneThreadASGIHandler
 
 seen: dict[str, int] = {}
@@ -38,18 +41,25 @@ def view(request):
     return HttpResponse(f"hello {request.GET['who']}", status=201)
 
 
-urlpatterns = [path("probe/", view)]
+def pushing_view(request):
+    # What an order view does on commit; the publisher is the handler's when it has one.
+    seen["publisher"] = realtime._publisher is not None
+    realtime.order_push(connection_id=int(request.GET["who"]), payload={"from": "view"})
+    return HttpResponse("pushed")
 
 
-async def _get(app, query: bytes) -> tuple[int, bytes]:
+urlpatterns = [path("probe/", view), path("push/", pushing_view)]
+
+
+async def _get(app, query: bytes, url: str = "/probe/") -> tuple[int, bytes]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
-        "path": "/probe/",
-        "raw_path": b"/probe/",
+        "path": url,
+        "raw_path": url.encode(),
         "query_string": query,
         "headers": [(b"host", b"testserver")],
         "server": ("testserver", 80),
@@ -79,7 +89,30 @@ async def test_middleware_and_view_run_on_one_thread_off_the_loop():
     assert seen["outer"] == seen["inner"] == seen["view"] != loop_thread
 
 
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], ALLOWED_HOSTS=["testserver"])
+@pytest.mark.parametrize("from_loop", [True, False])
+async def test_a_views_pushes_go_out_from_the_servers_loop_when_asked(from_loop):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(realtime.connection_group(4311), channel)
+    seen.clear()
+    handler = OneThreadASGIHandler(pushes_from_loop=from_loop)
+    try:
+        assert await _get(handler, b"who=4311", "/push/") == (200, b"pushed")
+        got = await asyncio.wait_for(layer.receive(channel), timeout=5)
+    finally:
+        if handler._publishing is not None:  # a test's loop ends; daphne's lives on
+            handler._publishing.cancel()
+            await asyncio.gather(handler._publishing, return_exceptions=True)
+    assert got == {"type": "order.updated", "payload": {"from": "view"}}
+    assert seen["publisher"] is from_loop
+    assert realtime._publisher is None
+
+
 def test_daphne_serves_http_through_it():
     from desk.asgi import django_asgi_app
 
     assert isinstance(django_asgi_app, OneThreadASGIHandler)
+    assert django_asgi_app.pushes_from_loop

@@ -16,7 +16,7 @@ from accounts.models import ExchangeConnection
 from desk import exchange_reads
 from desk.money import plain
 from trading.models import Order
-from trading.orders.selectors import free_balance, trading_preference
+from trading.orders.selectors import free_balance, preference_read_with, trading_preference
 from trading.orders.services import OcoRequest, OrderRequest
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,20 @@ def symbol_assets(*, connection: ExchangeConnection, symbol: str) -> dict[str, s
     return {"base": rules.base_asset, "quote": rules.quote_asset}
 
 
+class FreeBalances:
+    """A connection's free balances, each read once: the funds rule and the confirmation rule
+    of one check ask for the same asset."""
+
+    def __init__(self, connection: ExchangeConnection) -> None:
+        self.connection = connection
+        self._read: dict[str, Decimal | None] = {}
+
+    def __call__(self, asset: str) -> Decimal | None:
+        if asset not in self._read:
+            self._read[asset] = free_balance(connection=self.connection, asset=asset)
+        return self._read[asset]
+
+
 def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest) -> TicketCheck:
     """Every filter problem of the order (and a shortfall of the free balance it draws on), its
     notional, and why it needs confirming (if so: only asked once nothing else is wrong)."""
@@ -58,11 +72,15 @@ def ticket_check(*, user, connection: ExchangeConnection, request: OrderRequest)
             unavailable="The exchange's rules are unavailable.",
         )
     problems = _order_problems(rules, request, avg)
+    free = FreeBalances(connection)
     _add_funds_problem(
-        problems, funds_problem(connection=connection, rules=rules, request=request, avg=avg)
+        problems,
+        funds_problem(connection=connection, rules=rules, request=request, avg=avg, free=free),
     )
     notional = order_notional(request, avg)
-    reason = None if problems else _confirm_reason(user, connection, request, rules, notional, avg)
+    reason = None
+    if not problems:
+        reason = _confirm_reason(user, connection, free, request, rules, notional, avg)
     return TicketCheck(problems, notional, reason)
 
 
@@ -139,10 +157,11 @@ def _oco_funds_problem(
 ) -> binanceus.FilterProblem | None:
     """One lock covers both legs: a SELL its quantity of the base asset, a BUY the dearer leg
     in the quote asset (as the exchange locks it)."""
+    free = FreeBalances(connection)
     if request.side == "SELL":
-        return _shortfall(connection, rules.base_asset, request.quantity, "quantity")
+        return _shortfall(free, rules.base_asset, request.quantity, "quantity")
     dearest = max(request.price, request.stop_limit_price or request.stop_price)
-    return _shortfall(connection, rules.quote_asset, request.quantity * dearest, "quantity")
+    return _shortfall(free, rules.quote_asset, request.quantity * dearest, "quantity")
 
 
 def released_by_cancel(order: Order) -> Decimal:
@@ -163,10 +182,11 @@ def funds_problem(
     request: OrderRequest,
     avg: Decimal | None,
     released: Decimal = Decimal(0),
+    free: FreeBalances | None = None,
 ) -> binanceus.FilterProblem | None:
     """The order needs more than the free balance it draws on (a BUY the quote asset, a SELL
     the base asset), plus ``released``; None when it does not, or the balance is unknown. A
-    market order's need is estimated at the average price."""
+    market order's need is estimated at the average price. ``free``: the check's balances."""
     by_quote = request.quote_order_qty is not None
     if request.side == "BUY":
         asset, need = rules.quote_asset, order_notional(request, avg)
@@ -177,11 +197,13 @@ def funds_problem(
         if by_quote:
             need = _base(request.quote_order_qty, avg)
     field = "quote_order_qty" if by_quote else "quantity"
-    return _shortfall(connection, asset, need, field, released=released, estimated=estimated)
+    return _shortfall(
+        free or FreeBalances(connection), asset, need, field, released=released, estimated=estimated
+    )
 
 
 def _shortfall(
-    connection: ExchangeConnection,
+    balances: FreeBalances,
     asset: str,
     need: Decimal | None,
     field: str,
@@ -189,7 +211,7 @@ def _shortfall(
     released: Decimal = Decimal(0),
     estimated: bool = False,
 ) -> binanceus.FilterProblem | None:
-    free = free_balance(connection=connection, asset=asset)
+    free = balances(asset)
     if need is None or free is None or need <= free + released:
         return None
     about = "about " if estimated else ""
@@ -235,6 +257,7 @@ def order_notional(request: OrderRequest, avg_price: Decimal | None) -> Decimal 
 def _confirm_reason(
     user,
     connection: ExchangeConnection,
+    free_of: FreeBalances,
     request: OrderRequest,
     rules: binanceus.SymbolRules,
     notional: Decimal | None,
@@ -242,7 +265,7 @@ def _confirm_reason(
 ) -> str | None:
     if notional is None:
         return None
-    pref = trading_preference(user=user)
+    pref = preference_read_with(connection) or trading_preference(user=user)
     quote = rules.quote_asset
     if notional > pref.confirm_notional_over:
         return (
@@ -254,7 +277,7 @@ def _confirm_reason(
     else:
         asset = rules.base_asset
         spend = request.quantity if request.quantity is not None else _base(notional, avg)
-    free = free_balance(connection=connection, asset=asset)
+    free = free_of(asset)
     if free and spend is not None and spend * 100 > free * pref.confirm_balance_percent_over:
         share = (spend * 100 / free).quantize(Decimal("0.1"))
         return (

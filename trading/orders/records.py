@@ -71,14 +71,17 @@ def _find(
     connection: ExchangeConnection, symbol: str, order_id: int, client_ids: Iterable[str]
 ) -> Order | None:
     ids = [c for c in client_ids if c]
-    rows = Order.objects.select_for_update().filter(connection=connection, symbol=symbol)
-    row = rows.filter(order_id=order_id).first()
-    if row is None and ids:
-        row = rows.filter(
-            Q(order_id__isnull=True) | Q(order_id=order_id),
-            origin=OrderOrigin.DESK,
-            client_order_id__in=ids,
-        ).first()
+    match = Q(order_id=order_id)
+    if ids:
+        match |= Q(order_id__isnull=True, origin=OrderOrigin.DESK, client_order_id__in=ids)
+    # One read for both ways of finding it: the row of this order id, else a desk intent still
+    # waiting for its id (in the model's order, as a read by client id alone would pick it).
+    rows = list(
+        Order.objects.select_for_update().filter(match, connection=connection, symbol=symbol)
+    )
+    row = next((r for r in rows if r.order_id == order_id), rows[0] if rows else None)
+    if row is not None:
+        row.connection = connection  # the caller's own: reading row.connection needs no query
     return row
 
 

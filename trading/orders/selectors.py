@@ -19,6 +19,9 @@ from trading.models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
 
 SESSION_KEY = "trading_connection"
 RECENT_ORDERS = 50
+# ``connection_get_for_user(related=WITH_PREFERENCE)``: the connection and its user's trading
+# preference in one query, for the order actions (the preference says which way orders go).
+WITH_PREFERENCE = ("user__trading_preference",)
 
 
 def trading_connections_for_user(*, user) -> list[ExchangeConnection]:
@@ -55,11 +58,15 @@ def get_order_list_for_user(*, user, pk: int, list_pk: int) -> OrderList:
 
 
 def _row_for_user(model, what: str, *, user, pk: int, row_pk: int):
-    connection = connection_get_for_user(user=user, pk=pk, capability=TRADE)
+    connection = connection_get_for_user(
+        user=user, pk=pk, capability=TRADE, related=WITH_PREFERENCE
+    )
     try:
-        return model.objects.select_related("connection").get(pk=row_pk, connection=connection)
+        row = model.objects.get(pk=row_pk, connection=connection)
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404(f"No such {what}.") from None
+    row.connection = connection  # as read just now, with the preference
+    return row
 
 
 def open_orders(*, connection: ExchangeConnection, symbol: str | None = None) -> QuerySet[Order]:
@@ -102,6 +109,17 @@ def trading_preference(*, user) -> TradingPreference:
     """The user's confirmation thresholds (defaults until they change them)."""
     pref = TradingPreference.objects.filter(user=user).first()
     return pref or TradingPreference(user=user)
+
+
+def preference_read_with(connection: ExchangeConnection) -> TradingPreference | None:
+    """The preference of the connection's user as read with it (``WITH_PREFERENCE``), or their
+    defaults if they have none; None when it was not read with it (nothing is queried here)."""
+    if not ExchangeConnection._meta.get_field("user").is_cached(connection):
+        return None
+    user = connection.user
+    if not TradingPreference._meta.get_field("user").remote_field.is_cached(user):
+        return None
+    return getattr(user, "trading_preference", None) or TradingPreference(user=user)
 
 
 def free_balance(*, connection: ExchangeConnection, asset: str) -> Decimal | None:

@@ -19,6 +19,7 @@ from accounts.exchange import client_for_connection
 from accounts.models import ExchangeConnection
 from trading.models import OrderTransport, TradingPreference
 from trading.orders import wsapi
+from trading.orders.selectors import preference_read_with
 
 
 @dataclass
@@ -61,6 +62,9 @@ def _went(via: str, fallback: str = "") -> None:
 
 
 def chosen(connection: ExchangeConnection) -> str:
+    read = preference_read_with(connection)
+    if read is not None:
+        return read.order_transport or OrderTransport.WS
     found = TradingPreference.objects.filter(user_id=connection.user_id).values_list(
         "order_transport", flat=True
     )

@@ -145,6 +145,38 @@ def test_rest_when_the_user_chose_it(desk, session):
     assert _ws_calls(ex, "order.place") == placed_before
 
 
+# The place view's reads and writes, SAVEPOINT and RELEASE around each of the two transactions
+# included (the test's own transaction turns their BEGIN and COMMIT into those): the session,
+# the user and their two kinds of second factor (middleware); the connection with the user's
+# trading preference (one query: the confirmation thresholds and the way orders go); the free
+# balance the order draws on (once, for both the funds and the confirmation check); the intent
+# (INSERT); the answer stored (one locked read of the row, UPDATE); the audit record; the
+# API-partner prefix of the next client order id.
+PLACE_QUERIES = 15
+# The cancel view's: middleware (4); the connection with the preference; the order; the answer
+# stored (SAVEPOINT, locked read, UPDATE, RELEASE); the audit record.
+CANCEL_QUERIES = 11
+
+
+@pytest.mark.parametrize("transport", [OrderTransport.WS, OrderTransport.REST])
+def test_placing_and_canceling_read_nothing_twice(
+    desk, session, transport, django_assert_max_num_queries
+):
+    client, conn, ex = desk
+    TradingPreference.objects.create(user=conn.user, order_transport=transport)
+    place = f"/market/orders/{conn.pk}/place/"
+    client.post(place, _ticket(ex, f"warm-{transport}"), **JSON)  # the rules and price cached
+    with django_assert_max_num_queries(PLACE_QUERIES):
+        placed = client.post(place, _ticket(ex, f"counted-{transport}"), **JSON).json()
+    assert placed["ok"] and placed["via"] == transport
+    assert placed["order"]["status"] == "NEW"
+    cancel = f"/market/orders/{conn.pk}/{placed['order']['id']}/cancel/"
+    with django_assert_max_num_queries(CANCEL_QUERIES):
+        canceled = client.post(cancel, **JSON).json()
+    assert canceled["ok"] and canceled["via"] == transport
+    assert canceled["order"]["status"] == "CANCELED"
+
+
 def test_a_request_no_session_takes_is_withdrawn_and_never_sent(trader, settings):
     """A live report left by a stream process that died: the request waits for a taker, then
     is taken back by the web process itself, so it can go over REST safely."""

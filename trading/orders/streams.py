@@ -90,7 +90,7 @@ class UserDataStreams(ConnectionLoop):
                 # One at a time, each stream opened as soon as its key is made: at start-up a
                 # process gives up some of what it claimed moments later (others join), and
                 # a stream cancelled while it opens stays counted by the exchange a little.
-                [key] = (await self._ensure_keys([pk])).values()
+                key = await self._ensure_key(pk)
                 if key is None:
                     continue
             follower = self.followers[pk] = _Follower(listen_key=key, fingerprint=fingerprint)
@@ -105,17 +105,22 @@ class UserDataStreams(ConnectionLoop):
 
         async def one(pk: int) -> str | None:
             async with limit:
-                try:
-                    key = await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
-                except Exception:  # one connection's failure must not cost the others theirs
-                    log.exception("listen key of connection %s", pk)
-                    key = None
-            if key is None:
-                self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
-            return key
+                return await self._ensure_key(pk)
 
         keys = await asyncio.gather(*(one(pk) for pk in pks))
         return dict(zip(pks, keys, strict=True))
+
+    async def _ensure_key(self, pk: int) -> str | None:
+        """Connection ``pk``'s listen key kept alive or made; None (and a retry later) if the
+        exchange could not be asked."""
+        try:
+            key = await asyncio.to_thread(userdata.listen_key_ensure, connection_id=pk)
+        except Exception:  # one connection's failure must not cost the others theirs
+            log.exception("listen key of connection %s", pk)
+            key = None
+        if key is None:
+            self.retry_at[pk] = time.monotonic() + RETRY_SECONDS
+        return key
 
     async def _check_key_if_down(self, pk: int, follower: _Follower) -> None:
         """Keep alive (or recreate) the key of a stream whose socket stays down; a new key is

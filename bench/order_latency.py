@@ -277,11 +277,15 @@ def use_transport(page, ids: dict, transport: str) -> None:
     if not saved.get("ok"):
         raise SystemExit(f"preference not saved: {saved}")
     if transport == "ws":
-        page.wait_for_function(
-            """async () => (await (await fetch("/market/health.json")).json())
-                .wsApi.some((s) => s.state === "up")""",
-            polling=500,
-            timeout=30_000,
+        # Asked from here: wait_for_function takes the async function's promise as its truthy
+        # answer, and measured orders went over REST while the session was still opening.
+        wait_for(
+            lambda: page.evaluate(
+                """async () => (await (await fetch("/market/health.json")).json())
+                    .wsApi.some((s) => s.state === "up")"""
+            ),
+            timeout=30,
+            what="the WebSocket API session",
         )
 
 

@@ -7,15 +7,25 @@ request (py-spy on daphne showed it: TwoFactorMiddleware → async_to_sync → M
 sync_to_async → the view). No view of ours is async, so this handler builds the chain in sync
 mode and runs all of it, view included, in one call on the thread-sensitive worker thread:
 what a WSGI server would do, inside daphne, beside the Channels sockets.
+
+Django gives each request a thread-sensitive context of its own, so a new thread, and with it a
+new database connection, per request. Here the request's context runs on a one-thread executor
+taken from the ones earlier requests left idle: a request still has a thread to itself while it
+runs, and the thread (and its database connection, with ``CONN_MAX_AGE``) lives on for the next.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
+
+# Threads kept for later requests: as many as requests ran at once lately, up to this many.
+IDLE_THREADS = 16
 
 
 class OneThreadASGIHandler(ASGIHandler):
@@ -29,6 +39,25 @@ class OneThreadASGIHandler(ASGIHandler):
         super().__init__()
         self.pushes_from_loop = pushes_from_loop
         self._publishing: asyncio.Task | None = None
+        self._idle: list[ThreadPoolExecutor] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":  # as Django's handler refuses it
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        thread = self._idle.pop() if self._idle else _request_thread()
+        try:
+            async with ThreadSensitiveContext(executor=thread):
+                await self.handle(scope, receive, send)
+        finally:
+            self._give_back(thread)
+
+    def _give_back(self, thread: ThreadPoolExecutor) -> None:
+        if len(self._idle) < IDLE_THREADS:
+            self._idle.append(thread)
+            return
+        # One thread too many: its connections go with it, not when it is garbage-collected.
+        thread.submit(connections.close_all)
+        thread.shutdown(wait=False)
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
@@ -42,6 +71,10 @@ class OneThreadASGIHandler(ASGIHandler):
             await asyncio.sleep(0)  # it starts publishing before this request's view runs
         # get_response sets the urlconf, appends request.close and logs 4XX/5XX itself.
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+def _request_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
 
 
 async def _publishing() -> None:

@@ -108,13 +108,14 @@ TEMPLATES = [
     },
 ]
 
-# A connection per request (conn_max_age=0), although opening one costs a page about 2 ms: under
-# ASGI each request runs its sync code on a thread of its own (Django's ThreadSensitiveContext),
-# so a connection kept past the request would be left behind in a finished thread, one more per
-# request, until garbage collection closed it (on PostgreSQL: until max_connections ran out).
+# Connections are kept (opening one costs a page about 2 ms): web requests run on threads that
+# later requests reuse (desk.http), so a kept connection is one per thread, not one per request
+# left behind in a finished thread. Checked before reuse, so a restarted server is reconnected.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'desk.sqlite3'}"), conn_max_age=0
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'desk.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

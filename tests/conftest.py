@@ -97,6 +97,18 @@ def _django_uses_test_services(request) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup) -> Iterator[None]:
+    """pytest-django's, and before the test database is dropped, the connection kept by the
+    one thread Django's sync_to_async runs ORM calls on (connections outlive a call: they are
+    kept, CONN_MAX_AGE): PostgreSQL will not drop a database someone is connected to."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+
+
 def _django_configured(request) -> bool:
     if not request.config.pluginmanager.hasplugin("django"):
         return False

@@ -1,4 +1,5 @@
-"""desk.http.OneThreadASGIHandler: middleware and view on one worker thread per request."""
+"""desk.http.OneThreadASGIHandler: middleware and view on one worker thread per request, the
+threads (and their database connections) kept for later requests."""
 
 import asyncio
 import threading
@@ -6,6 +7,7 @@ import threading
 import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import get_channel_layer
+from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
@@ -48,7 +50,27 @@ def pushing_view(request):
     return HttpResponse("pushed")
 
 
-urlpatterns = [path("probe/", view), path("push/", pushing_view)]
+def db_view(request):
+    connection.ensure_connection()
+    seen[request.GET["who"]] = (threading.current_thread(), connection.connection)
+    return HttpResponse("read")
+
+
+meeting = threading.Barrier(2)
+
+
+def meeting_view(request):
+    meeting.wait(timeout=5)  # breaks unless the other request runs at the same time
+    seen[request.GET["who"]] = threading.get_ident()
+    return HttpResponse("met")
+
+
+urlpatterns = [
+    path("probe/", view),
+    path("push/", pushing_view),
+    path("db/", db_view),
+    path("meet/", meeting_view),
+]
 
 
 async def _get(app, query: bytes, url: str = "/probe/") -> tuple[int, bytes]:
@@ -116,3 +138,38 @@ def test_daphne_serves_http_through_it():
 
     assert isinstance(django_asgi_app, OneThreadASGIHandler)
     assert django_asgi_app.pushes_from_loop
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], ALLOWED_HOSTS=["testserver"])
+async def test_a_later_request_runs_on_the_same_thread_with_the_same_connection():
+    seen.clear()
+    handler = OneThreadASGIHandler()
+
+    assert await _get(handler, b"who=first", "/db/") == (200, b"read")
+    assert await _get(handler, b"who=second", "/db/") == (200, b"read")
+
+    try:
+        (thread, conn), (thread_again, conn_again) = seen["first"], seen["second"]
+        assert thread is thread_again and thread is not threading.current_thread()
+        assert conn is conn_again
+    finally:
+        for kept in handler._idle:  # the test database is dropped after: no connection left
+            kept.submit(connections.close_all).result()
+
+
+@pytest.mark.asyncio
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], ALLOWED_HOSTS=["testserver"])
+async def test_requests_at_once_each_have_a_thread_of_their_own():
+    seen.clear()
+    meeting.reset()
+    handler = OneThreadASGIHandler()
+
+    answers = await asyncio.gather(
+        _get(handler, b"who=a", "/meet/"), _get(handler, b"who=b", "/meet/")
+    )
+
+    assert answers == [(200, b"met"), (200, b"met")]
+    assert seen["a"] != seen["b"]
+    assert len(handler._idle) == 2  # both kept for later requests

@@ -157,16 +157,16 @@ def rules_and_price(
         with client_for_connection(connection) as client:
             return getattr(client, attr)(*args)
 
-    rules = _cached(
-        f"desk:reads:rules:{env}:{symbol}",
-        EXCHANGE_INFO_SECONDS,
-        lambda: read("symbol_rules", symbol),
-    )
-    avg = _cached(
-        f"desk:reads:avg-price:{env}:{symbol}",
-        AVG_PRICE_SECONDS,
-        lambda: read("avg_price", symbol).price,
-    )
+    rules_key, avg_key = f"desk:reads:rules:{env}:{symbol}", f"desk:reads:avg-price:{env}:{symbol}"
+    held = cache.get_many([rules_key, avg_key])  # one round trip: every order check asks both
+    rules = held.get(rules_key)
+    if rules is None:
+        rules = read("symbol_rules", symbol)
+        cache.set(rules_key, rules, timeout=EXCHANGE_INFO_SECONDS)
+    avg = held.get(avg_key)
+    if avg is None:
+        avg = read("avg_price", symbol).price
+        cache.set(avg_key, avg, timeout=AVG_PRICE_SECONDS)
     return rules, avg
 
 

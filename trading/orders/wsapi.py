@@ -180,7 +180,8 @@ class Session:
                     await asyncio.sleep(wait)
                     wait = min(wait * 2, RETRY_MAX_SECONDS)
                     continue
-            await self._report(r, live_report(self.pk, self.client.stats()))
+            stats = self.client.stats()  # the socket may have closed since the check above
+            await self._report(r, live_report(self.pk, stats) if stats.connected else None)
             await asyncio.sleep(1)
 
     async def _report(self, r, report: dict[str, Any] | None) -> None:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 
@@ -78,11 +78,22 @@ def connection_read_cached(
 def _cached(key: str, seconds: int, fetch: Callable[[], T]) -> T:
     """The cached value, or fetch() stored for ``seconds``. fetch's exceptions pass through
     and store nothing."""
-    value = cache.get(key)
-    if value is None:
-        value = fetch()
-        cache.set(key, value, timeout=seconds)
+    (value,) = _cached_together((key, seconds, fetch))
     return value
+
+
+def _cached_together(*wanted: tuple[str, int, Callable[[], Any]]) -> list[Any]:
+    """``_cached`` for several (key, seconds, fetch) at once: one cache round trip for all,
+    then each missing value fetched and stored in turn."""
+    held = cache.get_many([key for key, _, _ in wanted])
+    values = []
+    for key, seconds, fetch in wanted:
+        value = held.get(key)
+        if value is None:
+            value = fetch()
+            cache.set(key, value, timeout=seconds)
+        values.append(value)
+    return values
 
 
 def _decimals(step: Decimal | None) -> int:
@@ -157,16 +168,18 @@ def rules_and_price(
         with client_for_connection(connection) as client:
             return getattr(client, attr)(*args)
 
-    rules_key, avg_key = f"desk:reads:rules:{env}:{symbol}", f"desk:reads:avg-price:{env}:{symbol}"
-    held = cache.get_many([rules_key, avg_key])  # one round trip: every order check asks both
-    rules = held.get(rules_key)
-    if rules is None:
-        rules = read("symbol_rules", symbol)
-        cache.set(rules_key, rules, timeout=EXCHANGE_INFO_SECONDS)
-    avg = held.get(avg_key)
-    if avg is None:
-        avg = read("avg_price", symbol).price
-        cache.set(avg_key, avg, timeout=AVG_PRICE_SECONDS)
+    rules, avg = _cached_together(  # every order check asks both
+        (
+            f"desk:reads:rules:{env}:{symbol}",
+            EXCHANGE_INFO_SECONDS,
+            lambda: read("symbol_rules", symbol),
+        ),
+        (
+            f"desk:reads:avg-price:{env}:{symbol}",
+            AVG_PRICE_SECONDS,
+            lambda: read("avg_price", symbol).price,
+        ),
+    )
     return rules, avg
 
 

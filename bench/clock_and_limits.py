@@ -54,15 +54,19 @@ BUDGET_PREFIX = "bench:clock-and-limits"
 
 
 class WatchedBudget(binanceus.RedisWeightBudget):
-    """The real shared budget, noting when it last let a request through and when this
-    process recorded a back-off (host time.time())."""
+    """The real shared budget, noting when it was last asked for a request it let through and
+    when this process recorded a back-off (host time.time()). Asked, not answered: a request
+    whose check ran before the back-off was written but returned after it is the
+    check-then-send race, not a request let through inside the window; one asked after the
+    back-off was written can only have been checked after it."""
 
     admitted_at = 0.0
     backed_off_at: float | None = None
 
     def acquire(self, weight: int) -> None:
+        asked = time.time()
         super().acquire(weight)
-        self.admitted_at = time.time()
+        self.admitted_at = asked
 
     def back_off(self, retry_after: float | None, *, status: int = 429) -> None:
         super().back_off(retry_after, status=status)

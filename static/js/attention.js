@@ -9,9 +9,6 @@
 import { connectionHub } from "./lib/hub.js";
 import { swapIn } from "./lib/dom.js";
 
-const root = document.getElementById("attention");
-if (root) follow(root);
-
 // Frames that carry a row a "needs attention" item can be about: the item's kind, the row, and
 // whether the row's outcome is still open (the states attention.py lists are among these).
 const FRAMES = {
@@ -86,3 +83,8 @@ function follow(root) {
     hub.onState((state) => { if (state === "open") reread(); });
   }
 }
+
+// Started once every declaration above is made: a hub replays what it already holds to a new
+// subscriber at once, so onMessage can run inside follow() itself (FRAMES must exist by then).
+const root = document.getElementById("attention");
+if (root) follow(root);

@@ -70,7 +70,7 @@ def dust_target(request) -> str:
 
 def dust_assets_context(connection, to_asset: str, *, form=None) -> dict:
     settled = selectors.dust_settled_mark(connection=connection)  # before the read it dates
-    dust = reads.dust_assets(connection=connection, to_asset=to_asset)
+    dust = reads.dust_assets(connection=connection, to_asset=to_asset, settled=settled)
     assets = [] if dust.error else [a.from_asset for a in dust.value.assets]
     return {
         "assets_settled": settled,

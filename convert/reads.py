@@ -4,9 +4,8 @@ checks ask ``fresh``). A failure is never cached and comes back as a reason to s
 
 from __future__ import annotations
 
-from django.core.cache import cache
-
 from accounts.models import ExchangeConnection
+from convert.selectors import dust_settled_mark
 from desk.exchange_reads import Read, connection_key, connection_read_cached
 
 PAIRS_SECONDS = 300
@@ -30,17 +29,20 @@ def coin_pairs(*, connection: ExchangeConnection) -> Read:
     return _read(connection, "pairs", PAIRS_SECONDS, lambda c: c.otc_coin_pairs(), fresh=False)
 
 
-def dust_assets(*, connection: ExchangeConnection, to_asset: str, fresh: bool = False) -> Read:
-    """``GET asset/query/dust-assets`` for ``to_asset`` (a ``DustAssets``)."""
+def dust_assets(
+    *, connection: ExchangeConnection, to_asset: str, settled: int | None = None, fresh=False
+) -> Read:
+    """``GET asset/query/dust-assets`` for ``to_asset`` (a ``DustAssets``), cached under the
+    newest settled conversion (``settled``, read before this when the caller dates its page by
+    it). A read made before a conversion settled is therefore never taken for what is left after
+    it, even when it was stored after the settle or asked for before the settle's after-commit
+    work ran (deleting the key on settle left both open: the Dust tab kept the old list)."""
+    if settled is None:
+        settled = dust_settled_mark(connection=connection)
     return _read(
         connection,
-        f"dust:{to_asset}",
+        f"dust:{to_asset}:{settled}",
         DUST_SECONDS,
         lambda c: c.dust_assets(to_asset=to_asset),
         fresh=fresh,
     )
-
-
-def dust_forget(*, connection: ExchangeConnection) -> None:
-    """A conversion settled: the next page shows what is left."""
-    cache.delete_many([_key(connection, f"dust:{t}") for t in DUST_TARGETS])

@@ -18,7 +18,6 @@ import binanceus
 from accounts import crypto
 from accounts.exchange import client_for_connection
 from accounts.realtime import convert_push
-from convert import reads
 from convert.models import DustConversion, OtcConversion
 from desk.intents import State, queue
 from desk.intents.models import Status
@@ -179,7 +178,6 @@ class DustSender(Sender):
         )
 
     def after_executed(self, conversion: DustConversion) -> None:
-        reads.dust_forget(connection=conversion.connection)
         _refresh_balances(conversion.connection_id)
 
     def task(self):

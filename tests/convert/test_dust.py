@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.utils import timezone
 
-from convert import reads, reconcile, sending, services
+from convert import pages, reads, reconcile, sending, services
 from convert.models import DustConversion
 from desk.intents.models import Status
 from desk.problems import Refused
@@ -75,11 +75,22 @@ def test_an_unknown_answer_is_settled_from_the_dust_log(dust_account):
     assert exchange.calls("dust") == sent + 1
 
 
+def test_the_list_drawn_after_a_conversion_is_not_the_one_cached_before_it(dust_account):
+    # No after-commit work runs in this test's transaction: the list is asked for as a page
+    # asks on the conversion's push, before the worker has done anything after its commit.
+    conn, _ = dust_account
+    before = pages.dust_assets_context(conn, "BTC")
+    assert {"ETH", "SOL"} <= {a.from_asset for a in before["dust"].assets}
+    assert _convert(conn).status == Status.DONE
+    after = pages.dust_assets_context(conn, "BTC")
+    assert after["assets_settled"] > before["assets_settled"]
+    assert not {"ETH", "SOL"} & {a.from_asset for a in after["dust"].assets}
+
+
 def test_the_restricted_time_is_shown_and_refused_before_sending(dust_account):
     conn, exchange = dust_account
     exchange.admin("dust", {"cooldownMs": 3_600_000})
     assert _convert(conn, ["ETH"]).status == Status.DONE
-    reads.dust_forget(connection=conn)
     assert reads.dust_assets(connection=conn, to_asset="BTC").value.within_restricted_time
     sent = exchange.calls("dust")
     with pytest.raises(Refused, match="no dust conversion right now"):

@@ -569,7 +569,7 @@ def _dust(w, o, f) -> dict:
     as the person loaded it (its read of the dust is cached for a few seconds). Each case
     starts with none of the connection's conversions in flight (no worker runs here)."""
     from convert.models import IN_FLIGHT, DustConversion
-    from convert.reads import dust_assets, dust_forget
+    from convert.reads import dust_assets
 
     pk = w.kwargs["convert"]["pk"]
     DustConversion.objects.filter(connection_id=pk, status__in=IN_FLIGHT).update(status="failed")
@@ -577,8 +577,7 @@ def _dust(w, o, f) -> dict:
     from accounts.models import ExchangeConnection
 
     conn = ExchangeConnection.objects.get(pk=pk)
-    dust_forget(connection=conn)
-    dust_assets(connection=conn, to_asset="BTC")  # the page the person submits was loaded
+    dust_assets(connection=conn, to_asset="BTC", fresh=True)  # the page the person submits
     return {"to_asset": "BTC", "from_assets": "SOL", "request_key": uuid.uuid4().hex}
 
 

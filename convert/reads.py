@@ -30,7 +30,11 @@ def coin_pairs(*, connection: ExchangeConnection) -> Read:
 
 
 def dust_assets(
-    *, connection: ExchangeConnection, to_asset: str, settled: int | None = None, fresh=False
+    *,
+    connection: ExchangeConnection,
+    to_asset: str,
+    settled: int | None = None,
+    fresh: bool = False,
 ) -> Read:
     """``GET asset/query/dust-assets`` for ``to_asset`` (a ``DustAssets``), cached under the
     newest settled conversion (``settled``, read before this when the caller dates its page by

@@ -577,7 +577,8 @@ def _dust(w, o, f) -> dict:
     from accounts.models import ExchangeConnection
 
     conn = ExchangeConnection.objects.get(pk=pk)
-    dust_assets(connection=conn, to_asset="BTC", fresh=True)  # the page the person submits
+    # Read as the page the person submits read it.
+    dust_assets(connection=conn, to_asset="BTC", fresh=True)
     return {"to_asset": "BTC", "from_assets": "SOL", "request_key": uuid.uuid4().hex}
 
 

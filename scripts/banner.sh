@@ -3,7 +3,7 @@
 set -u
 url="http://127.0.0.1:${DESK_PORT:-8000}/"
 for _ in $(seq 1 120); do
-  if curl -fsS -o /dev/null "${url}login/"; then break; fi
+  if curl -fs -o /dev/null "${url}login/"; then break; fi
   sleep 0.5
 done
 cat <<MSG

@@ -22,6 +22,15 @@ def test_caches_of_the_same_redis_share_connections_and_keep_their_own_keys():
     assert one._cache is two._cache  # a new cache object (a new request) connects no more
 
 
+def test_commands_reuse_one_client_around_the_pool():
+    """Django's client wraps the pool in a new redis.Redis for every command (0.1 ms each)."""
+    one, two = _cache("desk-cache-one"), _cache("desk-cache-two")
+    client = one._cache.get_client()
+    assert one.get("absent") is None and two.get_many(["a", "b"]) == {}
+    assert two._cache.get_client(write=True) is client
+    assert client.connection_pool is one._cache._get_connection_pool(False)
+
+
 def test_each_asgi_request_gets_the_same_pool():
     """Under ASGI each request has a context of its own, and with it a cache object of its own
     (Django keeps them per context): the pool is the process's."""

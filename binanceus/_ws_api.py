@@ -258,8 +258,14 @@ class WsApiCore:
 
     def _observe(self, rate_limits: Any) -> None:
         """Feed an answer's ``rateLimits`` to the budget as the REST headers they stand for."""
+        headers = self._note(rate_limits)
+        if headers:
+            self.weight_budget.observe({k: str(v) for k, v in headers.items()})
+
+    def _note(self, rate_limits: Any) -> dict[str, int]:
+        """An answer's ``rateLimits`` kept for :meth:`stats`, as REST header names."""
         if not isinstance(rate_limits, list):
-            return
+            return {}
         usages = tuple(RateLimitUsage.from_api(r) for r in rate_limits if isinstance(r, Mapping))
         headers = {
             _RATE_HEADERS[u.rate_limit_type] + u.window: u.count
@@ -268,7 +274,7 @@ class WsApiCore:
         }
         self._rate_limits = usages
         self._used_weight.update(headers)
-        self.weight_budget.observe({k: str(v) for k, v in headers.items()})
+        return headers
 
     def _check_blocked(self, row: WsMethod) -> None:
         if self._blocked_error is None or time.monotonic() >= self._blocked_until:
@@ -482,7 +488,8 @@ class AsyncWsApiClient(WsApiCore):
     ) -> Mapping[str, Any]:
         """Send a request another process prepared and signed (a :class:`WsApiRelay`'s) as it
         is, and return the exchange's whole answer (``status``, ``result`` or ``error``,
-        ``rateLimits``): that process reads it, and spent the weight.
+        ``rateLimits``): that process reads it, spent the weight and feeds the budget the
+        ``rateLimits``; here they are only kept for :meth:`stats`.
 
         Raises :class:`TransportError` when nothing was sent (no socket could be opened, or
         it closed first), :class:`ConnectionLost` / :class:`RequestTimeout` when it was sent
@@ -496,7 +503,10 @@ class AsyncWsApiClient(WsApiCore):
                 endpoint=method,
             ) from None
         answer = await link.wait(fut, timeout)
-        self._observe(answer.get("rateLimits"))
+        # The relaying process feeds the same figures to the shared budget when it reads the
+        # answer; a second feed here was a Redis round trip (sync, as budgets are) on this
+        # loop before the answer went back, with the order's executionReport waiting behind it.
+        self._note(answer.get("rateLimits"))
         return answer
 
     # -- the weight budget and back-off ------------------------------------------------------

@@ -23,8 +23,8 @@ def ws_calls(sandbox_url: str, method: str) -> int:
 class Holder:
     """The socket's side: an AsyncWsApiClient without key or secret on its own loop."""
 
-    def __init__(self, url: str) -> None:
-        self.client = bu.AsyncWsApiClient(url=url, timeout=5)
+    def __init__(self, url: str, **options) -> None:
+        self.client = bu.AsyncWsApiClient(url=url, timeout=5, **options)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -73,6 +73,20 @@ def test_it_places_reads_and_cancels_through_the_holders_socket(sandbox_url, res
     # The exchange's rateLimits reached the relay (its budget) and the holder (its stats).
     assert relay.used_weight["X-MBX-USED-WEIGHT-1M"] > 0
     assert holder.client.stats().used_weight["X-MBX-USED-WEIGHT-1M"] > 0
+
+
+def test_the_holder_leaves_the_weight_budget_to_the_relaying_side(sandbox_url, rest):
+    """The relay feeds the answer's rateLimits to the budget it shares; the holder keeps them
+    for its stats only (feeding them too was a blocking Redis round trip on its loop)."""
+    budget = bu.InMemoryWeightBudget(12_000)
+    held = Holder(ws_api_url(sandbox_url), weight_budget=budget)
+    try:
+        bu.WsApiRelay.from_client(rest, held.forward).avg_price("BTCUSD")
+        reported = held.client.stats().used_weight["X-MBX-USED-WEIGHT-1M"]
+        assert reported >= 2  # the socket's connection and the request, at least
+        assert budget.spent < reported  # what it spent connecting, not the exchange's figure
+    finally:
+        held.close()
 
 
 def test_the_exchanges_refusal_comes_back_typed(rest, holder):

@@ -126,21 +126,38 @@ def _save_state(connection: ExchangeConnection, seen: _Seen) -> Order:
             row.order_id = order_id
             row.save(update_fields=["order_id", "updated_at"])
         return row
-    changed = ["order_id", "exchange_updated_at", "updated_at", "error_code", "error_message"]
-    row.order_id, row.exchange_updated_at = order_id, at or row.exchange_updated_at
-    row.error_code, row.error_message = None, ""
-    for name, value in {**created, **state}.items():
-        # What an answer lacks (an ACK carries ids only) never blanks what the row knows.
-        if name == "client_order_id" or (value in (None, "") and name in created):
-            continue
-        setattr(row, name, value)
-        changed.append(name)
-    if row.unknown_since and row.status not in (OrderStatus.UNKNOWN, OrderStatus.SENDING):
-        row.unknown_since = None
-        changed.append("unknown_since")
-    row.save(update_fields=sorted(set(changed)))
+    updates = _updates(row, seen)
+    # The same state again (the order's answer and its executionReport both say NEW): stored
+    # and pushed by whichever came first, so the second writes and pushes nothing.
+    changed = [name for name, value in updates.items() if getattr(row, name) != value]
+    if not changed:
+        return row
+    for name in changed:
+        setattr(row, name, updates[name])
+    row.save(update_fields=sorted([*changed, "updated_at"]))
     push_order(row)
     return row
+
+
+def _updates(row: Order, seen: _Seen) -> dict[str, Any]:
+    """The row's fields as ``seen`` has them (attribute names: an order list by its id)."""
+    updates: dict[str, Any] = {
+        "order_id": seen.order_id,
+        "exchange_updated_at": seen.at or row.exchange_updated_at,
+        "error_code": None,
+        "error_message": "",
+    }
+    for name, value in {**seen.created, **seen.state}.items():
+        # What an answer lacks (an ACK carries ids only) never blanks what the row knows.
+        if name == "client_order_id" or (value in (None, "") and name in seen.created):
+            continue
+        if name == "order_list":
+            name, value = "order_list_id", value.pk
+        updates[name] = value
+    status = updates.get("status", row.status)
+    if row.unknown_since and status not in (OrderStatus.UNKNOWN, OrderStatus.SENDING):
+        updates["unknown_since"] = None
+    return updates
 
 
 def _is_working(order: binanceus.Order) -> bool | None:

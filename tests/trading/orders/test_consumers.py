@@ -66,6 +66,22 @@ async def test_it_pushes_an_order_its_fill_and_the_balances_to_the_owner(owned):
     await ws.disconnect()
 
 
+async def test_a_state_already_stored_is_not_pushed_again(owned):
+    """The order's answer and its executionReport both say NEW: open pages draw the row once."""
+    ws, connected, _ = await _socket(owned, "owner")
+    assert connected
+    assert (await ws.receive_json_from(timeout=5))["type"] == "balances"
+    pk = owned["conn"].pk
+    await sync_to_async(user_event_apply)(connection_id=pk, data=_report())
+    assert (await ws.receive_json_from(timeout=5))["order"]["status"] == "NEW"
+    await sync_to_async(user_event_apply)(connection_id=pk, data=_report())
+    await sync_to_async(user_event_apply)(connection_id=pk, data=_report(T=T0 + 5, **FILL))
+    following = [await ws.receive_json_from(timeout=5) for _ in range(2)]
+    assert sorted(m["type"] for m in following) == ["fill", "order"]
+    assert next(m for m in following if m["type"] == "order")["order"]["status"] == "FILLED"
+    await ws.disconnect()
+
+
 async def test_it_keeps_a_stranger_off_the_connections_order_events(owned):
     _, connected, code = await _socket(owned, "stranger")
     assert not connected and code == 4404

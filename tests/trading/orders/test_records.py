@@ -107,6 +107,15 @@ def test_it_keeps_the_further_state_when_two_events_share_a_time(conn):
     assert Order.objects.get(connection=conn).status == OrderStatus.FILLED
 
 
+def test_the_same_state_again_writes_nothing(conn):
+    """The order's answer and its executionReport both say NEW: whichever comes second finds it
+    stored and leaves the row as it is."""
+    user_event_apply(connection_id=conn.pk, data=_report())
+    stored = Order.objects.get(connection=conn).updated_at
+    user_event_apply(connection_id=conn.pk, data=_report(E=T0 + 1))
+    assert Order.objects.get(connection=conn).updated_at == stored
+
+
 def test_it_stores_each_fill_once(conn):
     event = _report(E=T0 + 5, T=T0 + 5, **FILL)
     user_event_apply(connection_id=conn.pk, data=event)

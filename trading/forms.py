@@ -16,20 +16,33 @@ def error_id(field: forms.BoundField) -> str:
     return f"{field.auto_id}-error"
 
 
+def _name_bad_choices(form_class: type[forms.Form]) -> None:
+    """Django's "Select a valid choice" made "<label>: choose one of the options.", in the
+    class's own fields (each form copies them). Once per class: the message is translated
+    lazily, and comparing it with Django's translated it again for every field of every form
+    made (a quarter of a millisecond for the order ticket's)."""
+    if form_class.__dict__.get("_bad_choices_named"):
+        return
+    for name, field in form_class.base_fields.items():
+        messages = field.error_messages
+        if messages.get("invalid_choice") == DJANGO_INVALID_CHOICE:
+            label = field.label or name.replace("_", " ").capitalize()
+            messages["invalid_choice"] = f"{label}: choose one of the options."
+    form_class._bad_choices_named = True
+
+
 class FieldErrorsForm(forms.Form):
     # Whether the page always has each field's error element (a script fills it in), or
     # renders it only when there is an error.
     error_elements_always = True
 
     def __init__(self, *args, **kwargs):
+        _name_bad_choices(type(self))
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            messages = field.error_messages
-            if messages.get("invalid_choice") == DJANGO_INVALID_CHOICE:
-                label = field.label or name.replace("_", " ").capitalize()
-                messages["invalid_choice"] = f"{label}: choose one of the options."
-            if self.error_elements_always and not field.widget.is_hidden:
-                field.widget.attrs["aria-describedby"] = error_id(self[name])
+        if self.error_elements_always:
+            for name, field in self.fields.items():
+                if not field.widget.is_hidden:
+                    field.widget.attrs["aria-describedby"] = error_id(self[name])
 
     def full_clean(self):
         super().full_clean()

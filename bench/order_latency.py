@@ -116,10 +116,20 @@ async ({url, csrf, coid, wait}) => {
 """
 
 
+# The settings as deployed (DEBUG off: no SQL kept per query, no debug templates), over the
+# loopback's plain HTTP: no redirect to HTTPS, cookies sent without TLS.
+AS_DEPLOYED = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+}
+
+
 class Stack:
     """sandbox · daphne · worker · beat · stream process · fan-out, as tests/e2e starts them."""
 
-    def __init__(self, *, stream: bool = True) -> None:
+    def __init__(self, *, stream: bool = True, debug: bool = False) -> None:
         self.stream = stream
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-latency-"))
         self.procs: list[subprocess.Popen] = []
@@ -131,6 +141,7 @@ class Stack:
             REDIS_URL=redis_url,
             CELERY_BROKER_URL=redis_url,
             LOG_LEVEL="WARNING",
+            **({} if debug else AS_DEPLOYED),
         )
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         bootstrap = self.tmp / "sandbox-bootstrap.json"
@@ -333,6 +344,12 @@ def main() -> None:
         help="no stream process (no executionReports, no live market data): rows come only "
         "from the place view's own push",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="DEBUG on, as `make run` starts the demo (every query's SQL kept); off by default, "
+        "as deployed",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -340,7 +357,7 @@ def main() -> None:
         raise SystemExit(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
     if args.without_stream and "ws" in args.transport:
         raise SystemExit("--transport ws needs the stream process (it holds the session)")
-    stack = Stack(stream=not args.without_stream)
+    stack = Stack(stream=not args.without_stream, debug=args.debug)
     runs = [Figures(transport=t) for t in args.transport]
     try:
         price = (avg_price(stack, args.symbol) * (100 - args.below) / 100).quantize(Decimal("0.01"))

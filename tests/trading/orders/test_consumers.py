@@ -29,17 +29,26 @@ async def _socket(owned, who: str):
     return ws, connected, code
 
 
-async def test_it_pushes_an_order_its_fill_and_the_balances_to_the_owner(owned):
+async def _owners_socket(owned):
+    """The owner's socket, past the balances it opens with."""
     ws, connected, _ = await _socket(owned, "owner")
     assert connected
     assert (await ws.receive_json_from(timeout=5))["type"] == "balances"
-    pk = owned["conn"].pk
-    await sync_to_async(user_event_apply)(connection_id=pk, data=_report())
+    return ws
+
+
+async def _apply(owned, event: dict) -> None:
+    await sync_to_async(user_event_apply)(connection_id=owned["conn"].pk, data=event)
+
+
+async def test_it_pushes_an_order_its_fill_and_the_balances_to_the_owner(owned):
+    ws = await _owners_socket(owned)
+    await _apply(owned, _report())
     placed = await ws.receive_json_from(timeout=5)
     assert placed["type"] == "order"
     assert placed["order"]["orderId"] == 4293153 and placed["order"]["status"] == "NEW"
     assert placed["order"]["price"] == "0.1026441"  # money as exact text
-    await sync_to_async(user_event_apply)(connection_id=pk, data=_report(T=T0 + 5, **FILL))
+    await _apply(owned, _report(T=T0 + 5, **FILL))
     kinds = {}
     for _ in range(2):
         msg = await ws.receive_json_from(timeout=5)
@@ -58,7 +67,7 @@ async def test_it_pushes_an_order_its_fill_and_the_balances_to_the_owner(owned):
         "u": T0,
         "B": [{"a": "ETH", "f": "1", "l": "0"}],
     }
-    await sync_to_async(user_event_apply)(connection_id=pk, data=position)
+    await _apply(owned, position)
     balances = await ws.receive_json_from(timeout=5)
     assert balances["type"] == "balances"
     assert balances["balances"] == [{"asset": "ETH", "free": "1", "locked": "0"}]
@@ -68,14 +77,11 @@ async def test_it_pushes_an_order_its_fill_and_the_balances_to_the_owner(owned):
 
 async def test_a_state_already_stored_is_not_pushed_again(owned):
     """The order's answer and its executionReport both say NEW: open pages draw the row once."""
-    ws, connected, _ = await _socket(owned, "owner")
-    assert connected
-    assert (await ws.receive_json_from(timeout=5))["type"] == "balances"
-    pk = owned["conn"].pk
-    await sync_to_async(user_event_apply)(connection_id=pk, data=_report())
+    ws = await _owners_socket(owned)
+    await _apply(owned, _report())
     assert (await ws.receive_json_from(timeout=5))["order"]["status"] == "NEW"
-    await sync_to_async(user_event_apply)(connection_id=pk, data=_report())
-    await sync_to_async(user_event_apply)(connection_id=pk, data=_report(T=T0 + 5, **FILL))
+    await _apply(owned, _report())
+    await _apply(owned, _report(T=T0 + 5, **FILL))
     following = [await ws.receive_json_from(timeout=5) for _ in range(2)]
     assert sorted(m["type"] for m in following) == ["fill", "order"]
     assert next(m for m in following if m["type"] == "order")["order"]["status"] == "FILLED"

@@ -116,11 +116,11 @@ class Sender:
         message: str = "",
         fields: dict | None = None,
     ) -> Intent:
-        """Settle the intent: saved, audited and pushed in one transaction; once executed,
-        :meth:`after_executed` after commit."""
-        then = [lambda: self.push(intent)]
-        if state is State.EXECUTED:
-            then.append(lambda: self.after_executed(intent))
+        """Settle the intent: saved and audited in one transaction, pushed after commit; once
+        executed, :meth:`after_executed` runs first, so a page that re-reads what the push
+        announces reads what it forgot or refreshed (not a cached read from before)."""
+        then = [lambda: self.after_executed(intent)] if state is State.EXECUTED else []
+        then.append(lambda: self.push(intent))
         finished = timezone.now() if state in self.FINISHED else None
         return intent_settle(
             intent,

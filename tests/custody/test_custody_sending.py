@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.exchange import client_for_connection
 from accounts.models import AuditRecord
-from custody import reconcile, sending, services, sync
+from custody import reads, reconcile, sending, services, sync
 from custody.models import CustodialBalance, CustodySettlement, CustodySync, CustodyTransfer
 from tests.custody.conftest import RAIL
 
@@ -106,6 +106,35 @@ def test_the_sync_stores_balances_setting_histories_and_settlements(custody_mast
     assert settlement.status == "SUCCESS" and settlement.assets[0]["amount"] == "0.25"
     assert conn.custody_history.filter(source="wallet").count() == 1
     assert sync.custody_sync(connection_id=conn.pk) == 0  # re-read, nothing new
+
+
+def test_the_balances_are_forgotten_before_the_page_is_told(
+    custody_master, django_capture_on_commit_callbacks
+):
+    """The Custody tab re-reads the balances when a transfer's push reaches it: by then the
+    cached read the page drew before must be gone, or it draws the old balances again."""
+    conn, _ = custody_master
+    told = []
+
+    class Told(sending.CustodyTransferSender):
+        def push(self, transfer):
+            told.append(reads.balances(connection=conn).value)
+
+    def wallet_btc(balance) -> Decimal:
+        return next(b.free for b in balance.exchange_wallet_balance if b.asset == "BTC")
+
+    assert wallet_btc(reads.balances(connection=conn).value) == Decimal("2")  # drawn, cached
+    transfer = services.transfer_request(
+        connection=conn,
+        user=conn.user,
+        kind="wallet",
+        asset="BTC",
+        amount=Decimal("0.5"),
+        client_order_id="b" * 32,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        Told().send(transfer.pk, **NO_SLEEP)
+    assert wallet_btc(told[-1]) == Decimal("1.5")
 
 
 def test_a_double_submit_sends_once(custody_master):

@@ -21,8 +21,8 @@ NO_SLEEP = {"sleep": lambda _: None}
 PROCESSED_MS = 6_000  # past the sandbox's default processing delay (5 s of its clock)
 
 
-def _ask(conn, kind, amount, *, asset="BTC", key=None):
-    transfer = services.transfer_request(
+def _requested(conn, kind, amount, *, asset="BTC", key=None):
+    return services.transfer_request(
         connection=conn,
         user=conn.user,
         kind=kind,
@@ -30,6 +30,10 @@ def _ask(conn, kind, amount, *, asset="BTC", key=None):
         amount=Decimal(amount),
         client_order_id=key or f"{timezone.now().timestamp():.6f}".replace(".", "").ljust(32, "a"),
     )
+
+
+def _ask(conn, kind, amount, *, asset="BTC", key=None):
+    transfer = _requested(conn, kind, amount, asset=asset, key=key)
     return sending.transfer_send(transfer_id=transfer.pk, **NO_SLEEP) or transfer
 
 
@@ -124,14 +128,7 @@ def test_the_balances_are_forgotten_before_the_page_is_told(
         return next(b.free for b in balance.exchange_wallet_balance if b.asset == "BTC")
 
     assert wallet_btc(reads.balances(connection=conn).value) == Decimal("2")  # drawn, cached
-    transfer = services.transfer_request(
-        connection=conn,
-        user=conn.user,
-        kind="wallet",
-        asset="BTC",
-        amount=Decimal("0.5"),
-        client_order_id="b" * 32,
-    )
+    transfer = _requested(conn, "wallet", "0.5")
     with django_capture_on_commit_callbacks(execute=True):
         Told().send(transfer.pk, **NO_SLEEP)
     assert wallet_btc(told[-1]) == Decimal("1.5")

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support import (  # noqa: E402
+    AS_DEPLOYED_OVER_HTTP,
     app_env,
     manage,
     private_database_url,
@@ -227,12 +228,8 @@ def main() -> None:
         "SANDBOX_WS_URL": base.replace("http", "ws"),
         "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "testserver",  # Django's test client, which drives the pages
-        # As deployed: DEBUG keeps every query's SQL for the request (a long export's grow),
-        # and the test client speaks plain HTTP.
-        "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
+        # As deployed: DEBUG keeps every query's SQL for the request (a long export's grow).
+        **AS_DEPLOYED_OVER_HTTP,
     }
     try:
         manage(env, "migrate", "--noinput")

@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login  # noqa: E402
 from tests.support import (  # noqa: E402
+    AS_DEPLOYED_OVER_HTTP,
     WORKER_QUEUES,
     app_env,
     free_port,
@@ -116,16 +117,6 @@ async ({url, csrf, coid, wait}) => {
 """
 
 
-# The settings as deployed (DEBUG off: no SQL kept per query, no debug templates), over the
-# loopback's plain HTTP: no redirect to HTTPS, cookies sent without TLS.
-AS_DEPLOYED = {
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "SESSION_COOKIE_SECURE": "0",
-    "CSRF_COOKIE_SECURE": "0",
-}
-
-
 class Stack:
     """sandbox · daphne · worker · beat · stream process · fan-out, as tests/e2e starts them."""
 
@@ -141,7 +132,7 @@ class Stack:
             REDIS_URL=redis_url,
             CELERY_BROKER_URL=redis_url,
             LOG_LEVEL="WARNING",
-            **({} if debug else AS_DEPLOYED),
+            **({} if debug else AS_DEPLOYED_OVER_HTTP),
         )
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         bootstrap = self.tmp / "sandbox-bootstrap.json"

@@ -32,13 +32,13 @@ _lock = threading.Lock()
 class _OneClientPerPool(RedisCacheClient):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, redis.Redis] = {}
+        self._redis_by_pool: dict[int, redis.Redis] = {}
 
     def get_client(self, key=None, *, write=False) -> redis.Redis:
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        client = self._redis_by_pool.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._redis_by_pool[id(pool)] = self._client(connection_pool=pool)
         return client
 
 

@@ -312,6 +312,17 @@ def private_database_url(directory: Path, name: str) -> str:
     return f"{server}/{private}"
 
 
+# Settings as deployed (DEBUG off: no SQL kept per query, no debug templates) for a bench that
+# talks plain HTTP to the app (loopback, or Django's test client): no redirect to HTTPS, and
+# cookies sent without TLS.
+AS_DEPLOYED_OVER_HTTP = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+}
+
+
 def app_env(**overrides: str) -> dict[str, str]:
     """The environment for app processes a test or bench starts: fresh secrets, DEBUG on."""
     from cryptography.fernet import Fernet

@@ -6,6 +6,8 @@ characters)."""
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 
 DJANGO_INVALID_CHOICE = forms.ChoiceField.default_error_messages["invalid_choice"]
@@ -16,19 +18,17 @@ def error_id(field: forms.BoundField) -> str:
     return f"{field.auto_id}-error"
 
 
+@functools.cache
 def _name_bad_choices(form_class: type[forms.Form]) -> None:
     """Django's "Select a valid choice" made "<label>: choose one of the options.", in the
     class's own fields (each form copies them). Once per class: the message is translated
     lazily, and comparing it with Django's translated it again for every field of every form
     made (a quarter of a millisecond for the order ticket's)."""
-    if form_class.__dict__.get("_bad_choices_named"):
-        return
     for name, field in form_class.base_fields.items():
         messages = field.error_messages
         if messages.get("invalid_choice") == DJANGO_INVALID_CHOICE:
             label = field.label or name.replace("_", " ").capitalize()
             messages["invalid_choice"] = f"{label}: choose one of the options."
-    form_class._bad_choices_named = True
 
 
 class FieldErrorsForm(forms.Form):

@@ -93,7 +93,7 @@ class Env:
             "from django.contrib.sessions.backends.db import SessionStore;"
             "u = get_user_model().objects.create_user('bench', password='bench-pass-123');"
             "s = SessionStore(); s['_auth_user_id'] = str(u.pk);"
-            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend';"
+            "s['_auth_user_backend'] = 'accounts.backends.UserBackend';"
             "s['_auth_user_hash'] = u.get_session_auth_hash(); s.create(); print(s.session_key)",
         ).split()[-1]  # the shell may print a banner line first
 

@@ -305,7 +305,7 @@ def seats_create(stack: Stack, args: argparse.Namespace) -> list[Seat]:
         user = get_user_model().objects.create_user(f"user{u}", password=secrets.token_hex(12))
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_backend"] = "accounts.backends.UserBackend"
         session["_auth_user_hash"] = user.get_session_auth_hash()
         session.create()
         for c in range(args.connections_per_user):

@@ -140,6 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's ModelBackend, reading the user's second factor with the user (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
 LOGIN_URL = "login"
 # --- Sign-in policy -----------------------------------------------------------------------------
 DESK_ALLOW_SIGNUP = env_bool("DESK_ALLOW_SIGNUP", False)

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
-from accounts.twofactor import session_is_verified
+from accounts.twofactor import session_is_verified, with_second_factor
 from desk.layers import RECONNECTED
 from trading.market import keys, watchers
 
@@ -72,7 +72,7 @@ def _session_user(cookie_header: str | None):
     store_class = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     session: SessionBase = store_class(morsel.value)
     try:
-        user = get_user_model().objects.get(pk=session[SESSION_KEY])
+        user = with_second_factor(get_user_model().objects.all()).get(pk=session[SESSION_KEY])
     except (KeyError, get_user_model().DoesNotExist, ValueError):
         return None
     if BACKEND_SESSION_KEY not in session or not user.is_active:

@@ -162,7 +162,7 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        auth_login(request, user, backend="accounts.backends.UserBackend")
         twofactor.mark_fresh_auth(request.session)
         return redirect("dashboard:home")
     return render(request, "registration/signup.html", {"form": form})

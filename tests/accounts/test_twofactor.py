@@ -1,6 +1,7 @@
 """TOTP enrolment, sign-in with a second factor, backup codes and the 2FA requirement."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -97,3 +98,15 @@ def test_it_turns_2fa_off_only_after_a_fresh_check(client):
     resp = client.post(reverse("twofactor-disable"))
     assert resp.status_code == 302 and resp.url.startswith(reverse("reauth"))
     assert TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_a_session_signed_in_before_another_enrolled_is_asked_for_the_code(client):
+    """Whether the user has a second factor is read with the user on each request (one query),
+    never kept from an earlier request: a device enrolled elsewhere counts at once."""
+    user = make_user()
+    login(client, user)
+    assert client.get(reverse("dashboard:home")).status_code == 200
+    elsewhere = Client()
+    _enrol(elsewhere, user)
+    home = client.get(reverse("dashboard:home"))
+    assert home.status_code == 302 and home.url.startswith(reverse("twofactor-verify"))

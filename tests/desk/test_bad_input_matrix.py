@@ -849,7 +849,7 @@ def _sign_in(client: Client, user) -> None:
 
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "accounts.backends.UserBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     mark_fresh_auth(store)
     store.save()

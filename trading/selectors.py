@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 import orjson
 import redis
@@ -13,7 +14,7 @@ from django.conf import settings
 
 from accounts.access import TRADE, connection_list_with
 from desk import exchange_reads
-from trading.market.keys import HEALTH_KEY, HEALTH_SECONDS
+from trading.market.keys import HEALTH_INDEX_KEY, HEALTH_SECONDS, health_key
 from trading.orders.wsapi import LIVE_KEY
 
 log = logging.getLogger(__name__)
@@ -39,13 +40,12 @@ def stream_health() -> dict:
     """What the stream processes last reported about their upstream sockets and books, one
     report per process (see trading.leases) merged: each symbol is held by one of them."""
     r = _sync_redis()
-    names = sorted(r.scan_iter(match=f"{HEALTH_KEY}:*", count=100))
-    found = zip(names, r.mget(names) if names else [], strict=True)
-    named = {
-        name.decode().removeprefix(f"{HEALTH_KEY}:"): orjson.loads(raw)
-        for name, raw in found
-        if raw
-    }
+    pipe = r.pipeline(transaction=False)
+    pipe.zremrangebyscore(HEALTH_INDEX_KEY, "-inf", time.time())  # processes gone quiet
+    pipe.zrange(HEALTH_INDEX_KEY, 0, -1)
+    names = sorted(name.decode() for name in pipe.execute()[1])
+    found = zip(names, r.mget([health_key(n) for n in names]) if names else [], strict=True)
+    named = {name: orjson.loads(raw) for name, raw in found if raw}
     reports = list(named.values())
     if not reports:
         return {

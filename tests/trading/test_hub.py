@@ -198,7 +198,7 @@ async def test_it_feeds_the_overview_only_while_someone_watches_it(use_sandbox):
 
 
 async def test_it_reports_health(use_sandbox):
-    from trading.market.keys import health_key
+    from trading.market.keys import HEALTH_INDEX_KEY, health_key
 
     layer = get_channel_layer()
     channel = await layer.new_channel()
@@ -207,6 +207,7 @@ async def test_it_reports_health(use_sandbox):
         await _receive(layer, channel, "book")
         await hub.write_health()
         report = orjson.loads(await redis_client().get(health_key("local")))
+        assert await redis_client().zscore(HEALTH_INDEX_KEY, "local") > time.time()
         # Gone within seconds once the process stops rewriting it (a SIGKILL).
         assert 0 < await redis_client().ttl(health_key("local")) <= 5
     assert report["upstream"][0]["connected"] is True

@@ -1,3 +1,4 @@
+import time
 from decimal import Decimal
 
 import orjson
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import login, make_user
-from trading.market.keys import health_key
+from trading.market.keys import HEALTH_INDEX_KEY, health_key, health_report
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +61,16 @@ def test_it_renders_market_and_overview_pages(member):
     assert member.get(reverse("trading:health")).status_code == 200
 
 
+def _calls(r: redis.Redis, command: str) -> int:
+    """How many times the Redis server has run ``command`` since it started."""
+    return r.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
+
+
 def test_it_reports_stream_health_from_the_stream_processes(member):
     """Each stream process reports under its own name; the page shows them merged."""
     r = redis.Redis.from_url(settings.REDIS_URL)
     names = [health_key("host-a:1"), health_key("host-b:2")]
-    for stale in r.scan_iter(match=health_key("*")):  # e.g. a hub test's own report
-        r.delete(stale)
+    r.delete(HEALTH_INDEX_KEY)  # e.g. a hub test's own report
     missing = member.get(reverse("trading:health-json")).json()
     assert missing["upstream"] == [] and "has reported" in missing["error"]
 
@@ -79,10 +84,21 @@ def test_it_reports_stream_health_from_the_stream_processes(member):
             "held": {"market": [symbol], "userdata": ["3", "4"], "wsapi": ["3"]},
         }
 
-    r.set(names[0], orjson.dumps(report("2026-11-22T00:00:01+00:00", 5, "ws://a", "ETHUSD")))
-    r.set(names[1], orjson.dumps(report("2026-11-22T00:00:00+00:00", 9, "ws://b", "BTCUSD")))
+    pipe = r.pipeline()
+    a, b = (
+        report("2026-11-22T00:00:01+00:00", 5, "ws://a", "ETHUSD"),
+        report("2026-11-22T00:00:00+00:00", 9, "ws://b", "BTCUSD"),
+    )
+    health_report(pipe, "host-a:1", orjson.dumps(a), now=time.time())
+    health_report(pipe, "host-b:2", orjson.dumps(b), now=time.time())
+    # One that has gone quiet: its name is still listed, its report expired.
+    pipe.zadd(HEALTH_INDEX_KEY, {"host-c:3": time.time() - 1})
+    pipe.execute()
+    scans = _calls(r, "scan")
     health = member.get(reverse("trading:health-json")).json()
-    r.delete(*names)
+    assert _calls(r, "scan") == scans  # the index read, not the keyspace
+    assert r.zrange(HEALTH_INDEX_KEY, 0, -1) == [b"host-a:1", b"host-b:2"]  # the quiet one left
+    r.delete(HEALTH_INDEX_KEY, *names)
     assert health["generatedAt"] == "2026-11-22T00:00:01+00:00"
     assert health["uptimeSeconds"] == 9
     assert [s["url"] for s in health["upstream"]] == ["ws://a", "ws://b"]

@@ -466,9 +466,9 @@ class MarketHub:
 
     async def write_health(self) -> None:
         name = self.leases.holder if self.leases is not None else "local"
-        await self.redis.set(
-            keys.health_key(name), orjson.dumps(self.health()), ex=keys.HEALTH_SECONDS
-        )
+        pipe = self.redis.pipeline(transaction=False)
+        keys.health_report(pipe, name, orjson.dumps(self.health()), now=time.time())
+        await pipe.execute()
 
 
 async def run_hub(hub: MarketHub) -> None:

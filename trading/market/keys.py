@@ -13,8 +13,19 @@ HEALTH_KEY = "desk:market:health"  # one report per stream process: HEALTH_KEY:<
 HEALTH_SECONDS = 5
 
 
+# The names of the processes that reported, each scored with when its report expires: the page
+# reads them here rather than scanning the whole keyspace for reports.
+HEALTH_INDEX_KEY = f"{HEALTH_KEY}s"
+
+
 def health_key(process: str) -> str:
     return f"{HEALTH_KEY}:{process}"
+
+
+def health_report(pipe, process: str, report: bytes, *, now: float) -> None:
+    """Queue one process's report on ``pipe`` (a sync or an asyncio pipeline)."""
+    pipe.set(health_key(process), report, ex=HEALTH_SECONDS)
+    pipe.zadd(HEALTH_INDEX_KEY, {process: now + HEALTH_SECONDS})
 
 
 def cache_key(symbol: str, kind: str) -> str:

@@ -1,11 +1,16 @@
 """TOTP enrolment, sign-in with a second factor, backup codes and the 2FA requirement."""
 
 import pytest
+from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.twofactor import user_has_second_factor, with_second_factor
 from tests.factories import PASSWORD, login, make_user
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +115,16 @@ def test_a_session_signed_in_before_another_enrolled_is_asked_for_the_code(clien
     _enrol(elsewhere, user)
     home = client.get(reverse("dashboard:home"))
     assert home.status_code == 302 and home.url.startswith(reverse("twofactor-verify"))
+
+
+def test_the_users_read_says_who_has_a_confirmed_device_of_either_kind():
+    nothing, app, codes, pending = (make_user() for _ in range(4))
+    TOTPDevice.objects.create(user=app, name="app", confirmed=True)
+    StaticDevice.objects.create(user=codes, name="backup", confirmed=True)
+    TOTPDevice.objects.create(user=pending, name="app", confirmed=False)
+    everyone = [u.pk for u in (nothing, app, codes, pending)]
+    users = with_second_factor(User.objects.filter(pk__in=everyone))
+    with CaptureQueriesContext(connection) as reads:
+        found = {user.pk: user_has_second_factor(user) for user in users}
+    assert len(reads) == 1
+    assert found == {nothing.pk: False, app.pk: True, codes.pk: True, pending.pk: False}

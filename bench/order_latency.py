@@ -30,15 +30,17 @@ difference between the two runs is not the executionReport's alone.
 
 Prints, per transport, p50 / p90 / p99 / max (ms) of: HTTP submit → row rendered; exchange
 transactTime → row rendered (both clocks are this host's: the sandbox runs with no skew); HTTP
-submit → HTTP answer; cancel submit → row removed. Exits 1 if an order was not placed, its row never
-appeared, or a cancel did not remove it; the p50 target (``--target-ms``) is reported, not
-enforced.
+submit → HTTP answer; cancel submit → row removed; and the CPU time each process of the run used
+per measured order (place and cancel), which says where the two cores go. Exits 1 if an order was
+not placed, its row never appeared, or a cancel did not remove it; the p50 target
+(``--target-ms``) is reported, not enforced.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import statistics
 import subprocess
@@ -124,8 +126,10 @@ class Stack:
         self.stream = stream
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-latency-"))
         self.procs: list[subprocess.Popen] = []
+        self.names: dict[int, str] = {}  # pid → what it is, for the CPU figures
         redis, redis_url = start_redis(self.tmp)
         self.procs.append(redis)
+        self.names[redis.pid] = "redis"
         self.env = app_env(
             DESK_VAR_DIR=str(self.tmp),
             DATABASE_URL=f"sqlite:///{self.tmp / 'desk.sqlite3'}",
@@ -140,6 +144,7 @@ class Stack:
         manage(self.env, "seed_demo", "--bootstrap", str(bootstrap))
         sandbox, self.sandbox_url = start_sandbox("--bootstrap", str(bootstrap), seed=7)
         self.procs.append(sandbox)
+        self.names[sandbox.pid] = "sandbox"
         self.env["SANDBOX_REST_URL"] = self.sandbox_url
         self.env["SANDBOX_WS_URL"] = self.sandbox_url.replace("http://", "ws://")
         port, fanout_port = free_port(), free_port()
@@ -176,9 +181,11 @@ class Stack:
             del commands["stream"]
         for name, cmd in commands.items():
             out = (self.tmp / f"{name}.log").open("w")
-            self.procs.append(
-                subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
+            self.procs.append(proc)
+            self.names[proc.pid] = name
         wait_for(
             lambda: requests.get(f"{self.url}/login/", timeout=1).ok, timeout=30, what="daphne"
         )
@@ -197,6 +204,66 @@ class Figures:
     answered: list[float] = field(default_factory=list)  # HTTP submit → HTTP answer
     removed: list[float] = field(default_factory=list)  # cancel submit → row gone
     problems: list[str] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU ms per measured order, by process
+
+
+class CpuMeter:
+    """CPU time of every process of the run, by what it is: the stack's (and their children, as
+    Celery's pool), Chromium's, and this script with Playwright's driver. Per order it includes
+    what goes on whatever the orders (the page's live book and trades, their fan-out), so it is
+    higher when the orders are slower: it says where the cores go, not what one order costs."""
+
+    GROUPS = ("web", "stream", "sandbox", "redis", "worker", "beat", "fanout", "Chromium", "bench")
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.start: dict[int, tuple[str, float]] = {}
+
+    def __enter__(self) -> CpuMeter:
+        self.start = self._now()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.end = self._now()
+
+    def per_order_ms(self, orders: int) -> dict[str, float]:
+        used = dict.fromkeys(self.GROUPS, 0.0)
+        for pid, (group, seconds) in self.end.items():
+            before = self.start.get(pid, (group, 0.0))[1]
+            used[group] += (seconds - before) * 1000 / orders
+        return used
+
+    def _now(self) -> dict[int, tuple[str, float]]:
+        parents, seconds = {}, {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:  # ended meanwhile
+                    continue
+                pid = int(entry.name)
+                parents[pid] = int(fields[1])
+                seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        groups = {}
+        for pid in seconds:
+            group = self._group(pid, parents)
+            if group is not None:
+                groups[pid] = (group, seconds[pid])
+        return groups
+
+    def _group(self, pid: int, parents: dict[int, int]) -> str | None:
+        me, chain = os.getpid(), pid
+        while chain and chain != me:
+            if chain in self.stack.names:
+                return self.stack.names[chain]
+            chain = parents.get(chain, 0)
+        if chain != me:
+            return None  # not this run's
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return None
+        return "Chromium" if b"chromium" in command else "bench"
 
 
 def avg_price(stack: Stack, symbol: str) -> Decimal:
@@ -308,6 +375,9 @@ def report(args, figures: Figures) -> None:
         if values:
             cells = [percentile(values, p) for p in (50, 90, 99, 100)] + [statistics.fmean(values)]
             print(f"{label:<38}" + "".join(f"{v:>8.1f}" for v in cells))
+    if figures.cpu:
+        used = " · ".join(f"{group} {ms:.1f}" for group, ms in figures.cpu.items())
+        print(f"CPU ms per order (place + cancel): {used} · all {sum(figures.cpu.values()):.1f}")
     for problem in figures.problems:
         print(f"PROBLEM: {problem}")
     if figures.rendered:
@@ -366,9 +436,13 @@ def main() -> None:
             ids = page_setup(page)
             for figures in runs:
                 use_transport(page, ids, figures.transport)
-                for i in range(args.warmup + args.orders):
-                    coid = f"bench-latency-{figures.transport}-{i:05d}"
-                    one_order(page, ids, fields, coid, figures if i >= args.warmup else None)
+                coids = (f"bench-latency-{figures.transport}-{i:05d}" for i in range(10**5))
+                for _ in range(args.warmup):
+                    one_order(page, ids, fields, next(coids), None)
+                with CpuMeter(stack) as cpu:
+                    for _ in range(args.orders):
+                        one_order(page, ids, fields, next(coids), figures)
+                figures.cpu = cpu.per_order_ms(args.orders)
             browser.close()
     finally:
         stack.close()

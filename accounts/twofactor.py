@@ -33,12 +33,10 @@ def user_has_second_factor(user) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     read = getattr(user, HAS_SECOND_FACTOR, None)
-    if read is not None:
-        return read
-    first, *rest = (
-        kind.objects.devices_for_user(user, confirmed=True).values("pk") for kind in _device_kinds()
-    )
-    return first.union(*rest, all=True).exists()
+    if read is None:
+        users = with_second_factor(get_user_model()._default_manager.filter(pk=user.pk))
+        read = users.values_list(HAS_SECOND_FACTOR, flat=True).get()
+    return bool(read)
 
 
 def with_second_factor(users: QuerySet) -> QuerySet:

@@ -31,7 +31,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import app_env, free_port, manage, start_redis  # noqa: E402
+from tests.support import app_env, free_port, manage, proc_stat, start_redis  # noqa: E402
 
 SYMBOL = "BENCHUSD"
 
@@ -47,8 +47,7 @@ def wait_port(port: int, timeout: float = 20) -> None:
 
 
 def proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return proc_stat(pid)[1]
 
 
 def proc_rss_bytes(pid: int) -> int:

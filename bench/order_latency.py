@@ -63,6 +63,7 @@ from tests.support import (  # noqa: E402
     app_env,
     free_port,
     manage,
+    proc_stat,
     start_redis,
     start_sandbox,
     terminate,
@@ -235,15 +236,11 @@ class CpuMeter:
 
     def _now(self) -> dict[int, tuple[str, float]]:
         parents, seconds = {}, {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:  # ended meanwhile
-                    continue
-                pid = int(entry.name)
-                parents[pid] = int(fields[1])
-                seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for pid in (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()):
+            try:
+                parents[pid], seconds[pid] = proc_stat(pid)
+            except OSError:  # ended meanwhile
+                continue
         groups = {}
         for pid in seconds:
             group = self._group(pid, parents)

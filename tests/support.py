@@ -323,6 +323,12 @@ AS_DEPLOYED_OVER_HTTP = {
 }
 
 
+def proc_stat(pid: int) -> tuple[int, float]:
+    """A process's parent pid and the CPU seconds it has used (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def app_env(**overrides: str) -> dict[str, str]:
     """The environment for app processes a test or bench starts: fresh secrets, DEBUG on."""
     from cryptography.fernet import Fernet

@@ -85,12 +85,10 @@ def test_it_reports_stream_health_from_the_stream_processes(member):
         }
 
     pipe = r.pipeline()
-    a, b = (
-        report("2026-11-22T00:00:01+00:00", 5, "ws://a", "ETHUSD"),
-        report("2026-11-22T00:00:00+00:00", 9, "ws://b", "BTCUSD"),
-    )
-    health_report(pipe, "host-a:1", orjson.dumps(a), now=time.time())
-    health_report(pipe, "host-b:2", orjson.dumps(b), now=time.time())
+    a = report("2026-11-22T00:00:01+00:00", 5, "ws://a", "ETHUSD")
+    health_report(pipe, "host-a:1", orjson.dumps(a))
+    b = report("2026-11-22T00:00:00+00:00", 9, "ws://b", "BTCUSD")
+    health_report(pipe, "host-b:2", orjson.dumps(b))
     # One that has gone quiet: its name is still listed, its report expired.
     pipe.zadd(HEALTH_INDEX_KEY, {"host-c:3": time.time() - 1})
     pipe.execute()

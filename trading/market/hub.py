@@ -467,7 +467,7 @@ class MarketHub:
     async def write_health(self) -> None:
         name = self.leases.holder if self.leases is not None else "local"
         pipe = self.redis.pipeline(transaction=False)
-        keys.health_report(pipe, name, orjson.dumps(self.health()), now=time.time())
+        keys.health_report(pipe, name, orjson.dumps(self.health()))
         await pipe.execute()
 
 

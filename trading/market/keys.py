@@ -1,6 +1,7 @@
 """Names shared by the stream process (publisher) and the socket servers (subscribers)."""
 
 import re
+import time
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}$")
 # The markets overview page watches this pseudo-symbol: it wants the all-symbols mini tickers.
@@ -22,10 +23,10 @@ def health_key(process: str) -> str:
     return f"{HEALTH_KEY}:{process}"
 
 
-def health_report(pipe, process: str, report: bytes, *, now: float) -> None:
+def health_report(pipe, process: str, report: bytes) -> None:
     """Queue one process's report on ``pipe`` (a sync or an asyncio pipeline)."""
     pipe.set(health_key(process), report, ex=HEALTH_SECONDS)
-    pipe.zadd(HEALTH_INDEX_KEY, {process: now + HEALTH_SECONDS})
+    pipe.zadd(HEALTH_INDEX_KEY, {process: time.time() + HEALTH_SECONDS})
 
 
 def cache_key(symbol: str, kind: str) -> str:

@@ -35,8 +35,6 @@ class Route:
         return ""
 
 
-SESSION_DOWN = "the WebSocket API session is down"
-
 _route: contextvars.ContextVar[Route | None] = contextvars.ContextVar("route", default=None)
 
 
@@ -77,32 +75,23 @@ def order_client(connection: ExchangeConnection) -> Iterator[OrderCalls]:
     with client_for_connection(connection) as rest:
         if chosen(connection) != OrderTransport.WS:
             yield OrderCalls(rest)
-        elif not wsapi.session_live(connection.pk):
-            yield OrderCalls(rest, fallback=SESSION_DOWN)
-        else:
+        else:  # the session down, each call goes over REST (wsapi.SESSION_DOWN says so)
             relay = binanceus.WsApiRelay.from_client(rest, wsapi.forwarder(connection.pk))
             yield OrderCalls(rest, relay)
 
 
 class OrderCalls:
-    """Each call over the relay when there is one, else (or when the relay could not hand
-    it over: nothing was sent) over REST, ``fallback`` saying why."""
+    """Each call over the relay when there is one, else over REST; and over REST when the
+    relay could not hand it over (nothing was sent), the route saying why."""
 
-    def __init__(
-        self,
-        rest: binanceus.Client,
-        relay: binanceus.WsApiRelay | None = None,
-        *,
-        fallback: str = "",
-    ) -> None:
+    def __init__(self, rest: binanceus.Client, relay: binanceus.WsApiRelay | None = None) -> None:
         self._rest = rest
         self._relay = relay
-        self._fallback = fallback
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         over_rest = getattr(self._rest, name)
         if self._relay is None:
-            return _going(over_rest, OrderTransport.REST, self._fallback)
+            return _going(over_rest, OrderTransport.REST)
         over_ws = getattr(self._relay, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:

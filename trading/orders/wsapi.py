@@ -9,8 +9,9 @@ decides, so it is either sent once or never, and the web process knows which (ne
 REST is safe; taken and unanswered: the outcome is unknown and is reconciled).
 
 While its socket is open the session keeps ``LIVE_KEY`` set (``LIVE_SECONDS`` expiry,
-renewed every second) to a report of its health for the stream-health page; without it the
-web process sends over REST at once.
+renewed every second) to a report of its health for the stream-health page; a request is
+pushed only while it is set (checked in the same script), else answered "not sent" at once,
+and the web process sends over REST.
 """
 
 from __future__ import annotations
@@ -63,16 +64,35 @@ def session_live(pk: int) -> bool:
     return bool(_redis().exists(LIVE_KEY.format(pk=pk)))
 
 
+SESSION_DOWN = "the WebSocket API session is down"
+_DOWN_REPLY = orjson.dumps({"lost": "unsent", "detail": SESSION_DOWN})
+
+# The request handed to the session only while it is live, else answered "not sent" at once;
+# sent in one pipeline with the wait for its answer. One round trip to Redis before the order
+# reaches the session, where asking whether it is live, pushing and waiting took three (Redis
+# runs a script whole, so a session that ends meanwhile cannot leave a request untaken).
+_HAND_OVER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('RPUSH', KEYS[2], ARGV[1])
+end
+redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('EXPIRE', KEYS[3], 60)
+return 0
+"""
+
+
 def forwarder(pk: int) -> binanceus.Forward:
     """The ``forward`` of a :class:`binanceus.WsApiRelay` through connection ``pk``'s session."""
 
     def forward(method: str, params: dict[str, Any], timeout: float) -> Mapping[str, Any]:
         rid = uuid.uuid4().hex
         body = orjson.dumps({"id": rid, "method": method, "params": params, "timeout": timeout})
-        queue = REQUEST_KEY.format(pk=pk)
+        queue, answer = REQUEST_KEY.format(pk=pk), ANSWER_KEY.format(id=rid)
         r = _redis()
-        r.rpush(queue, body)
-        got = r.blpop([ANSWER_KEY.format(id=rid)], timeout=timeout + HOP_SECONDS)
+        pipe = r.pipeline(transaction=False)
+        pipe.eval(_HAND_OVER, 3, LIVE_KEY.format(pk=pk), queue, answer, body, _DOWN_REPLY)
+        pipe.blpop([answer], timeout=timeout + HOP_SECONDS)
+        _, got = pipe.execute()
         if got is None:
             if r.lrem(queue, 1, body):  # still there: no session took it, nothing was sent
                 raise binanceus.NotForwarded("no WebSocket API session took it", endpoint=method)

@@ -177,6 +177,18 @@ def test_placing_and_canceling_read_nothing_twice(
     assert canceled["order"]["status"] == "CANCELED"
 
 
+def test_with_no_live_session_a_request_is_refused_at_once_and_never_queued(trader):
+    """Whether the session is live is asked in the same round trip that hands the request
+    over: without it the answer is "not sent" at once, not after the wait for a taker."""
+    conn, _ = trader
+    r = wsapi._redis()
+    r.delete(wsapi.LIVE_KEY.format(pk=conn.pk))
+    with pytest.raises(binanceus.NotForwarded, match=wsapi.SESSION_DOWN):
+        wsapi.forwarder(conn.pk)("order.place", {"symbol": "BTCUSD"}, 30.0)
+    assert r.llen(wsapi.REQUEST_KEY.format(pk=conn.pk)) == 0
+    assert r.keys(wsapi.ANSWER_KEY.format(id="*")) == []
+
+
 def test_a_request_no_session_takes_is_withdrawn_and_never_sent(trader, settings):
     """A live report left by a stream process that died: the request waits for a taker, then
     is taken back by the web process itself, so it can go over REST safely."""

@@ -211,7 +211,7 @@ def order_place(
     outcome = _send(connection, "new_order", request, new_client_order_id=client_order_id)
     if outcome.verdict is not Verdict.EXECUTED:
         return _order_settled(user, order, outcome, ip=ip)
-    stored = records.order_store(connection=connection, order=outcome.answer)
+    stored = records.order_store(connection=connection, order=outcome.answer, row=order)
     params = {**order.request, "clientOrderId": client_order_id, "status": stored.status}
     _audit(user, connection, "order.place", params, ids={"orderId": stored.order_id}, ip=ip)
     return stored
@@ -288,7 +288,7 @@ def order_cancel(*, user, order: Order, ip: str | None = None) -> Order:
     params = {"symbol": order.symbol, "orderId": order.order_id}
     with _asking(user, connection, "order.cancel", params, ip=ip) as client:
         answer = client.cancel_order(symbol=order.symbol, order_id=order.order_id)
-    stored = records.order_store(connection=connection, order=answer)
+    stored = records.order_store(connection=connection, order=answer, row=order)
     _audit(user, connection, "order.cancel", params, ids={"orderId": order.order_id}, ip=ip)
     return stored
 

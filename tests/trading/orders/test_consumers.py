@@ -61,6 +61,7 @@ async def test_it_pushes_an_order_its_fill_and_the_balances_to_the_owner(owned):
         "1",
         "0.1026441",
     )
+    assert fill["connectionLabel"] == owned["conn"].label  # read once, for the toast
     position = {
         "e": "outboundAccountPosition",
         "E": T0,

@@ -5,6 +5,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Balance
 from tests.factories import make_connection, make_user
@@ -90,6 +93,27 @@ def test_it_settles_our_intent_from_its_execution_report(conn):
     assert (intent.status, intent.order_id) == (OrderStatus.NEW, 4293153)
     assert intent.price == Decimal("0.10264410") and intent.is_working is True
     assert Order.objects.filter(connection=conn).count() == 1
+
+
+def test_events_are_applied_without_reading_their_connection(conn):
+    """Four events per order placed and canceled: the rows point to the connection by key, so
+    none of them reads it (a fill toast reads its label only)."""
+    position = {"e": "outboundAccountPosition", "E": T0, "u": T0, "B": []}
+    with CaptureQueriesContext(db_connection) as queries:
+        user_event_apply(connection_id=conn.pk, data=_report())
+        user_event_apply(connection_id=conn.pk, data=position)
+    read = [q["sql"] for q in queries if "accounts_exchangeconnection" in q["sql"]]
+    assert read == []
+    assert Order.objects.get(connection=conn).status == OrderStatus.NEW
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key is checked when the event commits
+def test_an_event_of_a_connection_deleted_meanwhile_stores_nothing(conn):
+    pk = conn.pk
+    conn.delete()
+    with pytest.raises(IntegrityError):
+        user_event_apply(connection_id=pk, data=_report())
+    assert not Order.objects.filter(connection_id=pk).exists()
 
 
 def test_it_never_rolls_a_filled_order_back_with_a_late_event(conn):

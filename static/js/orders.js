@@ -226,7 +226,15 @@ function start(root) {
     onTop(recentFills, "data-trade-id", `${f.symbol}-${f.tradeId}`, tr);
   }
 
-  function upsert(o) { orders.set(o.id, o); renderOrders(); renderLists(); recentOrder(o); }
+  // An order that left the table and is no leg of a list shown is let go: the page stays open
+  // for hours, and each push redraws from what it holds. How many it holds is on the root
+  // (tests read it).
+  function keep(o) {
+    if (visible(o) || (o.orderListId && lists.has(o.orderListId))) orders.set(o.id, o);
+    else orders.delete(o.id);
+    root.dataset.held = orders.size;
+  }
+  function upsert(o) { orders.set(o.id, o); renderOrders(); renderLists(); recentOrder(o); keep(o); }
   function upsertList(l) { lists.set(l.id, l); renderLists(); }
   Object.assign(deskOrders, { upsert, upsertList });
 
@@ -265,4 +273,5 @@ function start(root) {
 
   renderOrders();
   renderLists();
+  root.dataset.held = orders.size;
 }

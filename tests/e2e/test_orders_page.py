@@ -82,3 +82,6 @@ def test_it_shows_new_fills_and_ended_orders_live(page, stack):
     canceled = f"#recent-orders tbody tr[data-order-id='{resting['order']['id']}']"
     page.wait_for_selector(f"{canceled}:has-text('canceled')")
     assert page.evaluate("() => window.seen !== undefined")  # the same page all along
+    # The ended orders are in the recent tables; the open-orders list holds only its rows.
+    held = page.get_attribute("#open-orders", "data-held")
+    assert held == str(page.locator("#open-order-rows tr[data-order-id]").count())

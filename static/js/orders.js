@@ -234,7 +234,7 @@ function start(root) {
     else orders.delete(o.id);
     root.dataset.held = orders.size;
   }
-  function upsert(o) { orders.set(o.id, o); renderOrders(); renderLists(); recentOrder(o); keep(o); }
+  function upsert(o) { keep(o); renderOrders(); renderLists(); recentOrder(o); }
   function upsertList(l) { lists.set(l.id, l); renderLists(); }
   Object.assign(deskOrders, { upsert, upsertList });
 

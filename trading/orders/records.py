@@ -87,12 +87,12 @@ def _find(
 
 def _held(connection: ExchangeConnection, pk: int) -> Order | None:
     """The row a caller already holds, locked again by its key: the answer to its own intent
-    or action is of that row, and this read costs half of ``_find``'s (in-process, 0.4 against
-    0.85 ms with the transaction). None if it is gone meanwhile."""
-    rows = list(Order.objects.select_for_update().filter(pk=pk))
-    for row in rows:
+    or action is of that row, and this read costs about half of ``_find``'s (in-process, 0.47
+    against 0.85 ms with the transaction). None if it is gone meanwhile."""
+    row = next(iter(Order.objects.select_for_update().filter(pk=pk)), None)
+    if row is not None:
         row.connection = connection
-    return rows[0] if rows else None
+    return row
 
 
 @dataclass(frozen=True)

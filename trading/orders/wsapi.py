@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 LIVE_KEY = "desk:wsapi:live:{pk}"
 REQUEST_KEY = "desk:wsapi:req:{pk}"
 ANSWER_KEY = "desk:wsapi:ans:{id}"
+# An answer nobody popped (its web process gave up waiting) is gone after this long.
+ANSWER_SECONDS = 60
 # The live report outlives a stream process that stopped renewing it by this long.
 LIVE_SECONDS = 3.0
 # Seconds a request may wait for a session to take it, beyond the exchange's own timeout.
@@ -76,7 +78,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return redis.call('RPUSH', KEYS[2], ARGV[1])
 end
 redis.call('RPUSH', KEYS[3], ARGV[2])
-redis.call('EXPIRE', KEYS[3], 60)
+redis.call('EXPIRE', KEYS[3], ARGV[3])
 return 0
 """
 
@@ -87,10 +89,11 @@ def forwarder(pk: int) -> binanceus.Forward:
     def forward(method: str, params: dict[str, Any], timeout: float) -> Mapping[str, Any]:
         rid = uuid.uuid4().hex
         body = orjson.dumps({"id": rid, "method": method, "params": params, "timeout": timeout})
-        queue, answer = REQUEST_KEY.format(pk=pk), ANSWER_KEY.format(id=rid)
+        live, queue = LIVE_KEY.format(pk=pk), REQUEST_KEY.format(pk=pk)
+        answer = ANSWER_KEY.format(id=rid)
         r = _redis()
         pipe = r.pipeline(transaction=False)
-        pipe.eval(_HAND_OVER, 3, LIVE_KEY.format(pk=pk), queue, answer, body, _DOWN_REPLY)
+        pipe.eval(_HAND_OVER, 3, live, queue, answer, body, _DOWN_REPLY, ANSWER_SECONDS)
         pipe.blpop([answer], timeout=timeout + HOP_SECONDS)
         _, got = pipe.execute()
         if got is None:
@@ -228,7 +231,8 @@ class Session:
             reply = {"lost": "no_answer", "detail": str(exc) or type(exc).__name__}
         key = ANSWER_KEY.format(id=request["id"])
         async with r.pipeline(transaction=True) as pipe:
-            await pipe.rpush(key, orjson.dumps(reply, default=str)).expire(key, 60).execute()
+            pipe.rpush(key, orjson.dumps(reply, default=str)).expire(key, ANSWER_SECONDS)
+            await pipe.execute()
 
 
 def live_report(pk: int, stats: binanceus.WsApiStats) -> dict[str, Any]:

@@ -5,7 +5,8 @@ only sync (ours, django-otp's, WhiteNoise's) is wrapped, and where a sync one si
 one the request crosses from the worker thread back to the event loop and out again, for each
 request (py-spy on daphne showed it: TwoFactorMiddleware → async_to_sync → MessageMiddleware →
 sync_to_async → the view). No view of ours is async, so this handler builds the chain in sync
-mode and runs all of it, view included, in one call on the thread-sensitive worker thread:
+mode and runs all of it, view included, in one call on the thread-sensitive worker thread
+(with the ``request_started`` receivers, which Django's handler runs in a hop of their own):
 what a WSGI server would do, inside daphne, beside the Channels sockets.
 
 Django gives each request a thread-sensitive context of its own, so a new thread, and with it a
@@ -17,12 +18,17 @@ runs, and the thread (and its database connection, with ``CONN_MAX_AGE``) lives 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.db import connections
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
 
 # Threads kept for later requests: as many as requests ran at once lately, up to this many.
 IDLE_THREADS = 16
@@ -62,15 +68,40 @@ class OneThreadASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
-    async def get_response_async(self, request):
+    async def handle(self, scope, receive, send):
+        """Django's, with one hop to the request's thread where Django's makes two before the
+        view (the ``request_started`` receivers, then the request), and without the task
+        that waits for the client to leave meanwhile: it cancels async views, and no view of
+        ours is async (a reply to a socket closed meanwhile is dropped by daphne)."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
         if self.pushes_from_loop and self._publishing is None:
             # A context of its own, not the first request's.
             self._publishing = asyncio.create_task(
                 _publishing(), name="pushes", context=contextvars.Context()
             )
             await asyncio.sleep(0)  # it starts publishing before this request's view runs
+        respond = sync_to_async(self._respond, thread_sensitive=True)
+        response = await respond(scope, body_file)
+        with contextlib.suppress(asyncio.CancelledError):  # as Django's: the client left
+            await self.send_response(response, send)
+        await sync_to_async(response.close, thread_sensitive=True)()  # request_finished
+        body_file.close()
+
+    def _respond(self, scope, body_file) -> HttpResponseBase:
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            return error_response
         # get_response sets the urlconf, appends request.close and logs 4XX/5XX itself.
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        response = self.get_response(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):  # as Django's: ASGI servers chunk for themselves
+            response.block_size = self.chunk_size
+        return response
 
 
 def _request_thread() -> ThreadPoolExecutor:

@@ -3,16 +3,19 @@ threads (and their database connections) kept for later requests."""
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import get_channel_layer
+from django.core import signals
 from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
 
 from accounts import realtime
+from desk import http
 from desk.http import OneThreadASGIHandler
 
 seen: dict[str, int] = {}
@@ -157,6 +160,43 @@ async def test_a_later_request_runs_on_the_same_thread_with_the_same_connection(
     finally:
         for kept in handler._idle:  # the test database is dropped after: no connection left
             kept.submit(connections.close_all).result()
+
+
+class CountingThread(ThreadPoolExecutor):
+    """A request's thread that counts the calls handed to it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.calls = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def started(sender, **kwargs):
+    seen["started"] = threading.get_ident()
+
+
+@pytest.mark.asyncio
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], ALLOWED_HOSTS=["testserver"])
+async def test_a_request_crosses_to_its_thread_once_for_its_start_and_view_and_once_to_close(
+    monkeypatch,
+):
+    """Django's handler hands the request_started receivers to the thread, then the request:
+    two crossings (each a wake-up of the thread and of the loop) before the view runs."""
+    thread = CountingThread()
+    monkeypatch.setattr(http, "_request_thread", lambda: thread)
+    seen.clear()
+    signals.request_started.connect(started)
+    try:
+        assert await _get(OneThreadASGIHandler(), b"who=desk") == (201, b"hello desk")
+    finally:
+        signals.request_started.disconnect(started)
+        thread.shutdown()
+
+    assert seen["started"] == seen["view"] != threading.get_ident()
+    assert thread.calls == 2  # the request (started, middleware, view), then its close
 
 
 @pytest.mark.asyncio

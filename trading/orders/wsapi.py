@@ -92,10 +92,11 @@ def forwarder(pk: int) -> binanceus.Forward:
         live, queue = LIVE_KEY.format(pk=pk), REQUEST_KEY.format(pk=pk)
         answer = ANSWER_KEY.format(id=rid)
         r = _redis()
-        pipe = r.pipeline(transaction=False)
-        pipe.eval(_HAND_OVER, 3, live, queue, answer, body, _DOWN_REPLY, ANSWER_SECONDS)
-        pipe.blpop([answer], timeout=timeout + HOP_SECONDS)
-        _, got = pipe.execute()
+        script = ("EVAL", _HAND_OVER, 3, live, queue, answer, body, _DOWN_REPLY, ANSWER_SECONDS)
+        try:
+            got = _handed_over(r, script, ("BLPOP", answer, timeout + HOP_SECONDS))
+        except _Refused as exc:
+            raise binanceus.NotForwarded(f"Redis refused it: {exc}", endpoint=method) from None
         if got is None:
             if r.lrem(queue, 1, body):  # still there: no session took it, nothing was sent
                 raise binanceus.NotForwarded("no WebSocket API session took it", endpoint=method)
@@ -103,6 +104,29 @@ def forwarder(pk: int) -> binanceus.Forward:
         return _reply(method, got[1])
 
     return forward
+
+
+class _Refused(Exception):
+    """Redis refused the hand-over script (out of memory, say): nothing was queued."""
+
+
+def _handed_over(r: redis.Redis, script: tuple, wait: tuple) -> list[bytes] | None:
+    """The script and the wait for the answer sent at once; the wait's reply (None when it
+    ran out). Were the script refused, the wait would go on for its whole timeout for an
+    answer that cannot come (a pipeline reads both replies): it is dropped with the socket."""
+    conn = r.connection_pool.get_connection()
+    try:
+        conn.send_packed_command(conn.pack_commands([script, wait]))
+        try:
+            conn.read_response()
+        except redis.ResponseError as exc:
+            raise _Refused(str(exc)) from None
+        return conn.read_response()
+    except BaseException:
+        conn.disconnect()  # a reply still owed must not be read by the next command
+        raise
+    finally:
+        r.connection_pool.release(conn)
 
 
 def _reply(method: str, raw: bytes) -> Mapping[str, Any]:

@@ -200,3 +200,25 @@ def test_a_request_no_session_takes_is_withdrawn_and_never_sent(trader, settings
         forward("order.place", {"symbol": "BTCUSD"}, 0.2)
     assert r.llen(wsapi.REQUEST_KEY.format(pk=conn.pk)) == 0
     r.delete(wsapi.LIVE_KEY.format(pk=conn.pk))
+
+
+def test_a_request_redis_refuses_to_queue_is_not_sent_and_not_waited_for(trader):
+    """Redis refusing the hand-over (out of memory, here a queue key of the wrong type): the
+    request was not queued, so it is "not sent" at once (the order then goes over REST), not
+    after the wait for an answer that cannot come, nor "sent, no answer"."""
+    conn, _ = trader
+    r = wsapi._redis()
+    live, queue = wsapi.LIVE_KEY.format(pk=conn.pk), wsapi.REQUEST_KEY.format(pk=conn.pk)
+    r.set(live, b"{}", px=30_000)
+    r.set(queue, b"not a list")
+    forward = wsapi.forwarder(conn.pk)
+    try:
+        with pytest.raises(binanceus.NotForwarded, match="Redis refused it: WRONGTYPE"):
+            forward("order.place", {"symbol": "BTCUSD"}, 30.0)
+        r.delete(queue)
+        # The connection the refused wait was on is not handed a late reply: the next request
+        # through the same client waits for its own answer (here: none, and it is withdrawn).
+        with pytest.raises(binanceus.NotForwarded, match="no WebSocket API session took it"):
+            forward("order.place", {"symbol": "BTCUSD"}, 0.2)
+    finally:
+        r.delete(live, queue)

@@ -30,6 +30,13 @@ ENSURE_AT_ONCE = 8
 # A socket down this long may be a dead listen key: the stream's own reconnects would retry
 # it forever (the exchange refuses an expired key without an event), so the key is checked.
 DOWN_SECONDS = 3.0
+# Balance events (outboundAccountPosition) are applied this long after they come, together (an
+# asset written once, as the last of them has it). Each order placed or canceled brings one,
+# right behind its executionReport: applied at once, it took SQLite's write lock, the two cores
+# and the page's drawing in the moments the order's row was on its way. bench/latency_ab.py,
+# 300 orders paired against applying them at once: cancel submit → row removed 2.4, 2.5 and
+# 3.4 ms faster (medians of the paired differences); submit → row rendered unchanged.
+BALANCES_LATER_SECONDS = 0.1
 
 
 @dataclass
@@ -40,6 +47,8 @@ class _Follower:
     stream: binanceus.UserStream | None = None
     down_since: float | None = None
     key_checked_at: float = 0.0
+    positions: list[dict] = field(default_factory=list)  # balance events not applied yet
+    positions_task: asyncio.Task | None = None
 
 
 class UserDataStreams(ConnectionLoop):
@@ -50,9 +59,11 @@ class UserDataStreams(ConnectionLoop):
         *,
         poll_seconds: float = 1.0,
         down_seconds: float = DOWN_SECONDS,
+        balances_later_seconds: float = BALANCES_LATER_SECONDS,
     ):
         super().__init__(poll_seconds=poll_seconds)
         self.down_seconds = down_seconds
+        self.balances_later_seconds = balances_later_seconds
         self.followers: dict[int, _Follower] = {}
         self.retry_at: dict[int, float] = {}
 
@@ -145,6 +156,25 @@ class UserDataStreams(ConnectionLoop):
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await follower.task
 
+    def _positions_later(self, pk: int, follower: _Follower, msg: dict) -> None:
+        follower.positions.append(msg)
+        if follower.positions_task is None or follower.positions_task.done():
+            follower.positions_task = asyncio.create_task(
+                self._positions_apply(pk, follower), name=f"user-balances-{pk}"
+            )
+
+    async def _positions_apply(self, pk: int, follower: _Follower) -> None:
+        """The balance events held back, every ``balances_later_seconds`` while more come."""
+        while follower.positions:
+            await asyncio.sleep(self.balances_later_seconds)
+            events, follower.positions = follower.positions, []
+            try:
+                await asyncio.to_thread(
+                    userdata.account_positions_apply, connection_id=pk, events=events
+                )
+            except Exception:  # read again by the balance sync and the next resync
+                log.exception("balance events of connection %s", pk)
+
     async def _follow(self, pk: int, ws_url: str, follower: _Follower) -> None:
         try:
             async with binanceus.UserStream(ws_url, follower.listen_key) as stream:
@@ -155,6 +185,9 @@ class UserDataStreams(ConnectionLoop):
                     if isinstance(msg, binanceus.Reconnected):
                         log.info("user data stream of connection %s: reconnected, resync", pk)
                         await asyncio.to_thread(userdata.connection_resync, connection_id=pk)
+                        continue
+                    if msg.get("e") == "outboundAccountPosition":
+                        self._positions_later(pk, follower, msg)
                         continue
                     kind = await asyncio.to_thread(
                         userdata.user_event_apply, connection_id=pk, data=msg

@@ -142,6 +142,20 @@ def user_event_apply(*, connection_id: int, data: dict) -> str:
     return str(data.get("e", ""))
 
 
+def account_positions_apply(*, connection_id: int, events: list[dict]) -> None:
+    """Balance events (outboundAccountPosition) held back and applied together, oldest first:
+    each asset only as the last of them has it (what an earlier one says of it is stale)."""
+    connection = _by_key(connection_id)
+    kept, seen = [], set()
+    for event in reversed([binanceus.parse_user_event(e) for e in events]):
+        balances = [b for b in event.balances if b.asset not in seen]
+        seen.update(b.asset for b in event.balances)
+        if balances:
+            kept.append((balances, event.last_update_time))
+    for balances, at in reversed(kept):
+        records.account_position_apply(connection=connection, balances=balances, at=at)
+
+
 def _by_key(connection_id: int) -> ExchangeConnection:
     """The connection as its events need it, without a read: the rows they store point to it
     and their pushes name it by key. Any other field (a fill toast's label) is read when first

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Balance
 from tests.factories import make_connection, make_user
 from trading.models import AccountTrade, Order, OrderOrigin, OrderStatus
-from trading.orders.userdata import user_event_apply
+from trading.orders.userdata import account_positions_apply, user_event_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +159,31 @@ def test_it_matches_a_cancel_by_the_original_client_id(conn):
     user_event_apply(connection_id=conn.pk, data=cancel)
     order = Order.objects.get(connection=conn)
     assert order.status == OrderStatus.CANCELED and order.client_order_id == "desk-abc"
+
+
+def test_balance_events_held_back_together_write_each_asset_once_as_the_last_has_it(conn):
+    """The stream process applies balance events a moment late, several at once: an asset a
+    later event of them has is written once, with the later figure."""
+
+    def position(u: int, **free: str) -> dict:
+        balances = [{"a": asset, "f": f, "l": "0"} for asset, f in free.items()]
+        return {"e": "outboundAccountPosition", "E": u, "u": u, "B": balances}
+
+    events = [position(T0 + 1, BTC="1", USD="10"), position(T0 + 2, BTC="2", ETH="3")]
+    with CaptureQueriesContext(db_connection) as queries:
+        account_positions_apply(connection_id=conn.pk, events=events)
+    rows = {b.asset: (b.free, b.updated_at) for b in Balance.objects.filter(connection=conn)}
+    assert rows == {
+        "BTC": (Decimal("2"), datetime.fromtimestamp((T0 + 2) / 1000, UTC)),
+        "ETH": (Decimal("3"), datetime.fromtimestamp((T0 + 2) / 1000, UTC)),
+        "USD": (Decimal("10"), datetime.fromtimestamp((T0 + 1) / 1000, UTC)),
+    }
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE")) and '"accounts_balance"' in q["sql"]
+    ]
+    assert len(writes) == 3  # BTC once (not 1 then 2), ETH and USD
 
 
 def test_it_updates_balances_unless_it_holds_newer_ones(conn):

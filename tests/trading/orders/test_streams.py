@@ -80,6 +80,30 @@ def _open(streams: UserDataStreams, pk: int) -> bool:
     return follower is not None and follower.stream is not None and follower.stream.connected
 
 
+def _locked(conn, asset: str):
+    return sync_to_async(
+        lambda: Balance.objects.values_list("locked", flat=True).get(connection=conn, asset=asset)
+    )
+
+
+async def _locked_is(conn, asset: str, amount: Decimal) -> bool:
+    return await _locked(conn, asset)() == amount
+
+
+async def test_an_orders_balance_event_is_applied_a_moment_after_the_order(still_trader):
+    """The executionReport is applied as it comes, the balance event that comes with it
+    ``balances_later_seconds`` later (a second here), so the order reaches pages first."""
+    conn, ex = still_trader
+    streams = UserDataStreams(poll_seconds=0.2, balances_later_seconds=1.0)
+    async with _running(streams, conn):
+        before, price = await _locked(conn, "USD")(), ex.below()
+        mine = await asyncio.to_thread(_buy_elsewhere, ex, "balances-later", price)
+        await until_async(_stored(conn, mine.order_id, OrderStatus.NEW), message="the order")
+        assert await _locked(conn, "USD")() == before
+        after = before + price * Decimal("0.01")
+        await until_async(lambda: _locked_is(conn, "USD", after), message="the balance event")
+
+
 async def test_it_recreates_an_expired_listen_key_and_follows_the_new_stream(still_trader):
     conn, ex = still_trader
     streams = UserDataStreams(poll_seconds=0.2)

@@ -1,9 +1,9 @@
 """The order and stream benches run end to end with tiny sizes and report no correctness failure.
 
 They run at once (each starts its own sandbox, redis-server and desk processes on free loopback
-ports), so the module takes about as long as the slowest. bench/order_latency.py is left
-out: starting its whole stack and Chromium alone takes ~20 s, and tests/e2e already checks
-that a placed order's row appears on the market page."""
+ports), so the module takes about as long as the slowest. bench/order_latency.py (and
+bench/latency_ab.py, two of its stacks) is left out: starting its whole stack and Chromium alone
+takes ~20 s, and tests/e2e already checks that a placed order's row appears on the market page."""
 
 from __future__ import annotations
 

@@ -70,9 +70,9 @@ SESSION_DOWN = "the WebSocket API session is down"
 _DOWN_REPLY = orjson.dumps({"lost": "unsent", "detail": SESSION_DOWN})
 
 # The request handed to the session only while it is live, else answered "not sent" at once;
-# sent in one pipeline with the wait for its answer. One round trip to Redis before the order
-# reaches the session, where asking whether it is live, pushing and waiting took three (Redis
-# runs a script whole, so a session that ends meanwhile cannot leave a request untaken).
+# sent in one write with the wait for its answer (``_handed_over``). One round trip to Redis
+# before the order reaches the session, where asking whether it is live, pushing and waiting took
+# three (Redis runs a script whole, so a session that ends meanwhile cannot leave one untaken).
 _HAND_OVER = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return redis.call('RPUSH', KEYS[2], ARGV[1])

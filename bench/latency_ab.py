@@ -94,11 +94,11 @@ class Side:
         self.proc.wait(timeout=60)
 
 
-def p(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1]
-
-
 def report(a: Side, b: Side) -> None:
+    # This checkout's bench (imported here only: a worker imports its own checkout's).
+    sys.path.insert(0, str(Path(__file__).parent))
+    from order_latency import percentile as p
+
     for side in (a, b):
         print(
             f"{side.name} {side.root}: submit → row rendered p50 {p(side.rendered, 50):.1f} "

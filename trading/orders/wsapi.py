@@ -93,10 +93,7 @@ def forwarder(pk: int) -> binanceus.Forward:
         answer = ANSWER_KEY.format(id=rid)
         r = _redis()
         script = ("EVAL", _HAND_OVER, 3, live, queue, answer, body, _DOWN_REPLY, ANSWER_SECONDS)
-        try:
-            got = _handed_over(r, script, ("BLPOP", answer, timeout + HOP_SECONDS))
-        except _Refused as exc:
-            raise binanceus.NotForwarded(f"Redis refused it: {exc}", endpoint=method) from None
+        got = _handed_over(r, method, script, ("BLPOP", answer, timeout + HOP_SECONDS))
         if got is None:
             if r.lrem(queue, 1, body):  # still there: no session took it, nothing was sent
                 raise binanceus.NotForwarded("no WebSocket API session took it", endpoint=method)
@@ -106,21 +103,18 @@ def forwarder(pk: int) -> binanceus.Forward:
     return forward
 
 
-class _Refused(Exception):
-    """Redis refused the hand-over script (out of memory, say): nothing was queued."""
-
-
-def _handed_over(r: redis.Redis, script: tuple, wait: tuple) -> list[bytes] | None:
+def _handed_over(r: redis.Redis, method: str, script: tuple, wait: tuple) -> list | None:
     """The script and the wait for the answer sent at once; the wait's reply (None when it
-    ran out). Were the script refused, the wait would go on for its whole timeout for an
-    answer that cannot come (a pipeline reads both replies): it is dropped with the socket."""
+    ran out). A script Redis refused (out of memory, say) queued nothing: ``NotForwarded``,
+    and its wait, which would go on for its whole timeout for an answer that cannot come (a
+    pipeline reads both replies), is dropped with the socket."""
     conn = r.connection_pool.get_connection()
     try:
         conn.send_packed_command(conn.pack_commands([script, wait]))
         try:
             conn.read_response()
         except redis.ResponseError as exc:
-            raise _Refused(str(exc)) from None
+            raise binanceus.NotForwarded(f"Redis refused it: {exc}", endpoint=method) from None
         return conn.read_response()
     except BaseException:
         conn.disconnect()  # a reply still owed must not be read by the next command

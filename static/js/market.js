@@ -65,6 +65,14 @@ function start(root) {
     groupSel.addEventListener("change", () => { groupMult = BigInt(groupSel.value); renderBook(); });
   }
 
+  // Every book and trades message carries the precision: the grouping menu is relabelled only
+  // when it changes (setting an option's text, even to the same text, re-lays the menu out).
+  function takePrecision(p) {
+    if (!p || (precision && precision.price === p.price && precision.qty === p.qty)) return;
+    precision = p;
+    labelGroupOptions();
+  }
+
   function labelGroupOptions() {
     if (!groupSel || !precision) return;
     for (const opt of groupSel.options) {
@@ -155,7 +163,7 @@ function start(root) {
 
   function onBook(msg) {
     bookState = msg.state;
-    if (msg.precision) { precision = msg.precision; labelGroupOptions(); }
+    takePrecision(msg.precision);
     lastBookAt = Date.now();
     // While syncing/resyncing the server sends empty sides: keep the last good ladder (dimmed).
     if (msg.state === "live") {
@@ -170,14 +178,26 @@ function start(root) {
   }
 
   // ---- Trades tape -----------------------------------------------------------------------
+  // The newest trades stand out until newer ones come, or for FRESH_MS: a class put on and
+  // taken off, one redraw each. A fading animation redrew the page on every frame for as long
+  // as trades kept coming, which on a busy symbol is always (bench/page_cpu.py).
+  const FRESH_MS = 1000;
+  let freshTimer = null;
+  function markFresh(tbody, rows) {
+    for (const tr of tbody.querySelectorAll("tr.fresh")) tr.classList.remove("fresh");
+    for (const tr of rows) tr.classList.add("fresh");
+    clearTimeout(freshTimer);
+    freshTimer = setTimeout(() => { for (const tr of rows) tr.classList.remove("fresh"); }, FRESH_MS);
+  }
+
   function onTrades(msg) {
-    if (msg.precision) { precision = msg.precision; labelGroupOptions(); }
+    takePrecision(msg.precision);
     const tbody = $("trades");
     if (!tbody) return;
     const frag = document.createDocumentFragment();
     for (const t of msg.trades) {
       const tr = document.createElement("tr");
-      tr.className = (t.buyerMaker ? "sell" : "buy") + (msg.reset ? "" : " fresh");
+      tr.className = t.buyerMaker ? "sell" : "buy";
       tr.dataset.tradeId = t.id;
       tr.innerHTML = "<td class='num price'></td><td class='num'></td><td class='num time'></td>";
       tr.children[0].textContent = D.fix(t.price, precision && precision.price);
@@ -185,8 +205,10 @@ function start(root) {
       tr.children[2].textContent = new Date(t.time).toISOString().substring(11, 19);
       frag.appendChild(tr);
     }
+    const rows = [...frag.children];
     if (msg.reset) tbody.replaceChildren(frag); else tbody.prepend(frag);
     while (tbody.children.length > MAX_TRADES) tbody.lastElementChild.remove();
+    if (!msg.reset && rows.length) markFresh(tbody, rows);
     if (msg.trades.length) {
       const price = msg.trades[0].price;
       if (lastTradePrice) {

@@ -43,15 +43,24 @@ function start(root) {
     return tr;
   }
 
+  // A changed cell is tinted for FLASH_MS: a class put on and taken off, one redraw each. A
+  // fading animation had Chromium draw the page on every frame, and with every symbol ticking
+  // each second one always ran.
+  const FLASH_MS = 800;
+  const flashing = new Map(); // td -> its timer
   function flash(td, text, dir) {
     if (td.textContent === text) return;
     const first = td.textContent === "—";
     td.textContent = text;
     if (first) return;
     td.classList.remove("flash-up", "flash-down");
-    void td.offsetWidth; // restart the animation
     td.classList.add(dir >= 0 ? "flash-up" : "flash-down");
     td.dataset.changedAt = String(Date.now());
+    clearTimeout(flashing.get(td));
+    flashing.set(td, setTimeout(() => {
+      td.classList.remove("flash-up", "flash-down");
+      flashing.delete(td);
+    }, FLASH_MS));
   }
 
   function update(t) {

@@ -131,6 +131,33 @@ def test_it_shows_a_live_book_tape_ticker_and_candles(page, stack):
     _assert_ladder_consistent(page)
 
 
+def test_between_updates_the_page_draws_nothing_and_marks_the_newest_trades(page, stack):
+    """No animation runs on a live market page: a running one has Chromium draw every frame
+    for as long as it runs, and a live dot's pulse or each new trade's fade kept it drawing
+    all the time (bench/page_cpu.py). The newest trades are still marked, and only they."""
+    _open_market(page)
+    page.wait_for_selector("#trades tr.fresh", timeout=15_000)
+    marked = page.evaluate(
+        """() => ({
+            animations: document.getAnimations().map((a) => a.animationName || String(a.id)),
+            fresh: [...document.querySelectorAll('#trades tr')].map((tr) =>
+                tr.classList.contains('fresh')),
+            newest: document.querySelector('#trades tr').dataset.tradeId,
+        })"""
+    )
+    assert marked["animations"] == []
+    count = marked["fresh"].count(True)
+    assert count >= 1
+    assert marked["fresh"][:count] == [True] * count  # the newest rows, at the top
+    # Newer trades, or a second, take the mark off.
+    page.wait_for_function(
+        "(id) => { const tr = document.querySelector(`#trades tr[data-trade-id='${id}']`);"
+        " return !tr || !tr.classList.contains('fresh'); }",
+        arg=marked["newest"],
+        timeout=5_000,
+    )
+
+
 def test_it_resyncs_after_a_sequence_gap_without_a_reload(page, stack):
     _open_market(page)
     _wait_for_ladder_change(page)
@@ -200,6 +227,14 @@ def test_it_lists_every_market_with_live_updates(page, stack):
         timeout=15_000,
     )
     page.wait_for_selector("#markets-rows td[data-changed-at]", state="attached", timeout=30_000)
+    # A changed cell is tinted, then not, with no animation drawing every frame in between.
+    changed = page.wait_for_selector("#markets-rows td.flash-up, #markets-rows td.flash-down")
+    assert page.evaluate("document.getAnimations().length") == 0
+    page.wait_for_function(
+        "(td) => !td.classList.contains('flash-up') && !td.classList.contains('flash-down')",
+        arg=changed,
+        timeout=5_000,
+    )
     last = page.inner_text(f"#markets-rows tr[data-symbol='{SYMBOL}'] td.last")
     assert Decimal(last) > 0
 

@@ -3,7 +3,9 @@
 They run at once (each starts its own sandbox, redis-server and desk processes on free loopback
 ports), so the module takes about as long as the slowest. bench/order_latency.py (and
 bench/latency_ab.py, two of its stacks) is left out: starting its whole stack and Chromium alone
-takes ~20 s, and tests/e2e already checks that a placed order's row appears on the market page."""
+takes ~20 s, and tests/e2e already checks that a placed order's row appears on the market page;
+so is bench/page_cpu.py (the same stack), whose point, a page that draws nothing between
+updates, tests/e2e/test_market_page.py checks."""
 
 from __future__ import annotations
 

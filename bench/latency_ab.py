@@ -68,7 +68,10 @@ def worker(root: str, transport: str, symbol: str) -> None:
 class Side:
     def __init__(self, name: str, root: Path, args) -> None:
         self.name, self.root = name, root
-        cmd = [sys.executable, __file__, "--worker", str(root), "--transport", args.transport]
+        # A checkout's own virtualenv where it has one: a change of dependencies is measured too.
+        own = root / ".venv" / "bin" / "python"
+        python = str(own) if own.exists() else sys.executable
+        cmd = [python, __file__, "--worker", str(root), "--transport", args.transport]
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root
         )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.twofactor import with_second_factor
+from accounts.twofactor import user_with_second_factor
 
 
 class UserBackend(ModelBackend):
@@ -14,9 +13,5 @@ class UserBackend(ModelBackend):
     has not passed one (every user without a device), which was a second query per request."""
 
     def get_user(self, user_id):
-        users = with_second_factor(get_user_model()._default_manager.all())
-        try:
-            user = users.get(pk=user_id)
-        except users.model.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = user_with_second_factor(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -411,6 +411,7 @@ DESK_BOOK_PUBLISH_INTERVAL = 0.1  # seconds: at most 10 book updates per second 
 EXCHANGE_TIMEOUT = float(env_str("EXCHANGE_TIMEOUT", "10"))
 
 # --- Security ---------------------------------------------------------------------------------
+SESSION_ENGINE = "desk.sessions"  # Django's database sessions, read with SQL written once
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 CSRF_COOKIE_HTTPONLY = True

@@ -19,13 +19,12 @@ from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.http.request import validate_host
 from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
-from accounts.twofactor import session_is_verified, with_second_factor
+from accounts.twofactor import session_is_verified, user_with_second_factor
 from desk.layers import RECONNECTED
 from trading.market import keys, watchers
 
@@ -71,11 +70,8 @@ def _session_user(cookie_header: str | None):
         return None
     store_class = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     session: SessionBase = store_class(morsel.value)
-    try:
-        user = with_second_factor(get_user_model().objects.all()).get(pk=session[SESSION_KEY])
-    except (KeyError, get_user_model().DoesNotExist, ValueError):
-        return None
-    if BACKEND_SESSION_KEY not in session or not user.is_active:
+    user = user_with_second_factor(session[SESSION_KEY]) if SESSION_KEY in session else None
+    if user is None or BACKEND_SESSION_KEY not in session or not user.is_active:
         return None
     # A password change logs other sessions out: same check as django.contrib.auth.get_user.
     if session.get(HASH_SESSION_KEY) != user.get_session_auth_hash():

@@ -10,7 +10,11 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.twofactor import user_has_second_factor, with_second_factor
+from accounts.twofactor import (
+    user_has_second_factor,
+    user_with_second_factor,
+    with_second_factor,
+)
 from tests.factories import PASSWORD, login, make_user
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +132,22 @@ def test_the_users_read_says_who_has_a_confirmed_device_of_either_kind():
         found = {user.pk: user_has_second_factor(user) for user in users}
     assert len(reads) == 1
     assert found == {nothing.pk: False, app.pk: True, codes.pk: True, pending.pk: False}
+
+
+def test_a_user_read_by_key_says_it_too_in_one_query():
+    """How each request reads its user (accounts.backends, the fan-out server): by the key its
+    session holds, as text or a number; a key of nobody, or not a key, is nobody."""
+    nothing, app, pending = (make_user() for _ in range(3))
+    TOTPDevice.objects.create(user=app, name="app", confirmed=True)
+    TOTPDevice.objects.create(user=pending, name="app", confirmed=False)
+    with CaptureQueriesContext(connection) as reads:
+        found = {
+            user.pk: user_has_second_factor(user_with_second_factor(key))
+            for user, key in ((nothing, nothing.pk), (app, str(app.pk)), (pending, pending.pk))
+        }
+    assert len(reads) == 3
+    assert found == {nothing.pk: False, app.pk: True, pending.pk: False}
+    read = user_with_second_factor(str(app.pk))
+    assert (read.username, read.password) == (app.username, app.password)
+    assert user_with_second_factor(app.pk + 1000) is None
+    assert user_with_second_factor("not a key") is None

@@ -20,6 +20,8 @@ from django.db.models.expressions import RawSQL
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from desk.db.sql import model_read
+
 AUTH_AT_SESSION_KEY = "desk_auth_at"
 BACKUP_CODE_COUNT = 10
 
@@ -47,21 +49,14 @@ def user_with_second_factor(pk):
     the SQL is written once, where the ORM built the read and its annotation again each time
     (in-process, medians of 7 × 300 reads: 0.25–0.30 → 0.07 ms)."""
     users = get_user_model()._default_manager
+    meta = users.model._meta
     try:
-        pk = users.model._meta.pk.to_python(pk)
+        pk = meta.pk.to_python(pk)
     except ValidationError:
         return None
-    return next(iter(users.raw(_user_sql(), [pk])), None)
-
-
-@functools.cache
-def _user_sql() -> str:
-    quote = connection.ops.quote_name
-    meta = get_user_model()._meta
-    return (
-        f"SELECT *, {_has_device_sql()} AS {quote(HAS_SECOND_FACTOR)}"  # noqa: S608
-        f" FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
-    )
+    has_any = f"{_has_device_sql()} AS {connection.ops.quote_name(HAS_SECOND_FACTOR)}"
+    read = model_read(users.model, "{" + meta.pk.name + "} = %s", also=has_any)
+    return next(iter(users.raw(read, [pk])), None)
 
 
 def with_second_factor(users: QuerySet) -> QuerySet:

@@ -231,7 +231,7 @@ class CpuMeter:
         used = dict.fromkeys(self.GROUPS, 0.0)
         for pid, (group, seconds) in self.end.items():
             before = self.start.get(pid, (group, 0.0))[1]
-            used[group] += (seconds - before) * 1000 / orders
+            used[group] = used.get(group, 0.0) + (seconds - before) * 1000 / orders
         return used
 
     def _now(self) -> dict[int, tuple[str, float]]:

@@ -25,56 +25,35 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from order_latency import CpuMeter, Stack  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login  # noqa: E402
-from tests.support import proc_stat  # noqa: E402
 
 SETTLE_SECONDS = 3.0
 
 
-def chromium_kind(pid: int) -> str | None:
-    """browser, renderer, gpu-process, utility or zygote; None if not Chromium. Chromium
-    rewrites its children's command lines into one string, so it is split on spaces too."""
+class PageCpu(CpuMeter):
+    """bench/order_latency.py's meter, with Chromium's processes told apart by kind."""
+
+    def _group(self, pid: int, parents: dict[int, int]) -> str | None:
+        group = super()._group(pid, parents)
+        return f"chromium {chromium_kind(pid)}" if group == "Chromium" else group
+
+
+def chromium_kind(pid: int) -> str:
+    """browser, renderer, gpu-process, utility or zygote. Chromium rewrites its children's
+    command lines into one string, so it is split on spaces too."""
     try:
         words = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
-    except OSError:
-        return None
-    if not words or not words[0].endswith(b"chromium"):
-        return None
-    for word in words:
-        if word.startswith(b"--type="):
-            return word.split(b"=", 1)[1].decode()
-    return "browser"
-
-
-def chromium_seconds() -> dict[int, tuple[str, float]]:
-    out = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        kind = chromium_kind(pid)
-        if kind is None:
-            continue
-        try:
-            out[pid] = (kind, proc_stat(pid)[1])
-        except OSError:  # ended meanwhile
-            continue
-    return out
+    except OSError:  # ended meanwhile
+        return "browser"
+    kinds = [w.split(b"=", 1)[1].decode() for w in words if w.startswith(b"--type=")]
+    return kinds[0] if kinds else "browser"
 
 
 def one_round(stack: Stack, seconds: float) -> dict[str, float]:
     """CPU ms per second over ``seconds``: Chromium's processes by kind, then the stack's."""
-    before = chromium_seconds()
-    with CpuMeter(stack) as meter:
+    with PageCpu(stack) as meter:
         time.sleep(seconds)
-    after = chromium_seconds()
-    used: dict[str, float] = {}
-    for pid, (kind, spent) in after.items():
-        start = before.get(pid, (kind, 0.0))[1]
-        used[f"chromium {kind}"] = used.get(f"chromium {kind}", 0.0) + (spent - start) * 1000
-    for name, ms in meter.per_order_ms(1).items():
-        if name not in ("Chromium", "bench"):
-            used[name] = ms
-    return {name: ms / seconds for name, ms in used.items()}
+    used = meter.per_order_ms(1)
+    return {name: ms / seconds for name, ms in used.items() if name not in ("Chromium", "bench")}
 
 
 def main() -> None:
@@ -95,7 +74,6 @@ def main() -> None:
             page = browser.new_context(base_url=stack.url).new_page()
             login(page)
             page.goto(args.path)
-            page.wait_for_load_state("load")
             time.sleep(SETTLE_SECONDS)
             for _ in range(args.rounds):
                 rounds.append(one_round(stack, args.seconds))

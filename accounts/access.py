@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import ExchangeConnection, KeyType
+from desk.db.sql import model_rows, row_key
 
 BALANCES = "balances"
 TRADE = "trade"
@@ -99,20 +100,29 @@ def refusal_reason(connection: ExchangeConnection, capability: str) -> str | Non
     return None
 
 
-def connection_get_for_user(
-    *, user, pk, capability: str | None = None, related: tuple[str, ...] = ()
-) -> ExchangeConnection:
+def connection_get_for_user(*, user, pk, capability: str | None = None) -> ExchangeConnection:
     """The user's connection ``pk`` (404 for strangers and missing rows alike), refused with
-    ``CapabilityRefused`` if its key cannot do ``capability``. ``related``: read in the same
-    query (``select_related``)."""
-    try:
-        connection = ExchangeConnection.objects.select_related(*related).get(pk=pk, user=user)
-    except (ExchangeConnection.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such connection.") from None
+    ``CapabilityRefused`` if its key cannot do ``capability``. Its ``user`` is ``user``, so
+    reading it queries nothing."""
+    connection = _owned(user, pk)
     if capability is not None:
         reason = refusal_reason(connection, capability)
         if reason is not None:
             raise CapabilityRefused(connection=connection, capability=capability, message=reason)
+    return connection
+
+
+def _owned(user, pk) -> ExchangeConnection:
+    # SQL written once: every request that names a connection reads it first, and the ORM
+    # built this query again each time (1.1 ms in-process, the query itself a tenth of it).
+    key, owner = row_key(pk), getattr(user, "pk", None)
+    if key is None or owner is None:
+        raise Http404("No such connection.")
+    mine = model_rows(ExchangeConnection, "{id} = %s AND {user} = %s", [key, owner])
+    connection = next(iter(mine), None)
+    if connection is None:
+        raise Http404("No such connection.")
+    connection.user = user
     return connection
 
 

@@ -12,14 +12,14 @@ from django.contrib.sessions.backends import db as backend
 from django.db import connection
 from django.utils import timezone
 
-from desk.db.sql import model_read
+from desk.db.sql import model_rows
 
 
 class SessionStore(backend.SessionStore):
     def _get_session_from_db(self):
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        live = model_read(self.model, "{session_key} = %s AND {expire_date} > %s")
-        row = next(iter(self.model.objects.raw(live, [self.session_key, now])), None)
+        live = "{session_key} = %s AND {expire_date} > %s"
+        row = next(iter(model_rows(self.model, live, [self.session_key, now])), None)
         if row is None:  # gone or expired: a new key on the next save, as Django does
             self._session_key = None
         return row

@@ -17,7 +17,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 import binanceus
-from accounts.access import TRADE, connection_get_for_user
 from accounts.services import connection_request_sync
 from desk.money import plain
 from trading.models import TradingPreference
@@ -45,9 +44,7 @@ def _ip(request: HttpRequest) -> str | None:
 
 
 def _connection(request, pk: int):
-    return connection_get_for_user(
-        user=request.user, pk=pk, capability=TRADE, related=selectors.WITH_PREFERENCE
-    )
+    return selectors.trading_connection_for_user(user=request.user, pk=pk)
 
 
 def _order(request, pk: int, order_pk: int):

@@ -5,20 +5,26 @@ browser")."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from django.db import connection
+
+# The largest key a BIGINT column holds: a larger number (or a negative one) is no row's key.
+_KEY_MAX = 2**63 - 1
 
 
 @functools.cache
 def model_read(model, where: str, *, also: str = "", lock: bool = False) -> str:
-    """A SELECT of ``model``'s rows (every column, and ``also``) WHERE ``where``, in the model's
-    default ordering. ``where`` names columns by field in braces (``{order_id}``), quoted here
-    from the model; every value stays a parameter. ``lock``: FOR UPDATE where the database locks
-    rows, held by the caller's transaction."""
+    """A SELECT of ``model``'s rows (every concrete field's column in the model's order, then
+    ``also``) WHERE ``where``, in the model's default ordering. ``where`` names columns by field
+    in braces (``{order_id}``), quoted here from the model; every value stays a parameter.
+    ``lock``: FOR UPDATE where the database locks rows, held by the caller's transaction."""
     quote = connection.ops.quote_name
     meta = model._meta
     columns = {field.name: quote(field.column) for field in meta.concrete_fields}
-    sql = f"SELECT *{', ' + also if also else ''} FROM {quote(meta.db_table)}"  # noqa: S608
+    selected = ", ".join([*columns.values(), *([also] if also else [])])
+    columns["pk"] = quote(meta.pk.column)
+    sql = f"SELECT {selected} FROM {quote(meta.db_table)}"  # noqa: S608
     sql += f" WHERE {where.format(**columns)}"
     order = [
         f"{columns[name.lstrip('-')]}{' DESC' if name[0] == '-' else ''}" for name in meta.ordering
@@ -28,3 +34,56 @@ def model_read(model, where: str, *, also: str = "", lock: bool = False) -> str:
     if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     return sql
+
+
+def model_rows(model, where: str, params: Sequence, *, also: str = "", lock: bool = False) -> list:
+    """The rows ``model_read`` selects, as instances of ``model``, each column converted as the
+    ORM converts it (``from_db_value`` included); each of ``also``'s columns an attribute by its
+    name, as the database gave it. What ``Model.objects.raw`` does, without working out again
+    for every read which column is which field and how to convert it."""
+    sql = model_read(model, where, also=also, lock=lock)
+    converters = _converters(model)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+        extra = [column[0] for column in cursor.description[len(converters) :]]
+    rows = []
+    for values in found:
+        fields = [
+            _converted(value, column, steps)
+            for value, (column, steps) in zip(values, converters, strict=False)
+        ]
+        row = model.from_db(connection.alias, None, fields)
+        for name, value in zip(extra, values[len(converters) :], strict=True):
+            setattr(row, name, value)
+        rows.append(row)
+    return rows
+
+
+@functools.cache
+def _converters(model) -> list[tuple]:
+    """For each concrete field of ``model``, in order: its column and the backend's and the
+    field's converters of it (the compiler's ``get_converters`` for one model's columns)."""
+    steps = []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        steps.append((column, found))
+    return steps
+
+
+def _converted(value, column, steps: list):
+    for step in steps:
+        value = step(value, column, connection)
+    return value
+
+
+def row_key(value) -> int | None:
+    """``value`` as a row key the way the ORM reads one (``int()``), or None when no row can
+    have it: not a number, or out of the column's range. PostgreSQL refuses such a parameter
+    (and aborts the transaction) where the ORM's lookup raised ``ValueError`` or matched nothing."""
+    try:
+        key = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return key if 0 < key <= _KEY_MAX else None

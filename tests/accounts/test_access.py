@@ -56,7 +56,7 @@ def test_it_hides_a_strangers_connection_as_missing(capability):
     assert not isinstance(raised.value, CapabilityRefused)
 
 
-@pytest.mark.parametrize("pk", ["abc", None, 10**12])
+@pytest.mark.parametrize("pk", ["abc", None, 10**12, 2**64, -1, 0, "²", "1e3"])
 def test_it_404s_on_missing_and_garbage_ids(pk):
     with pytest.raises(Http404):
         connection_get_for_user(user=make_user(), pk=pk)

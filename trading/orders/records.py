@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 import binanceus
 from accounts import realtime
 from accounts.models import Balance, ExchangeConnection
-from desk.db.sql import model_read
+from desk.db.sql import model_rows
 from trading.models import AccountTrade, Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders.selectors import order_list_payload, order_payload, trade_payload
 
@@ -84,7 +84,7 @@ def _find(
             f" OR ({{order_id}} IS NULL AND {{origin}} = %s AND {{client_order_id}} IN ({marks}))"
         )
         params += [OrderOrigin.DESK, *ids]
-    rows = list(Order.objects.raw(model_read(Order, where + ")", lock=True), params))
+    rows = model_rows(Order, where + ")", params, lock=True)
     row = next((r for r in rows if r.order_id == order_id), rows[0] if rows else None)
     if row is not None:
         row.connection = connection  # the caller's own: reading row.connection needs no query
@@ -94,7 +94,7 @@ def _find(
 def _held(connection: ExchangeConnection, pk: int) -> Order | None:
     """The row a caller already holds, locked again by its key: the answer to its own intent
     or action is of that row. None if it is gone meanwhile."""
-    row = next(iter(Order.objects.raw(model_read(Order, "{id} = %s", lock=True), [pk])), None)
+    row = next(iter(model_rows(Order, "{id} = %s", [pk], lock=True)), None)
     if row is not None:
         row.connection = connection
     return row

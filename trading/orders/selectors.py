@@ -13,15 +13,15 @@ from django.http import Http404
 
 from accounts.access import TRADE, connection_get_for_user, connection_list_with
 from accounts.models import Balance, ExchangeConnection
+from desk.db.sql import model_rows, row_key
 from desk.money import plain
 from trading.models import AccountTrade, Order, OrderList, TradingPreference
 from trading.models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
 
 SESSION_KEY = "trading_connection"
+# The user's side of their one trading preference (``user.trading_preference``).
+_PREFERENCE_OF_USER = TradingPreference._meta.get_field("user").remote_field
 RECENT_ORDERS = 50
-# ``connection_get_for_user(related=WITH_PREFERENCE)``: the connection and its user's trading
-# preference in one query, for the order actions (the preference says which way orders go).
-WITH_PREFERENCE = ("user__trading_preference",)
 
 
 def trading_connections_for_user(*, user) -> list[ExchangeConnection]:
@@ -48,6 +48,16 @@ def _pk(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
+def trading_connection_for_user(*, user, pk) -> ExchangeConnection:
+    """The user's connection ``pk`` if it can trade (``connection_get_for_user``), with its
+    user's trading preference read alongside: every order action asks it which way orders go,
+    and the ticket's checks when to ask for a confirmation."""
+    connection = connection_get_for_user(user=user, pk=pk, capability=TRADE)
+    pref = next(iter(model_rows(TradingPreference, "{user} = %s", [connection.user_id])), None)
+    _PREFERENCE_OF_USER.set_cached_value(connection.user, pref)  # None: they have none
+    return connection
+
+
 def get_order_for_user(*, user, pk: int, order_pk: int) -> Order:
     """An order of the user's connection ``pk``, if that connection can trade; 404 otherwise."""
     return _row_for_user(Order, "order", user=user, pk=pk, row_pk=order_pk)
@@ -58,13 +68,12 @@ def get_order_list_for_user(*, user, pk: int, list_pk: int) -> OrderList:
 
 
 def _row_for_user(model, what: str, *, user, pk: int, row_pk: int):
-    connection = connection_get_for_user(
-        user=user, pk=pk, capability=TRADE, related=WITH_PREFERENCE
-    )
-    try:
-        row = model.objects.get(pk=row_pk, connection=connection)
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise Http404(f"No such {what}.") from None
+    connection = trading_connection_for_user(user=user, pk=pk)
+    key = row_key(row_pk)
+    mine = model_rows(model, "{id} = %s AND {connection} = %s", [key, connection.pk]) if key else []
+    row = next(iter(mine), None)
+    if row is None:
+        raise Http404(f"No such {what}.")
     row.connection = connection  # as read just now, with the preference
     return row
 
@@ -112,19 +121,22 @@ def trading_preference(*, user) -> TradingPreference:
 
 
 def preference_read_with(connection: ExchangeConnection) -> TradingPreference | None:
-    """The preference of the connection's user as read with it (``WITH_PREFERENCE``), or their
-    defaults if they have none; None when it was not read with it (nothing is queried here)."""
+    """The preference of the connection's user as read with it (``trading_connection_for_user``),
+    or their defaults if they have none; None when it was not read with it (nothing is queried
+    here)."""
     if not ExchangeConnection._meta.get_field("user").is_cached(connection):
         return None
     user = connection.user
-    if not TradingPreference._meta.get_field("user").remote_field.is_cached(user):
+    if not _PREFERENCE_OF_USER.is_cached(user):
         return None
     return getattr(user, "trading_preference", None) or TradingPreference(user=user)
 
 
 def free_balance(*, connection: ExchangeConnection, asset: str) -> Decimal | None:
-    row = Balance.objects.filter(connection=connection, asset=asset).only("free").first()
-    return row.free if row else None
+    """As last synced; None when the connection has never held ``asset``. Read with SQL written
+    once: every order's funds check asks it."""
+    held = model_rows(Balance, "{connection} = %s AND {asset} = %s", [connection.pk, asset])
+    return held[0].free if held else None
 
 
 def _text(value: Decimal | None) -> str | None:

@@ -1,0 +1,81 @@
+"""desk.db.sql: rows read with SQL written once are the rows the ORM reads, field by field."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from accounts.models import ExchangeConnection
+from desk.db.sql import model_rows, row_key
+from tests.factories import make_connection, make_user
+from trading.models import Order, OrderOrigin, OrderStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(row) -> dict:
+    return {field.attname: getattr(row, field.attname) for field in type(row)._meta.fields}
+
+
+def _order(conn, client_order_id: str, **fields) -> Order:
+    return Order.objects.create(
+        connection=conn,
+        symbol="BTCUSD",
+        client_order_id=client_order_id,
+        origin=OrderOrigin.DESK,
+        side="BUY",
+        type="LIMIT",
+        status=OrderStatus.NEW,
+        **fields,
+    )
+
+
+def test_an_order_reads_as_the_orm_reads_it_money_times_json_and_all():
+    conn = make_connection(make_user())
+    stored = _order(
+        conn,
+        "desk-sql-1",
+        order_id=2**40 + 7,
+        price=Decimal("27000.12345678"),
+        orig_qty=Decimal("0.00100000"),
+        is_working=True,
+        request={"symbol": "BTCUSD", "quantity": "0.001"},
+        exchange_updated_at=datetime(2026, 12, 7, 12, 30, 1, 234000, tzinfo=UTC),
+    )
+    (row,) = model_rows(Order, "{id} = %s", [stored.pk])
+    orm = Order.objects.get(pk=stored.pk)
+    assert _fields(row) == _fields(orm)
+    assert isinstance(row.price, Decimal) and row.price == Decimal("27000.12345678")
+    assert row.exchange_updated_at.tzinfo is not None and row.is_working is True
+    assert row.request == {"symbol": "BTCUSD", "quantity": "0.001"}
+    assert row._state.adding is False and row._state.db == connection.alias
+
+
+def test_a_connection_reads_its_keys_decrypted_as_the_orm_does():
+    conn = make_connection(make_user(), api_secret="S" * 64)
+    (row,) = model_rows(ExchangeConnection, "{id} = %s AND {user} = %s", [conn.pk, conn.user_id])
+    assert _fields(row) == _fields(ExchangeConnection.objects.get(pk=conn.pk))
+
+
+def test_rows_come_in_the_models_order_and_extra_columns_as_attributes():
+    conn = make_connection(make_user())
+    first, second = _order(conn, "desk-sql-a"), _order(conn, "desk-sql-b")
+    Order.objects.filter(pk=first.pk).update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    name = connection.ops.quote_name("doubled")
+    rows = model_rows(Order, "{connection} = %s", [conn.pk], also=f"2 * 21 AS {name}")
+    assert [r.pk for r in rows] == [second.pk, first.pk]  # newest first ("-created_at")
+    assert [r.doubled for r in rows] == [42, 42]
+
+
+def test_nothing_matched_is_no_rows():
+    assert model_rows(Order, "{id} = %s", [987654321]) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [(7, 7), ("42", 42), (2**63 - 1, 2**63 - 1)]
+    + [(bad, None) for bad in ("abc", None, "", "1e3", "²", 0, -1, 2**63, 10**30, 1.5e300)],
+)
+def test_a_row_key_is_a_number_a_bigint_column_can_hold(value, key):
+    assert row_key(value) == key

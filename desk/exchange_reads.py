@@ -11,6 +11,7 @@ directly: they need the current answer, not a page's.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +33,12 @@ EXCHANGE_INFO_SECONDS = 300  # symbols, filters and assets change rarely (a list
 KLINES_SECONDS = 5  # every chart asks on load; the live candle comes from the stream
 AVG_PRICE_SECONDS = 5  # the notional check wants a recent price, not a tick-exact one
 SPOT_SUMMARY_SECONDS = 30  # the transfers page reloads after each transfer
+# The symbol list is also kept in each process this long: every order's form checks its symbol
+# against it, and the cache's round trip and unpickling cost more than the rest of that check.
+SYMBOLS_HERE_SECONDS = 5.0
+
+# What this process read of the symbol list: the cache's key (with its prefix) → (until, value).
+_here: dict[str, tuple[float, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,17 @@ def _cached(key: str, seconds: int, fetch: Callable[[], T]) -> T:
     return value
 
 
+def _cached_here(key: str, seconds: int, fetch: Callable[[], T]) -> T:
+    """``_cached``, kept in this process for ``SYMBOLS_HERE_SECONDS`` after it was read."""
+    here = cache.make_and_validate_key(key)
+    until, value = _here.get(here, (0.0, None))
+    if until > time.monotonic():
+        return value
+    value = _cached(key, seconds, fetch)
+    _here[here] = (time.monotonic() + SYMBOLS_HERE_SECONDS, value)
+    return value
+
+
 def _cached_together(*wanted: tuple[str, int, Callable[[], Any]]) -> list[Any]:
     """``_cached`` for several (key, seconds, fetch) at once: one cache round trip for all,
     then each missing value fetched and stored in turn."""
@@ -119,7 +137,7 @@ def symbol_precisions() -> dict[str, dict[str, int]]:
         }
 
     try:
-        return _cached("desk:reads:symbol-precisions", EXCHANGE_INFO_SECONDS, fetch)
+        return _cached_here("desk:reads:symbol-precisions", EXCHANGE_INFO_SECONDS, fetch)
     except binanceus.BinanceUSError as exc:
         log.warning("exchangeInfo unavailable: %s", type(exc).__name__)
         return {}
@@ -132,7 +150,7 @@ def symbol_pairs() -> dict[str, tuple[str, str]]:
         return {s.symbol: (s.base_asset, s.quote_asset) for s in _trading_symbols()}
 
     try:
-        return _cached("desk:reads:symbol-pairs", EXCHANGE_INFO_SECONDS, fetch)
+        return _cached_here("desk:reads:symbol-pairs", EXCHANGE_INFO_SECONDS, fetch)
     except binanceus.BinanceUSError as exc:
         log.warning("exchangeInfo unavailable: %s", type(exc).__name__)
         return {}

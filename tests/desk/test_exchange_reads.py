@@ -1,10 +1,13 @@
 """The page-side exchange reads: served from the cache within their window, never caching a
 failure. Counted on the sandbox's own request log, so a read that reached the exchange shows."""
 
+import time
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import requests
+from django.core.cache import cache
 from django.test import override_settings
 
 import binanceus
@@ -42,6 +45,22 @@ def test_a_failed_read_is_not_cached():
     }  # tick 0.01, step 0.00001
     assert exchange_reads.symbol_pairs()["BTCUSD"] == ("BTC", "USD")
     assert exchange_reads.klines(symbol="BTCUSD", interval="1m", limit=18)
+
+
+def test_the_symbol_list_is_kept_in_the_process_for_a_few_seconds(sandbox_url, monkeypatch):
+    """Every order's form checks its symbol: within SYMBOLS_HERE_SECONDS of a read, the list
+    comes from the process, not the cache; after it, from the cache (or the exchange) again."""
+    key = "desk:reads:symbol-precisions"
+    cache.delete(key)
+    first = exchange_reads.symbol_precisions()
+    read = _calls(sandbox_url, "/api/v3/exchangeInfo")
+    cache.delete(key)  # a later read that went to the cache would ask the exchange
+    assert exchange_reads.symbol_precisions() == first
+    assert _calls(sandbox_url, "/api/v3/exchangeInfo") == read
+    later = time.monotonic() + exchange_reads.SYMBOLS_HERE_SECONDS + 0.1
+    monkeypatch.setattr(exchange_reads, "time", SimpleNamespace(monotonic=lambda: later))
+    assert exchange_reads.symbol_precisions() == first
+    assert _calls(sandbox_url, "/api/v3/exchangeInfo") == read + 1
 
 
 def _connection(account: dict):

@@ -77,3 +77,19 @@ def sandbox_connection(sandbox_url: str, user, *, balances: dict[str, str], labe
         api_secret=doc["secretKey"],
     )
     return connection, doc
+
+
+def make_order(connection, **fields):
+    """A stored order of ``connection``: a desk LIMIT BUY of BTCUSD, NEW, unless ``fields`` say
+    otherwise."""
+    from trading.models import Order, OrderOrigin, OrderStatus
+
+    defaults = {
+        "symbol": "BTCUSD",
+        "client_order_id": f"desk-made-{next(_seq)}",
+        "origin": OrderOrigin.DESK,
+        "side": "BUY",
+        "type": "LIMIT",
+        "status": OrderStatus.NEW,
+    }
+    return Order.objects.create(connection=connection, **{**defaults, **fields})

@@ -8,8 +8,8 @@ from django.db import connection
 
 from accounts.models import ExchangeConnection
 from desk.db.sql import model_rows, row_key
-from tests.factories import make_connection, make_user
-from trading.models import Order, OrderOrigin, OrderStatus
+from tests.factories import make_connection, make_order, make_user
+from trading.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -18,24 +18,10 @@ def _fields(row) -> dict:
     return {field.attname: getattr(row, field.attname) for field in type(row)._meta.fields}
 
 
-def _order(conn, client_order_id: str, **fields) -> Order:
-    return Order.objects.create(
-        connection=conn,
-        symbol="BTCUSD",
-        client_order_id=client_order_id,
-        origin=OrderOrigin.DESK,
-        side="BUY",
-        type="LIMIT",
-        status=OrderStatus.NEW,
-        **fields,
-    )
-
-
 def test_an_order_reads_as_the_orm_reads_it_money_times_json_and_all():
     conn = make_connection(make_user())
-    stored = _order(
+    stored = make_order(
         conn,
-        "desk-sql-1",
         order_id=2**40 + 7,
         price=Decimal("27000.12345678"),
         orig_qty=Decimal("0.00100000"),
@@ -60,7 +46,7 @@ def test_a_connection_reads_its_keys_decrypted_as_the_orm_does():
 
 def test_rows_come_in_the_models_order_and_extra_columns_as_attributes():
     conn = make_connection(make_user())
-    first, second = _order(conn, "desk-sql-a"), _order(conn, "desk-sql-b")
+    first, second = make_order(conn), make_order(conn)
     Order.objects.filter(pk=first.pk).update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
     name = connection.ops.quote_name("doubled")
     rows = model_rows(Order, "{connection} = %s", [conn.pk], also=f"2 * 21 AS {name}")

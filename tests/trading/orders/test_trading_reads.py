@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.http import Http404
 
-from tests.factories import make_connection, make_user
-from trading.models import Order, OrderOrigin, OrderStatus, OrderTransport, TradingPreference
+from tests.factories import make_connection, make_order, make_user
+from trading.models import OrderTransport, TradingPreference
 from trading.orders.selectors import (
     get_order_for_user,
     preference_read_with,
@@ -15,18 +15,6 @@ from trading.orders.selectors import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _order(conn) -> Order:
-    return Order.objects.create(
-        connection=conn,
-        symbol="BTCUSD",
-        client_order_id=f"desk-reads-{conn.pk}",
-        origin=OrderOrigin.DESK,
-        side="BUY",
-        type="LIMIT",
-        status=OrderStatus.NEW,
-    )
 
 
 def test_the_connection_comes_with_its_users_preference_and_needs_no_other_read(
@@ -64,7 +52,7 @@ def test_a_connection_read_otherwise_has_no_preference_read_with_it():
 def test_an_order_is_found_only_through_its_own_connection():
     owner = make_user()
     mine, other = make_connection(owner), make_connection(owner)
-    order = _order(mine)
+    order = make_order(mine)
     found = get_order_for_user(user=owner, pk=mine.pk, order_pk=order.pk)
     assert found.pk == order.pk and found.connection.pk == mine.pk
     assert preference_read_with(found.connection) is not None  # the action's route is known

@@ -31,6 +31,16 @@ def _name_bad_choices(form_class: type[forms.Form]) -> None:
             messages["invalid_choice"] = f"{label}: choose one of the options."
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A choice field whose choices are fixed in its form's class: each form made shares them
+    with the class, where Django deep-copies them, labels and all, for every form (most of the
+    cost of making the order ticket's form for each order). A form given other choices still
+    replaces only its own (the ``choices`` setter makes a new list)."""
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)
+
+
 class FieldErrorsForm(forms.Form):
     # Whether the page always has each field's error element (a script fills it in), or
     # renders it only when there is an error.

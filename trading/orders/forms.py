@@ -16,7 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
-from trading.forms import FieldErrorsForm
+from trading.forms import FieldErrorsForm, FixedChoiceField
 from trading.models import Order, OrderTransport
 from trading.orders.services import OcoRequest, OrderRequest
 from trading.selectors import market_symbols
@@ -117,15 +117,15 @@ class SymbolField(forms.CharField):
 class OrderTicketForm(FieldErrorsForm):
     symbol = SymbolField()
     client_order_id = forms.CharField(widget=forms.HiddenInput, validators=[CLIENT_ID])
-    side = forms.ChoiceField(choices=SIDES, widget=forms.RadioSelect, initial="BUY")
-    type = forms.ChoiceField(choices=TYPES, initial="LIMIT", label="Order type")
-    market_by = forms.ChoiceField(
+    side = FixedChoiceField(choices=SIDES, widget=forms.RadioSelect, initial="BUY")
+    type = FixedChoiceField(choices=TYPES, initial="LIMIT", label="Order type")
+    market_by = FixedChoiceField(
         choices=[("quantity", "Quantity"), ("quote", "Quote amount")],
         initial="quantity",
         required=False,
         label="Market order by",
     )
-    trigger = forms.ChoiceField(
+    trigger = FixedChoiceField(
         choices=[("stop_price", "Stop price"), ("trailing_delta", "Trailing delta")],
         initial="stop_price",
         required=False,
@@ -138,11 +138,11 @@ class OrderTicketForm(FieldErrorsForm):
     trailing_delta = forms.IntegerField(
         label="Trailing delta (BIPS)", required=False, min_value=1, max_value=2000
     )
-    time_in_force = forms.ChoiceField(
+    time_in_force = FixedChoiceField(
         choices=TIME_IN_FORCE, initial="GTC", required=False, label="Time in force"
     )
     iceberg_qty = AmountField("Iceberg visible qty")
-    self_trade_prevention_mode = forms.ChoiceField(
+    self_trade_prevention_mode = FixedChoiceField(
         choices=STP_MODES, required=False, label="Self-trade prevention"
     )
     confirm_large = forms.BooleanField(required=False, label="I confirm this large order")
@@ -226,12 +226,12 @@ class ReplaceForm(FieldErrorsForm):
 class OcoForm(FieldErrorsForm):
     symbol = SymbolField()
     list_client_order_id = forms.CharField(widget=forms.HiddenInput, validators=[CLIENT_ID])
-    side = forms.ChoiceField(choices=SIDES, initial="SELL")
+    side = FixedChoiceField(choices=SIDES, initial="SELL")
     quantity = AmountField("Quantity")
     price = AmountField("Limit price")
     stop_price = AmountField("Stop price")
     stop_limit_price = AmountField("Stop-limit price")
-    stop_limit_time_in_force = forms.ChoiceField(
+    stop_limit_time_in_force = FixedChoiceField(
         choices=[("GTC", "GTC"), ("FOK", "FOK"), ("IOC", "IOC")],
         initial="GTC",
         label="Stop-limit time in force",
@@ -275,7 +275,7 @@ class PreferenceForm(FieldErrorsForm):
         decimal_places=2,
     )
     # Optional: a form that leaves it out keeps the user's choice as it is.
-    order_transport = forms.ChoiceField(
+    order_transport = FixedChoiceField(
         label="Send orders over",
         choices=[
             (OrderTransport.WS, "the WebSocket API (REST while its session is down)"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 # The largest key a BIGINT column holds: a larger number (or a negative one) is no row's key.
 _KEY_MAX = 2**63 - 1
@@ -76,6 +76,26 @@ def _converted(value, column, steps: list):
     for step in steps:
         value = step(value, column, connection)
     return value
+
+
+def model_update(row, names: Sequence[str]) -> None:
+    """``row.save(update_fields=names)`` with its UPDATE written once per model and fields: each
+    value prepared as the ORM prepares it (``pre_save`` included, so an ``auto_now`` field is
+    set on the row too), and the same error when no row had its key. Models read so have no
+    save signals or overridden ``save``."""
+    fields = [type(row)._meta.get_field(name) for name in names]
+    params = [field.get_db_prep_save(field.pre_save(row, False), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(type(row), tuple(names)), [*params, row.pk])
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+@functools.cache
+def _update_sql(model, names: tuple[str, ...]) -> str:
+    quote, meta = connection.ops.quote_name, model._meta
+    columns = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
+    return f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
 
 
 def row_key(value) -> int | None:

@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from accounts.models import ExchangeConnection
-from desk.db.sql import model_rows, row_key
+from desk.db.sql import model_rows, model_update, row_key
 from tests.factories import make_connection, make_order, make_user
-from trading.models import Order
+from trading.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,24 @@ def test_rows_come_in_the_models_order_and_extra_columns_as_attributes():
     rows = model_rows(Order, "{connection} = %s", [conn.pk], also=f"2 * 21 AS {name}")
     assert [r.pk for r in rows] == [second.pk, first.pk]  # newest first ("-created_at")
     assert [r.doubled for r in rows] == [42, 42]
+
+
+def test_an_update_writes_the_fields_named_as_save_would_and_stamps_auto_now():
+    row = make_order(make_connection(make_user()), price=Decimal("1.5"))
+    before = row.updated_at
+    row.executed_qty, row.status, row.price = Decimal("0.25000001"), OrderStatus.PARTIALLY_FILLED, 9
+    model_update(row, ["executed_qty", "status", "updated_at"])
+    stored = Order.objects.get(pk=row.pk)
+    assert stored.executed_qty == Decimal("0.25000001") and stored.status == "PARTIALLY_FILLED"
+    assert stored.price == Decimal("1.5")  # not named: not written
+    assert row.updated_at > before and stored.updated_at == row.updated_at
+
+
+def test_an_update_of_a_row_gone_fails_as_save_does():
+    row = make_order(make_connection(make_user()))
+    Order.objects.filter(pk=row.pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        model_update(row, ["status"])
 
 
 def test_nothing_matched_is_no_rows():

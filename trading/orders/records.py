@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 import binanceus
 from accounts import realtime
 from accounts.models import Balance, ExchangeConnection
-from desk.db.sql import model_rows
+from desk.db.sql import model_rows, model_update
 from trading.models import AccountTrade, Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders.selectors import order_list_payload, order_payload, trade_payload
 
@@ -141,7 +141,7 @@ def _save_state(connection: ExchangeConnection, seen: _Seen, *, pk: int | None =
     if not _is_newer(row, at=at, status=state["status"], executed=state["executed_qty"]):
         if row.order_id is None:  # still learn the id, whatever the order of arrival
             row.order_id = order_id
-            row.save(update_fields=["order_id", "updated_at"])
+            model_update(row, ["order_id", "updated_at"])
         return row
     updates = _updates(row, seen)
     # The same state again (the order's answer and its executionReport both say NEW): stored
@@ -151,7 +151,7 @@ def _save_state(connection: ExchangeConnection, seen: _Seen, *, pk: int | None =
         return row
     for name in changed:
         setattr(row, name, updates[name])
-    row.save(update_fields=sorted([*changed, "updated_at"]))
+    model_update(row, sorted([*changed, "updated_at"]))
     push_order(row)
     return row
 
@@ -480,7 +480,7 @@ def account_position_apply(
                 )
             elif row.updated_at <= at:
                 row.free, row.locked, row.updated_at = bal.free, bal.locked, at
-                row.save(update_fields=["free", "locked", "updated_at"])
+                model_update(row, ["free", "locked", "updated_at"])
         transaction.on_commit(lambda: realtime.balances_push(connection_id=connection.pk))
 
 

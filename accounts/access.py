@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import ExchangeConnection, KeyType
-from desk.db.sql import model_rows, row_key
+from desk.db.sql import model_row, row_key
 
 BALANCES = "balances"
 TRADE = "trade"
@@ -118,8 +118,7 @@ def _owned(user, pk) -> ExchangeConnection:
     key, owner = row_key(pk), getattr(user, "pk", None)
     if key is None or owner is None:
         raise Http404("No such connection.")
-    mine = model_rows(ExchangeConnection, "{id} = %s AND {user} = %s", [key, owner])
-    connection = next(iter(mine), None)
+    connection = model_row(ExchangeConnection, "{id} = %s AND {user} = %s", [key, owner])
     if connection is None:
         raise Http404("No such connection.")
     connection.user = user

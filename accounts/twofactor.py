@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from desk.db.sql import model_rows
+from desk.db.sql import model_row
 
 AUTH_AT_SESSION_KEY = "desk_auth_at"
 BACKUP_CODE_COUNT = 10
@@ -55,8 +55,7 @@ def user_with_second_factor(pk):
     except ValidationError:
         return None
     has_any = f"{_has_device_sql()} AS {connection.ops.quote_name(HAS_SECOND_FACTOR)}"
-    found = model_rows(users.model, "{" + meta.pk.name + "} = %s", [pk], also=has_any)
-    return next(iter(found), None)
+    return model_row(users.model, "{" + meta.pk.name + "} = %s", [pk], also=has_any)
 
 
 def with_second_factor(users: QuerySet) -> QuerySet:

@@ -16,19 +16,20 @@ from dashboard.forms import FIELDS as FILTER_FIELDS
 from dashboard.forms import ActivityForm
 from dashboard.portfolio import portfolio, portfolio_payload
 from dashboard.selectors import dashboard_data
+from desk.db.sql import row_key
 from desk.lists import csv_download
 from trading.market.keys import SYMBOL_RE
 from trading.selectors import default_symbol, market_symbols
 
 
 def _connection_pk(raw: str | None) -> int | None:
-    """The ``connection`` parameter as an id; empty means the first connection. ASCII digits
-    only ("²" is a digit to str.isdigit() but not to int()), and no more than an id can have."""
+    """The ``connection`` parameter as an id; empty means the first connection."""
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+    key = row_key(raw)
+    if key is None:
         raise Http404("No such connection.")
-    return int(raw)
+    return key
 
 
 @login_required

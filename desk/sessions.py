@@ -12,14 +12,14 @@ from django.contrib.sessions.backends import db as backend
 from django.db import connection
 from django.utils import timezone
 
-from desk.db.sql import model_rows
+from desk.db.sql import model_row
 
 
 class SessionStore(backend.SessionStore):
     def _get_session_from_db(self):
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         live = "{session_key} = %s AND {expire_date} > %s"
-        row = next(iter(model_rows(self.model, live, [self.session_key, now])), None)
+        row = model_row(self.model, live, [self.session_key, now])
         if row is None:  # gone or expired: a new key on the next save, as Django does
             self._session_key = None
         return row

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.access import REWARDS, key_types_with
 from accounts.models import ExchangeConnection
 from binanceus import to_ms
-from desk.db.sql import model_rows
+from desk.db.sql import model_row
 from desk.money import plain
 from rewards.models import (
     BizType,
@@ -31,16 +31,15 @@ RECENT_EXPORTS = 10
 
 
 def profile_of(*, connection: ExchangeConnection) -> RewardsProfile | None:
-    return RewardsProfile.objects.filter(connection=connection).first()
+    """Read with SQL written once: every order placed asks it (``partner_prefix``)."""
+    return model_row(RewardsProfile, "{connection} = %s", [connection.pk])
 
 
 def partner_prefix(*, connection: ExchangeConnection) -> str:
     """What the order ticket puts before its client order ids so that the orders earn the
-    connection's API-partner rebates (L3302: "ABCD1234-…"); "" when no partner id is set.
-    Read with SQL written once: every order placed asks it for the ticket's next id."""
-    profile = model_rows(RewardsProfile, "{connection} = %s", [connection.pk])
-    partner_id = profile[0].partner_id if profile else ""
-    return f"{partner_id}-" if partner_id else ""
+    connection's API-partner rebates (L3302: "ABCD1234-…"); "" when no partner id is set."""
+    profile = profile_of(connection=connection)
+    return f"{profile.partner_id}-" if profile and profile.partner_id else ""
 
 
 def referral_list(*, connection: ExchangeConnection) -> QuerySet[ReferralReward]:

@@ -60,6 +60,12 @@ def model_rows(model, where: str, params: Sequence, *, also: str = "", lock: boo
     return rows
 
 
+def model_row(model, where: str, params: Sequence, *, also: str = "", lock: bool = False):
+    """The first of ``model_rows``, or None when nothing matched."""
+    rows = model_rows(model, where, params, also=also, lock=lock)
+    return rows[0] if rows else None
+
+
 @functools.cache
 def _converters(model) -> list[tuple]:
     """For each concrete field of ``model``, in order: its column and the backend's and the
@@ -81,7 +87,7 @@ def _converted(value, column, steps: list):
 def model_update(row, names: Sequence[str]) -> None:
     """``row.save(update_fields=names)`` with its UPDATE written once per model and fields: each
     value prepared as the ORM prepares it (``pre_save`` included, so an ``auto_now`` field is
-    set on the row too), and the same error when no row had its key. Models read so have no
+    set on the row too), and the same error when no row had its key. Models written so have no
     save signals or overridden ``save``."""
     fields = [type(row)._meta.get_field(name) for name in names]
     params = [field.get_db_prep_save(field.pre_save(row, False), connection) for field in fields]
@@ -99,11 +105,14 @@ def _update_sql(model, names: tuple[str, ...]) -> str:
 
 
 def row_key(value) -> int | None:
-    """``value`` as a row key the way the ORM reads one (``int()``), or None when no row can
-    have it: not a number, or out of the column's range. PostgreSQL refuses such a parameter
-    (and aborts the transaction) where the ORM's lookup raised ``ValueError`` or matched nothing."""
-    try:
+    """``value`` as a row key: a number, or its text as a URL, a form or a session holds it
+    (ASCII digits only: "²" and "١" are digits to Python, and " 5", "+5" and "5_0" are numbers
+    to ``int()``); None when no row can have it, including a number out of a BIGINT column's
+    range, which PostgreSQL refuses as a parameter (aborting the transaction)."""
+    if type(value) is int:
+        key = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         key = int(value)
-    except (TypeError, ValueError, OverflowError):
+    else:
         return None
     return key if 0 < key <= _KEY_MAX else None

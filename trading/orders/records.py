@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 import binanceus
 from accounts import realtime
 from accounts.models import Balance, ExchangeConnection
-from desk.db.sql import model_rows, model_update
+from desk.db.sql import model_row, model_rows, model_update
 from trading.models import AccountTrade, Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders.selectors import order_list_payload, order_payload, trade_payload
 
@@ -94,7 +94,7 @@ def _find(
 def _held(connection: ExchangeConnection, pk: int) -> Order | None:
     """The row a caller already holds, locked again by its key: the answer to its own intent
     or action is of that row. None if it is gone meanwhile."""
-    row = next(iter(model_rows(Order, "{id} = %s", [pk], lock=True)), None)
+    row = model_row(Order, "{id} = %s", [pk], lock=True)
     if row is not None:
         row.connection = connection
     return row

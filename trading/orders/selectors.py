@@ -13,7 +13,7 @@ from django.http import Http404
 
 from accounts.access import TRADE, connection_get_for_user, connection_list_with
 from accounts.models import Balance, ExchangeConnection
-from desk.db.sql import model_rows, row_key
+from desk.db.sql import model_row, row_key
 from desk.money import plain
 from trading.models import AccountTrade, Order, OrderList, TradingPreference
 from trading.models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
@@ -35,17 +35,10 @@ def ticket_connection(*, user, session, wanted: str | None) -> ExchangeConnectio
     choices = trading_connections_for_user(user=user)
     by_pk = {c.pk: c for c in choices}
     for candidate in (wanted, session.get(SESSION_KEY)):
-        pk = _pk(candidate)
+        pk = row_key(candidate)
         if pk in by_pk:
             return by_pk[pk]
     return choices[0] if choices else None
-
-
-def _pk(value) -> int | None:
-    """A row id from a query string: ASCII digits only ("²" and "١" are digits to Python, and
-    int() refuses "²"), and short enough for int() to accept."""
-    text = str(value) if value is not None else ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def trading_connection_for_user(*, user, pk) -> ExchangeConnection:
@@ -53,7 +46,7 @@ def trading_connection_for_user(*, user, pk) -> ExchangeConnection:
     user's trading preference read alongside: every order action asks it which way orders go,
     and the ticket's checks when to ask for a confirmation."""
     connection = connection_get_for_user(user=user, pk=pk, capability=TRADE)
-    pref = next(iter(model_rows(TradingPreference, "{user} = %s", [connection.user_id])), None)
+    pref = model_row(TradingPreference, "{user} = %s", [connection.user_id])
     _PREFERENCE_OF_USER.set_cached_value(connection.user, pref)  # None: they have none
     return connection
 
@@ -70,8 +63,7 @@ def get_order_list_for_user(*, user, pk: int, list_pk: int) -> OrderList:
 def _row_for_user(model, what: str, *, user, pk: int, row_pk: int):
     connection = trading_connection_for_user(user=user, pk=pk)
     key = row_key(row_pk)
-    mine = model_rows(model, "{id} = %s AND {connection} = %s", [key, connection.pk]) if key else []
-    row = next(iter(mine), None)
+    row = model_row(model, "{id} = %s AND {connection} = %s", [key, connection.pk]) if key else None
     if row is None:
         raise Http404(f"No such {what}.")
     row.connection = connection  # as read just now, with the preference
@@ -135,8 +127,8 @@ def preference_read_with(connection: ExchangeConnection) -> TradingPreference | 
 def free_balance(*, connection: ExchangeConnection, asset: str) -> Decimal | None:
     """As last synced; None when the connection has never held ``asset``. Read with SQL written
     once: every order's funds check asks it."""
-    held = model_rows(Balance, "{connection} = %s AND {asset} = %s", [connection.pk, asset])
-    return held[0].free if held else None
+    held = model_row(Balance, "{connection} = %s AND {asset} = %s", [connection.pk, asset])
+    return held.free if held else None
 
 
 def _text(value: Decimal | None) -> str | None:

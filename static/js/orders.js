@@ -2,7 +2,7 @@
 // (cancel-replace), cancel all for the symbol, place and cancel OCO lists. Money stays decimal
 // text from the server; nothing here does arithmetic on it.
 import { trim } from "./lib/decimal.js";
-import { button, cell, showFieldErrors, when } from "./lib/dom.js";
+import { button, cell, keyedRows, showFieldErrors, when } from "./lib/dom.js";
 import { csrfToken, postForm } from "./lib/http.js";
 import { connectionHub } from "./lib/hub.js";
 
@@ -60,37 +60,44 @@ function start(root) {
   }
   function visible(o) { return (o.isOpen || o.isUnsettled) && (!symbol || o.symbol === symbol); }
 
+  function orderRow(o) {
+    const tr = document.createElement("tr");
+    tr.dataset.orderId = o.id;
+    tr.dataset.clientOrderId = o.clientOrderId;
+    tr.className = "status-" + o.status.toLowerCase();
+    cell(tr, (o.updatedAt || "").replace("T", " ").substring(0, 19));
+    cell(tr, o.symbol);
+    cell(tr, o.side, "side-" + o.side.toLowerCase());
+    cell(tr, o.type);
+    cell(tr, trim(o.price), "num");
+    cell(tr, o.trailingDelta ? o.trailingDelta + " bips" : trim(o.stopPrice), "num");
+    cell(tr, o.origQty ? trim(o.origQty) : trim(o.origQuoteOrderQty), "num");
+    cell(tr, trim(o.executedQty), "num");
+    cell(tr, statusText(o), "status");
+    const actions = cell(tr, "", "actions");
+    actions.textContent = "";
+    if (o.orderId !== null && o.isOpen) {
+      actions.appendChild(button("Cancel", "small danger", () => cancel(o)));
+      if (o.price && !o.orderListId) actions.appendChild(button("Amend", "small secondary", () => amend(tr, o)));
+    }
+    return tr;
+  }
+
+  // A push is of one order: only its row is built again. Rebuilt, every row was laid out and, the
+  // table being a live region, announced again, for each change of any order.
+  const orderRows = keyedRows(document.getElementById("open-order-rows"));
   function renderOrders() {
     const rows = [...orders.values()].filter(visible).sort((a, b) => b.id - a.id);
     // An amend form being filled in outlives the re-render that any push of any order causes.
     const amending = new Map(
       [...document.querySelectorAll("#open-order-rows tr.amend-row")].map((r) => [r.dataset.amendFor, r]),
     );
-    const frag = document.createDocumentFragment();
-    for (const o of rows) {
-      const tr = document.createElement("tr");
-      tr.dataset.orderId = o.id;
-      tr.dataset.clientOrderId = o.clientOrderId;
-      tr.className = "status-" + o.status.toLowerCase();
-      cell(tr, (o.updatedAt || "").replace("T", " ").substring(0, 19));
-      cell(tr, o.symbol);
-      cell(tr, o.side, "side-" + o.side.toLowerCase());
-      cell(tr, o.type);
-      cell(tr, trim(o.price), "num");
-      cell(tr, o.trailingDelta ? o.trailingDelta + " bips" : trim(o.stopPrice), "num");
-      cell(tr, o.origQty ? trim(o.origQty) : trim(o.origQuoteOrderQty), "num");
-      cell(tr, trim(o.executedQty), "num");
-      cell(tr, statusText(o), "status");
-      const actions = cell(tr, "", "actions");
-      actions.textContent = "";
-      if (o.orderId !== null && o.isOpen) {
-        actions.appendChild(button("Cancel", "small danger", () => cancel(o)));
-        if (o.price && !o.orderListId) actions.appendChild(button("Amend", "small secondary", () => amend(tr, o)));
-      }
-      frag.appendChild(tr);
-      if (o.isOpen && amending.has(String(o.id))) frag.appendChild(amending.get(String(o.id)));
-    }
-    document.getElementById("open-order-rows").replaceChildren(frag);
+    orderRows(rows, {
+      key: (o) => o.id,
+      sig: (o) => JSON.stringify(o),
+      build: orderRow,
+      after: (o) => (o.isOpen ? amending.get(String(o.id)) : null),
+    });
     document.getElementById("open-orders-empty").hidden = rows.length > 0;
   }
 
@@ -155,29 +162,33 @@ function start(root) {
     tr.after(row);
   }
 
+  function legsOf(l) {
+    return [...orders.values()].filter((o) => o.orderListId === l.id).map((o) => `${o.type} ${o.statusLabel}`).join(", ");
+  }
+  function listRow(l) {
+    const tr = document.createElement("tr");
+    tr.dataset.listId = l.id;
+    cell(tr, l.symbol);
+    cell(tr, l.orderListId);
+    cell(tr, (l.listStatusType + (l.listOrderStatus ? " / " + l.listOrderStatus : "")).replace(/_/g, " ").toLowerCase() +
+      (l.errorMessage ? " — " + l.errorMessage : ""), "status");
+    cell(tr, legsOf(l));
+    const actions = cell(tr, "", "actions");
+    actions.textContent = "";
+    if (l.listStatusType === "EXEC_STARTED") {
+      actions.appendChild(button("Cancel OCO", "small danger", async () => {
+        const doc = await post(`${base}oco/${l.id}/cancel/`, {});
+        say(result, doc);
+        if (doc.orderList) upsertList(doc.orderList);
+      }));
+    }
+    return tr;
+  }
+
+  const listRows = keyedRows(document.getElementById("oco-rows"));
   function renderLists() {
     const rows = [...lists.values()].filter((l) => !symbol || l.symbol === symbol).sort((a, b) => b.id - a.id);
-    const frag = document.createDocumentFragment();
-    for (const l of rows) {
-      const tr = document.createElement("tr");
-      tr.dataset.listId = l.id;
-      cell(tr, l.symbol);
-      cell(tr, l.orderListId);
-      cell(tr, (l.listStatusType + (l.listOrderStatus ? " / " + l.listOrderStatus : "")).replace(/_/g, " ").toLowerCase() +
-        (l.errorMessage ? " — " + l.errorMessage : ""), "status");
-      cell(tr, [...orders.values()].filter((o) => o.orderListId === l.id).map((o) => `${o.type} ${o.statusLabel}`).join(", "));
-      const actions = cell(tr, "", "actions");
-      actions.textContent = "";
-      if (l.listStatusType === "EXEC_STARTED") {
-        actions.appendChild(button("Cancel OCO", "small danger", async () => {
-          const doc = await post(`${base}oco/${l.id}/cancel/`, {});
-          say(result, doc);
-          if (doc.orderList) upsertList(doc.orderList);
-        }));
-      }
-      frag.appendChild(tr);
-    }
-    document.getElementById("oco-rows").replaceChildren(frag);
+    listRows(rows, { key: (l) => l.id, sig: (l) => JSON.stringify(l) + legsOf(l), build: listRow });
     document.getElementById("oco-empty").hidden = rows.length > 0;
   }
 

@@ -212,3 +212,42 @@ def test_it_trades_from_the_market_page(page, stack):
     mine = [r for r in rows if r["symbol"] == SYMBOL and r["side"] == "BUY"]
     assert any(Decimal(r["price"]) == Decimal(inside) for r in mine)
     assert sum(Decimal(r["qty"]) for r in mine) >= Decimal(QTY) * 2
+
+
+# From now on, the desk order ids of the rows put in or taken out of the open-orders table.
+WATCH_ROWS = """() => {
+  window.__touched = [];
+  new MutationObserver((changes) => {
+    for (const c of changes) {
+      for (const tr of [...c.addedNodes, ...c.removedNodes]) {
+        window.__touched.push(tr.dataset.orderId);
+      }
+    }
+  }).observe(document.getElementById('open-order-rows'), {childList: true});
+}"""
+
+
+def test_a_push_redraws_the_row_of_its_own_order_only(page, stack):
+    """Every push of an order rebuilt the whole table, a live region, so each change of one
+    order had every row laid out and announced again. Now the rows that did not change stay as
+    they are: canceling one order takes out its row and touches no other."""
+    login(page)
+    page.goto(f"/market/{SYMBOL}/")
+    page.wait_for_selector("#ticket-form")
+    resting = _price(stack, -5)
+    _ticket(page, side="BUY", type="LIMIT", price=resting, quantity=QTY)
+    _result(page, "BUY LIMIT BTCUSD: open.")
+    kept = page.wait_for_selector(f"#open-order-rows tr:has-text('{_trim(resting)}')")
+    other = _price(stack, -6)
+    _ticket(page, side="BUY", type="LIMIT", price=other, quantity=QTY)
+    _result(page, "BUY LIMIT BTCUSD: open.")
+    row = page.locator(f"#open-order-rows tr:has-text('{_trim(other)}')")
+    other_id = row.get_attribute("data-order-id")
+
+    kept.evaluate("(tr) => { tr.dataset.kept = 'yes'; }")
+    page.evaluate(WATCH_ROWS)
+    row.get_by_role("button", name="Cancel").click()
+    page.wait_for_selector(f"#open-order-rows tr[data-order-id='{other_id}']", state="detached")
+
+    assert kept.get_attribute("data-kept") == "yes"  # the same element, never rebuilt
+    assert set(page.evaluate("() => window.__touched")) == {other_id}

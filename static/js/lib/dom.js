@@ -16,6 +16,42 @@ export function cell(tr, text, cls) {
   return td;
 }
 
+// Puts exactly `nodes`, in order, in `parent`, moving or removing only the children that differ:
+// a node already in its place is not touched (no relayout, nothing announced again in a live
+// region).
+function placeChildren(parent, nodes) {
+  const wanted = new Set(nodes);
+  for (const child of [...parent.childNodes]) if (!wanted.has(child)) child.remove();
+  let at = parent.firstChild;
+  for (const node of nodes) {
+    if (node === at) at = at.nextSibling;
+    else parent.insertBefore(node, at);
+  }
+}
+
+// The rows of a live table, kept by key: an item's row is built again only when what it shows
+// changed (`sig`), so a push that changes one order touches one row. `after(item, tr)` may give
+// a row to keep right after the item's (an open form, say).
+export function keyedRows(tbody) {
+  let shown = new Map(); // key -> {sig, tr}
+  return function render(items, { key, sig, build, after = () => null }) {
+    const next = new Map();
+    const nodes = [];
+    for (const item of items) {
+      const k = key(item);
+      const s = sig(item);
+      const held = shown.get(k);
+      const tr = held && held.sig === s ? held.tr : build(item);
+      next.set(k, { sig: s, tr });
+      nodes.push(tr);
+      const extra = after(item, tr);
+      if (extra) nodes.push(extra);
+    }
+    shown = next;
+    placeChildren(tbody, nodes);
+  };
+}
+
 export function button(label, cls, onClick) {
   const b = document.createElement("button");
   b.type = "button";

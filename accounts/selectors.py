@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from accounts.models import AuditRecord, Balance, ExchangeConnection, SubAccount
+from desk.db.sql import model_row, model_rows
 from desk.lists import DateRange
 from desk.money import plain
 
@@ -26,9 +27,14 @@ def balance_list(*, connection: ExchangeConnection) -> QuerySet[Balance]:
 
 
 def balances_payload(*, connection_id: int) -> dict:
-    """What the browser receives for a balance refresh: strings for money, ISO-8601 UTC times."""
-    connection = ExchangeConnection.objects.only("pk", "balances_synced_at").get(pk=connection_id)
-    rows = Balance.objects.filter(connection_id=connection_id).order_by("asset")
+    """What the browser receives for a balance refresh: strings for money, ISO-8601 UTC times.
+    Made after every balance event of a connection, so read with SQL written once."""
+    connection = model_row(
+        ExchangeConnection, "{id} = %s", [connection_id], only=("balances_synced_at",)
+    )
+    if connection is None:
+        raise ExchangeConnection.DoesNotExist(f"no connection {connection_id}")
+    rows = model_rows(Balance, "{connection} = %s", [connection_id])  # by asset, as ordered
     return {
         "connection": connection_id,
         "synced_at": connection.balances_synced_at.isoformat()

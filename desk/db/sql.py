@@ -14,15 +14,19 @@ _KEY_MAX = 2**63 - 1
 
 
 @functools.cache
-def model_read(model, where: str, *, also: str = "", lock: bool = False) -> str:
-    """A SELECT of ``model``'s rows (every concrete field's column in the model's order, then
-    ``also``) WHERE ``where``, in the model's default ordering. ``where`` names columns by field
-    in braces (``{order_id}``), quoted here from the model; every value stays a parameter.
-    ``lock``: FOR UPDATE where the database locks rows, held by the caller's transaction."""
+def model_read(
+    model, where: str, *, also: str = "", lock: bool = False, only: tuple[str, ...] = ()
+) -> str:
+    """A SELECT of ``model``'s rows (every concrete field's column in the model's order, or
+    those of the fields ``only`` names, then ``also``) WHERE ``where``, in the model's default
+    ordering. ``where`` names columns by field in braces (``{order_id}``), quoted here from the
+    model; every value stays a parameter. ``lock``: FOR UPDATE where the database locks rows,
+    held by the caller's transaction."""
     quote = connection.ops.quote_name
     meta = model._meta
     columns = {field.name: quote(field.column) for field in meta.concrete_fields}
-    selected = ", ".join([*columns.values(), *([also] if also else [])])
+    read = [quote(field.column) for field in _fields(model, only)]
+    selected = ", ".join([*read, *([also] if also else [])])
     columns["pk"] = quote(meta.pk.column)
     sql = f"SELECT {selected} FROM {quote(meta.db_table)}"  # noqa: S608
     sql += f" WHERE {where.format(**columns)}"
@@ -36,13 +40,23 @@ def model_read(model, where: str, *, also: str = "", lock: bool = False) -> str:
     return sql
 
 
-def model_rows(model, where: str, params: Sequence, *, also: str = "", lock: bool = False) -> list:
+def model_rows(
+    model,
+    where: str,
+    params: Sequence,
+    *,
+    also: str = "",
+    lock: bool = False,
+    only: tuple[str, ...] = (),
+) -> list:
     """The rows ``model_read`` selects, as instances of ``model``, each column converted as the
     ORM converts it (``from_db_value`` included); each of ``also``'s columns an attribute by its
-    name, as the database gave it. What ``Model.objects.raw`` does, without working out again
+    name, as the database gave it; with ``only``, the other fields deferred, as ``.only()``
+    leaves them (read on first use). What ``Model.objects.raw`` does, without working out again
     for every read which column is which field and how to convert it."""
-    sql = model_read(model, where, also=also, lock=lock)
-    converters = _converters(model)
+    sql = model_read(model, where, also=also, lock=lock, only=only)
+    converters = _converters(model, only)
+    names = [field.attname for field in _fields(model, only)] if only else None
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
@@ -53,25 +67,34 @@ def model_rows(model, where: str, params: Sequence, *, also: str = "", lock: boo
             _converted(value, column, steps)
             for value, (column, steps) in zip(values, converters, strict=False)
         ]
-        row = model.from_db(connection.alias, None, fields)
+        row = model.from_db(connection.alias, names, fields)
         for name, value in zip(extra, values[len(converters) :], strict=True):
             setattr(row, name, value)
         rows.append(row)
     return rows
 
 
-def model_row(model, where: str, params: Sequence, *, also: str = "", lock: bool = False):
+def model_row(model, where: str, params: Sequence, **options):
     """The first of ``model_rows``, or None when nothing matched."""
-    rows = model_rows(model, where, params, also=also, lock=lock)
+    rows = model_rows(model, where, params, **options)
     return rows[0] if rows else None
 
 
+def _fields(model, only: tuple[str, ...]) -> list:
+    """The concrete fields read, in the model's order: all, or those ``only`` names (the key
+    always, as ``.only()`` reads it)."""
+    fields = model._meta.concrete_fields
+    if not only:
+        return list(fields)
+    return [f for f in fields if f.primary_key or f.name in only or f.attname in only]
+
+
 @functools.cache
-def _converters(model) -> list[tuple]:
-    """For each concrete field of ``model``, in order: its column and the backend's and the
-    field's converters of it (the compiler's ``get_converters`` for one model's columns)."""
+def _converters(model, only: tuple[str, ...] = ()) -> list[tuple]:
+    """For each field read of ``model``, in order: its column and the backend's and the field's
+    converters of it (the compiler's ``get_converters`` for one model's columns)."""
     steps = []
-    for field in model._meta.concrete_fields:
+    for field in _fields(model, only):
         column = field.get_col(model._meta.db_table)
         found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         steps.append((column, found))

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ExchangeConnection
 from desk.db.sql import model_rows, model_update, row_key
@@ -83,3 +84,22 @@ def test_nothing_matched_is_no_rows():
 )
 def test_a_row_key_is_a_number_a_bigint_column_can_hold(value, key):
     assert row_key(value) == key
+
+
+def test_only_the_fields_named_are_read_and_the_rest_on_first_use_as_only_leaves_them():
+    conn = make_connection(make_user())
+    synced = datetime(2026, 12, 7, 17, 0, 1, tzinfo=UTC)
+    ExchangeConnection.objects.filter(pk=conn.pk).update(balances_synced_at=synced)
+    with CaptureQueriesContext(connection) as queries:
+        (row,) = model_rows(
+            ExchangeConnection, "{id} = %s", [conn.pk], only=("balances_synced_at",)
+        )
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert "api_secret_encrypted" not in sql and "key_fingerprint" not in sql
+    assert row.pk == conn.pk and row.balances_synced_at == synced
+    assert row.get_deferred_fields() == {
+        f.attname for f in ExchangeConnection._meta.concrete_fields
+    } - {"id", "balances_synced_at"}
+    with CaptureQueriesContext(connection) as later:
+        assert row.label == conn.label  # read when asked for, as the ORM would
+    assert len(later.captured_queries) == 1

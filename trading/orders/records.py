@@ -461,13 +461,18 @@ def account_position_apply(
     *, connection: ExchangeConnection, balances: Iterable[binanceus.Balance], at: datetime
 ) -> None:
     """The balances an event changed (outboundAccountPosition), unless we hold newer ones."""
+    balances = list(balances)
+    if not balances:
+        return
+    assets = f"{{asset}} IN ({', '.join(['%s'] * len(balances))})"
     with transaction.atomic():
-        rows = {
-            b.asset: b
-            for b in Balance.objects.select_for_update().filter(
-                connection=connection, asset__in=[b.asset for b in balances]
-            )
-        }
+        held = model_rows(
+            Balance,
+            "{connection} = %s AND " + assets,
+            [connection.pk, *(b.asset for b in balances)],
+            lock=True,
+        )
+        rows = {b.asset: b for b in held}
         for bal in balances:
             row = rows.get(bal.asset)
             if row is None:

@@ -6,6 +6,7 @@ characters)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 
 from django import forms
@@ -33,11 +34,15 @@ def _name_bad_choices(form_class: type[forms.Form]) -> None:
 
 class FixedChoiceField(forms.ChoiceField):
     """A choice field whose choices are fixed in its form's class: each form made shares them
-    with the class, where Django deep-copies them, labels and all, for every form (most of the
-    cost of making the order ticket's form for each order). A form given other choices still
-    replaces only its own (the ``choices`` setter makes a new list)."""
+    (the field's and its widget's) with the class, where Django deep-copies them, labels and
+    all, and normalizes the widget's again, for every form (most of the cost of making the
+    order ticket's form for each order). A form given other choices still replaces only its own
+    (the ``choices`` setters make new lists); each form's widget has attributes of its own."""
 
     def __deepcopy__(self, memo):
+        widget = copy.copy(self.widget)
+        widget.attrs = self.widget.attrs.copy()
+        memo[id(self.widget)] = widget  # what Field.__deepcopy__ then takes as the widget's copy
         return forms.Field.__deepcopy__(self, memo)
 
 

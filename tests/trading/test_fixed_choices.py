@@ -19,6 +19,11 @@ def test_each_form_shares_the_class_choices_and_replaces_only_its_own():
     fixed = OrderTicketForm.base_fields["side"].choices
     assert one.fields["side"].choices is fixed and two.fields["side"].choices is fixed
     assert one.fields["side"] is not OrderTicketForm.base_fields["side"]  # a field of its own
+    widget = OrderTicketForm.base_fields["side"].widget
+    assert one.fields["side"].widget.choices is widget.choices  # not copied, nor normalized again
+    assert one.fields["side"].widget is not widget
+    assert one.fields["side"].widget.attrs is not two.fields["side"].widget.attrs
+    assert "aria-describedby" not in widget.attrs  # each form's widget marks its own
     one.fields["side"].choices = [("SELL", "Sell")]
     assert [value for value, _ in two.fields["side"].choices] == ["BUY", "SELL"]
     assert [value for value, _ in OrderTicketForm(TICKET).fields["side"].choices] == [

@@ -56,7 +56,7 @@ def model_rows(
     for every read which column is which field and how to convert it."""
     sql = model_read(model, where, also=also, lock=lock, only=only)
     converters = _converters(model, only)
-    names = [field.attname for field in _fields(model, only)] if only else None
+    names = [field.attname for field in _fields(model, only)] if only else None  # None: all
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
@@ -80,13 +80,14 @@ def model_row(model, where: str, params: Sequence, **options):
     return rows[0] if rows else None
 
 
-def _fields(model, only: tuple[str, ...]) -> list:
+@functools.cache
+def _fields(model, only: tuple[str, ...]) -> tuple:
     """The concrete fields read, in the model's order: all, or those ``only`` names (the key
     always, as ``.only()`` reads it)."""
     fields = model._meta.concrete_fields
     if not only:
-        return list(fields)
-    return [f for f in fields if f.primary_key or f.name in only or f.attname in only]
+        return tuple(fields)
+    return tuple(f for f in fields if f.primary_key or f.name in only or f.attname in only)
 
 
 @functools.cache

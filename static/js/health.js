@@ -3,7 +3,7 @@
 // (data-url / data-connection / data-symbol) and updated in place. Polling, not a push:
 // the report is written by the stream process once a second and belongs to no connection, so
 // there is no socket of the page it could ride on.
-import { $ } from "./lib/dom.js";
+import { $, placeChildren } from "./lib/dom.js";
 import { getJSON } from "./lib/http.js";
 
 const root = document.getElementById("health");
@@ -32,21 +32,18 @@ function start(root) {
 
   // Keyed rows: keep existing <tr>s so the table does not flicker every poll.
   function sync(tbody, items, key, cells, build, empty = "None.") {
-    const seen = new Set();
-    tbody.querySelectorAll("tr.empty").forEach((r) => r.remove());
-    items.forEach((item, i) => {
+    const held = new Map([...tbody.children].map((r) => [r.dataset.key, r]));
+    const rows = items.map((item) => {
       const k = String(item[key]);
-      seen.add(k);
-      let tr = [...tbody.children].find((r) => r.dataset.key === k);
+      let tr = held.get(k);
       if (!tr) {
         tr = document.createElement("tr");
         tr.dataset.key = k;
         tr.innerHTML = cells;
       }
-      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
       build(tr, item);
+      return tr;
     });
-    [...tbody.children].forEach((r) => { if (!seen.has(r.dataset.key)) r.remove(); });
     if (!items.length) {
       const tr = document.createElement("tr");
       tr.className = "empty";
@@ -55,8 +52,9 @@ function start(root) {
       td.className = "muted";
       td.textContent = empty;
       tr.appendChild(td);
-      tbody.appendChild(tr);
+      rows.push(tr);
     }
+    placeChildren(tbody, rows);
   }
   const set = (td, text, cls) => { if (td.textContent !== text) td.textContent = text; if (cls !== undefined) td.className = cls; };
 

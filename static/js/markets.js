@@ -2,6 +2,7 @@
 // changed cells flashing, sortable by clicking a header. Values stay decimal strings; the change
 // percentage and sorting use lib/decimal.js (BigInt scaled integers), never floats.
 import * as D from "./lib/decimal.js";
+import { placeChildren } from "./lib/dom.js";
 import { openSocket } from "./lib/socket.js";
 
 const root = document.getElementById("markets");
@@ -100,7 +101,7 @@ function start(root) {
       return missing ? c : c * sortDir;
     });
     const bySym = new Map(rows.map((r) => [r.dataset.symbol, r]));
-    syms.forEach((s, i) => { if (tbody.children[i] !== bySym.get(s)) tbody.insertBefore(bySym.get(s), tbody.children[i] || null); });
+    if (rows.length) placeChildren(tbody, syms.map((s) => bySym.get(s))); // else: its "waiting" row
   }
 
   document.querySelectorAll("#markets-table th.sortable").forEach((th) => {

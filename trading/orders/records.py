@@ -464,11 +464,11 @@ def account_position_apply(
     balances = list(balances)
     if not balances:
         return
-    assets = f"{{asset}} IN ({', '.join(['%s'] * len(balances))})"
+    in_assets = f"{{asset}} IN ({', '.join(['%s'] * len(balances))})"
     with transaction.atomic():
         held = model_rows(
             Balance,
-            "{connection} = %s AND " + assets,
+            "{connection} = %s AND " + in_assets,
             [connection.pk, *(b.asset for b in balances)],
             lock=True,
         )

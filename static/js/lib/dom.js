@@ -19,7 +19,7 @@ export function cell(tr, text, cls) {
 // Puts exactly `nodes`, in order, in `parent`, moving or removing only the children that differ:
 // a node already in its place is not touched (no relayout, nothing announced again in a live
 // region).
-function placeChildren(parent, nodes) {
+export function placeChildren(parent, nodes) {
   const wanted = new Set(nodes);
   for (const child of [...parent.childNodes]) if (!wanted.has(child)) child.remove();
   let at = parent.firstChild;

@@ -4,6 +4,7 @@ does the exchange hold, and how many requests reached it?"."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection as db
 
 from accounts.models import AuditRecord
 from trading.models import AccountTrade, Order, OrderStatus
@@ -105,6 +106,54 @@ def test_it_cancels_one_order_and_explains_a_second_cancel(trader):
         .values_list("outcome", flat=True)
     )
     assert outcomes == ["ok", "error"]
+
+
+def test_an_answer_and_its_audit_record_are_written_in_one_transaction(trader):
+    conn, ex = trader
+    order, placing = _writes(lambda: _place(conn, _limit(ex.below()), "desk-one-tx"))
+    _, canceling = _writes(lambda: services.order_cancel(user=conn.user, order=order))
+    oco = OcoRequest(
+        symbol="BTCUSD",
+        side="SELL",
+        quantity=Decimal("0.01"),
+        price=ex.above(),
+        stop_price=ex.below(),
+        stop_limit_price=ex.below(percent=6),
+        stop_limit_time_in_force="GTC",
+    )
+    place_oco = lambda: services.oco_place(  # noqa: E731
+        user=conn.user, connection=conn, list_client_order_id="desk-one-tx-oco", request=oco
+    )
+    row, oco_placing = _writes(place_oco)
+    _, oco_canceling = _writes(lambda: services.oco_cancel(user=conn.user, order_list=row))
+    for writes, answer in (
+        (placing, "UPDATE trading_order"),
+        (canceling, "UPDATE trading_order"),
+        (oco_placing, "UPDATE trading_orderlist"),
+        (oco_canceling, "UPDATE trading_orderlist"),
+    ):
+        stored = {block for what, block in writes if what == answer}
+        audited = [block for what, block in writes if what == "INSERT accounts_auditrecord"]
+        assert len(audited) == 1 and audited[0] is not None, writes
+        assert audited[0] in stored, writes  # the answer's and the audit's transaction
+
+
+def _writes(call):
+    """What ``call`` returns, and each write it made (its verb and table) with the
+    transaction it ran in: the outermost atomic block opened by the code (None: autocommit)."""
+    base = len(db.atomic_blocks)  # the test's own (a django_db test runs in one)
+    writes = []
+
+    def note(execute, sql, params, many, context):
+        words = sql.replace('"', "").split()
+        if words[0] in ("INSERT", "UPDATE"):
+            table = words[2] if words[0] == "INSERT" else words[1]
+            opened = context["connection"].atomic_blocks[base : base + 1]
+            writes.append((f"{words[0]} {table}", opened[0] if opened else None))
+        return execute(sql, params, many, context)
+
+    with db.execute_wrapper(note):
+        return call(), writes
 
 
 def test_it_cancels_every_open_order_of_a_symbol(trader):

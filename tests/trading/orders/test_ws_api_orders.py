@@ -151,12 +151,13 @@ def test_rest_when_the_user_chose_it(desk, session):
 # the user's trading preference (the confirmation thresholds and the way orders go: two reads
 # written as SQL once cost a sixth of the ORM's one joined read); the free balance the order
 # draws on (once, for the funds and the confirmation check); the intent (INSERT); the answer
-# stored (one locked read of the row, UPDATE); the audit record; the API-partner prefix of the
-# next client order id.
-PLACE_QUERIES = 14
+# stored (SAVEPOINT, one locked read of the row, UPDATE, RELEASE) and the audit record, in one
+# transaction; the API-partner prefix of the next client order id.
+PLACE_QUERIES = 16
 # The cancel view's: middleware (2); the connection; the preference; the order; the answer
-# stored (SAVEPOINT, locked read, UPDATE, RELEASE); the audit record.
-CANCEL_QUERIES = 10
+# stored and the audit record in one transaction (SAVEPOINT and RELEASE around it and again
+# around the store, a locked read, UPDATE, INSERT).
+CANCEL_QUERIES = 12
 
 
 @pytest.mark.parametrize("transport", [OrderTransport.WS, OrderTransport.REST])

@@ -9,8 +9,9 @@ alternate between the two (which one goes first alternates too), so the two are 
 machine in the same state: on this one the same code moved ±4 ms between runs minutes apart,
 more than most changes it was meant to tell apart.
 
-Prints, per checkout, p50 / p90 of HTTP submit → row rendered and cancel submit → row removed,
-then the median of the paired differences (B − A) and in how many pairs B was the faster.
+Prints, per checkout, p50 / p90 of HTTP submit → row rendered, HTTP submit → HTTP answer and
+cancel submit → row removed, then for each the median of the paired differences (B − A) and in
+how many pairs B was the faster.
 Both stacks idle between their orders, but their live market data keeps going: figures are
 higher than one stack alone measures, and are for comparing the two, not for the target.
 """
@@ -58,7 +59,11 @@ def worker(root: str, transport: str, symbol: str) -> None:
             for line in sys.stdin:
                 figures = ol.Figures(transport=transport)
                 ol.one_order(page, ids, fields, line.split()[1], figures)
-                row = {"rendered": figures.rendered, "removed": figures.removed}
+                row = {
+                    "rendered": figures.rendered,
+                    "answered": figures.answered,
+                    "removed": figures.removed,
+                }
                 print(json.dumps({**row, "problems": figures.problems}), flush=True)
             browser.close()
     finally:
@@ -76,6 +81,7 @@ class Side:
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root
         )
         self.rendered: list[float] = []
+        self.answered: list[float] = []
         self.removed: list[float] = []
 
     def ready(self) -> None:
@@ -90,6 +96,7 @@ class Side:
         if got["problems"] or not got["rendered"]:
             raise SystemExit(f"{self.name}: {got['problems'] or 'no row'}")
         self.rendered += got["rendered"]
+        self.answered += got["answered"]
         self.removed += got["removed"]
 
     def close(self) -> None:
@@ -105,10 +112,11 @@ def report(a: Side, b: Side) -> None:
     for side in (a, b):
         print(
             f"{side.name} {side.root}: submit → row rendered p50 {p(side.rendered, 50):.1f} "
-            f"p90 {p(side.rendered, 90):.1f} · cancel → row removed p50 "
+            f"p90 {p(side.rendered, 90):.1f} · submit → HTTP answer p50 {p(side.answered, 50):.1f} "
+            f"p90 {p(side.answered, 90):.1f} · cancel → row removed p50 "
             f"{p(side.removed, 50):.1f} p90 {p(side.removed, 90):.1f} ms"
         )
-    for what in ("rendered", "removed"):
+    for what in ("rendered", "answered", "removed"):
         pairs = list(zip(getattr(a, what), getattr(b, what), strict=True))
         diffs = [y - x for x, y in pairs]
         faster = sum(d < 0 for d in diffs)

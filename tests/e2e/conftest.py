@@ -69,6 +69,9 @@ def stack(tmp_path_factory, redis_url) -> Iterator[Stack]:
         # An unknown order the exchange never took is declared not placed 10 s after it was
         # sent, not 60: the attention test watches one settle.
         ORDER_RECONCILE_GRACE_SECONDS="10",
+        # The beat's follow pass over sent withdrawals every 5 s, not 30: the withdrawal test
+        # watches one complete.
+        WITHDRAW_FOLLOW_SECONDS="5",
         # The stack's own sandbox enforces no limit; its beat (balances every 2 s, history,
         # wallet and staking syncs) and every browser test share one address and one budget.
         EXCHANGE_WEIGHT_PER_MINUTE="12000",

@@ -264,7 +264,7 @@ def test_a_withdrawal_waits_for_the_cool_off_then_is_sent_once_and_completes(tab
     assert withdraw_id != "—"
     assert _withdraw_calls(stack) == before + 1
 
-    # The exchange completes it; the follow pass (beat, every 30 s) finds it and pushes it.
+    # The exchange completes it; the follow pass (beat, every 5 s here) finds it and pushes it.
     _admin(stack, f"wallet/withdrawals/{withdraw_id}", {"status": 6})
     expect(status).to_have_attribute("data-status", "completed", timeout=60_000)
     expect(page.locator("#withdrawal-tx")).not_to_have_text("—")

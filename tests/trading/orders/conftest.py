@@ -50,6 +50,21 @@ class Exchange:
     def above(self, symbol: str = "BTCUSD", percent: int = 5) -> Decimal:
         return (self.price(symbol) * (100 + percent) / 100).quantize(Decimal("0.01"))
 
+    def oco(self):
+        """A SELL OCO of 0.01 BTC whose legs both rest: the limit above the price, the stop
+        under it."""
+        from trading.orders.services import OcoRequest
+
+        return OcoRequest(
+            symbol="BTCUSD",
+            side="SELL",
+            quantity=Decimal("0.01"),
+            price=self.above(),
+            stop_price=self.below(),
+            stop_limit_price=self.below(percent=6),
+            stop_limit_time_in_force="GTC",
+        )
+
 
 @pytest.fixture
 def trader(sandbox_account, sandbox_url):

@@ -12,21 +12,9 @@ from accounts.models import AuditRecord
 from tests.support import exchange_client
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import reconcile, services
-from trading.orders.services import OcoRequest, OrderRequest
+from trading.orders.services import OrderRequest
 
 pytestmark = pytest.mark.django_db
-
-
-def _oco(ex) -> OcoRequest:
-    return OcoRequest(
-        symbol="BTCUSD",
-        side="SELL",
-        quantity=Decimal("0.01"),
-        price=ex.above(),
-        stop_price=ex.below(),
-        stop_limit_price=ex.below(percent=6),
-        stop_limit_time_in_force="GTC",
-    )
 
 
 def _exchange_client(ex) -> binanceus.Client:
@@ -42,7 +30,7 @@ def test_it_finds_an_oco_that_executed_without_an_answer(trader):
     conn, ex = trader
     ex.faults(oco={"mode": "execute_then_500", "count": 1})
     row = services.oco_place(
-        user=conn.user, connection=conn, list_client_order_id="rec-oco-1", request=_oco(ex)
+        user=conn.user, connection=conn, list_client_order_id="rec-oco-1", request=ex.oco()
     )
     assert (row.list_status_type, row.order_list_id) == ("UNKNOWN", None)
     assert AuditRecord.objects.get(action="oco.place", connection=conn).outcome == "unknown"

@@ -9,7 +9,7 @@ from django.db import connection as db
 from accounts.models import AuditRecord
 from trading.models import AccountTrade, Order, OrderStatus
 from trading.orders import services
-from trading.orders.services import OcoRequest, OrderRequest
+from trading.orders.services import OrderRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -112,15 +112,7 @@ def test_an_answer_and_its_audit_record_are_written_in_one_transaction(trader):
     conn, ex = trader
     order, placing = _writes(lambda: _place(conn, _limit(ex.below()), "desk-one-tx"))
     _, canceling = _writes(lambda: services.order_cancel(user=conn.user, order=order))
-    oco = OcoRequest(
-        symbol="BTCUSD",
-        side="SELL",
-        quantity=Decimal("0.01"),
-        price=ex.above(),
-        stop_price=ex.below(),
-        stop_limit_price=ex.below(percent=6),
-        stop_limit_time_in_force="GTC",
-    )
+    oco = ex.oco()
     place_oco = lambda: services.oco_place(  # noqa: E731
         user=conn.user, connection=conn, list_client_order_id="desk-one-tx-oco", request=oco
     )
@@ -212,15 +204,7 @@ def test_it_shows_why_a_replace_of_a_finished_order_did_nothing(trader):
 
 def test_it_places_and_cancels_an_oco(trader):
     conn, ex = trader
-    request = OcoRequest(
-        symbol="BTCUSD",
-        side="SELL",
-        quantity=Decimal("0.01"),
-        price=ex.above(),
-        stop_price=ex.below(),
-        stop_limit_price=ex.below(percent=6),
-        stop_limit_time_in_force="GTC",
-    )
+    request = ex.oco()
     row = services.oco_place(
         user=conn.user, connection=conn, list_client_order_id="desk-oco-1", request=request
     )
@@ -243,15 +227,7 @@ def test_with_a_partner_id_both_legs_of_an_oco_carry_its_prefix(trader):
 
     conn, ex = trader
     RewardsProfile.objects.create(connection=conn, partner_id="ABCD1234")
-    request = OcoRequest(
-        symbol="BTCUSD",
-        side="SELL",
-        quantity=Decimal("0.01"),
-        price=ex.above(),
-        stop_price=ex.below(),
-        stop_limit_price=ex.below(percent=6),
-        stop_limit_time_in_force="GTC",
-    )
+    request = ex.oco()
     row = services.oco_place(
         user=conn.user, connection=conn, list_client_order_id="desk-oco-2", request=request
     )

@@ -15,7 +15,7 @@ from tests.support import broker_clear, broker_messages
 from trading import tasks
 from trading.models import Order, OrderList, OrderOrigin, OrderStatus
 from trading.orders import services, userdata
-from trading.orders.services import OcoRequest, OrderRequest
+from trading.orders.services import OrderRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -126,15 +126,7 @@ def test_it_settles_an_unknown_oco_through_its_task(trader, queue):
         user=conn.user,
         connection=conn,
         list_client_order_id="task-oco",
-        request=OcoRequest(
-            symbol="BTCUSD",
-            side="SELL",
-            quantity=Decimal("0.01"),
-            price=ex.above(),
-            stop_price=ex.below(),
-            stop_limit_price=ex.below(percent=6),
-            stop_limit_time_in_force="GTC",
-        ),
+        request=ex.oco(),
     )
     assert row.list_status_type == "UNKNOWN" and row.order_list_id is None
     tasks.reconcile_order_list.apply(args=(row.pk,)).get()

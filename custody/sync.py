@@ -50,6 +50,7 @@ from custody.models import (
     TransferStatus,
 )
 from custody.orders.sync import orders_read, orders_store
+from desk import locks
 from desk.intents import queue
 from desk.periodic import failure
 
@@ -60,7 +61,6 @@ MAX_PAGES = 5
 SETTLEMENT_PAGES = 2
 OVERLAP = timedelta(minutes=5)
 FOLLOW_BEFORE = timedelta(minutes=2)
-LOCK_SECONDS = 120
 # A transfer still processing is read again this often, for this long (then the beat's).
 FOLLOW_SECONDS = 5
 FOLLOW_FOR = timedelta(hours=1)
@@ -124,17 +124,14 @@ def _balances_store(connection, rows: Sequence[binanceus.CustodianAssetBalance])
 def custody_sync(*, connection_id: int) -> int | None:
     """Read everything above for the connection and store what is new or changed; how many rows
     changed (None: skipped, another sync is running or the connection cannot sync)."""
-    lock = f"desk:custody:sync-lock:{connection_id}"
-    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-        return None
-    try:
+    with locks.held(f"desk:custody:sync-lock:{connection_id}") as mine:
+        if not mine:
+            return None
         connection = ExchangeConnection.objects.get(pk=connection_id)
         if not custody_syncable(connection=connection):
             return None
         cursor = CustodySync.objects.get_or_create(connection=connection)[0]
         changed = _sync(connection, cursor)
-    finally:
-        cache.delete(lock)
     payload = {"synced_at": timezone.now().isoformat(), "changed": changed}
     transaction.on_commit(lambda: custody_push(connection_id=connection_id, payload=payload))
     if _still_following(connection):

@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -41,6 +40,7 @@ from accounts.exchange import client_for_connection, describe_error
 from accounts.models import ExchangeConnection
 from accounts.realtime import wallet_activity_push
 from binanceus import DEPOSIT_STATUSES, WITHDRAW_STATUSES
+from desk import locks
 from desk.periodic import failure
 from desk.rows import save_if_present
 from wallet.activity import reads
@@ -62,7 +62,6 @@ PAGE = 1000  # the histories' maximum limit (fiat: the most rows one answer hold
 MAX_PAGES = 20  # bounds one sync; the cursor lets the next one continue
 OVERLAP = timedelta(minutes=5)  # rows the exchange lists late still fall in the next window
 MAX_BACK = timedelta(days=89)  # a crypto window is at most 90 days (-1127 beyond)
-LOCK_SECONDS = 300
 CHUNK = 500
 CRYPTO = (ActivityKind.DEPOSIT, ActivityKind.WITHDRAWAL)
 FIAT = (ActivityKind.FIAT_DEPOSIT, ActivityKind.FIAT_WITHDRAWAL)
@@ -125,16 +124,13 @@ def activity_sync(
 ) -> SyncOutcome:
     """Read the four histories of the connection and store what is new or changed. Never
     runs twice at once for a connection (a cache lock); pushes to its pages once stored."""
-    lock = f"desk:wallet:sync-lock:{connection_id}"
-    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-        return SyncOutcome(skipped=True)
-    try:
+    with locks.held(f"desk:wallet:sync-lock:{connection_id}") as mine:
+        if not mine:
+            return SyncOutcome(skipped=True)
         connection = ExchangeConnection.objects.get(pk=connection_id)
         if not activity_syncable(connection=connection):
             return SyncOutcome()
         outcome = _sync(connection, all_coins=all_coins, now=now or timezone.now())
-    finally:
-        cache.delete(lock)
     payload = {"connection": connection_id, "synced_at": timezone.now().isoformat()}
     transaction.on_commit(
         lambda: wallet_activity_push(connection_id=connection_id, payload=payload)

@@ -35,6 +35,7 @@ from accounts import access, crypto
 from accounts.exchange import client_for_connection, describe_error
 from accounts.models import ExchangeConnection
 from accounts.realtime import staking_push
+from desk import locks
 from desk.intents import queue
 from desk.periodic import failure
 from desk.rows import save_if_present
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 PAGE = 500  # the histories' largest page
 MAX_PAGES = 20  # bounds one sync; the cursor lets the next one continue
 OVERLAP = timedelta(minutes=5)
-LOCK_SECONDS = 120
+AGAIN_SECONDS = 120  # a sync asked for while another ran is run after it if asked this lately
 UNSTAKED, PENDING = "unstaked", "PENDING"
 
 
@@ -63,17 +64,19 @@ def staking_sync(*, connection_id: int) -> int | None:
     how many rows changed (None: skipped, another sync is running or the connection cannot
     sync)."""
     lock, again = _lock_keys(connection_id)
-    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-        cache.set(again, 1, timeout=LOCK_SECONDS)
-        return None
+    ran = False
     try:
-        connection = ExchangeConnection.objects.get(pk=connection_id)
-        if not staking_syncable(connection=connection):
-            return None
-        changed = _sync(connection, StakingSync.objects.get_or_create(connection=connection)[0])
-    finally:
-        cache.delete(lock)
-        if cache.delete(again):
+        with locks.held(lock) as mine:
+            if not mine:
+                cache.set(again, 1, timeout=AGAIN_SECONDS)
+                return None
+            ran = True
+            connection = ExchangeConnection.objects.get(pk=connection_id)
+            if not staking_syncable(connection=connection):
+                return None
+            changed = _sync(connection, StakingSync.objects.get_or_create(connection=connection)[0])
+    finally:  # once the lock is free: a sync asked for meanwhile is not skipped again
+        if ran and cache.delete(again):
             _queue_sync(connection_id)
     payload = {"synced_at": timezone.now().isoformat(), "changed": changed}
     transaction.on_commit(lambda: staking_push(connection_id=connection_id, payload=payload))

@@ -4,8 +4,8 @@ A sync takes a cache lock so that it never runs twice at once for a connection. 
 fixed time longer than the longest sync (two minutes, five), a lock left by a worker killed
 mid-sync kept every later sync of that connection skipped for the rest of that time: after a
 crash a partner transfer stayed "processing" on the custody page for up to two minutes, and
-bench/custody_chaos.py, whose worker is killed every second or two, sat out such locks for 100
-of its 140 s.
+bench/custody_chaos.py, whose worker is killed every second or two, waited on such a lock for
+about 90 of its 141 s after every transfer had settled.
 
 Here a lock expires ``seconds`` after its holder last renewed it; a thread of the holder renews
 it every third of that while the body runs, so a live holder keeps it however long the body takes

@@ -467,7 +467,7 @@ def _part(what: str, result: str, error) -> str:
     return f"{text} ({error.code}: {error.msg})" if error else text
 
 
-@transaction.atomic  # as _recording: the halves' rows and the audit record together
+@_recording()  # the halves' rows and the audit record together
 def _replace_recorded(user, old: Order, new: Order, result, params: dict, *, ip) -> ReplaceOutcome:
     connection = old.connection
     if result.cancel_response is not None:

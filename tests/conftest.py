@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from tests import early
 from tests.support import SUITE_WEIGHT_PER_MINUTE, start_redis, start_sandbox, terminate
 
 
@@ -169,5 +170,21 @@ def use_sandbox(sandbox_url) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests last: they are the slowest, and a unit failure should show up first."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    """Browser tests last: they are the slowest, and a unit failure should show up first; after
+    them the tests reading a bench run started when collection ended (tests/early.py), by then
+    long over."""
+    items.sort(
+        key=lambda item: (
+            early.job_of(item) is not None,
+            item.get_closest_marker("e2e") is not None,
+        )
+    )
+
+
+def pytest_collection_finish(session):
+    if not session.config.option.collectonly:
+        early.runner.start([job for item in session.items if (job := early.job_of(item))])
+
+
+def pytest_sessionfinish(session):
+    early.runner.stop()

@@ -3,34 +3,29 @@
 a Redis restart, with orders, scheduled transfers and open sockets throughout: nothing held
 twice, every item held again, no order or transfer duplicated or lost, every socket that lost
 its server live again, and every order shown on its page's socket, the Redis restart's
-included."""
+included. The run starts when collection ends (tests/early.py)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
-import sys
 
 import pytest
 
-from tests.support import ROOT
+from tests import early
 
-ARGS = [
+ARGS = (
     "--users", "3", "--connections-per-user", "2", "--traded", "4", "--transfer-users", "2",
     "--transfers", "10", "--symbols", "3", "--book-sockets", "6", "--order-rate", "3",
     "--seconds", "30", "--timeout", "40",
-]  # fmt: skip
+)  # fmt: skip
+JOB = early.Job.of(400, topology=early.Bench("bench/topology.py", ARGS))
+pytestmark = pytest.mark.early_run(JOB)
 
 
 @pytest.fixture(scope="module")
 def run() -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "bench/topology.py", *ARGS],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
+    return early.result(JOB)["topology"]
 
 
 def _line(run, start: str) -> str:

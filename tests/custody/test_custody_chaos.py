@@ -1,39 +1,26 @@
 """The exactly-once claim for custodian and credit-line transfers under real crashes: a Celery
 worker SIGKILLed again and again while transfers, undos and credit-line transfers are sent and
-the sandbox injects faults (bench/custody_chaos.py, small scale)."""
-
-import subprocess
-import sys
+the sandbox injects faults (bench/custody_chaos.py, small scale, started when collection ends:
+tests/early.py)."""
 
 import pytest
 
-from tests.support import ROOT
-
-pytestmark = pytest.mark.e2e
+from tests import early
 
 N = 10
+JOB = early.Job.of(
+    580,
+    custody_chaos=early.Bench(
+        "bench/custody_chaos.py",
+        ("--n", str(N), "--lines", "2", "--kill-every", "1,2.5", "--seed", "11"),
+    ),
+)
+pytestmark = pytest.mark.early_run(JOB)
 
 
 @pytest.mark.timeout(600)
 def test_it_moves_each_custody_and_credit_line_transfer_exactly_once_through_kills_and_faults():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/custody_chaos.py",
-            "--n",
-            str(N),
-            "--lines",
-            "2",
-            "--kill-every",
-            "1,2.5",
-            "--seed",
-            "11",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=580,
-    )
+    result = early.result(JOB)["custody_chaos"]
     out = result.stdout
     assert result.returncode == 0, out + result.stderr[-3000:]
     kills = int(out.split("worker SIGKILLs: ")[1].split(" ")[0])

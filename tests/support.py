@@ -359,9 +359,12 @@ def manage(env: dict[str, str], *args: str) -> str:
 SUITE_WEIGHT_PER_MINUTE = 12_000
 
 
-def exchange_client(api_key: str, secret: str, base_url: str, **kwargs: Any) -> binanceus.Client:
+def exchange_client(
+    api_key: str | None = None, secret: str | None = None, base_url: str = "", **kwargs: Any
+) -> binanceus.Client:
     """A test's own client of a sandbox, on the suite's weight budget: the sandbox reports the
     weight of every test on its one address, which the default 1200 would take as its own and
-    refuse requests once the suite has been busy for a minute."""
+    refuse requests once the suite has been busy for a minute (tests/binanceus's custody tests
+    did, right after tests/accounts, once nothing slow ran between them)."""
     kwargs.setdefault("weight_budget", binanceus.InMemoryWeightBudget(SUITE_WEIGHT_PER_MINUTE))
     return binanceus.Client(api_key, secret, base_url=base_url, **kwargs)

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 import binanceus as bu
+from tests.support import exchange_client
 
 from .helpers import assert_signed, assert_typed, sent_params
 from .spec_examples import EXCHANGE_INFO
@@ -550,7 +551,7 @@ def custodian(sandbox_url, sandbox_account):
         },
     )
     key = new_key(sandbox_url, sandbox_account["email"], "custodial")
-    with bu.Client(key["apiKey"], key["secretKey"], base_url=sandbox_url, timeout=5) as c:
+    with exchange_client(key["apiKey"], key["secretKey"], base_url=sandbox_url, timeout=5) as c:
         yield c
 
 

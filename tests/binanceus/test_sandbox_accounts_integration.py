@@ -10,6 +10,7 @@ import pytest
 import requests
 
 import binanceus as bu
+from tests.support import exchange_client
 
 RAIL = "ANCHORAGE"
 
@@ -40,7 +41,7 @@ def requests_by(sandbox_url: str, api_key: str) -> int:
 
 @pytest.fixture
 def master(sandbox_url, sandbox_account):
-    with bu.Client(
+    with exchange_client(
         sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
     ) as c:
         yield c
@@ -174,7 +175,7 @@ def test_it_raises_execution_unknown_when_a_transfer_times_out(
     sandbox_url, sandbox_account, transfer_fault
 ):
     sub = new_sub(sandbox_url, sandbox_account)
-    with bu.Client(
+    with exchange_client(
         sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=0.5
     ) as client:
         client.sync_time()
@@ -239,7 +240,7 @@ def test_it_verifies_an_exchange_key(master):
 
 def test_it_rejects_a_wrong_secret_during_verification(sandbox_url, sandbox_account):
     with (
-        bu.Client(sandbox_account["apiKey"], "y" * 64, base_url=sandbox_url) as c,
+        exchange_client(sandbox_account["apiKey"], "y" * 64, base_url=sandbox_url) as c,
         pytest.raises(bu.InvalidSignature),
     ):
         c.verify("exchange")
@@ -261,7 +262,7 @@ def custodial(sandbox_url, sandbox_account):
     )
     key = new_key(sandbox_url, sandbox_account["email"], "custodial")
     assert key["type"] == "custodial"
-    with bu.Client(key["apiKey"], key["secretKey"], base_url=sandbox_url, timeout=5) as c:
+    with exchange_client(key["apiKey"], key["secretKey"], base_url=sandbox_url, timeout=5) as c:
         yield c
 
 
@@ -281,7 +282,7 @@ def credit_line(sandbox_url, sandbox_account):
     )
     key = new_key(sandbox_url, sandbox_account["email"], "credit_line")
     assert key["type"] == "credit_line"
-    with bu.Client(key["apiKey"], key["secretKey"], base_url=sandbox_url, timeout=5) as c:
+    with exchange_client(key["apiKey"], key["secretKey"], base_url=sandbox_url, timeout=5) as c:
         yield c
 
 

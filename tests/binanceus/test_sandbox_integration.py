@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 import binanceus as bu
+from tests.support import exchange_client
 
 
 def ws_url(http_url: str) -> str:
@@ -16,14 +17,14 @@ def ws_url(http_url: str) -> str:
 
 @pytest.fixture
 def trader(sandbox_url, sandbox_account):
-    with bu.Client(
+    with exchange_client(
         sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
     ) as c:
         yield c
 
 
 def test_it_talks_to_the_sandbox_public_endpoints(sandbox_url):
-    with bu.Client(base_url=sandbox_url) as c:
+    with exchange_client(base_url=sandbox_url) as c:
         c.ping()
         assert c.server_time().tzinfo is not None
         info = c.exchange_info()
@@ -93,7 +94,7 @@ def test_it_places_queries_and_cancels_an_order(trader):
 
 
 def test_it_rejects_a_wrong_secret_with_invalid_signature(sandbox_url, sandbox_account):
-    client = bu.Client(sandbox_account["apiKey"], "x" * 64, base_url=sandbox_url)
+    client = exchange_client(sandbox_account["apiKey"], "x" * 64, base_url=sandbox_url)
     with client, pytest.raises(bu.InvalidSignature) as info:
         client.account()
     assert "x" * 64 not in str(info.value)
@@ -101,7 +102,7 @@ def test_it_rejects_a_wrong_secret_with_invalid_signature(sandbox_url, sandbox_a
 
 @pytest.mark.asyncio
 async def test_it_builds_a_live_local_book_matching_a_fresh_snapshot(sandbox_url):
-    client = bu.Client(base_url=sandbox_url, timeout=5)
+    client = exchange_client(base_url=sandbox_url, timeout=5)
 
     async def fetch() -> bu.DepthSnapshot:
         return await asyncio.to_thread(client.depth, "BTCUSD", limit=1000)
@@ -137,7 +138,7 @@ async def test_it_builds_a_live_local_book_matching_a_fresh_snapshot(sandbox_url
 
 @pytest.mark.asyncio
 async def test_it_receives_execution_reports_on_the_user_stream(sandbox_url, sandbox_account):
-    client = bu.Client(
+    client = exchange_client(
         sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
     )
     key = client.create_listen_key()

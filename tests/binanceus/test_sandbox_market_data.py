@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 import binanceus as bu
-from tests.support import start_sandbox, terminate
+from tests.support import exchange_client, start_sandbox, terminate
 
 
 def ws_url(http_url: str) -> str:
@@ -19,7 +19,7 @@ def ws_url(http_url: str) -> str:
 
 @pytest.fixture
 def trader(sandbox_url, sandbox_account):
-    with bu.Client(
+    with exchange_client(
         sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
     ) as c:
         yield c
@@ -33,7 +33,7 @@ def trade_a_little(client: bu.Client, symbol: str = "BTCUSD", n: int = 2) -> Non
 def test_it_reads_historical_and_aggregate_trades(sandbox_url, trader):
     trade_a_little(trader, n=3)
     with pytest.raises(ValueError, match="api_key"):
-        bu.Client(base_url=sandbox_url).historical_trades("BTCUSD")
+        exchange_client(base_url=sandbox_url).historical_trades("BTCUSD")
     recent = trader.historical_trades("BTCUSD", limit=5)
     assert 1 <= len(recent) <= 5
     assert all(type(t.price) is Decimal and t.time.tzinfo is UTC for t in recent)
@@ -41,7 +41,7 @@ def test_it_reads_historical_and_aggregate_trades(sandbox_url, trader):
     page = trader.historical_trades("BTCUSD", from_id=first, limit=2)
     assert [t.id for t in page] == [first, first + 1][: len(page)]
 
-    with bu.Client(base_url=sandbox_url) as public:  # aggTrades needs no key
+    with exchange_client(base_url=sandbox_url) as public:  # aggTrades needs no key
         aggs = public.agg_trades("BTCUSD", limit=5)
         assert aggs and all(isinstance(a, bu.AggTrade) for a in aggs)
         a = aggs[-1]
@@ -59,7 +59,7 @@ def test_it_reads_historical_and_aggregate_trades(sandbox_url, trader):
 
 def test_it_reads_avg_price_book_ticker_and_tickers(sandbox_url, trader):
     trade_a_little(trader)
-    with bu.Client(base_url=sandbox_url) as c:
+    with exchange_client(base_url=sandbox_url) as c:
         avg = c.avg_price("BTCUSD")
         assert isinstance(avg, bu.AvgPrice) and avg.mins == 5 and avg.price > 0
 
@@ -98,7 +98,7 @@ def test_it_reads_avg_price_book_ticker_and_tickers(sandbox_url, trader):
 
 def test_klines_honour_start_end_and_limit(sandbox_url, trader):
     trade_a_little(trader)
-    with bu.Client(base_url=sandbox_url) as c:
+    with exchange_client(base_url=sandbox_url) as c:
         bars = c.klines("BTCUSD", "1m", limit=3)
         assert 1 <= len(bars) <= 3
         last = bars[-1]
@@ -146,7 +146,9 @@ def short_lived_sandbox():
 
 def make_trades_forever(base: str, account: dict, stop: asyncio.Event):
     async def run() -> None:
-        with bu.Client(account["apiKey"], account["secretKey"], base_url=base, timeout=5) as c:
+        with exchange_client(
+            account["apiKey"], account["secretKey"], base_url=base, timeout=5
+        ) as c:
             while not stop.is_set():
                 await asyncio.to_thread(trade_a_little, c, "BTCUSD", 1)
                 await asyncio.sleep(0.05)

@@ -2,9 +2,10 @@
 thread of their own while the rest of the suite goes on.
 
 Five tests each drive a bench script (tests/bench, and the custody, transfers and convert chaos
-tests): whole stacks of processes for 60-140 s, mostly waiting for workers to be killed, for
-schedules spread over a minute, for leases to run out. Run in turn they took about 440 s of a
-1930 s suite, whose in-process tests meanwhile kept one of the machine's two cores busy. A test
+tests): whole stacks of processes for 35-140 s each, mostly waiting for workers to be killed,
+for schedules spread over a minute, for leases to run out. Run in turn they took 300-440 s of a
+1830-1930 s suite, whose in-process tests meanwhile kept one of the machine's two cores busy
+(and left the other idle). Started early, CI took 1468 s. A test
 marked ``early_run(job)`` is sorted last (tests/conftest.py) and waits for its job's result; a
 job not started yet when its test asks (a run of that one test) is run there and then.
 """
@@ -116,8 +117,10 @@ class _Runner:
     def _run_benches(self, job: Job) -> dict[str, subprocess.CompletedProcess]:
         deadline = time.monotonic() + job.timeout
         with tempfile.TemporaryDirectory(prefix="desk-early-") as tmp:
-            procs = {name: self._popen(bench, f"{tmp}/{name}") for name, bench in job.benches}
+            procs: dict[str, subprocess.Popen] = {}
             try:
+                for name, bench in job.benches:  # those started stopped if a later one fails
+                    procs[name] = self._popen(bench, f"{tmp}/{name}")
                 return {
                     name: _finish(proc, deadline, f"{tmp}/{name}") for name, proc in procs.items()
                 }

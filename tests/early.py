@@ -75,12 +75,10 @@ class _Runner:
     def result(self, job: Job) -> dict[str, subprocess.CompletedProcess]:
         with self._lock:
             future = self._results.get(job)
-            if future is None:
+            unclaimed = future is None
+            if unclaimed:
                 future = self._claim(job)
-                here = True
-            else:
-                here = False
-        if here:
+        if unclaimed:
             self._run(job, future)
         return future.result()
 

@@ -40,11 +40,9 @@ def requests_by(sandbox_url: str, api_key: str) -> int:
 
 
 @pytest.fixture
-def master(sandbox_url, sandbox_account):
-    with exchange_client(
-        sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
-    ) as c:
-        yield c
+def master(trader):
+    """The account's own (master) key, beside the sub-accounts and the other kinds of key."""
+    return trader
 
 
 @pytest.fixture

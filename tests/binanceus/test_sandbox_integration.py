@@ -15,14 +15,6 @@ def ws_url(http_url: str) -> str:
     return "ws://" + http_url.split("://", 1)[1]
 
 
-@pytest.fixture
-def trader(sandbox_url, sandbox_account):
-    with exchange_client(
-        sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
-    ) as c:
-        yield c
-
-
 def test_it_talks_to_the_sandbox_public_endpoints(sandbox_url):
     with exchange_client(base_url=sandbox_url) as c:
         c.ping()

@@ -17,14 +17,6 @@ def ws_url(http_url: str) -> str:
     return "ws://" + http_url.split("://", 1)[1]
 
 
-@pytest.fixture
-def trader(sandbox_url, sandbox_account):
-    with exchange_client(
-        sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
-    ) as c:
-        yield c
-
-
 def trade_a_little(client: bu.Client, symbol: str = "BTCUSD", n: int = 2) -> None:
     for _ in range(n):
         client.new_order(symbol=symbol, side="BUY", type="MARKET", quantity=Decimal("0.001"))

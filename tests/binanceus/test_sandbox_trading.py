@@ -9,20 +9,11 @@ from decimal import Decimal
 import pytest
 
 import binanceus as bu
-from tests.support import exchange_client
 
 from .test_sandbox_accounts_integration import requests_by
 from .test_sandbox_integration import ws_url
 
 QTY = Decimal("0.01")
-
-
-@pytest.fixture
-def trader(sandbox_url, sandbox_account):
-    with exchange_client(
-        sandbox_account["apiKey"], sandbox_account["secretKey"], base_url=sandbox_url, timeout=5
-    ) as c:
-        yield c
 
 
 def far_bid(client: bu.Client) -> Decimal:
